@@ -1,0 +1,92 @@
+"""Command line: ``python -m cem_core migrate | demo | stats``, on the same functions as the app.
+
+Every command reads ``CEM_DATABASE_URL`` (else secrets.toml, else data/cem.db) and brings the schema up
+to date first, so a scheduled job never runs against an old schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Engine
+
+from cem_core.db import get_engine, migrate
+from cem_core.demo.catalog import INDUSTRIES
+from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
+from cem_core.overview import build_overview
+from cem_core.queries import Filters
+
+Command = Callable[[Engine, argparse.Namespace], int]
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    def register(fn: Command) -> Command:
+        COMMANDS[name] = fn
+        return fn
+    return register
+
+
+@command("migrate")
+def _migrate(engine: Engine, args: argparse.Namespace) -> int:
+    print(f"schema up to date: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+@command("demo")
+def _demo(engine: Engine, args: argparse.Namespace) -> int:
+    if args.remove:
+        print(f"removed {remove_demo(engine)} demo responses")
+        return 0
+
+    def progress(frac: float, stage: str) -> None:
+        print(f"\r{stage:>8} {frac:6.1%}", end="", file=sys.stderr, flush=True)
+
+    result = load_demo(engine, rows=args.rows, industry=args.industry, seed=args.seed, end=args.end,
+                       progress=progress)
+    print(file=sys.stderr)
+    print(f"demo batch {result.batch_id}: {result.responses} responses, {result.customers} customers, "
+          f"{result.ratings} attribute ratings in {result.seconds:.1f} s")
+    return 0
+
+
+@command("stats")
+def _stats(engine: Engine, args: argparse.Namespace) -> int:
+    f = Filters(date_from=args.date_from, date_to=args.date_to, channels=tuple(args.channel or ()))
+    ov = build_overview(engine, f, "en")
+    figures = ov.current.as_dict() if ov else {"responses": 0, "nps": None, "csat": None, "ces": None}
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        for key, value in figures.items():
+            print(f"{key:>16}: {value}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m cem_core", description="CEM Dashboard command line")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    demo = sub.add_parser("demo", help="load deterministic demo feedback with planted truths")
+    demo.add_argument("--rows", type=int, default=20_000)
+    demo.add_argument("--industry", choices=sorted(INDUSTRIES), default="hotel")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--end", type=dt.date.fromisoformat, default=DEFAULT_END, help="last day (YYYY-MM-DD)")
+    demo.add_argument("--remove", action="store_true", help="remove all demo data instead")
+    stats = sub.add_parser("stats", help="responses, NPS, CSAT and CES of the filtered feedback")
+    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--from", dest="date_from", type=dt.date.fromisoformat)
+    stats.add_argument("--to", dest="date_to", type=dt.date.fromisoformat)
+    stats.add_argument("--channel", action="append", help="channel code; repeat for several")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, engine: Engine | None = None) -> int:
+    args = parser().parse_args(argv)
+    engine = engine or get_engine()
+    migrate(engine)
+    return COMMANDS[args.command](engine, args)

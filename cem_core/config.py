@@ -1,0 +1,69 @@
+"""Settings resolved once from the environment, then ``.streamlit/secrets.toml``, then defaults.
+
+The order matters for operators: an environment variable always wins so one deployment can point the
+same checkout at Postgres without editing files, and secrets.toml is the Streamlit-native place for the
+rest. Values are declared once below as (name, default, help), in the manner of datasette's settings.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+
+LANGUAGES = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: where it may come from and what it is for."""
+
+    name: str  # key in secrets.toml (top level)
+    env: str  # environment variable that overrides it
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", "CEM_DATABASE_URL", f"sqlite:///{DATA_DIR / 'cem.db'}",
+            "SQLAlchemy URL; sqlite:///path or postgresql+psycopg://user@host/db"),
+    Setting("default_language", "CEM_LANGUAGE", "zh", "Language shown before a user picks one: zh or en"),
+    Setting("demo_rows", "CEM_DEMO_ROWS", "20000",
+            "Responses of demo data loaded on first start into an empty database (0 turns it off)"),
+    Setting("demo_industry", "CEM_DEMO_INDUSTRY", "hotel", "Industry template of the first-start demo data"),
+)
+
+
+def _secrets() -> dict[str, object]:
+    if not SECRETS_PATH.exists():
+        return {}
+    with SECRETS_PATH.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def get_setting(name: str) -> str:
+    """Resolve one setting: environment, then secrets.toml, then the declared default."""
+    setting = next(s for s in SETTINGS if s.name == name)
+    if os.environ.get(setting.env):
+        return os.environ[setting.env]
+    value = _secrets().get(name)
+    return str(value) if value not in (None, "") else setting.default
+
+
+def database_url() -> str:
+    """The database URL; a relative sqlite path is taken from the project root, not the cwd."""
+    url = get_setting("database_url")
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        url = prefix + str(PROJECT_ROOT / url[len(prefix):])
+    return url
+
+
+def default_language() -> str:
+    lang = get_setting("default_language")
+    return lang if lang in LANGUAGES else "zh"

@@ -1,0 +1,89 @@
+"""Engine creation and schema migration.
+
+SQLite gets WAL (readers do not block the importer), enforced foreign keys (undo relies on cascades),
+a busy timeout (two writers wait instead of failing) and ``BEGIN IMMEDIATE`` for transactions we open
+ourselves, so an import takes the write lock up front instead of failing half-way on upgrade.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+
+from cem_core.config import database_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # Autocommit at the driver level: SQLAlchemy's "begin" event below issues the BEGIN itself.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache: the overview scan stays in memory
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """A new engine for ``url`` (default: the configured URL), with SQLite tuned as described above."""
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@functools.cache
+def get_engine(url: str | None = None) -> Engine:
+    """One shared engine per URL for the process (the app and the CLI)."""
+    return make_engine(url or database_url())
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One writer at a time: BEGIN IMMEDIATE on SQLite, an advisory lock on Postgres; commit or roll back."""
+    with engine.connect() as conn:
+        conn.info["write"] = True
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    # Writers queue on one advisory lock, so explicit id ranges never collide.
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7242)")
+                yield conn
+        finally:
+            conn.info.pop("write", None)
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to the newest migration (idempotent; run by the app and the CLI on start)."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+def is_migrated(engine: Engine) -> bool:
+    return inspect(engine).has_table("responses")

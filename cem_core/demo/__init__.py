@@ -1,0 +1,1 @@
+"""Demo data: industry journey templates (``catalog``) and the generator with planted truths."""

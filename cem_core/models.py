@@ -1,0 +1,162 @@
+"""SQLAlchemy 2.0 typed models: the one description of the schema that migrations are checked against.
+
+Responses are wide (one row per survey answer or review) because the pages aggregate them by every
+dimension; attribute ratings are long (one row per response and attribute) because key-driver analysis
+needs a variable number of drivers. Dimension tables hold bilingual names so data stays language-free.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32), default="survey")  # survey / social / review / call
+
+
+class JourneyStage(Base):
+    __tablename__ = "journey_stages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Touchpoint(Base):
+    __tablename__ = "touchpoints"
+    __table_args__ = (UniqueConstraint("stage_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("journey_stages.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+
+
+class Attribute(Base):
+    """A rated attribute (driver) such as staff friendliness or speed."""
+
+    __tablename__ = "attributes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+
+
+class ImportBatch(Base):
+    """One upload, CLI import or demo load; deleting it removes exactly its rows (cascade)."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str | None] = mapped_column(String(128))
+    user_name: Mapped[str | None] = mapped_column(String(128))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    rows_imported: Mapped[int] = mapped_column(Integer, default=0)
+    rows_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running / done / failed / undone
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Customer(Base):
+    """One person across channels; matched on customer key or keyed hashes of phone and email."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    name: Mapped[str | None] = mapped_column(String(128))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(255))
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    segment: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(64))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+
+
+class Response(Base):
+    """One feedback answer: survey response, review, social post or call note."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        # Covering index for the overview and filters: a scan of it answers every KPI without the table.
+        Index("ix_responses_overview", "occurred_date", "channel_id", "stage_id", "nps", "csat", "ces", "spend"),
+        Index("ix_responses_stage_channel", "stage_id", "channel_id"),
+        Index("ix_responses_journey", "journey_key", "journey_step"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    row_key: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"))
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("journey_stages.id"))
+    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id"), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    occurred_date: Mapped[dt.date] = mapped_column(Date)
+    journey_key: Mapped[str | None] = mapped_column(String(64))
+    journey_step: Mapped[int | None] = mapped_column(SmallInteger)
+    nps: Mapped[int | None] = mapped_column(SmallInteger)  # 0-10
+    csat: Mapped[int | None] = mapped_column(SmallInteger)  # 1-5
+    ces: Mapped[int | None] = mapped_column(SmallInteger)  # 1-7
+    overall_sat: Mapped[int | None] = mapped_column(SmallInteger)  # 1-10, asked at a journey's end
+    spend: Mapped[float | None] = mapped_column(Float)
+    region: Mapped[str | None] = mapped_column(String(64), index=True)
+    product: Mapped[str | None] = mapped_column(String(128), index=True)
+    segment: Mapped[str | None] = mapped_column(String(64), index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+
+
+class Rating(Base):
+    """An attribute rating (1-5) of one response, long form for key-driver analysis."""
+
+    __tablename__ = "ratings"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
+    attribute_id: Mapped[int] = mapped_column(ForeignKey("attributes.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(SmallInteger)
