@@ -160,3 +160,12 @@ class Rating(Base):
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     attribute_id: Mapped[int] = mapped_column(ForeignKey("attributes.id"), primary_key=True)
     score: Mapped[int] = mapped_column(SmallInteger)
+
+
+class AppSetting(Base):
+    """Key-value settings an admin changes at run time (e.g. that demo data was removed on purpose)."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

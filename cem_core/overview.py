@@ -27,12 +27,21 @@ class Overview:
     by_channel: pd.DataFrame  # name, nps, low, high, n
 
 
+DEFAULT_WINDOW_DAYS = 365
+
+
+def default_window(lo: dt.date, hi: dt.date) -> tuple[dt.date, dt.date]:
+    """The last 12 months of data: recent enough to act on, with a previous year to compare against."""
+    return max(lo, hi - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)), hi
+
+
 def resolve_dates(engine: Engine, f: Filters) -> tuple[dt.date, dt.date] | None:
-    """The filter's dates, with open ends closed at the data's first and last day (None if no data)."""
+    """The filter's dates; an open end falls back to ``default_window`` of the data (None if no data)."""
     lo, hi = date_bounds(engine)
     if lo is None or hi is None:
         return None
-    return f.date_from or lo, f.date_to or hi
+    start, end = default_window(lo, hi)
+    return f.date_from or start, f.date_to or end
 
 
 def _sum(frame: pd.DataFrame) -> Kpis:

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine, Select, func, select
 
 from cem_core.metrics import sql_measures
-from cem_core.models import Base, Channel, Department, JourneyStage, Response, Touchpoint
+from cem_core.models import Base, Channel, Department, ImportBatch, JourneyStage, Response, Touchpoint
 
 responses = Response.__table__
 channels = Channel.__table__
@@ -125,3 +125,12 @@ def text_dimension_values(engine: Engine, column: str) -> list[str]:
     col = responses.c[column]
     with engine.connect() as conn:
         return [v for (v,) in conn.execute(select(col).where(col.is_not(None)).distinct().order_by(col)) if v]
+
+
+def data_version(engine: Engine) -> str:
+    """A token that changes whenever stored feedback changes (imports, undo, demo load or removal)."""
+    b = ImportBatch.__table__.c
+    stmt = select(func.count(), func.coalesce(func.max(b.id), 0), func.coalesce(func.sum(b.rows_imported), 0),
+                  func.max(b.finished_at), func.sum(func.length(b.status)))
+    with engine.connect() as conn:
+        return ":".join(str(v) for v in conn.execute(stmt).one())

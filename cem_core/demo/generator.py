@@ -150,7 +150,7 @@ def generate(rows: int, industry: str = "hotel", seed: int = 7, end: dt.date = D
     ch_idx[is_last] = survey_idx[rng.integers(0, len(survey_idx), int(is_last.sum()))]
     ch_code = np.array(channel_codes)[ch_idx]
 
-    days = j_start[j_of_row] + step * rng.integers(0, 4, rows) + step
+    days = np.minimum(j_start[j_of_row] + step * rng.integers(1, 5, rows), (end - start).days)
     occurred = np.datetime64(start) + days.astype("timedelta64[D]")
     occurred_at = occurred.astype("datetime64[s]") + rng.integers(8 * 3600, 22 * 3600, rows).astype("timedelta64[s]")
     months = pd.DatetimeIndex(occurred).month.to_numpy()

@@ -1,0 +1,43 @@
+"""CEM Dashboard: the router. Builds navigation from the pages the signed-in user may use.
+
+Run with ``streamlit run app.py``. On first start with an empty database a demo set is loaded.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cem_core.config import LANGUAGES
+from cem_core.roles import User
+from cem_core.ui import cache
+from cem_core.ui.context import T, current_user, ensure_first_start_data, lang
+from cem_core.ui.demo_banner import demo_banner
+from cem_core.ui.filters import sidebar_filters
+from cem_core.ui.nav import allowed_pages
+
+st.set_page_config(page_title="CEM Dashboard", page_icon=":material/insights:", layout="wide")
+
+ensure_first_start_data(cache.engine())
+
+with st.sidebar:
+    st.segmented_control(T("app.language"), LANGUAGES, format_func={"zh": "中文", "en": "English"}.get,
+                         key="lang", default=lang())
+
+if current_user() is None:
+    st.session_state["user"] = User("admin", "admin", display_name="Admin")
+user = current_user()
+
+specs = allowed_pages(user)
+sections: dict[str, list] = {}
+by_page = {}
+for spec in specs:
+    page = st.Page(spec.abspath, title=T(spec.title_key), icon=spec.icon, url_path=spec.url_path,
+                   default=spec.default)
+    sections.setdefault(T(spec.section_key), []).append(page)
+    by_page[page.title] = spec  # titles are unique; url_path is "" for the default page
+current = st.navigation(sections)
+spec = by_page.get(current.title)
+if spec is not None and spec.uses_filters:
+    sidebar_filters()
+demo_banner()
+current.run()

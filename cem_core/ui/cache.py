@@ -1,0 +1,57 @@
+"""Caching of domain calls, keyed by everything that changes their answer.
+
+``query(fn, *args)`` runs ``fn(engine, *args)`` once per (function, database URL, data version,
+arguments). The data version changes with every import, undo or demo change, so caches never serve
+stale figures; role-dependent inputs (department scope in ``Filters``, an ``unmask`` flag) are
+arguments and hence part of the key, as ``st.cache_data`` is shared by all users.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TypeVar
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from cem_core.config import database_url
+from cem_core.db import get_engine, migrate
+from cem_core.queries import data_version
+
+T = TypeVar("T")
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(url: str) -> Engine:
+    """The process-wide engine for ``url``, with the schema brought up to date once."""
+    engine = get_engine(url)
+    migrate(engine)
+    return engine
+
+
+def current_url() -> str:
+    return database_url()
+
+
+def engine() -> Engine:
+    return engine_for(current_url())
+
+
+@st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
+def _call(func_path: str, url: str, version: str, args: tuple, kwargs: tuple) -> object:
+    module, name = func_path.rsplit(".", 1)
+    fn = getattr(importlib.import_module(module), name)
+    return fn(engine_for(url), *args, **dict(kwargs))
+
+
+def query(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Cached ``fn(engine, *args, **kwargs)``; every argument must be hashable/picklable."""
+    url = current_url()
+    version = data_version(engine_for(url))
+    return _call(f"{fn.__module__}.{fn.__qualname__}", url, version, args, tuple(sorted(kwargs.items())))  # type: ignore[return-value]
+
+
+def clear() -> None:
+    """Drop cached results (after a write the data version changes anyway; this frees memory)."""
+    _call.clear()

@@ -1,0 +1,68 @@
+"""Per-session context every page needs: language, translation, the signed-in user, guards, first start."""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+from sqlalchemy import Engine, func, select
+
+from cem_core.config import LANGUAGES, default_language, get_setting
+from cem_core.demo.generator import load_demo
+from cem_core.i18n import t
+from cem_core.models import ImportBatch
+from cem_core.roles import User
+from cem_core.settings_store import get_value
+from cem_core.ui import cache
+
+DEMO_REMOVED_KEY = "demo_removed"
+_first_start = threading.Lock()
+
+
+def lang() -> str:
+    value = st.session_state.get("lang")
+    return value if value in LANGUAGES else default_language()
+
+
+def T(key: str, /, **kwargs: object) -> str:
+    """``t`` in the session's language."""
+    return t(key, lang(), **kwargs)
+
+
+def current_user() -> User | None:
+    """The signed-in user (set by the sign-in flow in ``st.session_state['user']``)."""
+    user = st.session_state.get("user")
+    return user if isinstance(user, User) else None
+
+
+def require(permission: str) -> User:
+    """Stop the page unless the signed-in user holds ``permission``: a typed URL shows nothing more."""
+    user = current_user()
+    if user is None or not user.can(permission):
+        st.error(T("core.access_denied"))
+        st.stop()
+    return user  # type: ignore[return-value]
+
+
+def _demo_rows() -> int:
+    try:
+        return max(0, int(get_setting("demo_rows")))
+    except ValueError:
+        return 0
+
+
+def ensure_first_start_data(engine: Engine) -> None:
+    """On the very first start of an empty database, load the demo set (unless removed or turned off)."""
+    rows = _demo_rows()
+    if rows == 0:
+        return
+    with _first_start:
+        with engine.connect() as conn:
+            batches = conn.execute(select(func.count()).select_from(ImportBatch)).scalar_one()
+        if batches or get_value(engine, DEMO_REMOVED_KEY) == "1":
+            return
+        bar = st.progress(0.0, text=T("demo.loading", rows=rows))
+        load_demo(engine, rows=rows, industry=get_setting("demo_industry"),
+                  progress=lambda frac, _stage: bar.progress(min(frac, 1.0), text=T("demo.loading", rows=rows)))
+        bar.empty()
+        cache.clear()

@@ -1,0 +1,69 @@
+"""The shared sidebar filters (date range, channel, stage, region, product, segment).
+
+Widget state lives in ``st.session_state`` under ``flt_*`` keys, so a selection survives switching
+pages; ``current_filters`` turns it into the frozen ``Filters`` value that queries and cache keys take.
+A department lead's scope is added here, after the widgets, so no widget can widen it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from cem_core.overview import default_window
+from cem_core.queries import Filters, date_bounds, dimension_table, text_dimension_values
+from cem_core.ui import cache
+from cem_core.ui.context import T, current_user, lang
+
+_MULTI = (
+    ("channels", "filters.channel", "channels"),
+    ("stages", "filters.stage", "journey_stages"),
+    ("regions", "filters.region", "region"),
+    ("products", "filters.product", "product"),
+    ("segments", "filters.segment", "segment"),
+)
+
+
+def _options(source: str) -> tuple[list[str], dict[str, str]]:
+    """Option codes and their display names for a filter."""
+    if source in ("region", "product", "segment"):
+        values = cache.query(text_dimension_values, source)
+        return values, {v: v for v in values}
+    table: pd.DataFrame = cache.query(dimension_table, source, lang())
+    return table["code"].tolist(), dict(zip(table["code"], table["name"], strict=True))
+
+
+def _reset() -> None:
+    for key in [k for k in st.session_state if str(k).startswith("flt_")]:
+        del st.session_state[key]
+
+
+def sidebar_filters() -> Filters:
+    """Draw the filters in the sidebar and return the selection."""
+    lo, hi = cache.query(date_bounds)
+    with st.sidebar:
+        st.subheader(T("filters.title"))
+        if lo is not None and hi is not None:
+            st.date_input(T("filters.dates"), value=default_window(lo, hi), min_value=lo, max_value=hi, key="flt_dates",
+                          format="YYYY-MM-DD")
+        for field, label_key, source in _MULTI:
+            codes, names = _options(source)
+            st.multiselect(T(label_key), codes, format_func=lambda c, n=names: n.get(c, c), key=f"flt_{field}",
+                           placeholder=T("filters.all"))
+        st.button(T("filters.reset"), on_click=_reset, width="stretch")
+    return current_filters()
+
+
+def current_filters() -> Filters:
+    dates = st.session_state.get("flt_dates") or ()
+    date_from: dt.date | None = dates[0] if len(dates) >= 1 else None
+    date_to: dt.date | None = dates[1] if len(dates) == 2 else None
+    user = current_user()
+    return Filters(
+        date_from=date_from,
+        date_to=date_to,
+        **{field: tuple(st.session_state.get(f"flt_{field}") or ()) for field, _, _ in _MULTI},
+        departments=user.scope if user else (),
+    )

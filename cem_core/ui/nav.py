@@ -1,0 +1,44 @@
+"""The page registry: every page once, with the permission it needs. ``app.py`` builds ``st.navigation``
+from the pages the signed-in user may use, and each page also calls ``context.require`` itself.
+
+To add a page: one ``PageSpec`` line here, one thin script in ``pages/``, its strings in
+``cem_core/i18n/messages``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cem_core.config import PROJECT_ROOT
+from cem_core.roles import User
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # relative to the project root
+    title_key: str
+    icon: str
+    permission: str
+    section_key: str
+    uses_filters: bool = True  # show the shared sidebar filters on this page
+    default: bool = False
+
+    @property
+    def abspath(self) -> str:
+        return str(PROJECT_ROOT / self.path)
+
+    @property
+    def url_path(self) -> str:
+        return self.path.removeprefix("pages/").removesuffix(".py")
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/overview.py", "nav.overview", ":material/dashboard:", "view_overview", "nav.section.insights",
+             default=True),
+    PageSpec("pages/data.py", "nav.data", ":material/database:", "manage_data", "nav.section.admin",
+             uses_filters=False),
+)
+
+
+def allowed_pages(user: User) -> list[PageSpec]:
+    return [p for p in PAGES if user.can(p.permission)]

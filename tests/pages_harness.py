@@ -1,0 +1,27 @@
+"""Run the real app (app.py and its router) under ``streamlit.testing.v1.AppTest`` as a given user."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from cem_core.config import PROJECT_ROOT
+from cem_core.roles import User
+
+APP = str(PROJECT_ROOT / "app.py")
+
+
+def open_page(page: str | None, user: User | None, lang: str = "en", timeout: float = 60) -> AppTest:
+    """Start the app as ``user`` (None: signed out) and switch to ``page`` (e.g. "pages/overview.py").
+
+    After a switch AppTest keeps only the page script's elements; the router's sidebar (filters,
+    language) is in the tree only on the default page, opened with ``page=None``.
+    """
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if user is not None:
+        at.session_state["user"] = user
+    at.session_state["lang"] = lang
+    at.run()
+    if page is not None:
+        at.switch_page(page)
+        at.run()
+    return at
