@@ -36,6 +36,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("demo_rows", "CEM_DEMO_ROWS", "20000",
             "Responses of demo data loaded on first start into an empty database (0 turns it off)"),
     Setting("demo_industry", "CEM_DEMO_INDUSTRY", "hotel", "Industry template of the first-start demo data"),
+    Setting("pii_hash_key", "CEM_PII_HASH_KEY", "",
+            "Secret for keyed hashes of phones/emails; empty: generated once and kept in the database"),
 )
 
 
