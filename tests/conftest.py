@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, text
 from cem_core.db import make_engine, migrate
 from cem_core.demo.generator import load_demo
 
+pytest_plugins = ["tests.browser_harness"]
+
 PG_ADMIN_URL = os.environ.get("CEM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DEMO_ROWS = 6000
 
