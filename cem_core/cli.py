@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
-from cem_core.db import get_engine, migrate
+from cem_core.db import get_engine, migrate, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
 from cem_core.overview import build_overview
 from cem_core.queries import Filters
+from cem_core.rollup import rebuild_all
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
@@ -54,6 +55,14 @@ def _demo(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+@command("rollup")
+def _rollup(engine: Engine, args: argparse.Namespace) -> int:
+    with write_transaction(engine) as conn:
+        rebuild_all(conn)
+    print("rollup rebuilt")
+    return 0
+
+
 @command("stats")
 def _stats(engine: Engine, args: argparse.Namespace) -> int:
     f = Filters(date_from=args.date_from, date_to=args.date_to, channels=tuple(args.channel or ()))
@@ -77,6 +86,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--end", type=dt.date.fromisoformat, default=DEFAULT_END, help="last day (YYYY-MM-DD)")
     demo.add_argument("--remove", action="store_true", help="remove all demo data instead")
+    sub.add_parser("rollup", help="rebuild the per-batch rollup the overview reads")
     stats = sub.add_parser("stats", help="responses, NPS, CSAT and CES of the filtered feedback")
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--from", dest="date_from", type=dt.date.fromisoformat)

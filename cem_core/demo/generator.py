@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select, update
 
+from cem_core import rollup
 from cem_core.bulk import bulk_insert, next_id, sync_sequence
 from cem_core.db import write_transaction
 from cem_core.demo.catalog import ATTRIBUTE_CODES, CHANNELS, INDUSTRIES, REGIONS, SEGMENTS, Industry
@@ -323,6 +324,7 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
                     zip((rat_df["response"] + resp_base).tolist(), attr_ids, rat_df["score"].tolist(), strict=True))
         for table in (Customer.__table__, Response.__table__):
             sync_sequence(conn, table)
+        rollup.add_batch(conn, batch_id)
         elapsed = time.perf_counter() - t0
         conn.execute(update(ImportBatch.__table__).where(ImportBatch.__table__.c.id == batch_id).values(
             status="done", rows_imported=rows, finished_at=dt.datetime.now(), duration_s=elapsed))

@@ -155,9 +155,36 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['response_id'], ['responses.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('response_id', 'attribute_id')
     )
+    op.create_table('response_rollup',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('occurred_date', sa.Date(), nullable=False),
+    sa.Column('channel_id', sa.Integer(), nullable=True),
+    sa.Column('stage_id', sa.Integer(), nullable=True),
+    sa.Column('touchpoint_id', sa.Integer(), nullable=True),
+    sa.Column('responses', sa.Integer(), nullable=False),
+    sa.Column('nps_n', sa.Integer(), nullable=False),
+    sa.Column('promoters', sa.Integer(), nullable=False),
+    sa.Column('detractors', sa.Integer(), nullable=False),
+    sa.Column('csat_n', sa.Integer(), nullable=False),
+    sa.Column('csat_top2', sa.Integer(), nullable=False),
+    sa.Column('ces_n', sa.Integer(), nullable=False),
+    sa.Column('ces_sum', sa.Integer(), nullable=False),
+    sa.Column('ces_agree', sa.Integer(), nullable=False),
+    sa.Column('spend', sa.Float(), nullable=False),
+    sa.Column('detractor_spend', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], ),
+    sa.ForeignKeyConstraint(['stage_id'], ['journey_stages.id'], ),
+    sa.ForeignKeyConstraint(['touchpoint_id'], ['touchpoints.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index(op.f('ix_response_rollup_batch_id'), 'response_rollup', ['batch_id'], unique=False)
+    op.create_index('ix_rollup_day', 'response_rollup', ['occurred_date', 'channel_id', 'stage_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('response_rollup')
     op.drop_table('app_settings')
     op.drop_table('ratings')
     with op.batch_alter_table('responses', schema=None) as batch_op:
