@@ -138,7 +138,7 @@ def generate(rows: int, industry: str = "hotel", seed: int = 7, end: dt.date = D
         stage_idx[rows_sel] = chosen.ravel()
     is_last = step == lengths[j_of_row] - 1
 
-    # Touchpoint and channel per row; the last step of a journey is an end-of-journey survey.
+    # Touchpoint and channel per row; the last step of a journey is an end-of-journey survey (or callback).
     tp_list = [(s_i, tp) for s_i, s in enumerate(ind.stages) for tp in s.touchpoints]
     tp_of_stage = [[i for i, (s_i, _) in enumerate(tp_list) if s_i == k] for k in range(n_stages)]
     tp_idx = np.array([tp_of_stage[s][int(r * len(tp_of_stage[s]))]
@@ -147,7 +147,7 @@ def generate(rows: int, industry: str = "hotel", seed: int = 7, end: dt.date = D
     stage_channels = [[channel_codes.index(c) for c in s.channels] for s in ind.stages]
     ch_idx = np.array([stage_channels[s][int(r * len(stage_channels[s]))]
                        for s, r in zip(stage_idx, rng.random(rows), strict=True)])
-    survey_idx = np.array([channel_codes.index(c) for c in _SURVEY])
+    survey_idx = np.array([channel_codes.index(c) for c in (*_SURVEY, "call_center")])  # incl. callback surveys
     ch_idx[is_last] = survey_idx[rng.integers(0, len(survey_idx), int(is_last.sum()))]
     ch_code = np.array(channel_codes)[ch_idx]
 
