@@ -18,17 +18,6 @@ def demo_rows() -> int:
                                 .where(ImportBatch.is_demo.is_(True))).scalar_one())
 
 
-@st.dialog(" ")
-def _confirm_remove() -> None:
-    st.write(T("demo.remove_confirm"))
-    left, right = st.columns(2)
-    if left.button(T("demo.remove"), type="primary", key="demo_remove_confirm"):
-        remove_and_remember()
-        st.rerun()
-    if right.button(T("common.cancel"), key="demo_remove_cancel"):
-        st.rerun()
-
-
 def remove_and_remember() -> int:
     """Remove demo data and remember it, so the next start does not load it again."""
     engine = cache.engine()
@@ -49,5 +38,17 @@ def demo_banner() -> None:
     user = current_user()
     text_col, button_col = st.columns([5, 1], vertical_alignment="center")
     text_col.info(T("demo.banner", rows=f"{rows:,}"), icon=":material/science:")
-    if user is not None and user.can("manage_data") and button_col.button(T("demo.remove"), key="demo_remove"):
-        _confirm_remove()
+    if user is None or not user.can("manage_data"):
+        return
+    if button_col.button(T("demo.remove"), key="demo_remove"):
+        st.session_state["demo_confirm"] = True
+    if st.session_state.get("demo_confirm"):  # two steps, inline: removal cannot be undone
+        st.warning(T("demo.remove_confirm"))
+        left, right, _ = st.columns([1, 1, 4])
+        if left.button(T("common.confirm"), type="primary", key="demo_remove_confirm"):
+            st.session_state.pop("demo_confirm", None)
+            remove_and_remember()
+            st.rerun()
+        if right.button(T("common.cancel"), key="demo_remove_cancel"):
+            st.session_state.pop("demo_confirm", None)
+            st.rerun()
