@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -63,6 +64,14 @@ def _rollup(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+@command("import")
+def _import(engine: Engine, args: argparse.Namespace) -> int:
+    """Import files on the upload page's code path; exit 1 when any file is rejected or fails."""
+    from cem_core.ingest.cli import run_import
+
+    return run_import(engine, args)
+
+
 @command("stats")
 def _stats(engine: Engine, args: argparse.Namespace) -> int:
     f = Filters(date_from=args.date_from, date_to=args.date_to, channels=tuple(args.channel or ()))
@@ -92,6 +101,16 @@ def parser() -> argparse.ArgumentParser:
     stats.add_argument("--from", dest="date_from", type=dt.date.fromisoformat)
     stats.add_argument("--to", dest="date_to", type=dt.date.fromisoformat)
     stats.add_argument("--channel", action="append", help="channel code; repeat for several")
+    imp = sub.add_parser("import", help="import feedback files (csv/tsv/xlsx/json) as one batch each")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument("--source", help="channel (code or name) for rows without a channel column")
+    imp.add_argument("--mapping", help="JSON file mapping header -> field")
+    imp.add_argument("--on-invalid", choices=("skip", "reject"), default="skip",
+                     help="skip invalid rows (default) or reject the whole file")
+    imp.add_argument("--sheet", action="append", help="xlsx sheet to read; repeat for several (default: all)")
+    imp.add_argument("--user", default=os.environ.get("USER", "cli"), help="recorded as the uploader")
+    imp.add_argument("--lang", choices=("zh", "en"), default="en")
+    imp.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     return p
 
 

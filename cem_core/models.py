@@ -214,3 +214,31 @@ class AuditEntry(Base):
     rows: Mapped[int | None] = mapped_column(Integer)
     file_hash: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)  # JSON
+
+
+class MappingTemplate(Base):
+    """A saved column mapping, applied automatically when a file with the same header set arrives."""
+
+    __tablename__ = "mapping_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    signature: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the normalised header set
+    mapping: Mapped[str] = mapped_column(Text)  # JSON {header: field}
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ImportDetail(Base):
+    """What an import batch needs beyond ``import_batches``: why it failed, who undid it, what it created."""
+
+    __tablename__ = "import_details"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True)
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    sheets: Mapped[str | None] = mapped_column(Text)  # JSON list of sheet names read
+    rows_total: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)  # failure or rejection reason (no personal data)
+    created_refs: Mapped[str | None] = mapped_column(Text)  # JSON {"channel": [...], "stage": [...], ...}
+    undone_by: Mapped[str | None] = mapped_column(String(128))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

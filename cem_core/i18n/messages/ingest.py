@@ -1,0 +1,121 @@
+"""Capture: upload page, import history, validation reasons, import errors and reports."""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "nav.upload": ("上传数据", "Upload"),
+    "nav.imports": ("导入记录", "Import history"),
+    "ingest.err.too_big": (
+        "文件 {file} 有 {size}，超过上限 {limit}。请拆分后再上传。",
+        "File {file} is {size}, over the limit of {limit}. Split it and upload the parts.",
+    ),
+    "ingest.err.empty": ("文件 {file} 是空的。", "File {file} is empty."),
+    "ingest.err.not_xlsx": (
+        "文件 {file} 不是有效的 Excel（xlsx）文件，可能只是改了扩展名。请在 Excel 中另存为 xlsx 或 csv。",
+        "File {file} is not a valid Excel (xlsx) file; it may only have been renamed. Save it from Excel as xlsx or "
+        "csv.",
+    ),
+    "ingest.err.zip_as_text": (
+        "文件 {file} 是压缩包或 Excel 文件，但扩展名不是 .xlsx。",
+        "File {file} is a zip or Excel file but its name does not end in .xlsx.",
+    ),
+    "ingest.err.type": (
+        "不支持文件 {file} 的类型。支持：{types}。",
+        "The type of {file} is not supported. Use: {types}.",
+    ),
+    "ingest.err.encoding": (
+        "无法识别文件 {file} 的文字编码（已尝试 UTF-8、GBK/GB18030、UTF-16）。请另存为 UTF-8 csv。",
+        "Cannot tell the text encoding of {file} (tried UTF-8, GBK/GB18030, UTF-16). Save it as UTF-8 csv.",
+    ),
+    "ingest.err.too_many_rows": (
+        "文件 {file} 超过 {limit} 行的上限。请拆分后再上传。",
+        "File {file} has more than the limit of {limit} rows. Split it and upload the parts.",
+    ),
+    "ingest.err.parse": ("无法读取文件 {file}：{error}", "Cannot read file {file}: {error}"),
+    "ingest.err.json_shape": (
+        "JSON 文件 {file} 应为对象列表（每条反馈一个对象）。",
+        "JSON file {file} must be a list of objects (one object per response).",
+    ),
+    "ingest.err.bomb": (
+        "文件 {file} 解压后超过 {limit}（疑似压缩炸弹），已拒绝。",
+        "File {file} expands to more than {limit} when unzipped (a possible zip bomb) and was refused.",
+    ),
+    "ingest.err.xml_dtd": (
+        "文件 {file} 的 {part} 含有 DTD/实体声明（可能是 XML 炸弹），已拒绝。",
+        "Part {part} of {file} declares a DTD or entities (a possible XML bomb) and was refused.",
+    ),
+    "ingest.err.no_sheet": ("文件 {file} 中没有工作表 {sheet}。", "File {file} has no sheet named {sheet}."),
+    "ingest.err.unknown_field": (
+        "映射 {file} 中有未知字段：{fields}。",
+        "The mapping for {file} names unknown fields: {fields}.",
+    ),
+    "ingest.err.required": (
+        "文件 {file} 缺少必需的列：{fields}。请在映射中指定。",
+        "File {file} lacks required columns: {fields}. Choose them in the mapping.",
+    ),
+    "ingest.err.no_rows": ("文件 {file} 只有表头，没有数据行。", "File {file} has a header but no data rows."),
+    "ingest.err.invalid_rows": (
+        "文件 {file} 有 {rows} 行无效，按“整个文件拒绝”的设置，未导入任何数据。",
+        "File {file} has {rows} invalid rows; as chosen, the whole file was rejected and nothing was imported.",
+    ),
+    "ingest.err.failed": (
+        "导入批次 {batch} 失败，已全部回滚，没有留下任何数据：{error}",
+        "Import batch {batch} failed and was rolled back completely; no rows remain: {error}",
+    ),
+    "ingest.undo.not_done": (
+        "批次 {batch} 不是已完成的导入，无法撤销。",
+        "Batch {batch} is not a finished import and cannot be undone.",
+    ),
+    "ingest.reason.not_number": ("不是数字", "not a number"),
+    "ingest.reason.not_whole": ("不是整数", "not a whole number"),
+    "ingest.reason.range": ("超出范围 {lo}-{hi}", "outside the range {lo}-{hi}"),
+    "ingest.reason.negative": ("不能为负数", "must not be negative"),
+    "ingest.reason.no_date": ("缺少日期", "date is missing"),
+    "ingest.reason.bad_date": ("无法识别的日期", "not a recognisable date"),
+    "ingest.reason.date_range": ("日期早于 {min} 年或在未来", "date before {min} or in the future"),
+    "ingest.reason.phone": ("电话号码无效（应为 5-15 位数字）", "invalid phone number (5-15 digits expected)"),
+    "ingest.reason.email": ("邮箱地址无效", "invalid email address"),
+    "ingest.reason.too_long": ("文本过长（最多 {max} 个字符）", "text too long (at most {max} characters)"),
+    "ingest.reason.no_measure": ("没有任何评分（NPS/CSAT/CES）或评论", "no score (NPS/CSAT/CES) and no comment"),
+    "ingest.report.done": (
+        "{file}：已导入 {imported} 行（批次 {batch}），跳过无效 {skipped} 行，重复 {duplicate} 行。",
+        "{file}: imported {imported} rows (batch {batch}), skipped {skipped} invalid, {duplicate} duplicates.",
+    ),
+    "ingest.report.checked": (
+        "{file}：{valid} 行有效，{skipped} 行无效。",
+        "{file}: {valid} valid rows, {skipped} invalid.",
+    ),
+    "ingest.report.rejected": ("{file}：已拒绝，未导入任何数据。", "{file}: rejected; nothing was imported."),
+    "ingest.report.failed": ("{file}：导入失败，已回滚。", "{file}: the import failed and was rolled back."),
+    "ingest.report.duplicate_file": (
+        "同样内容的文件已于 {when} 由 {user} 导入（批次 {batch}，{rows} 行），本次未新增数据。",
+        "A file with the same content was imported on {when} by {user} (batch {batch}, {rows} rows); nothing was "
+        "added.",
+    ),
+    "ingest.col.row": ("行号", "Row"),
+    "ingest.col.sheet": ("工作表", "Sheet"),
+    "ingest.col.column": ("列", "Column"),
+    "ingest.col.value": ("值", "Value"),
+    "ingest.col.reason": ("原因", "Reason"),
+    "ingest.errors_sheet": ("错误行", "Invalid rows"),
+    "ingest.field.occurred_at": ("日期时间", "Date/time"),
+    "ingest.field.nps": ("NPS 推荐度（0-10）", "NPS (0-10)"),
+    "ingest.field.csat": ("CSAT 满意度（1-5）", "CSAT (1-5)"),
+    "ingest.field.ces": ("CES 费力度（1-7）", "CES (1-7)"),
+    "ingest.field.overall_sat": ("总体满意度（1-10）", "Overall satisfaction (1-10)"),
+    "ingest.field.comment": ("评论/意见", "Comment"),
+    "ingest.field.customer_key": ("客户ID/会员号", "Customer ID"),
+    "ingest.field.phone": ("手机号", "Phone"),
+    "ingest.field.email": ("邮箱", "Email"),
+    "ingest.field.name": ("姓名", "Name"),
+    "ingest.field.channel": ("渠道", "Channel"),
+    "ingest.field.stage": ("旅程阶段", "Journey stage"),
+    "ingest.field.touchpoint": ("触点", "Touchpoint"),
+    "ingest.field.region": ("区域/门店", "Region/store"),
+    "ingest.field.product": ("产品", "Product"),
+    "ingest.field.segment": ("客群", "Segment"),
+    "ingest.field.spend": ("消费金额", "Spend"),
+    "ingest.field.journey_key": ("旅程/订单号", "Journey/order ID"),
+    "ingest.field.journey_step": ("旅程步骤", "Journey step"),
+    "ingest.field.language": ("语言", "Language"),
+    "ingest.field.ignore": ("（不导入）", "(ignore)"),
+    "ingest.field.attribute": ("属性评分：{name}", "Attribute rating: {name}"),
+}

@@ -1,0 +1,28 @@
+"""Errors that reach the user: a message key plus values, translated where they are shown."""
+
+from __future__ import annotations
+
+from cem_core.i18n import t
+
+
+class IngestError(Exception):
+    """A file cannot be imported; ``key`` names the translated message, ``values`` fill it in."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key, values)
+        self.key = key
+        self.values = values
+
+    def message(self, lang: str | None = None) -> str:
+        return t(self.key, lang, **self.values)
+
+    def __str__(self) -> str:
+        return self.message("en")
+
+
+class ImportFailed(IngestError):
+    """The database write failed part-way; the transaction was rolled back and the batch marked failed."""
+
+    def __init__(self, batch_id: int, error: str) -> None:
+        super().__init__("ingest.err.failed", batch=batch_id, error=error)
+        self.batch_id = batch_id

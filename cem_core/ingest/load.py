@@ -1,0 +1,455 @@
+"""The import: one file -> one batch -> one transaction. Every accepted row lands, or none does.
+
+Order of work, and why:
+
+1. Read and plan (header row, mapping) before touching the database, so unreadable files and
+   missing required columns are refused without a trace.
+2. The content hash (SHA-256 of the bytes) is checked against finished batches: the same file again
+   adds nothing and the report says when and by whom it was imported.
+3. The batch row is written (status ``running``) in its own short transaction, so that if the import
+   transaction dies - an exception, a killed connection - the batch can be marked ``failed`` while
+   every row of it is rolled back.
+4. The rows are streamed chunk by chunk through validation into ``bulk_insert`` (executemany on SQLite,
+   COPY on Postgres) inside ONE ``write_transaction``. Each row's ``row_key`` is a keyed hash of its
+   normalised content (date, resolved channel/stage/touchpoint, customer identity, scores, text), so the
+   same response arriving in two different files is stored once and counted as a duplicate.
+5. The rollup, the batch's counts and the audit entry are written in that same transaction.
+
+``check_file`` runs steps 1 and 4's validation without writing: the page shows its report first and
+the user chooses to import the valid rows or reject the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, select, update
+
+from cem_core import audit, rollup
+from cem_core.bulk import bulk_insert, next_id, sync_sequence
+from cem_core.db import write_transaction
+from cem_core.export import to_xlsx_bytes
+from cem_core.i18n import t
+from cem_core.ingest import mapping as mapping_mod
+from cem_core.ingest.errors import ImportFailed, IngestError
+from cem_core.ingest.headers import Header, detect_header
+from cem_core.ingest.read import CAPS, CHUNK_ROWS, Caps, RawTable, Source, content_hash, open_tables, size_of
+from cem_core.ingest.resolve import LOOKUP_SLICE, Customers, References
+from cem_core.ingest.validate import MEASURES, Checked, Problem, validate_chunk
+from cem_core.models import Customer, ImportBatch, ImportDetail, Rating, Response
+from cem_core.pii import hash_key, mask_text
+
+Progress = Callable[[float, int], None]
+ERROR_ROWS = 50_000  # invalid rows kept for the downloadable error file
+RESPONSE_COLUMNS = ("id", "batch_id", "row_key", "customer_id", "channel_id", "stage_id", "touchpoint_id",
+                    "occurred_at", "occurred_date", "journey_key", "journey_step", "nps", "csat", "ces",
+                    "overall_sat", "spend", "region", "product", "segment", "comment", "language")
+_KEY_FIELDS = ("nps", "csat", "ces", "overall_sat", "spend", "region", "product", "segment", "comment",
+               "journey_key", "journey_step")
+_batches = ImportBatch.__table__
+_details = ImportDetail.__table__
+
+
+@dataclass
+class TablePlan:
+    """How one table is read: its header row and the field of every column."""
+
+    table: RawTable
+    header: Header
+    mapping: dict[str, str]  # header -> field
+    template: str | None = None
+
+    @property
+    def columns(self) -> dict[str, int]:
+        return {f: i for i, (h, f) in enumerate(self.mapping.items())
+                if f != mapping_mod.IGNORE and not f.startswith(mapping_mod.ATTRIBUTE)}
+
+    @property
+    def attributes(self) -> dict[str, tuple[int, int]]:
+        """attribute name -> (column position, scale 5 or 10 judged from the first rows)."""
+        out = {}
+        body = self.table.head[self.header.row + 1:]
+        for i, (_h, f) in enumerate(self.mapping.items()):
+            if f.startswith(mapping_mod.ATTRIBUTE):
+                nums = mapping_mod._numbers([r[i] for r in body])
+                out[f.removeprefix(mapping_mod.ATTRIBUTE)] = (i, 10 if len(nums) and nums.max() > 5 else 5)
+        return out
+
+    def missing(self) -> list[str]:
+        """Required fields the mapping lacks: a date, and one of NPS / CSAT / CES / comment."""
+        fields = set(self.mapping.values())
+        out = [] if "occurred_at" in fields else ["occurred_at"]
+        return out + ([] if fields & set(MEASURES) else ["nps|csat|ces|comment"])
+
+
+@dataclass
+class ImportReport:
+    """What happened to one file; the page and the CLI render it, ``summary()`` is its JSON form."""
+
+    file_name: str
+    status: str = "checked"  # checked / done / duplicate_file / rejected / failed
+    content_hash: str = ""
+    batch_id: int | None = None
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_imported: int = 0
+    rows_skipped: int = 0
+    rows_duplicate: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    reason_counts: dict[str, int] = field(default_factory=dict)
+    error_rows: list[pd.DataFrame] = field(default_factory=list)
+    previous: dict[str, object] | None = None
+    created: dict[str, list[str]] = field(default_factory=dict)
+    unmatched: dict[str, list[str]] = field(default_factory=dict)
+    error: IngestError | None = None
+    seconds: float = 0.0
+    plans: list[TablePlan] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("checked", "done", "duplicate_file")
+
+    def add_problems(self, checked: Checked, raw: pd.DataFrame, headers: list[str], sheet: str | None) -> None:
+        invalid = checked.first_reason.notna() if checked.first_reason is not None else None
+        self.rows_skipped += int((~checked.valid & ~checked.blank).sum())
+        for k, n in checked.counts.items():
+            self.reason_counts[k] = self.reason_counts.get(k, 0) + n
+        room = 1000 - len(self.problems)
+        self.problems.extend(checked.problems[:max(0, room)])
+        kept = sum(len(f) for f in self.error_rows)
+        if invalid is not None and invalid.any() and kept < ERROR_ROWS:
+            bad = raw[invalid].iloc[: ERROR_ROWS - kept].copy()
+            bad.columns = headers[: bad.shape[1]]
+            bad.insert(0, "_row", bad.index + 1)
+            if sheet:
+                bad.insert(0, "_sheet", sheet)
+            bad["_reason"] = checked.first_reason[invalid].iloc[: len(bad)].tolist()
+            self.error_rows.append(bad)
+
+    def message(self, lang: str) -> str:
+        if self.error is not None:
+            return self.error.message(lang)
+        if self.status == "duplicate_file" and self.previous:
+            return t("ingest.report.duplicate_file", lang, **self.previous)
+        key = {"done": "ingest.report.done", "checked": "ingest.report.checked",
+               "rejected": "ingest.report.rejected"}.get(self.status, "ingest.report.failed")
+        return t(key, lang, file=self.file_name, imported=f"{self.rows_imported:,}", valid=f"{self.rows_valid:,}",
+                 skipped=f"{self.rows_skipped:,}", duplicate=f"{self.rows_duplicate:,}", batch=self.batch_id)
+
+    def summary(self, lang: str = "en", max_errors: int = 20) -> dict[str, object]:
+        return {"file": self.file_name, "status": self.status, "batch_id": self.batch_id,
+                "content_hash": self.content_hash, "rows_read": self.rows_read, "rows_imported": self.rows_imported,
+                "rows_skipped": self.rows_skipped, "rows_duplicate": self.rows_duplicate,
+                "message": self.message(lang), "previous": self.previous, "created": self.created,
+                "unmatched": self.unmatched, "seconds": round(self.seconds, 3),
+                "errors": problem_rows(self.problems[:max_errors], lang)}
+
+
+def problem_rows(problems: list[Problem], lang: str, mask: Callable[[str, str], str] | None = None
+                 ) -> list[dict[str, object]]:
+    """Problems as dicts with the reason translated; ``mask(column, value)`` hides personal data."""
+    return [{"row": p.row, "column": p.column, "value": mask(p.column, p.value) if mask else p.value,
+             "reason": t(p.reason, lang, **dict(p.values))} for p in problems]
+
+
+def error_workbook(report: ImportReport, lang: str) -> bytes:
+    """The invalid rows as they were in the file, with their row number and the reason (xlsx)."""
+    frame = pd.concat(report.error_rows, ignore_index=True) if report.error_rows else pd.DataFrame()
+    if not frame.empty:
+        frame["_reason"] = [t(k, lang, **v) for k, v, _h in frame["_reason"]]
+        frame = frame.rename(columns={"_row": t("ingest.col.row", lang), "_sheet": t("ingest.col.sheet", lang),
+                                      "_reason": t("ingest.col.reason", lang)})
+    return to_xlsx_bytes({t("ingest.errors_sheet", lang): frame})
+
+
+def plan_tables(engine: Engine, tables: list[RawTable], override: dict[str, str] | None) -> list[TablePlan]:
+    """Header and mapping per table: automatic, then a saved template for the header set, then ``override``."""
+    plans = []
+    for table in tables:
+        header = detect_header(table)
+        auto = mapping_mod.auto_mapping(table, header)
+        found = mapping_mod.find_template(engine, header.names)
+        merged = mapping_mod.merge(mapping_mod.merge(auto, found[1] if found else None), override)
+        plans.append(TablePlan(table, header, merged, found[0] if found else None))
+    return plans
+
+
+def read_plans(engine: Engine, src: Source, file_name: str, *, mapping: dict[str, str] | None = None,
+               sheets: list[str] | None = None, caps: Caps = CAPS, chunk_rows: int = CHUNK_ROWS
+               ) -> list[TablePlan]:
+    """Open the file and plan every table (for the page's preview and mapping editor)."""
+    unknown = mapping_mod.check_fields(mapping or {})
+    if unknown:
+        raise IngestError("ingest.err.unknown_field", file=file_name, fields=", ".join(sorted(set(unknown))))
+    tables = open_tables(src, file_name, caps, sheets)
+    for table in tables:
+        table.chunk_rows = chunk_rows
+    return plan_tables(engine, tables, mapping)
+
+
+def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progress | None
+                  ) -> Iterator[tuple[TablePlan, pd.DataFrame, Checked]]:
+    total = max(1, sum(p.table.est_rows - p.header.row - 1 for p in plans))
+    done = 0
+    for plan in plans:
+        headers = plan.header.names
+        for raw in plan.table.chunks(plan.header.row + 1):
+            checked = validate_chunk(raw, plan.columns, plan.attributes, headers,
+                                     text_cells=plan.table.text_cells, date1904=plan.table.date1904)
+            report.rows_read += int((~checked.blank).sum())
+            report.rows_valid += int(checked.valid.sum())
+            report.add_problems(checked, raw, headers, plan.table.sheet)
+            yield plan, raw, checked
+            done += len(raw)
+            if progress:
+                progress(min(0.99, done / total), done)
+
+
+def _start(src: Source, file_name: str, engine: Engine, mapping: dict[str, str] | None, sheets: list[str] | None,
+           caps: Caps, chunk_rows: int, report: ImportReport) -> bool:
+    """Read and plan; on a refusal fill ``report`` and return False."""
+    try:
+        report.plans = read_plans(engine, src, file_name, mapping=mapping, sheets=sheets, caps=caps,
+                                  chunk_rows=chunk_rows)
+        for plan in report.plans:
+            missing = plan.missing()
+            if missing:
+                raise IngestError("ingest.err.required", file=plan.table.label,
+                                  fields=", ".join(t(f"ingest.field.{m}", "en") if "|" not in m else m
+                                                   for m in missing))
+            if plan.table.est_rows <= plan.header.row + 1:
+                raise IngestError("ingest.err.no_rows", file=plan.table.label)
+    except IngestError as exc:
+        report.status, report.error = "rejected", exc
+        return False
+    return True
+
+
+def check_file(engine: Engine, src: Source, file_name: str, *, mapping: dict[str, str] | None = None,
+               sheets: list[str] | None = None, caps: Caps = CAPS, progress: Progress | None = None,
+               chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+    """Validate without writing: counts, the first problems and the error rows for the report."""
+    t0 = time.perf_counter()
+    report = ImportReport(file_name)
+    if _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report):
+        try:
+            for _ in _iter_checked(report.plans, report, progress):
+                pass
+            if report.rows_read == 0:
+                raise IngestError("ingest.err.no_rows", file=file_name)
+        except IngestError as exc:
+            report.status, report.error = "rejected", exc
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+class _Rejected(Exception):
+    """Invalid rows under ``on_invalid='reject'``: roll everything back."""
+
+
+def _file_identity(src: Source, sheets: list[str] | None) -> str:
+    digest = content_hash(src)
+    if sheets:  # a chosen subset of sheets is a different import of the same workbook
+        digest = hashlib.sha256(f"{digest}:{json.dumps(sorted(sheets), ensure_ascii=False)}".encode()).hexdigest()
+    return digest
+
+
+def find_done(conn: Connection, file_hash: str) -> dict[str, object] | None:
+    b = _batches.c
+    row = conn.execute(select(b.id, b.started_at, b.user_name, b.rows_imported).where(
+        b.content_hash == file_hash, b.status == "done").order_by(b.id)).first()
+    if row is None:
+        return None
+    return {"batch": row.id, "when": f"{row.started_at:%Y-%m-%d %H:%M}", "user": row.user_name or "-",
+            "rows": f"{row.rows_imported:,}"}
+
+
+def _open_batch(engine: Engine, report: ImportReport, user: str, source: str | None, size: int) -> int | None:
+    """Write the ``running`` batch row, unless a finished batch has the same content (then None)."""
+    with write_transaction(engine) as conn:
+        report.previous = find_done(conn, report.content_hash)
+        if report.previous:
+            return None
+        batch_id = int(conn.execute(_batches.insert().values(
+            file_name=report.file_name[:255], content_hash=report.content_hash, source=source, user_name=user,
+            started_at=dt.datetime.now(), status="running", is_demo=False)).inserted_primary_key[0])
+        sheets = [p.table.sheet for p in report.plans if p.table.sheet]
+        conn.execute(_details.insert().values(batch_id=batch_id, file_size=size,
+                                              sheets=json.dumps(sheets, ensure_ascii=False) if sheets else None))
+    return batch_id
+
+
+def _close_batch(engine: Engine, report: ImportReport, status: str, error: str | None, user: str,
+                 seconds: float) -> None:
+    with write_transaction(engine) as conn:
+        conn.execute(update(_batches).where(_batches.c.id == report.batch_id).values(
+            status=status, finished_at=dt.datetime.now(), duration_s=seconds, rows_imported=0,
+            rows_skipped=report.rows_skipped, rows_duplicate=0))
+        conn.execute(update(_details).where(_details.c.batch_id == report.batch_id).values(
+            error=mask_text(error), rows_total=report.rows_read))
+        audit.record(conn, user, "import", target=f"batch:{report.batch_id}", rows=0, file_hash=report.content_hash,
+                     detail={"batch_id": report.batch_id, "status": status, "rows_skipped": report.rows_skipped})
+
+
+def _nullable(values: pd.Series) -> list[object]:
+    return [None if v is None or v is pd.NA or v != v else v for v in values.tolist()]
+
+
+def _existing_keys(conn: Connection, keys: list[str]) -> set[str]:
+    cur = conn.connection.driver_connection.cursor()
+    found: set[str] = set()
+    try:
+        if conn.dialect.name == "postgresql":
+            cur.execute("SELECT row_key FROM responses WHERE row_key = ANY(%s)", (keys,))
+            found.update(r[0] for r in cur.fetchall())
+        else:
+            for lo in range(0, len(keys), LOOKUP_SLICE):
+                part = keys[lo:lo + LOOKUP_SLICE]
+                cur.execute(f"SELECT row_key FROM responses WHERE row_key IN ({','.join('?' * len(part))})", part)
+                found.update(r[0] for r in cur.fetchall())
+    finally:
+        cur.close()
+    return found
+
+
+class _Writer:
+    """Writes validated chunks of one batch inside the open transaction."""
+
+    def __init__(self, conn: Connection, batch_id: int, pii_key: bytes, source: str | None) -> None:
+        self.conn, self.batch_id, self.source = conn, batch_id, source
+        self.refs = References(conn)
+        self.customers = Customers(conn, pii_key, batch_id)
+        self.row_key = hashlib.sha256(b"row-key:" + pii_key).digest()
+        self.next_id = next_id(conn, Response.__table__)
+        self.imported = self.duplicate = 0
+
+    def write(self, d: pd.DataFrame) -> None:
+        n = len(d)
+        col = lambda f: _nullable(d[f]) if f in d else [None] * n  # noqa: E731
+        refs = self.refs
+        default = refs.channel_id(self.source)  # --source / the page's picker, for rows without a channel
+        channels = [refs.channel_id(v) for v in col("channel")]
+        channels = [c if c is not None else default for c in channels]
+        stages = [refs.stage_id(v) for v in col("stage")]
+        tps = [refs.touchpoint_ids(v, s) for v, s in zip(col("touchpoint"), stages, strict=True)]
+        touchpoints, stages = [tp for tp, _ in tps], [s for _, s in tps]
+        phones, emails = col("phone"), col("email")
+        phone_h, email_h = self.customers.hashes(phones), self.customers.hashes(emails)
+        keys = col("customer_key")
+        at = d["occurred_at"]
+        at_s, day = at.dt.strftime("%Y-%m-%d %H:%M:%S").tolist(), at.dt.strftime("%Y-%m-%d").tolist()
+        attrs = sorted(c for c in d.columns if c.startswith(mapping_mod.ATTRIBUTE))
+        parts = [at_s, channels, stages, touchpoints, keys, phone_h, email_h, *(col(f) for f in _KEY_FIELDS),
+                 *(col(a) for a in attrs)]
+        rk = [hashlib.blake2b("\x1f".join(map(str, row)).encode(), digest_size=16, key=self.row_key).hexdigest()
+              for row in zip(*parts, strict=True)]
+        seen: set[str] = set()
+        existing = _existing_keys(self.conn, list(dict.fromkeys(rk)))
+        keep = []
+        for i, k in enumerate(rk):
+            if k in existing or k in seen:
+                continue
+            seen.add(k)
+            keep.append(i)
+        self.duplicate += n - len(keep)
+        if not keep:
+            return
+        pick = lambda values: [values[i] for i in keep]  # noqa: E731
+        cids = self.customers.resolve(pick(keys), pick(phones), pick(emails), pick(col("name")),
+                                      pick(col("segment")), pick(col("region")), pick(phone_h), pick(email_h))
+        ids = list(range(self.next_id, self.next_id + len(keep)))
+        self.next_id += len(keep)
+        columns = {"id": ids, "batch_id": [self.batch_id] * len(keep), "row_key": pick(rk), "customer_id": cids,
+                   "channel_id": pick(channels), "stage_id": pick(stages), "touchpoint_id": pick(touchpoints),
+                   "occurred_at": pick(at_s), "occurred_date": pick(day)}
+        for f in RESPONSE_COLUMNS[len(columns):]:
+            columns[f] = pick(col(f))
+        bulk_insert(self.conn, Response.__table__, RESPONSE_COLUMNS,
+                    zip(*(columns[c] for c in RESPONSE_COLUMNS), strict=True))
+        ratings = []
+        for a in attrs:
+            aid = refs.attribute_id(a.removeprefix(mapping_mod.ATTRIBUTE))
+            ratings += [(rid, aid, s) for rid, s in zip(ids, pick(col(a)), strict=True) if s is not None]
+        if ratings:
+            bulk_insert(self.conn, Rating.__table__, ("response_id", "attribute_id", "score"), ratings)
+        self.imported += len(keep)
+
+
+def import_file(engine: Engine, src: Source | str, file_name: str | None = None, *, user: str,
+                source: str | None = None, mapping: dict[str, str] | None = None, on_invalid: str = "skip",
+                sheets: list[str] | None = None, caps: Caps = CAPS, progress: Progress | None = None,
+                fail_after: int | None = None, chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+    """Import one file as one batch (see the module docstring). ``fail_after`` is a test hook: raise
+    after that many rows were written, to prove the rollback. Raises ``ImportFailed`` when the database
+    write fails (the batch is then marked failed); refusals come back as a report with status rejected."""
+    if isinstance(src, str):
+        src = Path(src)
+    file_name = file_name or (src.name if isinstance(src, Path) else "upload")
+    t0 = time.perf_counter()
+    report = ImportReport(file_name)
+    if not _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report):
+        report.seconds = time.perf_counter() - t0
+        return report
+    report.content_hash = _file_identity(src, sheets)
+    report.batch_id = _open_batch(engine, report, user, source, size_of(src))
+    if report.batch_id is None:
+        report.status = "duplicate_file"
+        report.seconds = time.perf_counter() - t0
+        return report
+    pii_key = hash_key(engine)
+    try:
+        with write_transaction(engine) as conn:
+            writer = _Writer(conn, report.batch_id, pii_key, source)
+            for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
+                if on_invalid == "reject" and report.rows_skipped:
+                    continue  # keep validating for the report; nothing will be committed
+                writer.write(checked.data[checked.valid])
+                if fail_after is not None and writer.imported >= fail_after:
+                    raise RuntimeError(f"injected failure after {writer.imported} rows")
+            if report.rows_read == 0:
+                raise IngestError("ingest.err.no_rows", file=file_name)
+            if on_invalid == "reject" and report.rows_skipped:
+                raise _Rejected
+            report.rows_imported, report.rows_duplicate = writer.imported, writer.duplicate
+            report.created, report.unmatched = writer.refs.created, writer.refs.unmatched
+            for table in (Customer.__table__, Response.__table__):
+                sync_sequence(conn, table)
+            rollup.add_batch(conn, report.batch_id)
+            report.seconds = time.perf_counter() - t0
+            conn.execute(update(_batches).where(_batches.c.id == report.batch_id).values(
+                status="done", finished_at=dt.datetime.now(), duration_s=report.seconds,
+                rows_imported=report.rows_imported, rows_skipped=report.rows_skipped,
+                rows_duplicate=report.rows_duplicate))
+            conn.execute(update(_details).where(_details.c.batch_id == report.batch_id).values(
+                rows_total=report.rows_read,
+                created_refs=json.dumps(report.created, ensure_ascii=False) if report.created else None))
+            audit.record(conn, user, "import", target=f"batch:{report.batch_id}", rows=report.rows_imported,
+                         file_hash=report.content_hash,
+                         detail={"batch_id": report.batch_id, "status": "done", "rows_skipped": report.rows_skipped,
+                                 "rows_duplicate": report.rows_duplicate, "customers_created": writer.customers.created,
+                                 "source": source})
+        report.status = "done"
+    except _Rejected:
+        report.status = "rejected"
+        report.error = IngestError("ingest.err.invalid_rows", file=file_name, rows=f"{report.rows_skipped:,}")
+        _close_batch(engine, report, "rejected", report.error.message("en"), user, time.perf_counter() - t0)
+    except IngestError as exc:
+        report.status, report.error = "rejected", exc
+        _close_batch(engine, report, "rejected", exc.message("en"), user, time.perf_counter() - t0)
+    except Exception as exc:
+        report.status = "failed"
+        report.error = ImportFailed(report.batch_id, f"{type(exc).__name__}: {exc}"[:500])
+        _close_batch(engine, report, "failed", report.error.message("en"), user, time.perf_counter() - t0)
+        raise report.error from exc
+    finally:
+        if progress and report.status == "done":
+            progress(1.0, report.rows_read)
+    report.seconds = time.perf_counter() - t0
+    return report
