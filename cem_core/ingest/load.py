@@ -41,7 +41,7 @@ from cem_core.ingest import mapping as mapping_mod
 from cem_core.ingest.errors import ImportFailed, IngestError
 from cem_core.ingest.headers import Header, detect_header
 from cem_core.ingest.read import CAPS, CHUNK_ROWS, Caps, RawTable, Source, content_hash, open_tables, size_of
-from cem_core.ingest.resolve import LOOKUP_SLICE, Customers, References
+from cem_core.ingest.resolve import Customers, References, lookup
 from cem_core.ingest.validate import MEASURES, Checked, Problem, validate_chunk
 from cem_core.models import Customer, ImportBatch, ImportDetail, Rating, Response
 from cem_core.pii import hash_key, mask_text
@@ -303,20 +303,13 @@ def _nullable(values: pd.Series) -> list[object]:
 
 
 def _existing_keys(conn: Connection, keys: list[str]) -> set[str]:
-    cur = conn.connection.driver_connection.cursor()
-    found: set[str] = set()
-    try:
-        if conn.dialect.name == "postgresql":
-            cur.execute("SELECT row_key FROM responses WHERE row_key = ANY(%s)", (keys,))
-            found.update(r[0] for r in cur.fetchall())
-        else:
-            for lo in range(0, len(keys), LOOKUP_SLICE):
-                part = keys[lo:lo + LOOKUP_SLICE]
-                cur.execute(f"SELECT row_key FROM responses WHERE row_key IN ({','.join('?' * len(part))})", part)
-                found.update(r[0] for r in cur.fetchall())
-    finally:
-        cur.close()
-    return found
+    return {r[0] for r in lookup(conn, "responses", ("row_key",), "row_key", keys)}
+
+
+def _resolved(values: list[object], fn: Callable[[object], object]) -> list[object]:
+    """``fn`` once per distinct value (a million rows carry a handful of channels)."""
+    found = {v: fn(v) for v in set(values)}
+    return [found[v] for v in values]
 
 
 class _Writer:
@@ -335,10 +328,9 @@ class _Writer:
         col = lambda f: _nullable(d[f]) if f in d else [None] * n  # noqa: E731
         refs = self.refs
         default = refs.channel_id(self.source)  # --source / the page's picker, for rows without a channel
-        channels = [refs.channel_id(v) for v in col("channel")]
-        channels = [c if c is not None else default for c in channels]
-        stages = [refs.stage_id(v) for v in col("stage")]
-        tps = [refs.touchpoint_ids(v, s) for v, s in zip(col("touchpoint"), stages, strict=True)]
+        channels = _resolved(col("channel"), lambda v: default if v is None else refs.channel_id(v))
+        stages = _resolved(col("stage"), refs.stage_id)
+        tps = _resolved(list(zip(col("touchpoint"), stages, strict=True)), lambda p: refs.touchpoint_ids(*p))
         touchpoints, stages = [tp for tp, _ in tps], [s for _, s in tps]
         phones, emails = col("phone"), col("email")
         phone_h, email_h = self.customers.hashes(phones), self.customers.hashes(emails)

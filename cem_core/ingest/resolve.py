@@ -15,6 +15,7 @@ batch that first saw it, so undoing that batch removes it unless another batch s
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -23,7 +24,6 @@ from sqlalchemy import Connection, func, select
 
 from cem_core.bulk import bulk_insert, next_id
 from cem_core.models import Attribute, Channel, Customer, JourneyStage, Touchpoint
-from cem_core.pii import keyed_hash
 from cem_core.reference import ensure_base
 
 LOOKUP_SLICE = 10_000
@@ -123,6 +123,29 @@ class References:
         return self.attribute[k]
 
 
+def lookup(conn: Connection, table: str, columns: Sequence[str], where: str, values: Sequence[object]
+           ) -> list[tuple]:
+    """Rows of ``table`` whose ``where`` column is in ``values``: one ``= ANY(array)`` on Postgres, slices of
+    ``IN (?, ...)`` on SQLite. Raw driver calls: SQLAlchemy's expanding IN costs more than the lookup here."""
+    if not values:
+        return []
+    cols = ", ".join(columns)
+    cur = conn.connection.driver_connection.cursor()
+    out: list[tuple] = []
+    try:
+        if conn.dialect.name == "postgresql":
+            cur.execute(f"SELECT {cols} FROM {table} WHERE {where} = ANY(%s)", (list(values),))
+            out.extend(cur.fetchall())
+        else:
+            for lo in range(0, len(values), LOOKUP_SLICE):
+                part = list(values[lo:lo + LOOKUP_SLICE])
+                cur.execute(f"SELECT {cols} FROM {table} WHERE {where} IN ({','.join('?' * len(part))})", part)
+                out.extend(cur.fetchall())
+    finally:
+        cur.close()
+    return [tuple(r) for r in out]
+
+
 class Customers:
     """Identity -> customer id for one import, with new customers queued per chunk."""
 
@@ -138,24 +161,21 @@ class Customers:
         self.created = 0
 
     def hashes(self, values: Sequence[str | None]) -> list[str | None]:
-        return [keyed_hash(self.key, v) if v else None for v in values]
+        """``pii.keyed_hash`` of each value, through the one-shot C HMAC (4x faster at a million rows)."""
+        key = self.key
+        return [hmac.digest(key, v.encode(), "sha256").hex() if v else None for v in values]
 
-    def _preload(self, column, values: set[str], cache: dict, with_key: bool) -> None:
+    def _preload(self, column: str, values: set[str], cache: dict, with_key: bool) -> None:
         todo = [v for v in values if v not in cache]
-        c = Customer.__table__.c
-        for lo in range(0, len(todo), LOOKUP_SLICE):
-            part = todo[lo:lo + LOOKUP_SLICE]
-            for cid, ckey, value in self.conn.execute(
-                    select(c.id, c.customer_key, column).where(column.in_(part)).order_by(c.id)):
-                cache.setdefault(value, (cid, ckey) if with_key else cid)
+        for cid, ckey, value in sorted(lookup(self.conn, "customers", ("id", "customer_key", column), column, todo)):
+            cache.setdefault(value, (cid, ckey) if with_key else cid)
 
     def resolve(self, keys: list[str | None], phones: list[str | None], emails: list[str | None],
                 names: list[str | None], segments: list[str | None], regions: list[str | None],
                 phone_h: list[str | None], email_h: list[str | None]) -> list[int | None]:
-        c = Customer.__table__.c
-        self._preload(c.customer_key, {k for k in keys if k}, self.by_key, False)
-        self._preload(c.phone_hash, {h for h in phone_h if h}, self.by_phone, True)
-        self._preload(c.email_hash, {h for h in email_h if h}, self.by_email, True)
+        self._preload("customer_key", {k for k in keys if k}, self.by_key, False)
+        self._preload("phone_hash", {h for h in phone_h if h}, self.by_phone, True)
+        self._preload("email_hash", {h for h in email_h if h}, self.by_email, True)
         out: list[int | None] = []
         new: list[tuple] = []
         for k, ph, em, nm, sg, rg, phh, emh in zip(keys, phones, emails, names, segments, regions, phone_h, email_h,

@@ -35,6 +35,7 @@ MIN_YEAR = 1990
 _EPOCH_1900 = pd.Timestamp("1899-12-30")  # Excel's 1900 system (its fictitious 1900-02-29 absorbed)
 _EPOCH_1904 = pd.Timestamp("1904-01-01")
 _CJK = r"[\u4e00-\u9fff]"
+_WIDE = r"[\uff01-\uff5e\u3000]"
 _DATE_PARTS = re.compile(
     r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
     r"(?:\s*(?P<hour>\d{1,2}):(?P<minute>\d{1,2})(?::(?P<second>\d{1,2}))?(?:\.\d+)?)?$")
@@ -82,13 +83,23 @@ def _cell_text(v: object) -> str:
 
 
 def fold(s: pd.Series) -> pd.Series:
-    return s.str.translate(FOLD)
+    """Full-width -> ASCII, only on the cells that have any (a vectorised test first: most have none)."""
+    wide = s.str.contains(_WIDE, regex=True)
+    if not wide.any():
+        return s
+    out = s.copy()
+    out[wide] = s[wide].str.translate(FOLD)
+    return out
 
 
 def parse_int(text: pd.Series, lo: int, hi: int) -> tuple[pd.Series, list[tuple[pd.Series, str, dict]]]:
-    t = fold(text).str.replace(r"\s*分$", "", regex=True).str.strip()
-    blank = t == ""
-    num = pd.to_numeric(t.where(~blank), errors="coerce")
+    blank = text == ""
+    num = pd.to_numeric(text.where(~blank), errors="coerce")  # the common case: plain digits
+    slow = num.isna() & ~blank
+    if slow.any():
+        t = fold(text[slow]).str.replace(r"\s*分$", "", regex=True).str.strip()
+        num = num.astype(float)
+        num[slow] = pd.to_numeric(t, errors="coerce")
     not_num = ~blank & num.isna()
     not_whole = num.notna() & (num != num.round())
     out = num.notna() & ~not_whole & ((num < lo) | (num > hi))

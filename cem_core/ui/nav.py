@@ -35,6 +35,11 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "nav.overview", ":material/dashboard:", "view_overview", "nav.section.insights",
              default=True),
+    PageSpec("pages/upload.py", "nav.upload", ":material/upload_file:", "upload", "nav.section.capture",
+             uses_filters=False),
+    PageSpec("pages/imports.py", "nav.imports", ":material/history:", "view_imports", "nav.section.capture",
+             uses_filters=False),
+    PageSpec("pages/analysis.py", "nav.analysis", ":material/analytics:", "view_analysis", "nav.section.insights"),
     PageSpec("pages/data.py", "nav.data", ":material/database:", "manage_data", "nav.section.admin",
              uses_filters=False),
 )

@@ -1,0 +1,82 @@
+"""What the upload page shows: a masked preview, the mapping as an editable table, translated reports.
+
+Kept out of the page script so it is testable without Streamlit. Personal data in a preview or an
+error list is masked unless the viewer may see it (``unmask``): the uploader has the file, but the
+screen may be shared or recorded.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cem_core.i18n import t
+from cem_core.ingest.load import ImportReport, TablePlan, problem_rows
+from cem_core.ingest.mapping import ATTRIBUTE, FIELDS, IGNORE
+from cem_core.ingest.validate import as_text
+from cem_core.pii import mask_email, mask_id, mask_name, mask_phone
+
+ATTRIBUTE_CHOICE = "attribute"  # in the editor: "an attribute rating named after this column"
+CHOICES: tuple[str, ...] = (*FIELDS, ATTRIBUTE_CHOICE, IGNORE)
+_MASKS = {"phone": mask_phone, "email": mask_email, "name": mask_name, "customer_key": mask_id}
+
+
+def choice_label(choice: str, lang: str) -> str:
+    if choice == ATTRIBUTE_CHOICE:
+        return t("ingest.field.attribute", lang, name="…")
+    return t(f"ingest.field.{choice}", lang)
+
+
+def _pii_columns(plan: TablePlan) -> dict[str, str]:
+    return {h: f for h, f in plan.mapping.items() if f in _MASKS}
+
+
+def preview(plan: TablePlan, rows: int = 10, *, unmask: bool = False) -> pd.DataFrame:
+    """The first data rows under the detected header, personal columns masked."""
+    body = plan.table.head[plan.header.row + 1: plan.header.row + 1 + rows]
+    frame = pd.DataFrame([list(r) + [None] * (len(plan.header.names) - len(r)) for r in body],
+                         columns=plan.header.names, dtype=object)
+    frame = frame.apply(lambda c: as_text(c, False))
+    if not unmask:
+        for header, f in _pii_columns(plan).items():
+            frame[header] = frame[header].map(lambda v, f=f: _MASKS[f](v) if v else v)
+    return frame
+
+
+def mapping_table(plans: list[TablePlan]) -> pd.DataFrame:
+    """One row per distinct header across the chosen sheets: header, choice, a sample value."""
+    rows: dict[str, tuple[str, str]] = {}
+    for plan in plans:
+        body = plan.table.head[plan.header.row + 1: plan.header.row + 4]
+        for i, (header, f) in enumerate(plan.mapping.items()):
+            if header in rows:
+                continue
+            sample = next((str(r[i]) for r in body if i < len(r) and r[i] not in (None, "")), "")
+            choice = ATTRIBUTE_CHOICE if f.startswith(ATTRIBUTE) else f
+            rows[header] = (choice, sample if f not in _MASKS else _MASKS[f](sample) or "")
+    return pd.DataFrame([(h, c, s) for h, (c, s) in rows.items()], columns=["header", "field", "sample"])
+
+
+def mapping_from_table(frame: pd.DataFrame) -> dict[str, str]:
+    """The edited table back to ``{header: field}``."""
+    return {h: (ATTRIBUTE + h if c == ATTRIBUTE_CHOICE else (c or IGNORE))
+            for h, c in zip(frame["header"], frame["field"], strict=True)}
+
+
+def problems_frame(report: ImportReport, lang: str, *, unmask: bool = False, limit: int = 50) -> pd.DataFrame:
+    """The first problems: row, column, value (personal data masked) and the translated reason."""
+    pii = {h: f for p in report.plans for h, f in _pii_columns(p).items()}
+
+    def mask(column: str, value: str) -> str:
+        return value if unmask or column not in pii else (_MASKS[pii[column]](value) or "")
+
+    rows = problem_rows(report.problems[:limit], lang, mask)
+    frame = pd.DataFrame(rows, columns=["row", "column", "value", "reason"])
+    return frame.rename(columns={"row": t("ingest.col.row", lang), "column": t("ingest.col.column", lang),
+                                 "value": t("ingest.col.value", lang), "reason": t("ingest.col.reason", lang)})
+
+
+def reasons_frame(report: ImportReport, lang: str) -> pd.DataFrame:
+    """How many cells failed for each reason (all rows, not only the first problems)."""
+    items = sorted(report.reason_counts.items(), key=lambda kv: -kv[1])
+    return pd.DataFrame([(t(k, lang, lo="", hi="", min="", max="").rstrip(" -（）()"), n) for k, n in items],
+                        columns=[t("ingest.col.reason", lang), t("upload.count", lang)])

@@ -1,0 +1,139 @@
+"""Upload feedback files: preview, correct the column mapping, check, then import the valid rows or reject."""
+
+import hashlib
+
+import streamlit as st
+
+from cem_core import audit
+from cem_core.i18n import fmt_int
+from cem_core.ingest.errors import ImportFailed, IngestError
+from cem_core.ingest.load import check_file, error_workbook, import_file, read_plans
+from cem_core.ingest.mapping import save_template
+from cem_core.ingest.present import (
+    CHOICES,
+    choice_label,
+    mapping_from_table,
+    mapping_table,
+    preview,
+    problems_frame,
+    reasons_frame,
+)
+from cem_core.ingest.read import ACCEPTED_TYPES, sheet_names
+from cem_core.queries import dimension_table
+from cem_core.ui import cache
+from cem_core.ui.context import T, lang, require
+
+user = require("upload")
+L = lang()
+engine = cache.engine()
+unmask = user.can("unmask_pii")
+st.title(T("upload.title"))
+st.caption(T("upload.intro", types=", ".join(ACCEPTED_TYPES)))
+
+channels = cache.query(dimension_table, "channels", L)
+names = dict(zip(channels["code"], channels["name"], strict=True))
+source = st.selectbox(T("upload.source"), [None, *names], format_func=lambda c: T("upload.source_file")
+                      if c is None else names[c], help=T("upload.source_help"), key="upl_source")
+files = st.file_uploader(T("upload.files"), type=list(ACCEPTED_TYPES), accept_multiple_files=True,
+                         key="upl_files")
+reports: dict[str, object] = st.session_state.setdefault("upl_reports", {})
+audited: set[str] = st.session_state.setdefault("upl_audited", set())
+
+
+def progress_bar(label: str):
+    bar = st.progress(0.0, text=label)
+    return bar, lambda frac, rows: bar.progress(min(frac, 1.0), text=T("upload.progress", file=label,
+                                                                       rows=fmt_int(rows, L)))
+
+
+for upload in files or []:
+    data = upload.getvalue()
+    fid = hashlib.sha256(data).hexdigest()
+    key = fid[:12]
+    if fid not in audited:
+        audit.record(engine, user.username, "upload", target=f"file:{fid[:12]}", file_hash=fid,
+                     detail={"bytes": len(data)})
+        audited.add(fid)
+    st.subheader(upload.name, divider="gray")
+    try:
+        sheets = sheet_names(data, upload.name)
+        chosen = None
+        if len(sheets) > 1:
+            pick = st.selectbox(T("upload.sheet"), ["*", *sheets], key=f"upl_sheet_{key}",
+                                format_func=lambda s: T("upload.all_sheets") if s == "*" else s)
+            chosen = None if pick == "*" else [pick]
+        plans = read_plans(engine, data, upload.name, sheets=chosen)
+    except IngestError as exc:
+        st.error(exc.message(L))
+        continue
+
+    for plan in plans:
+        st.caption(T("upload.preview", table=plan.table.label, row=plan.header.row + 1,
+                     rows=fmt_int(max(0, plan.table.est_rows - plan.header.row - 1), L)))
+        if plan.template:
+            st.info(T("upload.template_applied", name=plan.template))
+        st.dataframe(preview(plan, unmask=unmask), hide_index=True, width="stretch")
+
+    st.markdown(f"**{T('upload.mapping')}**")
+    st.caption(T("upload.mapping_help"))
+    edited = st.data_editor(
+        mapping_table(plans), key=f"upl_map_{key}", hide_index=True, width="stretch", disabled=["header", "sample"],
+        column_config={
+            "header": st.column_config.TextColumn(T("upload.col_header")),
+            "field": st.column_config.SelectboxColumn(T("upload.col_field"), options=list(CHOICES), required=True,
+                                                      format_func=lambda c: choice_label(c, L)),
+            "sample": st.column_config.TextColumn(T("upload.col_sample")),
+        })
+    mapping = mapping_from_table(edited)
+    with st.popover(T("upload.template_save")):
+        tname = st.text_input(T("upload.template_name"), key=f"upl_tname_{key}")
+        if st.button(T("upload.template_save"), key=f"upl_tsave_{key}", disabled=not tname.strip()):
+            for plan in plans:
+                save_template(engine, tname.strip(), plan.header.names,
+                              {h: mapping.get(h, f) for h, f in plan.mapping.items()}, user.username)
+            st.success(T("upload.template_saved", name=tname.strip()))
+
+    if st.button(T("upload.check"), key=f"upl_check_{key}", type="secondary"):
+        bar, report_progress = progress_bar(upload.name)
+        reports[key] = check_file(engine, data, upload.name, mapping=mapping, sheets=chosen, progress=report_progress)
+        bar.empty()
+    report = reports.get(key)
+    if report is None:
+        continue
+    if report.status == "rejected" and report.error is not None:
+        st.error(report.message(L))
+        continue
+    cols = st.columns(3)
+    cols[0].metric(T("upload.rows"), fmt_int(report.rows_read, L))
+    cols[1].metric(T("upload.valid"), fmt_int(report.rows_valid, L))
+    cols[2].metric(T("upload.invalid"), fmt_int(report.rows_skipped, L))
+    if report.rows_skipped:
+        st.warning(T("upload.has_invalid", rows=fmt_int(report.rows_skipped, L)))
+        left, right = st.columns([1, 2])
+        left.dataframe(reasons_frame(report, L), hide_index=True)
+        right.dataframe(problems_frame(report, L, unmask=unmask), hide_index=True)
+        st.download_button(T("upload.download_errors"), error_workbook(report, L),
+                           file_name=f"errors_{upload.name}.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           key=f"upl_dl_{key}")
+    go, stop = st.columns(2)
+    if go.button(T("upload.import_valid", rows=fmt_int(report.rows_valid, L)), key=f"upl_go_{key}", type="primary",
+                 disabled=report.rows_valid == 0):
+        bar, report_progress = progress_bar(upload.name)
+        try:
+            done = import_file(engine, data, upload.name, user=user.username, source=source, mapping=mapping,
+                               on_invalid="skip", sheets=chosen, progress=report_progress)
+        except ImportFailed as exc:
+            st.error(exc.message(L))
+        else:
+            cache.clear()
+            (st.success if done.status == "done" else st.info)(done.message(L))
+            for kind, values in done.created.items():
+                st.info(T("upload.created", kind=T(f"ingest.field.{kind}") if kind != "attribute"
+                          else T("upload.attributes"), values="、".join(values)))
+            for kind, values in done.unmatched.items():
+                st.warning(T("upload.unmatched", kind=T(f"ingest.field.{kind}"), values="、".join(values)))
+        bar.empty()
+    if stop.button(T("upload.reject"), key=f"upl_stop_{key}"):
+        reports.pop(key, None)
+        st.info(T("upload.rejected_by_user", file=upload.name))
