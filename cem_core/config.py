@@ -38,6 +38,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("demo_industry", "CEM_DEMO_INDUSTRY", "hotel", "Industry template of the first-start demo data"),
     Setting("pii_hash_key", "CEM_PII_HASH_KEY", "",
             "Secret for keyed hashes of phones/emails; empty: generated once and kept in the database"),
+    Setting("admin_user", "CEM_ADMIN_USER", "", "First admin's username, created on start when no user exists"),
+    Setting("admin_password", "CEM_ADMIN_PASSWORD", "",
+            "First admin's password (at least 10 characters); without it a one-time setup screen asks"),
+    Setting("session_idle_minutes", "CEM_SESSION_IDLE_MINUTES", "60", "Sign out after this many idle minutes"),
+    Setting("session_max_hours", "CEM_SESSION_MAX_HOURS", "12", "Sign out this many hours after sign-in"),
+    Setting("sso_role_claim", "CEM_SSO_ROLE_CLAIM", "",
+            "OIDC claim holding a role name (e.g. roles or groups); empty: roles only from the users page"),
 )
 
 

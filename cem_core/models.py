@@ -242,3 +242,41 @@ class ImportDetail(Base):
     created_refs: Mapped[str | None] = mapped_column(Text)  # JSON {"channel": [...], "stage": [...], ...}
     undone_by: Mapped[str | None] = mapped_column(String(128))
     undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AppUser(Base):
+    """A person who signs in. Only an argon2 hash of the password is kept; SSO users have none."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)  # lower-case; an email for SSO users
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)  # removed when the demo data goes
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class UserDepartment(Base):
+    """The departments a department lead is scoped to (one or more)."""
+
+    __tablename__ = "user_departments"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True)
+
+
+class LoginAttempt(Base):
+    """Every password sign-in attempt, kept in the database so throttling survives reruns and restarts."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_user_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(128))  # as typed, lower-cased; may name no user
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    success: Mapped[bool] = mapped_column(Boolean)

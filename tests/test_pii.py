@@ -44,3 +44,38 @@ def test_keyed_hash_is_stable_per_installation(sqlite_engine) -> None:
     h = keyed_hash(key, "13812345678")
     assert h == keyed_hash(key, "13812345678") and h != keyed_hash(b"other", "13812345678")
     assert "13812345678" not in h
+
+
+def test_mask_frame_masks_personal_columns_and_comment_text() -> None:
+    import pandas as pd
+
+    from cem_core.privacy import mask_frame, mask_record
+
+    frame = pd.DataFrame({"name": ["张三", None], "phone": ["13812345678", float("nan")],
+                          "email": ["zhangsan@qq.com", None], "customer_key": ["C-000123", None],
+                          "comment": ["请打 13912345678 联系我", "很好"], "nps": [3, 9]})
+    masked = mask_frame(frame)
+    assert masked.loc[0].tolist() == ["张*", "138****5678", "zha****@qq.com", "C-****23", "请打 139****5678 联系我", 3]
+    assert pd.isna(masked.loc[1, "name"]) and pd.isna(masked.loc[1, "phone"]) and masked.loc[1, "comment"] == "很好"
+    assert frame.loc[0, "phone"] == "13812345678"  # the input is untouched
+    assert mask_frame(frame, unmask=True).equals(frame)
+    assert mask_frame(frame, {"nps": "id"})["phone"].tolist()[0] == "13812345678"  # the caller's column map rules
+    assert mask_record({"phone": 13812345678, "x": 1}) == {"phone": "138****5678", "x": 1}
+
+
+def test_unmasked_views_are_audited(sqlite_engine) -> None:
+    import pandas as pd
+    from sqlalchemy import select
+
+    from cem_core.models import AuditEntry
+    from cem_core.privacy import reveal_or_mask
+    from cem_core.roles import User
+
+    frame = pd.DataFrame({"phone": ["13812345678"], "nps": [9]})
+    analyst, admin = User("ann", "analyst"), User("root", "admin")
+    assert reveal_or_mask(sqlite_engine, frame, analyst, target="drilldown")["phone"][0] == "138****5678"
+    assert reveal_or_mask(sqlite_engine, frame, admin, target="drilldown")["phone"][0] == "13812345678"
+    a = AuditEntry.__table__.c
+    with sqlite_engine.connect() as conn:
+        rows = conn.execute(select(a.actor, a.action, a.target, a.rows, a.detail)).all()
+    assert rows == [("root", "view_unmasked", "drilldown", 1, '{"columns": ["phone"]}')]
