@@ -46,6 +46,11 @@ def attribute_ids(engine: Engine) -> tuple[int, ...]:
         return tuple(conn.execute(select(_attributes.c.id).order_by(_attributes.c.id)).scalars())
 
 
+def attribute_names(engine: Engine, lang: str) -> dict[int, str]:
+    table = dimension_table(engine, "attributes", lang)
+    return dict(zip(table["id"], table["name"], strict=True))
+
+
 def _pivot(ids: tuple[int, ...]) -> Subquery:
     """One row per rated response with a column per attribute (conditional aggregation, in SQL)."""
     return select(_ratings.c.response_id, *[

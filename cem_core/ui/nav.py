@@ -42,6 +42,12 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/analysis.py", "nav.analysis", ":material/analytics:", "view_analysis", "nav.section.insights"),
     PageSpec("pages/data.py", "nav.data", ":material/database:", "manage_data", "nav.section.admin",
              uses_filters=False),
+    PageSpec("pages/users.py", "nav.users", ":material/group:", "manage_users", "nav.section.admin",
+             uses_filters=False),
+    PageSpec("pages/audit.py", "nav.audit", ":material/policy:", "view_audit", "nav.section.admin",
+             uses_filters=False),
+    PageSpec("pages/privacy.py", "nav.privacy", ":material/person_remove:", "delete_customer", "nav.section.admin",
+             uses_filters=False),
 )
 
 
