@@ -156,6 +156,8 @@ class Rating(Base):
     """An attribute rating (1-5) of one response, long form for key-driver analysis."""
 
     __tablename__ = "ratings"
+    # Attribute-rating histograms read this index alone, in GROUP BY order (migration 0004).
+    __table_args__ = (Index("ix_ratings_attribute_score", "attribute_id", "score", "response_id"),)
 
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     attribute_id: Mapped[int] = mapped_column(ForeignKey("attributes.id"), primary_key=True)
