@@ -8,9 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cem_core.config import LANGUAGES
-from cem_core.roles import User
-from cem_core.ui import cache
-from cem_core.ui.context import T, current_user, ensure_first_start_data, lang
+from cem_core.ui import cache, signin
+from cem_core.ui.context import T, ensure_first_start_data, lang
 from cem_core.ui.demo_banner import demo_banner
 from cem_core.ui.filters import sidebar_filters
 from cem_core.ui.nav import allowed_pages
@@ -23,9 +22,7 @@ with st.sidebar:
     st.segmented_control(T("app.language"), LANGUAGES, format_func={"zh": "中文", "en": "English"}.get,
                          key="lang", default=lang())
 
-if current_user() is None:
-    st.session_state["user"] = User("admin", "admin", display_name="Admin")
-user = current_user()
+user = signin.gate(cache.engine())  # the sign-in (or first-admin setup) screen until someone signs in
 
 specs = allowed_pages(user)
 sections: dict[str, list] = {}

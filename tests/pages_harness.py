@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from streamlit.testing.v1 import AppTest
 
 from cem_core.config import PROJECT_ROOT
@@ -17,8 +19,9 @@ def open_page(page: str | None, user: User | None, lang: str = "en", timeout: fl
     language) is in the tree only on the default page, opened with ``page=None``.
     """
     at = AppTest.from_file(APP, default_timeout=timeout)
-    if user is not None:
+    if user is not None:  # as if just signed in: the gate checks the session's age
         at.session_state["user"] = user
+        at.session_state["auth_at"] = at.session_state["auth_seen"] = time.time()
     at.session_state["lang"] = lang
     at.run()
     if page is not None:

@@ -1,0 +1,204 @@
+"""The sign-in gate: sign-in form, one-time setup, SSO, session expiry and sign-out.
+
+``gate(engine)`` is called by ``app.py`` before navigation is built. It returns the signed-in ``User``
+or shows the sign-in (or setup) screen as the only page and stops the run, so no page of the app is
+reachable, by navigation or typed URL, without signing in. Every run of a password or SSO session
+re-reads the user record, so disabling a user or changing their role takes effect at their next click.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from cem_core import audit
+from cem_core.auth import session
+from cem_core.auth.bootstrap import (
+    DEMO_USERS,
+    create_first_admin,
+    demo_mode,
+    ensure_configured_admin,
+    needs_setup,
+    sync_demo_users,
+)
+from cem_core.auth.signin import authenticate
+from cem_core.auth.sso import user_from_claims
+from cem_core.auth.users import UserError, get_user
+from cem_core.roles import User
+from cem_core.ui.context import T, current_user
+
+AUTH_KEYS = ("user", "auth_at", "auth_seen", "auth_method")
+
+
+def _sso_configured() -> bool:
+    """SSO is offered when secrets.toml has an ``[auth]`` section (Streamlit's ``st.login`` settings)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _start_session(user: User, method: str) -> None:
+    now = time.time()
+    st.session_state.update(user=user, auth_at=now, auth_seen=now, auth_method=method)
+
+
+def end_session(flash: str | None = None) -> None:
+    for key in AUTH_KEYS:
+        st.session_state.pop(key, None)
+    if flash:
+        st.session_state["auth_flash"] = flash
+
+
+def _still_valid(engine: Engine, user: User) -> User | None:
+    """The session's user as the database now describes them, or None when they may no longer sign in."""
+    method = st.session_state.get("auth_method")
+    if method not in ("password", "sso"):
+        return user  # set by code (tests); nothing stored to re-check
+    record = get_user(engine, username=user.username)
+    if record is None or not record.can_sign_in:
+        return None
+    fresh = record.as_user()
+    if fresh != user:
+        st.session_state["user"] = fresh
+    return fresh
+
+
+def _signed_in(engine: Engine) -> User | None:
+    user = current_user()
+    if user is None:
+        return None
+    now = time.time()
+    if session.expired(signed_in_at=st.session_state.get("auth_at"), last_seen=st.session_state.get("auth_seen"),
+                       now=now, limits=session.policy()):
+        audit.record(engine, user.username, "session_expired", target=user.username)
+        end_session("access.expired")
+        return None
+    fresh = _still_valid(engine, user)
+    if fresh is None:
+        end_session("access.disabled")
+        return None
+    st.session_state["auth_seen"] = now
+    return fresh
+
+
+def _user_panel(engine: Engine, user: User) -> None:
+    with st.sidebar:
+        st.caption(T("access.signed_in_as", name=user.display_name or user.username,
+                     role=T(f"access.role.{user.role}")))
+        if st.button(T("access.signout"), key="signout", icon=":material/logout:"):
+            method = st.session_state.get("auth_method")
+            audit.record(engine, user.username, "sign_out", target=user.username)
+            end_session("access.signed_out")
+            if method == "sso":
+                st.logout()
+            st.rerun()
+
+
+def _flash() -> None:
+    key = st.session_state.pop("auth_flash", None)
+    if key:
+        (st.success if key == "access.signed_out" else st.warning)(T(key))
+
+
+def _signin_form(engine: Engine) -> None:
+    with st.form("signin", clear_on_submit=True):
+        username = st.text_input(T("access.username"), key="signin_user", autocomplete="username")
+        password = st.text_input(T("access.password"), type="password", key="signin_password",
+                                 autocomplete="current-password")
+        submitted = st.form_submit_button(T("access.signin_button"), type="primary")
+    if not submitted:
+        return
+    result = authenticate(engine, username=username, password=password)
+    if result.user is None:  # the form clears itself on submit
+        kwargs = {"seconds": result.wait_seconds} if result.wait_seconds else {}
+        st.error(T(result.reason or "access.bad_credentials", **kwargs))
+        return
+    st.session_state.pop("signin_password", None)  # the form is not drawn again: drop the clear password now
+    _start_session(result.user, "password")
+    st.rerun()
+
+
+def _demo_users() -> None:
+    with st.container(border=True):
+        st.markdown(f"**{T('access.demo_title')}**")
+        st.caption(T("access.demo_note"))
+        st.dataframe(pd.DataFrame({T("access.col_username"): [u.username for u in DEMO_USERS],
+                                   T("access.col_password"): [u.password for u in DEMO_USERS],
+                                   T("access.col_role"): [T(f"access.role.{u.role}") for u in DEMO_USERS]}),
+                     hide_index=True, width="stretch")
+
+
+def _signin_screen(engine: Engine) -> None:
+    st.title(T("access.signin_title"))
+    _flash()
+    if _sso_configured():
+        if st.user.is_logged_in:
+            st.warning(T("access.sso_no_access"))
+            if st.button(T("access.signout"), key="sso_signout"):
+                st.logout()
+        else:
+            st.button(T("access.sso_button"), key="sso_login", on_click=st.login, type="primary",
+                      icon=":material/key:")
+        st.caption(T("access.sso_or"))
+    left, right = st.columns([2, 3])
+    with left:
+        _signin_form(engine)
+    if demo_mode(engine):
+        with right:
+            _demo_users()
+
+
+def _setup_screen(engine: Engine) -> None:
+    st.title(T("access.setup_title"))
+    st.info(T("access.setup_intro"))
+    with st.form("setup"):
+        username = st.text_input(T("access.username"), key="setup_user")
+        display = st.text_input(T("access.display_name"), key="setup_display")
+        password = st.text_input(T("access.password"), type="password", key="setup_password")
+        repeat = st.text_input(T("access.password_repeat"), type="password", key="setup_repeat")
+        submitted = st.form_submit_button(T("access.setup_button"), type="primary")
+    if not submitted:
+        return
+    if password != repeat:
+        st.error(T("access.pw_mismatch"))
+        return
+    try:
+        create_first_admin(engine, username=username, password=password, display_name=display)
+    except UserError as err:
+        st.error(T(err.key, **err.kwargs))
+        return
+    for key in ("setup_password", "setup_repeat"):
+        st.session_state.pop(key, None)
+    result = authenticate(engine, username=username, password=password)
+    if result.user is not None:
+        _start_session(result.user, "password")
+    st.rerun()
+
+
+def _sso_user(engine: Engine) -> User | None:
+    if not _sso_configured() or not st.user.is_logged_in or st.session_state.get("sso_refused"):
+        return None
+    user = user_from_claims(engine, st.user.to_dict())
+    st.session_state["sso_refused"] = user is None  # ask (and audit) once per session, not on every rerun
+    if user is not None:
+        _start_session(user, "sso")
+    return user
+
+
+def gate(engine: Engine) -> User:
+    """The signed-in user; otherwise draw the sign-in or setup screen as the only page and stop."""
+    user = _signed_in(engine) or _sso_user(engine)
+    if user is not None:
+        _user_panel(engine, user)
+        return user
+    ensure_configured_admin(engine)
+    sync_demo_users(engine)
+    screen = (lambda: _setup_screen(engine)) if needs_setup(engine) else (lambda: _signin_screen(engine))
+    st.navigation([st.Page(screen, title=T("access.signin_title"), icon=":material/login:", url_path="signin",
+                           default=True)], position="hidden").run()
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop ends the run
