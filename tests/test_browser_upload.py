@@ -1,0 +1,60 @@
+"""A real browser uploads a GBK csv and an xlsx through the upload page, sees the report and the overview change."""
+
+from __future__ import annotations
+
+import pytest
+
+from cem_core.db import make_engine, migrate
+from tests.browser_harness import wait_for_app
+from tests.fixtures.ingest_files import excel_with_title, gbk_csv
+
+pytestmark = pytest.mark.browser
+
+
+def _responses_metric(page) -> str:
+    card = page.locator("[data-testid='stMetric']").filter(has_text="Responses")
+    return card.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_upload_gbk_csv_and_xlsx_in_real_browser(live_app, page, sqlite_url: str, tmp_path) -> None:
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+    engine.dispose()
+    files = [gbk_csv(tmp_path / "门店反馈.csv"), excel_with_title(tmp_path / "小程序.xlsx")]
+    url = live_app(sqlite_url, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en", CEM_ADMIN_USER="boss",
+                   CEM_ADMIN_PASSWORD="correct horse battery")
+    page.goto(url)
+    wait_for_app(page)
+    page.get_by_label("Username").fill("boss")
+    page.get_by_label("Password", exact=True).fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app(page)
+    page.get_by_role("link", name="Overview").wait_for()
+    assert page.locator("[data-testid='stMetric']").count() == 0  # nothing to show yet
+
+    page.get_by_role("link", name="Upload").click()  # in-app navigation keeps the signed-in session
+    wait_for_app(page)
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files([str(f) for f in files])
+    wait_for_app(page)
+    page.get_by_text("header in row 2").wait_for()  # the csv's title row was skipped
+    page.get_by_text("header in row 3").wait_for()  # the xlsx's title and merged group rows too
+    for i in range(2):
+        page.get_by_role("button", name="Check the data").nth(i).click()
+        wait_for_app(page)
+    page.get_by_role("button", name="Import 4 valid rows").click()
+    wait_for_app(page)
+    page.get_by_text("imported 4 rows").wait_for()
+    page.get_by_role("button", name="Import 2 valid rows").click()
+    wait_for_app(page)
+    page.get_by_text("imported 2 rows").wait_for()
+    assert page.locator("[data-testid='stException']").count() == 0
+
+    page.get_by_role("link", name="Overview").click()
+    wait_for_app(page)
+    page.wait_for_selector("[data-testid='stMetric']")
+    assert _responses_metric(page) == "6"
+
+    page.get_by_role("link", name="Import history").click()
+    wait_for_app(page)
+    page.get_by_text("Import history").first.wait_for()
+    assert page.locator("[data-testid='stException']").count() == 0
