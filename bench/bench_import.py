@@ -167,6 +167,7 @@ def main() -> None:
     print(f"files ready in {time.perf_counter() - t0:.1f} s: {csv_path.name} "
           f"({csv_path.stat().st_size / 1024**2:,.0f} MB), {xlsx_path.name} "
           f"({xlsx_path.stat().st_size / 1024**2:,.0f} MB)", flush=True)
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (figures scale with contention)")
     floor = _child("floor", str(csv_path))
     _line(f"floor csv {args.rows:,}", floor, None, None)
 

@@ -301,7 +301,8 @@ def _close_batch(engine: Engine, report: ImportReport, status: str, error: str |
 
 
 def _nullable(values: pd.Series) -> list[object]:
-    return [None if v is None or v is pd.NA or v != v else v for v in values.tolist()]
+    """A column as Python values with None for every kind of missing (NaN, NA, NaT) - what drivers accept."""
+    return values.to_numpy(dtype=object, na_value=None).tolist()
 
 
 def _existing_keys(conn: Connection, keys: list[str]) -> set[str]:
@@ -338,7 +339,13 @@ class _Writer:
 
     def write(self, d: pd.DataFrame) -> None:
         n = len(d)
-        col = lambda f: _nullable(d[f]) if f in d else [None] * n  # noqa: E731
+        lists: dict[str, list[object]] = {}
+
+        def col(f: str) -> list[object]:  # each column converted once per chunk
+            if f not in lists:
+                lists[f] = _nullable(d[f]) if f in d else [None] * n
+            return lists[f]
+
         refs = self.refs
         default = refs.channel_id(self.source)  # --source / the page's picker, for rows without a channel
         channels = _resolved(col("channel"), lambda v: default if v is None else refs.channel_id(v))
@@ -365,7 +372,11 @@ class _Writer:
         self.duplicate += n - len(keep)
         if not keep:
             return
-        pick = lambda values: [values[i] for i in keep]  # noqa: E731
+        everything = len(keep) == n  # the common case: no duplicates, so no copying
+
+        def pick(values: list[object]) -> list[object]:
+            return values if everything else [values[i] for i in keep]
+
         cids = self.customers.resolve(pick(keys), pick(phones), pick(emails), pick(col("name")),
                                       pick(col("segment")), pick(col("region")), pick(phone_h), pick(email_h))
         ids = list(range(self.next_id, self.next_id + len(keep)))
