@@ -20,7 +20,7 @@ from cem_core.auth.users import create_user, get_user, update_user
 from cem_core.db import make_engine, migrate
 from cem_core.export import to_xlsx_bytes
 from cem_core.i18n import t
-from cem_core.models import AuditEntry, Department, Response, Touchpoint
+from cem_core.models import AuditEntry, Customer, Department, Response, Touchpoint
 from cem_core.overview import build_overview
 from cem_core.privacy import mask_frame
 from cem_core.queries import Filters
@@ -145,6 +145,7 @@ def test_exports_are_masked_unless_the_role_may_unmask(role: str, dept: str) -> 
 def fresh_app(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
     """An empty database with no demo data: the real sign-in gate, no demo users."""
     monkeypatch.setenv("CEM_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("CEM_LANGUAGE", "en")  # AppTest calls a widget's format_func outside the session
     engine = make_engine(sqlite_url)
     migrate(engine)
     return engine
@@ -185,7 +186,7 @@ def test_sign_in_sign_out_expiry_and_disabling(fresh_app: Engine, monkeypatch: p
     monkeypatch.setenv("CEM_ADMIN_PASSWORD", "Boss-Pass-2026")
     at = open_page(None, None)
     assert [x.value for x in at.title] == [t("access.signin_title", "en")]
-    assert not at.dataframe  # no demo users outside demo mode
+    assert not at.table  # no demo users outside demo mode
     _sign_in(at, "boss", "wrong-password")
     assert [e.value for e in at.error] == [t("access.bad_credentials", "en")] and "user" not in at.session_state
     _sign_in(at, "boss", "Boss-Pass-2026")
@@ -207,3 +208,62 @@ def test_sign_in_sign_out_expiry_and_disabling(fresh_app: Engine, monkeypatch: p
     assert "user" not in at.session_state and [w.value for w in at.warning] == [t("access.disabled", "en")]
     actions = [a for (a,) in fresh_app.connect().execute(select(AuditEntry.__table__.c.action))]
     assert {"sign_in", "sign_in_failed", "sign_out", "session_expired", "user_disable"} <= set(actions)
+
+
+@pytest.fixture
+def small_demo(fresh_app: Engine) -> Engine:
+    from cem_core.demo.generator import load_demo
+
+    load_demo(fresh_app, rows=300)
+    return fresh_app
+
+
+ADMIN = User("root", "admin", (), "Root")
+
+
+def test_privacy_page_deletes_a_customer(small_demo: Engine) -> None:
+    c = Customer.__table__.c
+    with small_demo.connect() as conn:
+        cid, email, phone = conn.execute(select(c.id, c.email, c.phone).where(c.email.like("%@%")).limit(1)).one()
+    at = open_page("pages/privacy.py", ADMIN)
+    at.radio(key="privacy_kind").set_value("email")
+    at.text_input(key="privacy_value").input(email.upper())
+    at.button[0].click()
+    at.run()
+    shown = at.dataframe[0].value
+    assert len(shown) == 1 and phone not in shown.to_string() and email not in shown.to_string()  # masked
+    assert at.button(key="privacy_delete").disabled  # nothing happens before the confirmation
+    at.checkbox(key="privacy_confirm").check()
+    at.run()
+    at.button(key="privacy_delete").click()
+    at.run()
+    assert not at.exception and at.success and at.success[0].value.startswith("Deleted 1 customer(s)")
+    with small_demo.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Customer.__table__).where(c.id == cid)).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(Response.__table__).where(
+            Response.__table__.c.customer_id == cid)).scalar() == 0
+
+
+def test_users_page_creates_a_department_lead(small_demo: Engine) -> None:
+    code = _dept_of_most_touchpoints(small_demo)
+    at = open_page("pages/users.py", ADMIN)
+    at.text_input(key="new_username").input("Lead.One")
+    at.selectbox(key="new_role").set_value("dept_lead")
+    at.multiselect(key="new_depts").select(code)
+    at.text_input(key="new_password").input("Lead-Pass-2026")
+    at.button[0].click()
+    at.run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == [t("access.created", "en", username="lead.one")]
+    record = get_user(small_demo, username="lead.one")
+    assert record.role == "dept_lead" and record.departments == (code,) and record.has_password
+
+
+def test_audit_page_filters_by_action(small_demo: Engine) -> None:
+    create_user(small_demo, username="ann", role="analyst", password="Analyst-Pass-1", actor="root")
+    at = open_page("pages/audit.py", ADMIN)
+    at.multiselect(key="audit_actions").select("user_create")
+    at.run()
+    table = at.dataframe[0].value
+    assert table["Action"].tolist() == ["user_create"] and table["Target"].tolist() == ["ann"]
+    assert "1 entries" in [c.value for c in at.caption]

@@ -53,18 +53,20 @@ def end_session(flash: str | None = None) -> None:
         st.session_state["auth_flash"] = flash
 
 
-def _still_valid(engine: Engine, user: User) -> User | None:
-    """The session's user as the database now describes them, or None when they may no longer sign in."""
+def _still_valid(engine: Engine, user: User) -> tuple[User | None, str]:
+    """The session's user as the database now describes them, or None and why they may no longer stay."""
     method = st.session_state.get("auth_method")
     if method not in ("password", "sso"):
-        return user  # set by code (tests); nothing stored to re-check
+        return user, ""  # set by code (tests); nothing stored to re-check
     record = get_user(engine, username=user.username)
-    if record is None or not record.can_sign_in:
-        return None
+    if record is None:
+        return None, "access.account_removed"
+    if not record.can_sign_in:
+        return None, "access.disabled"
     fresh = record.as_user()
     if fresh != user:
         st.session_state["user"] = fresh
-    return fresh
+    return fresh, ""
 
 
 def _signed_in(engine: Engine) -> User | None:
@@ -77,9 +79,9 @@ def _signed_in(engine: Engine) -> User | None:
         audit.record(engine, user.username, "session_expired", target=user.username)
         end_session("access.expired")
         return None
-    fresh = _still_valid(engine, user)
+    fresh, why = _still_valid(engine, user)
     if fresh is None:
-        end_session("access.disabled")
+        end_session(why)
         return None
     st.session_state["auth_seen"] = now
     return fresh
@@ -126,10 +128,10 @@ def _demo_users() -> None:
     with st.container(border=True):
         st.markdown(f"**{T('access.demo_title')}**")
         st.caption(T("access.demo_note"))
-        st.dataframe(pd.DataFrame({T("access.col_username"): [u.username for u in DEMO_USERS],
-                                   T("access.col_password"): [u.password for u in DEMO_USERS],
-                                   T("access.col_role"): [T(f"access.role.{u.role}") for u in DEMO_USERS]}),
-                     hide_index=True, width="stretch")
+        st.table(pd.DataFrame({T("access.col_username"): [u.username for u in DEMO_USERS],
+                               T("access.col_password"): [u.password for u in DEMO_USERS],
+                               T("access.col_role"): [T(f"access.role.{u.role}") for u in DEMO_USERS]}),
+                 hide_index=True)
 
 
 def _signin_screen(engine: Engine) -> None:

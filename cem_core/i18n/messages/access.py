@@ -18,6 +18,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "access.throttled": ("失败次数过多，请在 {seconds} 秒后再试。",
                          "Too many failed attempts. Try again in {seconds} seconds."),
     "access.disabled": ("该账号已被停用，请联系管理员。", "This account is disabled. Ask an administrator."),
+    "access.account_removed": ("您的账号已不存在（演示账号会随演示数据一起删除）。",
+                               "Your account no longer exists (demo users are removed with the demo data)."),
     "access.expired": ("会话已过期，请重新登录。", "Your session expired. Please sign in again."),
     "access.signed_out": ("您已退出登录。", "You have signed out."),
     "access.signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),

@@ -1,0 +1,80 @@
+"""A real browser signs in as two roles and sees different navigation; a typed URL needs a sign-in first."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from cem_core.auth.bootstrap import DEMO_USERS
+from cem_core.i18n import t
+from cem_core.roles import PERMISSIONS
+from cem_core.ui.nav import PAGES
+from tests.browser_harness import wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_copy(demo_sqlite_url: str, tmp_path) -> str:
+    """A private copy of the session's demo database: signing in writes demo users and audit entries."""
+    target = tmp_path / "demo.db"
+    with sqlite3.connect(demo_sqlite_url.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+def _password(role: str) -> str:
+    return next(u.password for u in DEMO_USERS if u.role == role)
+
+
+def _sign_in(page, username: str, password: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Sign out").wait_for()
+
+
+def _navigation(page) -> set[str]:
+    links = page.locator("[data-testid='stSidebarNav'] a")
+    links.first.wait_for()
+    return {links.nth(i).inner_text().strip().splitlines()[-1] for i in range(links.count())}  # after the icon
+
+
+def _expected(role: str) -> set[str]:
+    return {t(p.title_key, "en") for p in PAGES if p.permission in PERMISSIONS[role]}
+
+
+def test_two_roles_see_different_navigation(live_app, page, demo_copy: str, tmp_path) -> None:
+    url = live_app(demo_copy, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en")
+    page.goto(url)
+    wait_for_app(page)
+    page.get_by_text("Demo users (demo data only)").wait_for()  # labelled, with one account per role
+    for demo in DEMO_USERS:
+        page.get_by_text(demo.username, exact=True).wait_for()
+    page.screenshot(path=str(tmp_path / "signin.png"), full_page=True)
+
+    _sign_in(page, "demo_analyst", _password("analyst"))
+    analyst = _navigation(page)
+    assert analyst == _expected("analyst") and "Users" not in analyst and "Audit log" not in analyst
+    page.wait_for_selector("[data-testid='stMetric']")
+    wait_for_app(page)
+    page.screenshot(path=str(tmp_path / "analyst.png"), full_page=True)
+    page.get_by_role("button", name="Sign out").click()
+    wait_for_app(page)
+    page.get_by_text("You have signed out.").wait_for()
+
+    _sign_in(page, "demo_admin", _password("admin"))
+    admin = _navigation(page)
+    assert admin == _expected("admin") and {"Users", "Audit log", "Deletion on request"} <= admin
+    assert admin != analyst
+    page.get_by_role("link", name="Audit log").click()
+    wait_for_app(page)
+    page.get_by_role("heading", name="Audit log").wait_for()
+    assert page.locator("[data-testid='stException']").count() == 0
+
+    page.goto(f"{url}/users")  # a typed URL opens a new session: sign-in first, not the page
+    wait_for_app(page)
+    page.get_by_role("button", name="Sign in").wait_for()
+    assert page.get_by_role("heading", name="Users").count() == 0
