@@ -267,3 +267,17 @@ def test_audit_page_filters_by_action(small_demo: Engine) -> None:
     table = at.dataframe[0].value
     assert table["Action"].tolist() == ["user_create"] and table["Target"].tolist() == ["ann"]
     assert "1 entries" in [c.value for c in at.caption]
+
+
+def test_sso_is_offered_when_auth_secrets_exist(fresh_app: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CEM_ADMIN_USER", "boss")
+    monkeypatch.setenv("CEM_ADMIN_PASSWORD", "Boss-Pass-2026")
+    plain = open_page(None, None)
+    assert not [b for b in plain.button if b.key == "sso_login"]
+    at = AppTest.from_file(str(Path(PAGES[0].abspath).parent.parent / "app.py"), default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "cem", "client_secret": "s",
+                          "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    at.run()
+    assert [b.label for b in at.button if b.key == "sso_login"] == [t("access.sso_button", "en")]
+    assert at.text_input(key="signin_user")  # passwords stay available beside SSO

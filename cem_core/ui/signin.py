@@ -33,6 +33,11 @@ from cem_core.ui.context import T, current_user
 AUTH_KEYS = ("user", "auth_at", "auth_seen", "auth_method")
 
 
+def _sso_signed_in() -> bool:
+    """Whether the identity provider's cookie names someone (``st.user`` lacks the flag under AppTest)."""
+    return bool(getattr(st.user, "is_logged_in", False))
+
+
 def _sso_configured() -> bool:
     """SSO is offered when secrets.toml has an ``[auth]`` section (Streamlit's ``st.login`` settings)."""
     try:
@@ -138,7 +143,7 @@ def _signin_screen(engine: Engine) -> None:
     st.title(T("access.signin_title"))
     _flash()
     if _sso_configured():
-        if st.user.is_logged_in:
+        if _sso_signed_in():
             st.warning(T("access.sso_no_access"))
             if st.button(T("access.signout"), key="sso_signout"):
                 st.logout()
@@ -182,7 +187,7 @@ def _setup_screen(engine: Engine) -> None:
 
 
 def _sso_user(engine: Engine) -> User | None:
-    if not _sso_configured() or not st.user.is_logged_in or st.session_state.get("sso_refused"):
+    if not _sso_configured() or not _sso_signed_in() or st.session_state.get("sso_refused"):
         return None
     user = user_from_claims(engine, st.user.to_dict())
     st.session_state["sso_refused"] = user is None  # ask (and audit) once per session, not on every rerun
