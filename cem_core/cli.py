@@ -33,6 +33,11 @@ def command(name: str) -> Callable[[Command], Command]:
     return register
 
 
+def cli_actor() -> str:
+    """Who the audit log names for command-line actions: the operating-system user."""
+    return f"cli:{os.environ.get('USER', 'unknown')}"
+
+
 @command("migrate")
 def _migrate(engine: Engine, args: argparse.Namespace) -> int:
     print(f"schema up to date: {engine.url.render_as_string(hide_password=True)}")
@@ -42,14 +47,14 @@ def _migrate(engine: Engine, args: argparse.Namespace) -> int:
 @command("demo")
 def _demo(engine: Engine, args: argparse.Namespace) -> int:
     if args.remove:
-        print(f"removed {remove_demo(engine)} demo responses")
+        print(f"removed {remove_demo(engine, actor=cli_actor())} demo responses")
         return 0
 
     def progress(frac: float, stage: str) -> None:
         print(f"\r{stage:>8} {frac:6.1%}", end="", file=sys.stderr, flush=True)
 
     result = load_demo(engine, rows=args.rows, industry=args.industry, seed=args.seed, end=args.end,
-                       progress=progress)
+                       progress=progress, actor=cli_actor())
     print(file=sys.stderr)
     print(f"demo batch {result.batch_id}: {result.responses} responses, {result.customers} customers, "
           f"{result.ratings} attribute ratings in {result.seconds:.1f} s")

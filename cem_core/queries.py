@@ -149,9 +149,12 @@ def text_dimension_values(engine: Engine, column: str) -> list[str]:
 
 
 def data_version(engine: Engine) -> str:
-    """A token that changes whenever stored feedback changes (imports, undo, demo load or removal)."""
+    """A token that changes whenever stored feedback changes: imports, undo and demo changes move the
+    batches; deleting single rows (deletion on request) moves the rollup's totals, which writers rebuild."""
     b = ImportBatch.__table__.c
-    stmt = select(func.count(), func.coalesce(func.max(b.id), 0), func.coalesce(func.sum(b.rows_imported), 0),
-                  func.max(b.finished_at), func.sum(func.length(b.status)))
+    batches = select(func.count(), func.coalesce(func.max(b.id), 0), func.coalesce(func.sum(b.rows_imported), 0),
+                     func.max(b.finished_at), func.sum(func.length(b.status)))
+    totals = select(func.coalesce(func.sum(rollup.c.responses), 0), func.coalesce(func.sum(rollup.c.nps_n), 0),
+                    func.coalesce(func.sum(rollup.c.csat_n), 0))
     with engine.connect() as conn:
-        return ":".join(str(v) for v in conn.execute(stmt).one())
+        return ":".join(str(v) for v in (*conn.execute(batches).one(), *conn.execute(totals).one()))

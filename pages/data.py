@@ -8,7 +8,7 @@ from cem_core.ui import cache
 from cem_core.ui.context import T, require
 from cem_core.ui.demo_banner import demo_rows, remove_and_remember
 
-require("manage_data")
+user = require("manage_data")
 st.title(T("nav.data"))
 
 with st.form("demo_load"):
@@ -19,7 +19,7 @@ with st.form("demo_load"):
         bar = st.progress(0.0)
         result = load_demo(cache.engine(), rows=int(rows), industry=industry,
                            seed=len(INDUSTRIES) + int(rows) % 997,
-                           progress=lambda frac, _s: bar.progress(min(frac, 1.0)))
+                           progress=lambda frac, _s: bar.progress(min(frac, 1.0)), actor=user.username)
         cache.clear()
         st.success(T("demo.loaded", rows=f"{result.responses:,}"))
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +96,20 @@ def wait_for_app(tab, timeout: float = 60_000) -> None:
     tab.wait_for_selector("[data-testid='stMain']", timeout=timeout)
     tab.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+
+
+def private_copy(sqlite_url: str, directory: Path) -> str:
+    """A private copy of a (session-shared) SQLite database, for a server that will write to it."""
+    target = directory / "private.db"
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+def sign_in(tab, username: str, password: str) -> None:
+    """Fill the English sign-in form and wait until the signed-in app is shown."""
+    tab.get_by_label("Username").fill(username)
+    tab.get_by_label("Password", exact=True).fill(password)
+    tab.get_by_role("button", name="Sign in").click()
+    wait_for_app(tab)
+    tab.get_by_role("button", name="Sign out").wait_for()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from cem_core.demo.catalog import ATTRIBUTE_CODES, INDUSTRIES
 from cem_core.demo.generator import PLANTED, generate, load_demo, remove_demo
-from cem_core.models import Customer, ImportBatch, Rating, Response
+from cem_core.models import AuditEntry, Customer, ImportBatch, Rating, Response
 
 
 @pytest.fixture(scope="module")
@@ -101,12 +101,22 @@ def test_negative_comments_name_a_problem_of_their_touchpoint(data: dict[str, pd
 
 
 def test_load_and_remove_demo(engine) -> None:
-    result = load_demo(engine, rows=3_000, industry="airline", seed=2)
+    result = load_demo(engine, rows=3_000, industry="airline", seed=2, actor="tester")
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Response)).scalar() == 3_000
         assert conn.execute(select(func.count()).select_from(Rating)).scalar() == result.ratings
         assert conn.execute(select(ImportBatch.is_demo, ImportBatch.status)).one() == (True, "done")
-    assert remove_demo(engine) == 3_000
+    with engine.connect() as conn:  # missing text is NULL, never the string 'nan'
+        nan_text = conn.execute(select(func.count()).select_from(Response).where(
+            Response.comment.in_(["nan", "NaN"]) | Response.language.in_(["nan", "NaN"]))).scalar()
+        assert nan_text == 0
+        assert conn.execute(select(func.count()).select_from(Response).where(Response.comment.is_(None))).scalar() > 0
+        assert conn.execute(select(func.count()).select_from(Customer).where(Customer.email == "nan")).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(Customer).where(Customer.email.is_(None))).scalar() > 0
+    assert remove_demo(engine, actor="tester") == 3_000
     with engine.connect() as conn:
+        actions = conn.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.rows)
+                               .order_by(AuditEntry.id)).all()
+        assert [tuple(a) for a in actions] == [("demo_load", "tester", 3_000), ("demo_remove", "tester", 3_000)]
         for model in (Response, Rating, Customer, ImportBatch):
             assert conn.execute(select(func.count()).select_from(model)).scalar() == 0

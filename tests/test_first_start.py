@@ -10,7 +10,8 @@ from cem_core.queries import date_bounds
 from cem_core.roles import User
 from cem_core.settings_store import get_value
 from cem_core.ui.context import DEMO_REMOVED_KEY
-from tests.browser_harness import wait_for_app
+from cem_core.auth.bootstrap import DEMO_USERS
+from tests.browser_harness import sign_in, wait_for_app
 from tests.pages_harness import open_page
 
 ADMIN = User("admin", "admin")
@@ -46,17 +47,23 @@ def test_removing_demo_in_browser_is_remembered(live_app, page, sqlite_url: str)
     url = live_app(sqlite_url, CEM_DEMO_ROWS="1500", CEM_LANGUAGE="en")
     page.goto(url)
     wait_for_app(page)
+    admin = next(u for u in DEMO_USERS if u.role == "admin")
+    sign_in(page, admin.username, admin.password)
     page.get_by_text("demo data (1,500 simulated responses)").wait_for()
     page.get_by_role("button", name="Remove demo data").click()
     page.get_by_role("button", name="Confirm").click()
-    page.get_by_text("Removed 1,500 demo responses.").wait_for()
+    # The demo accounts leave with the demo data, so the page may return to the sign-in screen.
+    page.get_by_text("Removed 1,500 demo responses.").or_(page.get_by_role("button", name="Sign in")).wait_for()
     engine = make_engine(sqlite_url)
     assert date_bounds(engine) == (None, None)
     assert get_value(engine, DEMO_REMOVED_KEY) == "1"
 
-    restarted = live_app(sqlite_url, CEM_DEMO_ROWS="1500", CEM_LANGUAGE="en")  # a new server process
+    # A new server process with a configured first admin (the demo accounts left with the demo data).
+    restarted = live_app(sqlite_url, CEM_DEMO_ROWS="1500", CEM_LANGUAGE="en", CEM_ADMIN_USER="boss",
+                         CEM_ADMIN_PASSWORD="Boss-Pass-2026")
     page.goto(restarted)
     wait_for_app(page)
+    sign_in(page, "boss", "Boss-Pass-2026")
     page.get_by_text("There is no feedback yet").wait_for()
     assert page.get_by_text("simulated responses").count() == 0
     assert date_bounds(engine) == (None, None)

@@ -73,3 +73,15 @@ def test_stale_rollup_falls_back_to_rows(engine: Engine) -> None:
     assert not rollup_is_complete(engine)
     after = measures_cube(engine, Filters())
     assert after["responses"].sum() == before["responses"].sum() - 500
+
+
+def test_data_version_moves_when_single_rows_are_deleted(engine: Engine) -> None:
+    """Caches are keyed by data_version: deleting rows of an existing batch must change it."""
+    from cem_core.queries import data_version
+
+    load_demo(engine, rows=800, seed=4)
+    before = data_version(engine)
+    with write_transaction(engine) as conn:
+        conn.execute(R.delete().where(R.c.id <= 10))
+        rollup.rebuild_batches(conn, [1])
+    assert data_version(engine) != before

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select, update
 
-from cem_core import rollup
+from cem_core import audit, rollup
 from cem_core.bulk import bulk_insert, next_id, sync_sequence
 from cem_core.db import write_transaction
 from cem_core.demo.catalog import ATTRIBUTE_CODES, CHANNELS, INDUSTRIES, REGIONS, SEGMENTS, Industry
@@ -272,9 +272,14 @@ def _nullable(values: np.ndarray) -> list[object]:
     return [None if v != v else int(v) for v in values.tolist()]
 
 
+def _text(values: pd.Series) -> list[str | None]:
+    """Strings, with pandas' missing values as None: Postgres would store a NaN float as the text 'nan'."""
+    return [v if isinstance(v, str) else None for v in values.tolist()]
+
+
 def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed: int = 7, end: dt.date = DEFAULT_END,
-              progress: Callable[[float, str], None] | None = None) -> DemoResult:
-    """Generate and store demo data as one import batch marked ``is_demo`` (one transaction)."""
+              progress: Callable[[float, str], None] | None = None, actor: str = "system") -> DemoResult:
+    """Generate and store demo data as one import batch marked ``is_demo`` (one transaction, audited)."""
     t0 = time.perf_counter()
     report = progress or (lambda _f, _m: None)
     report(0.0, "generate")
@@ -291,8 +296,9 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
         cust_base = next_id(conn, Customer.__table__)
         bulk_insert(conn, Customer.__table__,
                     ("id", "customer_key", "name", "phone", "email", "segment", "region", "batch_id"),
-                    ((cust_base + i, k, n, p, e, s, r, batch_id) for i, (k, n, p, e, s, r) in enumerate(
-                        cust_df.itertuples(index=False, name=None))))
+                    ((cust_base + i, *row, batch_id) for i, row in enumerate(zip(
+                        *(_text(cust_df[c]) for c in ("customer_key", "name", "phone", "email", "segment", "region")),
+                        strict=True))))
         resp_base = next_id(conn, Response.__table__)
         cols = ("id", "batch_id", "row_key", "customer_id", "channel_id", "stage_id", "touchpoint_id", "occurred_at",
                 "occurred_date", "journey_key", "journey_step", "nps", "csat", "ces", "overall_sat", "spend",
@@ -308,10 +314,9 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
         nps, csat, ces, ovr = (_nullable(resp_df[c].to_numpy()) for c in ("nps", "csat", "ces", "overall_sat"))
         spend = [None if v != v else v for v in resp_df["spend"].tolist()]
         cust_ids = (resp_df["customer"] + cust_base).tolist()
-        cols_data = (resp_df["row_key"].tolist(), resp_df["journey_key"].tolist(), resp_df["journey_step"].tolist(),
-                     resp_df["region"].tolist(), resp_df["product"].tolist(), resp_df["segment"].tolist(),
-                     resp_df["comment"].tolist(), resp_df["language"].tolist())
-        rk, jk, js, rg, pr, sg, cm, lg = cols_data
+        js = resp_df["journey_step"].tolist()
+        rk, jk, rg, pr, sg, cm, lg = (_text(resp_df[c]) for c in (
+            "row_key", "journey_key", "region", "product", "segment", "comment", "language"))
         for lo in range(0, rows, CHUNK):
             hi = min(lo + CHUNK, rows)
             bulk_insert(conn, Response.__table__, cols, (
@@ -325,6 +330,8 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
         for table in (Customer.__table__, Response.__table__):
             sync_sequence(conn, table)
         rollup.add_batch(conn, batch_id)
+        audit.record(conn, actor, "demo_load", target=f"batch:{batch_id}", rows=rows,
+                     detail={"industry": industry, "seed": seed})
         elapsed = time.perf_counter() - t0
         conn.execute(update(ImportBatch.__table__).where(ImportBatch.__table__.c.id == batch_id).values(
             status="done", rows_imported=rows, finished_at=dt.datetime.now(), duration_s=elapsed))
@@ -337,11 +344,12 @@ def demo_batches(engine: Engine) -> list[int]:
         return list(conn.execute(select(ImportBatch.id).where(ImportBatch.is_demo.is_(True))).scalars())
 
 
-def remove_demo(engine: Engine) -> int:
+def remove_demo(engine: Engine, actor: str = "system") -> int:
     """Delete every demo batch and, by cascade, its customers, responses and ratings; returns rows removed."""
     with write_transaction(engine) as conn:
         batches = select(ImportBatch.id).where(ImportBatch.is_demo.is_(True))
         removed = conn.execute(Response.__table__.delete().where(Response.batch_id.in_(batches))).rowcount
         conn.execute(Customer.__table__.delete().where(Customer.batch_id.in_(batches)))
         conn.execute(ImportBatch.__table__.delete().where(ImportBatch.is_demo.is_(True)))
+        audit.record(conn, actor, "demo_remove", rows=int(removed or 0))
     return int(removed or 0)

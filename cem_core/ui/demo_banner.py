@@ -21,7 +21,8 @@ def demo_rows() -> int:
 def remove_and_remember() -> int:
     """Remove demo data and remember it, so the next start does not load it again."""
     engine = cache.engine()
-    removed = remove_demo(engine)
+    user = current_user()
+    removed = remove_demo(engine, actor=user.username if user else "system")
     set_value(engine, DEMO_REMOVED_KEY, "1")
     cache.clear()
     st.session_state["demo_removed_rows"] = removed
