@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from cem_core.auth.bootstrap import DEMO_USERS
 from cem_core.i18n import t
 from cem_core.roles import PERMISSIONS
 from cem_core.ui.nav import PAGES
-from tests.browser_harness import wait_for_app
+from tests.browser_harness import private_copy, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -18,22 +16,11 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def demo_copy(demo_sqlite_url: str, tmp_path) -> str:
     """A private copy of the session's demo database: signing in writes demo users and audit entries."""
-    target = tmp_path / "demo.db"
-    with sqlite3.connect(demo_sqlite_url.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return f"sqlite:///{target}"
+    return private_copy(demo_sqlite_url, tmp_path)
 
 
 def _password(role: str) -> str:
     return next(u.password for u in DEMO_USERS if u.role == role)
-
-
-def _sign_in(page, username: str, password: str) -> None:
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    wait_for_app(page)
-    page.get_by_role("button", name="Sign out").wait_for()
 
 
 def _navigation(page) -> set[str]:
@@ -55,7 +42,7 @@ def test_two_roles_see_different_navigation(live_app, page, demo_copy: str, tmp_
         page.get_by_text(demo.username, exact=True).wait_for()
     page.screenshot(path=str(tmp_path / "signin.png"), full_page=True)
 
-    _sign_in(page, "demo_analyst", _password("analyst"))
+    sign_in(page, "demo_analyst", _password("analyst"))
     analyst = _navigation(page)
     assert analyst == _expected("analyst") and "Users" not in analyst and "Audit log" not in analyst
     page.wait_for_selector("[data-testid='stMetric']")
@@ -65,7 +52,7 @@ def test_two_roles_see_different_navigation(live_app, page, demo_copy: str, tmp_
     wait_for_app(page)
     page.get_by_text("You have signed out.").wait_for()
 
-    _sign_in(page, "demo_admin", _password("admin"))
+    sign_in(page, "demo_admin", _password("admin"))
     admin = _navigation(page)
     assert admin == _expected("admin") and {"Users", "Audit log", "Deletion on request"} <= admin
     assert admin != analyst

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cem_core.db import make_engine, migrate
-from tests.browser_harness import wait_for_app
+from tests.browser_harness import sign_in, wait_for_app
 from tests.fixtures.ingest_files import excel_with_title, gbk_csv
 
 pytestmark = pytest.mark.browser
@@ -25,10 +25,7 @@ def test_upload_gbk_csv_and_xlsx_in_real_browser(live_app, page, sqlite_url: str
                    CEM_ADMIN_PASSWORD="correct horse battery")
     page.goto(url)
     wait_for_app(page)
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password", exact=True).fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    wait_for_app(page)
+    sign_in(page, "boss", "correct horse battery")
     page.get_by_role("link", name="Overview").wait_for()
     assert page.locator("[data-testid='stMetric']").count() == 0  # nothing to show yet
 
