@@ -114,7 +114,7 @@ def heat_matrix(grid: pd.DataFrame, lang: str, row_title: str, col_title: str) -
         strokeWidth=alt.condition(sel, alt.value(2.5), alt.value(0)), tooltip=tooltip,
     ).add_params(sel)
     text = alt.Chart(data).mark_text(fontSize=11, lineBreak="\n").encode(x, y, text="label:N", tooltip=tooltip)
-    return (cells + text).properties(height=max(200, 48 * len(rows)))
+    return (cells + text).properties(height=max(200, 60 * len(rows)))
 
 
 def trend_chart(trend: pd.DataFrame, measure: str, lang: str) -> alt.Chart:

@@ -134,7 +134,7 @@ def _audit_unmasked_view(drill: Drill, page: int, rows: int) -> None:
 # --- tabs --------------------------------------------------------------------------------------------------
 
 def tab_distributions() -> None:
-    left, right = st.columns(2)
+    left, right = st.columns([3, 1])
     measure = left.segmented_control(T("analysis.measure_pick"), ["nps", "csat", "ces", "ratings"],
                                      format_func=lambda m: t(f"analysis.measure.{m}", L), key="an_measure",
                                      default="nps") or "nps"
