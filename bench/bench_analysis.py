@@ -41,8 +41,8 @@ TARGET_COLD, TARGET_WARM = 2.0, 0.5
 #: (label, function, extra arguments): what each tab runs with its defaults.
 QUERIES = [
     ("histograms + spend (NPS/CSAT/CES)", distributions.score_cube, (None,)),
-    ("histogram split by stage", distributions.score_cube, ("stage",)),
-    ("histogram split by region", distributions.score_cube, ("region",)),
+    ("histogram NPS split by stage", distributions.score_cube, ("stage", "nps")),
+    ("histogram NPS split by region", distributions.score_cube, ("region", "nps")),
     ("attribute rating histograms", drivers.attribute_histogram, ("zh",)),
     ("key drivers (relative weights)", drivers.key_drivers, ("nps", "relative_weights", "mean", "zh")),
     ("heat matrix stage x channel", matrix.heat_matrix, ("stage", "channel", "zh", 30)),

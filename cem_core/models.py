@@ -127,6 +127,8 @@ class Response(Base):
         Index("ix_responses_overview", "occurred_date", "channel_id", "stage_id", "nps", "csat", "ces", "spend"),
         Index("ix_responses_stage_channel", "stage_id", "channel_id"),
         Index("ix_responses_journey", "journey_key", "journey_step"),
+        # Covering index for analyses by region, product or segment (migration 0004).
+        Index("ix_responses_text_dims", "occurred_date", "region", "product", "segment", "nps", "csat", "ces"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -150,7 +150,7 @@ def tab_distributions() -> None:
         return
     split = right.selectbox(T("analysis.split"), [None, *DIMS], key="an_split",
                             format_func=lambda d: t("analysis.split.none", L) if d is None else dim_name(d))
-    cube = cache.query(distributions.score_cube, f, split)
+    cube = cache.query(distributions.score_cube, f, split, measure if split else None)
     hist = distributions.histogram(cube, measure, engine, split, L)
     if hist["n"].sum() == 0:
         st.info(T("analysis.no_rows"))

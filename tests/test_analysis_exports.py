@@ -26,8 +26,9 @@ def test_every_chart_renders_to_images(demo_engine: Engine) -> None:
     summary = spend_summary(cube)
     built = [
         charts.score_histogram(histogram(cube, "nps"), "nps", "en"),
-        charts.score_histogram(histogram(score_cube(demo_engine, f, "stage"), "csat", demo_engine, "stage", "en"),
-                               "csat", "en", "Stage"),
+        charts.score_histogram(
+            histogram(score_cube(demo_engine, f, "stage", "csat"), "csat", demo_engine, "stage", "en"),
+            "csat", "en", "Stage"),
         charts.rating_histograms(attribute_histogram(demo_engine, f, "en"), "en"),
         charts.driver_matrix(kd.table, kd.perf_line, kd.imp_line, "en", "Performance"),
         charts.heat_matrix(heat_matrix(demo_engine, f, "stage", "channel", "en"), "en", "Stage", "Channel"),

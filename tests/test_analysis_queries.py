@@ -56,7 +56,7 @@ def test_histograms_and_spend(db: Engine) -> None:
     ces = histogram(cube, "ces")
     assert ces["n"].sum() == 4 and ces.loc[ces["score"] == 4, "band"].item() == "neutral"
 
-    split = histogram(score_cube(db, Filters(), "stage"), "nps", db, "stage", "en")
+    split = histogram(score_cube(db, Filters(), "stage", "nps"), "nps", db, "stage", "en")
     assert split["name"].unique().tolist() == ["Stage one", "Stage two"]
     s2 = split[split["name"] == "Stage two"]
     assert s2["n"].sum() == 1 and s2.loc[s2["score"] == 6, "share"].item() == 100.0
