@@ -30,6 +30,7 @@ engine = cache.engine()
 can_export, unmask = user.can("export"), user.can("unmask_pii")
 TABS = ("dist", "drivers", "matrix", "trends", "segments", "spend")
 DIMS = tuple(DIMENSIONS)
+ANSWERED_NPS = ("nps", 0, 10)
 
 
 def dim_name(code: str) -> str:
@@ -222,7 +223,9 @@ def tab_matrix() -> None:
         st.info(T("analysis.no_rows"))
         return
     chart = charts.heat_matrix(grid, L, dim_name(rows), dim_name(cols))
-    show_chart("matrix", chart, lambda p: Drill(dims=((rows, p.get("row_key")), (cols, p.get("col_key")))))
+    # the cell's n counts NPS answers: the drill-down lists the same responses
+    show_chart("matrix", chart, lambda p: Drill(dims=((rows, p.get("row_key")), (cols, p.get("col_key"))),
+                                                score=ANSWERED_NPS))
     st.caption(T("analysis.read.matrix"))
     downloads(f"matrix_{rows}_{cols}", grid[["row", "col", "nps", "low", "high", "n", "low_n"]], chart)
 
@@ -268,7 +271,7 @@ def tab_segments() -> None:
         st.info(T("analysis.no_rows"))
         return
     chart = charts.segment_bars(seg, L, dim_name(dim))
-    show_chart("segments", chart, lambda p: Drill(dims=((dim, p.get("key")),)))
+    show_chart("segments", chart, lambda p: Drill(dims=((dim, p.get("key")),), score=ANSWERED_NPS))
     st.caption(T("analysis.read.segments"))
     downloads(f"segments_{dim}", seg[["name", "nps", "low", "high", "n", "low_n"]], chart)
 
