@@ -65,3 +65,16 @@ def test_two_roles_see_different_navigation(live_app, page, demo_copy: str, tmp_
     wait_for_app(page)
     page.get_by_role("button", name="Sign in").wait_for()
     assert page.get_by_role("heading", name="Users").count() == 0
+
+
+def test_deep_link_to_a_fresh_server_shows_sign_in(live_app, page, demo_copy: str) -> None:
+    """The first session of a new server opening /analysis: Streamlit runs pages/analysis.py before the
+    router has ever run; the page must hand over to sign-in, not show a denial beside a list of page files."""
+    url = live_app(demo_copy, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en")
+    page.goto(f"{url}/analysis")
+    wait_for_app(page)
+    page.get_by_role("button", name="Sign in").wait_for()
+    assert page.get_by_text("You do not have permission").count() == 0
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0
+    sign_in(page, "demo_analyst", _password("analyst"))
+    assert "Analysis" in _navigation(page)

@@ -38,6 +38,10 @@ def current_user() -> User | None:
 def require(permission: str) -> User:
     """Stop the page unless the signed-in user holds ``permission``: a typed URL shows nothing more."""
     user = current_user()
+    if user is None and not st.session_state.get("_router_ran"):
+        # A typed URL can reach a page script before the router (Streamlit runs a matching pages/ file
+        # for a new session): hand the session to app.py, which shows sign-in first.
+        st.switch_page("app.py")
     if user is None or not user.can(permission):
         st.error(T("core.access_denied"))
         st.stop()
