@@ -123,3 +123,12 @@ def demo_pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine.dispose()
     yield url
     _drop_pg_database(PG_ADMIN_URL, name)
+
+
+@pytest.fixture
+def seeded_app(demo_sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The app under AppTest pointed at the shared demo database (read-only use)."""
+    from tests.pages_harness import point_app_at
+
+    point_app_at(monkeypatch, demo_sqlite_url)
+    return demo_sqlite_url

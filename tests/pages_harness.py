@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import time
 
+import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cem_core.config import PROJECT_ROOT
 from cem_core.roles import User
 
 APP = str(PROJECT_ROOT / "app.py")
+
+
+def point_app_at(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
+    """Make the app under test use ``db_url`` with no first-start demo, and forget cached results:
+    Streamlit's caches are process-wide and would leak between tests."""
+    monkeypatch.setenv("CEM_DATABASE_URL", db_url)
+    monkeypatch.setenv("CEM_DEMO_ROWS", "0")
+    st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def open_page(page: str | None, user: User | None, lang: str = "en", timeout: float = 60) -> AppTest:

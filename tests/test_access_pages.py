@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
@@ -48,11 +47,8 @@ def _user(role: str, dept: str) -> User:
 
 
 @pytest.fixture(autouse=True)
-def seeded_app(demo_sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CEM_DATABASE_URL", demo_sqlite_url)
-    monkeypatch.setenv("CEM_DEMO_ROWS", "0")
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _app(seeded_app: str) -> None:
+    """Every test here runs the app on the shared demo database."""
 
 
 def _navigation(at: AppTest) -> set[str]:

@@ -5,7 +5,6 @@ applied, a drill-down rendered (masked for an analyst, clear for an admin), acce
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cem_core.analysis.drilldown import Drill
@@ -19,11 +18,8 @@ PAGE = "pages/analysis.py"
 
 
 @pytest.fixture(autouse=True)
-def seeded_app(demo_sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CEM_DATABASE_URL", demo_sqlite_url)
-    monkeypatch.setenv("CEM_DEMO_ROWS", "0")
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _app(seeded_app: str) -> None:
+    """Every test here runs the app on the shared demo database."""
 
 
 def _ok(at) -> None:

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 
+from cem_core.auth.bootstrap import DEMO_USERS
 from cem_core.db import make_engine
 from cem_core.queries import date_bounds
 from cem_core.roles import User
 from cem_core.settings_store import get_value
 from cem_core.ui.context import DEMO_REMOVED_KEY
-from cem_core.auth.bootstrap import DEMO_USERS
 from tests.browser_harness import sign_in, wait_for_app
-from tests.pages_harness import open_page
+from tests.pages_harness import open_page, point_app_at
 
 ADMIN = User("admin", "admin")
 
 
 @pytest.fixture
 def fresh(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("CEM_DATABASE_URL", sqlite_url)
+    point_app_at(monkeypatch, sqlite_url)
     monkeypatch.setenv("CEM_DEMO_ROWS", "1500")
-    st.cache_data.clear()
-    st.cache_resource.clear()
     return sqlite_url
 
 

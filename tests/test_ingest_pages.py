@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from sqlalchemy import func, select
 
 from cem_core.db import make_engine, migrate
@@ -12,7 +11,7 @@ from cem_core.models import Response
 from cem_core.roles import User
 from cem_core.ui.nav import allowed_pages
 from tests.fixtures.ingest_files import gbk_csv
-from tests.pages_harness import open_page
+from tests.pages_harness import open_page, point_app_at
 
 
 @pytest.fixture
@@ -21,10 +20,7 @@ def imported(sqlite_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
     migrate(engine)
     import_file(engine, gbk_csv(tmp_path / "门店反馈.csv"), user="alice")
     engine.dispose()
-    monkeypatch.setenv("CEM_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("CEM_DEMO_ROWS", "0")
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    point_app_at(monkeypatch, sqlite_url)
     return sqlite_url
 
 

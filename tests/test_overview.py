@@ -28,6 +28,15 @@ def all_rows(engine: Engine) -> pd.DataFrame:
     return frame
 
 
+def matching(rows: pd.DataFrame, f: Filters, start: dt.date, end: dt.date) -> pd.Series:
+    """The rows ``f`` selects between ``start`` and ``end``, computed in pandas independently of SQL."""
+    mask = (rows["occurred_date"] >= start) & (rows["occurred_date"] <= end)
+    for column, wanted in (("channel", f.channels), ("stage", f.stages), ("region", f.regions)):
+        if wanted:
+            mask &= rows[column].isin(wanted)
+    return mask
+
+
 def expected(frame: pd.DataFrame) -> dict[str, object]:
     nps = nps_from_scores(frame["nps"])
     ces_mean, _ = ces_from_scores(frame["ces"])
@@ -49,13 +58,7 @@ def test_overview_kpis_equal_pandas(demo_engine: Engine, f: Filters) -> None:
     rows = all_rows(demo_engine)
     lo, hi = date_bounds(demo_engine)
     start, end = (f.date_from, f.date_to) if f.date_from else default_window(lo, hi)
-    mask = (rows["occurred_date"] >= start) & (rows["occurred_date"] <= end)
-    if f.channels:
-        mask &= rows["channel"].isin(f.channels)
-    if f.stages:
-        mask &= rows["stage"].isin(f.stages)
-    if f.regions:
-        mask &= rows["region"].isin(f.regions)
+    mask = matching(rows, f, start, end)
     ov = build_overview(demo_engine, f, "en")
     want = expected(rows[mask])
     got = ov.current
@@ -67,13 +70,7 @@ def test_overview_kpis_equal_pandas(demo_engine: Engine, f: Filters) -> None:
     assert got.detractor_spend == pytest.approx(want["detractor_spend"])
 
     p_from, p_to = previous_period(start, end)
-    prev_mask = (rows["occurred_date"] >= p_from) & (rows["occurred_date"] <= p_to)
-    if f.channels:
-        prev_mask &= rows["channel"].isin(f.channels)
-    if f.stages:
-        prev_mask &= rows["stage"].isin(f.stages)
-    if f.regions:
-        prev_mask &= rows["region"].isin(f.regions)
+    prev_mask = matching(rows, f, p_from, p_to)
     assert ov.previous.responses == int(prev_mask.sum())
     assert int(ov.by_stage["n"].sum()) == want["nps_n"]
     assert int(ov.by_channel["n"].sum()) == want["nps_n"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 
 from cem_core.roles import User
 from cem_core.ui.nav import PAGES
@@ -13,11 +12,8 @@ ADMIN = User("admin", "admin", display_name="Admin")
 
 
 @pytest.fixture(autouse=True)
-def seeded_app(demo_sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CEM_DATABASE_URL", demo_sqlite_url)
-    monkeypatch.setenv("CEM_DEMO_ROWS", "0")
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _app(seeded_app: str) -> None:
+    """Every test here runs the app on the shared demo database."""
 
 
 @pytest.mark.parametrize("page", [p.path for p in PAGES])
