@@ -135,9 +135,11 @@ class Response(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
     row_key: Mapped[str] = mapped_column(String(64), unique=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"))
-    stage_id: Mapped[int | None] = mapped_column(ForeignKey("journey_stages.id"))
-    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id"), index=True)
+    # No foreign keys to the dimension tables (migration 0005): the importer resolves these ids itself,
+    # and ~4M trigger checks per 1M-row import cost more than they protect.
+    channel_id: Mapped[int | None] = mapped_column(Integer)
+    stage_id: Mapped[int | None] = mapped_column(Integer)
+    touchpoint_id: Mapped[int | None] = mapped_column(Integer, index=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
     occurred_date: Mapped[dt.date] = mapped_column(Date)
     journey_key: Mapped[str | None] = mapped_column(String(64))
@@ -162,7 +164,7 @@ class Rating(Base):
     __table_args__ = (Index("ix_ratings_attribute_score", "attribute_id", "score", "response_id"),)
 
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
-    attribute_id: Mapped[int] = mapped_column(ForeignKey("attributes.id"), primary_key=True)
+    attribute_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # no foreign key: migration 0005
     score: Mapped[int] = mapped_column(SmallInteger)
 
 
