@@ -315,6 +315,19 @@ def _resolved(values: list[object], fn: Callable[[object], object]) -> list[obje
     return [found[v] for v in values]
 
 
+@dataclass
+class _Chunk:
+    """A validated chunk as driver-ready lists (see ``_Writer.prepare``)."""
+
+    n: int
+    lists: dict[str, list[object]]  # field -> values, None for missing
+    at_s: list[str]
+    day: list[str]
+    attrs: list[str]
+    phone_h: list[str | None]
+    email_h: list[str | None]
+
+
 class _Writer:
     """Writes validated chunks of one batch inside the open transaction."""
 
@@ -337,13 +350,23 @@ class _Writer:
                   for k in self.row_key_secrets)
         return [f"{a:016x}{b:016x}" for a, b in zip(h1.tolist(), h2.tolist(), strict=True)]
 
-    def write(self, d: pd.DataFrame) -> None:
+    def prepare(self, d: pd.DataFrame) -> _Chunk:
+        """Everything about a chunk that needs no database: run in the reading thread, so the writer
+        thread (the bottleneck: it waits on the database) only resolves ids and inserts."""
         n = len(d)
-        lists: dict[str, list[object]] = {}
+        lists = {f: _nullable(d[f]) for f in d.columns if f != "occurred_at"}
+        at = d["occurred_at"]
+        attrs = sorted(c for c in d.columns if c.startswith(mapping_mod.ATTRIBUTE))
+        hashes = self.customers.hashes
+        return _Chunk(n, lists, at.dt.strftime("%Y-%m-%d %H:%M:%S").tolist(), at.dt.strftime("%Y-%m-%d").tolist(),
+                      attrs, hashes(lists.get("phone", [None] * n)), hashes(lists.get("email", [None] * n)))
 
-        def col(f: str) -> list[object]:  # each column converted once per chunk
+    def write(self, chunk: _Chunk) -> None:
+        n, lists = chunk.n, chunk.lists
+
+        def col(f: str) -> list[object]:
             if f not in lists:
-                lists[f] = _nullable(d[f]) if f in d else [None] * n
+                lists[f] = [None] * n
             return lists[f]
 
         refs = self.refs
@@ -352,12 +375,9 @@ class _Writer:
         stages = _resolved(col("stage"), refs.stage_id)
         tps = _resolved(list(zip(col("touchpoint"), stages, strict=True)), lambda p: refs.touchpoint_ids(*p))
         touchpoints, stages = [tp for tp, _ in tps], [s for _, s in tps]
-        phones, emails = col("phone"), col("email")
-        phone_h, email_h = self.customers.hashes(phones), self.customers.hashes(emails)
+        phones, emails, phone_h, email_h = col("phone"), col("email"), chunk.phone_h, chunk.email_h
         keys = col("customer_key")
-        at = d["occurred_at"]
-        at_s, day = at.dt.strftime("%Y-%m-%d %H:%M:%S").tolist(), at.dt.strftime("%Y-%m-%d").tolist()
-        attrs = sorted(c for c in d.columns if c.startswith(mapping_mod.ATTRIBUTE))
+        at_s, day, attrs = chunk.at_s, chunk.day, chunk.attrs
         parts = [at_s, channels, stages, touchpoints, keys, phone_h, email_h, *(col(f) for f in _KEY_FIELDS),
                  *(col(a) for a in attrs)]
         rk = self.row_keys(parts)
@@ -410,7 +430,7 @@ class _Pipeline:
     owns the connection while it runs; the queue is short so at most ``depth`` chunks wait in memory.
     """
 
-    def __init__(self, write: Callable[[pd.DataFrame], None], depth: int = 2) -> None:
+    def __init__(self, write: Callable[[_Chunk], None], depth: int = 2) -> None:
         self.write, self.error = write, None
         self.queue: queue.Queue = queue.Queue(maxsize=depth)
         self.thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
@@ -423,9 +443,9 @@ class _Pipeline:
                 except BaseException as exc:  # handed to the main thread, which re-raises it
                     self.error = exc
 
-    def put(self, frame: pd.DataFrame) -> None:
+    def put(self, chunk: _Chunk) -> None:
         self.check()
-        self.queue.put(frame)
+        self.queue.put(chunk)
 
     def check(self) -> None:
         if self.error is not None:
@@ -475,7 +495,7 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                 for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
                     if on_invalid == "reject" and report.rows_skipped:
                         continue  # keep validating for the report; nothing will be committed
-                    pipe.put(checked.data[checked.valid])
+                    pipe.put(writer.prepare(checked.data[checked.valid]))
             if report.rows_read == 0:
                 raise IngestError("ingest.err.no_rows", file=file_name)
             if on_invalid == "reject" and report.rows_skipped:
