@@ -1,10 +1,9 @@
 """Time the analysis page's queries at 1M responses: cold, warm SQL, and warm through the app's cache.
 
-    python bench/bench_analysis.py [--rows 1000000] [--url sqlite:///bench/out/analysis_1m.db]
+    python bench/bench_analysis.py [--rows 1000000] [--url sqlite:///bench/out/demo_1m.db]
 
-When the database is missing it is copied from ``/tmp/m1.db`` if that 1M-row demo file exists, else
-generated with ``cem_core.demo.generator.load_demo`` (minutes); either way it is migrated to head, so
-the analysis indexes of migration 0004 are in place. Each line is what one tab (or drill-down) runs
+The database is made by ``bench/demo_db.py`` (shared with bench_overview.py) when missing, and
+migrated to head either way, so the analysis indexes are in place. Each line is what one tab (or drill-down) runs
 with its default settings. "Cold" is the first run on a new engine in this process (the OS file cache
 may still hold the file), "warm SQL" the median of 3 more runs, "warm cached" a rerun served by
 ``cem_core.ui.cache`` (a Streamlit rerun with unchanged filters). Targets: cold <= 2 s, warm <= 0.5 s.
@@ -16,7 +15,6 @@ import argparse
 import datetime as dt
 import logging
 import os
-import shutil
 import statistics
 import sys
 import time
@@ -24,18 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select
-
+from bench.demo_db import DEFAULT_URL, ensure_demo_db
 from cem_core.analysis import distributions, drivers, matrix, segments, trends
 from cem_core.analysis.drilldown import Drill, drill_count, drill_page
-from cem_core.db import make_engine, migrate
-from cem_core.demo.generator import load_demo
-from cem_core.models import Response
+from cem_core.db import make_engine
 from cem_core.overview import default_window
 from cem_core.queries import Filters, date_bounds
 
-OUT = Path(__file__).resolve().parent / "out"
-SEED_DB = Path("/tmp/m1.db")
 TARGET_COLD, TARGET_WARM = 2.0, 0.5
 
 #: (label, function, extra arguments): what each tab runs with its defaults.
@@ -56,32 +49,12 @@ QUERIES = [
 ]
 
 
-def ensure_data(url: str, rows: int) -> None:
-    path = Path(url.split("///", 1)[-1]) if url.startswith("sqlite") else None
-    if path is not None and not path.exists() and SEED_DB.exists():
-        t0 = time.perf_counter()
-        shutil.copyfile(SEED_DB, path)
-        print(f"copied {SEED_DB} in {time.perf_counter() - t0:.1f} s")
-    engine = make_engine(url)
-    t0 = time.perf_counter()
-    migrate(engine)
-    print(f"migrated in {time.perf_counter() - t0:.1f} s")
-    with engine.connect() as conn:
-        have = conn.execute(select(func.count()).select_from(Response)).scalar_one()
-    if have < rows:
-        t0 = time.perf_counter()
-        load_demo(engine, rows=rows - have, seed=99)
-        print(f"generated {rows - have:,} demo rows in {time.perf_counter() - t0:.1f} s")
-    engine.dispose()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--url", default=f"sqlite:///{OUT / 'analysis_1m.db'}")
+    ap.add_argument("--url", default=DEFAULT_URL)
     args = ap.parse_args()
-    OUT.mkdir(exist_ok=True)
-    ensure_data(args.url, args.rows)
+    ensure_demo_db(args.url, args.rows)
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     os.environ["CEM_DATABASE_URL"] = args.url

@@ -1,8 +1,9 @@
 """Time the executive overview's queries at 1M responses: cold, warm SQL and warm through the app's cache.
 
-    python bench/bench_overview.py [--rows 1000000] [--url sqlite:///bench/out/overview_1m.db]
+    python bench/bench_overview.py [--rows 1000000] [--url sqlite:///bench/out/demo_1m.db]
 
-Creates the database with the demo generator when it is missing (and times that too). "Cold" is the
+Creates the database with the demo generator when it is missing (``bench/demo_db.py``, shared with
+bench_analysis.py). "Cold" is the
 first overview on a new engine in this process (the OS file cache may still hold the file); "warm SQL"
 the median of 5 further runs of the same SQL; "warm cached" a rerun served by ``cem_core.ui.cache``,
 which is what a Streamlit rerun with unchanged filters costs. Targets: cold <= 2 s, warm <= 0.3 s.
@@ -21,15 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select
-
-from cem_core.db import make_engine, migrate
-from cem_core.demo.generator import load_demo
-from cem_core.models import Response
+from bench.demo_db import DEFAULT_URL, ensure_demo_db
+from cem_core.db import make_engine
 from cem_core.overview import build_overview
 from cem_core.queries import Filters
 
-OUT = Path(__file__).resolve().parent / "out"
 TARGET_COLD, TARGET_WARM = 2.0, 0.3
 CASES = {
     "no filter (last 12 months)": Filters(),
@@ -39,25 +36,12 @@ CASES = {
 }
 
 
-def ensure_data(url: str, rows: int) -> None:
-    engine = make_engine(url)
-    migrate(engine)
-    with engine.connect() as conn:
-        have = conn.execute(select(func.count()).select_from(Response)).scalar_one()
-    if have < rows:
-        t0 = time.perf_counter()
-        load_demo(engine, rows=rows - have, seed=99)
-        print(f"generated {rows - have:,} demo rows in {time.perf_counter() - t0:.1f} s")
-    engine.dispose()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--url", default=f"sqlite:///{OUT / 'overview_1m.db'}")
+    ap.add_argument("--url", default=DEFAULT_URL)
     args = ap.parse_args()
-    OUT.mkdir(exist_ok=True)
-    ensure_data(args.url, args.rows)
+    ensure_demo_db(args.url, args.rows)
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     os.environ["CEM_DATABASE_URL"] = args.url
