@@ -11,9 +11,7 @@ may still hold the file), "warm SQL" the median of 3 more runs, "warm cached" a 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import logging
 import os
 import statistics
 import sys
@@ -22,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.demo_db import DEFAULT_URL, ensure_demo_db
+from bench.demo_db import setup
 from cem_core.analysis import distributions, drivers, matrix, segments, trends
 from cem_core.analysis.drilldown import Drill, drill_count, drill_page
 from cem_core.db import make_engine
@@ -50,15 +48,7 @@ QUERIES = [
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--url", default=DEFAULT_URL)
-    args = ap.parse_args()
-    ensure_demo_db(args.url, args.rows)
-
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
-    os.environ["CEM_DATABASE_URL"] = args.url
-    from cem_core.ui import cache  # imported late: streamlit runs here in bare mode
+    args, cache = setup(__doc__.splitlines()[0])
 
     engine = make_engine(args.url)
     lo, hi = date_bounds(engine)

@@ -11,9 +11,7 @@ which is what a Streamlit rerun with unchanged filters costs. Targets: cold <= 2
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import logging
 import os
 import statistics
 import sys
@@ -22,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.demo_db import DEFAULT_URL, ensure_demo_db
+from bench.demo_db import setup
 from cem_core.db import make_engine
 from cem_core.overview import build_overview
 from cem_core.queries import Filters
@@ -37,15 +35,7 @@ CASES = {
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--url", default=DEFAULT_URL)
-    args = ap.parse_args()
-    ensure_demo_db(args.url, args.rows)
-
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
-    os.environ["CEM_DATABASE_URL"] = args.url
-    from cem_core.ui import cache  # imported late: streamlit runs here in bare mode
+    args, cache = setup(__doc__.splitlines()[0])
 
     print(f"database: {args.url.split('@')[-1]}  rows: {args.rows:,}  cpus: {os.cpu_count()}")
     print(f"{'case':<28} {'cold s':>8} {'warm SQL s':>11} {'warm cached s':>14}  verdict")

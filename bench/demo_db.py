@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+import logging
+import os
 import time
 from pathlib import Path
+from types import ModuleType
 
 from sqlalchemy import func, select
 
@@ -29,3 +33,18 @@ def ensure_demo_db(url: str, rows: int) -> None:
         load_demo(engine, rows=rows - have, seed=99)
         print(f"generated {rows - have:,} demo rows in {time.perf_counter() - t0:.1f} s")
     engine.dispose()
+
+
+def setup(description: str) -> tuple[argparse.Namespace, ModuleType]:
+    """Parse ``--rows`` / ``--url``, make sure the database exists, and return the app's cache module
+    pointed at it (imported only now: it runs Streamlit in bare mode, reading ``CEM_DATABASE_URL``)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--url", default=DEFAULT_URL)
+    args = ap.parse_args()
+    ensure_demo_db(args.url, args.rows)
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    os.environ["CEM_DATABASE_URL"] = args.url
+    from cem_core.ui import cache
+
+    return args, cache
