@@ -28,14 +28,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, select, update
 
 from cem_core import audit, rollup
-from cem_core.bulk import bulk_insert, next_id, sync_sequence
+from cem_core.bulk import bulk_insert, bulk_worth_it, deferred_indexes, next_id, sync_sequence
 from cem_core.db import write_transaction
 from cem_core.export import to_xlsx_bytes
 from cem_core.i18n import t
@@ -53,8 +55,11 @@ ERROR_ROWS = 50_000  # invalid rows kept for the downloadable error file
 RESPONSE_COLUMNS = ("id", "batch_id", "row_key", "customer_id", "channel_id", "stage_id", "touchpoint_id",
                     "occurred_at", "occurred_date", "journey_key", "journey_step", "nps", "csat", "ces",
                     "overall_sat", "spend", "region", "product", "segment", "comment", "language")
-_KEY_FIELDS = ("nps", "csat", "ces", "overall_sat", "spend", "region", "product", "segment", "comment",
-               "journey_key", "journey_step")
+BULK_TABLES = ("responses", "ratings")  # customers keep their indexes: every chunk looks identities up
+# What makes two rows the same response (besides the resolved channel, stage and touchpoint): text fields
+# and numeric fields in a fixed order, so a file that lacks a column keys its rows as one with it blank.
+_KEY_TEXT = ("customer_key", "phone", "email", "region", "product", "segment", "comment", "journey_key")
+_KEY_NUMBERS = ("nps", "csat", "ces", "overall_sat", "spend", "journey_step")
 _batches = ImportBatch.__table__
 _details = ImportDetail.__table__
 
@@ -112,6 +117,7 @@ class ImportReport:
     unmatched: dict[str, list[str]] = field(default_factory=dict)
     error: IngestError | None = None
     seconds: float = 0.0
+    bulk_load: bool = False  # indexes rebuilt once instead of maintained row by row (``bulk.deferred_indexes``)
     plans: list[TablePlan] = field(default_factory=list)
 
     @property
@@ -150,7 +156,7 @@ class ImportReport:
                 "content_hash": self.content_hash, "rows_read": self.rows_read, "rows_imported": self.rows_imported,
                 "rows_skipped": self.rows_skipped, "rows_duplicate": self.rows_duplicate,
                 "message": self.message(lang), "previous": self.previous, "created": self.created,
-                "unmatched": self.unmatched, "seconds": round(self.seconds, 3),
+                "unmatched": self.unmatched, "seconds": round(self.seconds, 3), "bulk_load": self.bulk_load,
                 "errors": problem_rows(self.problems[:max_errors], lang)}
 
 
@@ -326,6 +332,7 @@ class _Chunk:
     attrs: list[str]
     phone_h: list[str | None]
     email_h: list[str | None]
+    content: tuple[np.ndarray, np.ndarray]  # two 64-bit keyed hashes of the row's values (see ``row_keys``)
 
 
 class _Writer:
@@ -342,13 +349,30 @@ class _Writer:
         self.next_id = next_id(conn, Response.__table__)
         self.imported = self.duplicate = 0
 
-    def row_keys(self, parts: list[list[object]]) -> list[str]:
-        """128-bit keyed hashes (two SipHash-2-4 passes with installation secrets) of the normalised values;
-        vectorised in pandas, so hashing a million rows costs well under a second."""
-        frame = pd.DataFrame({i: p for i, p in enumerate(parts)}, dtype=object)
+    def content_hashes(self, d: pd.DataFrame, attrs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Two keyed 64-bit hashes (SipHash-2-4 with installation secrets) of a row's own values, on typed
+        columns: vectorised in pandas, so hashing a million rows costs about a second."""
+        n = len(d)
+        cols: dict[str, object] = {"at": d["occurred_at"].to_numpy(dtype="datetime64[us]").view("int64")}
+        for f in _KEY_TEXT:
+            cols[f] = _nullable(d[f]) if f in d else [None] * n
+        for f in (*_KEY_NUMBERS, *attrs):
+            cols[f] = d[f].to_numpy(dtype="float64", na_value=np.nan) if f in d else np.full(n, np.nan)
+        frame = pd.DataFrame(cols)
         h1, h2 = (pd.util.hash_pandas_object(frame, index=False, hash_key=k).to_numpy()
                   for k in self.row_key_secrets)
-        return [f"{a:016x}{b:016x}" for a, b in zip(h1.tolist(), h2.tolist(), strict=True)]
+        return h1, h2
+
+    def row_keys(self, content: tuple[np.ndarray, np.ndarray], channels: list[object], stages: list[object],
+                 touchpoints: list[object]) -> list[str]:
+        """128-bit row keys: the content hashes mixed with the resolved ids, so "微信小程序" and "WeChat
+        mini-program" in two files give the same key. Only this cheap numeric step waits for the database."""
+        ids = {"ch": np.array(channels, dtype="float64"), "st": np.array(stages, dtype="float64"),
+               "tp": np.array(touchpoints, dtype="float64")}
+        halves = [pd.util.hash_pandas_object(pd.DataFrame({"c": c, **ids}), index=False, hash_key=k).to_numpy()
+                  for c, k in zip(content, self.row_key_secrets, strict=True)]
+        text = np.stack(halves, axis=1).astype(">u8").tobytes().hex()
+        return [text[i:i + 32] for i in range(0, len(text), 32)]
 
     def prepare(self, d: pd.DataFrame) -> _Chunk:
         """Everything about a chunk that needs no database: run in the reading thread, so the writer
@@ -359,7 +383,8 @@ class _Writer:
         attrs = sorted(c for c in d.columns if c.startswith(mapping_mod.ATTRIBUTE))
         hashes = self.customers.hashes
         return _Chunk(n, lists, at.dt.strftime("%Y-%m-%d %H:%M:%S").tolist(), at.dt.strftime("%Y-%m-%d").tolist(),
-                      attrs, hashes(lists.get("phone", [None] * n)), hashes(lists.get("email", [None] * n)))
+                      attrs, hashes(lists.get("phone", [None] * n)), hashes(lists.get("email", [None] * n)),
+                      self.content_hashes(d, attrs))
 
     def write(self, chunk: _Chunk) -> None:
         n, lists = chunk.n, chunk.lists
@@ -378,9 +403,7 @@ class _Writer:
         phones, emails, phone_h, email_h = col("phone"), col("email"), chunk.phone_h, chunk.email_h
         keys = col("customer_key")
         at_s, day, attrs = chunk.at_s, chunk.day, chunk.attrs
-        parts = [at_s, channels, stages, touchpoints, keys, phone_h, email_h, *(col(f) for f in _KEY_FIELDS),
-                 *(col(a) for a in attrs)]
-        rk = self.row_keys(parts)
+        rk = self.row_keys(chunk.content, channels, stages, touchpoints)
         seen: set[str] = set()
         existing = _existing_keys(self.conn, list(dict.fromkeys(rk)))
         keep = []
@@ -491,7 +514,10 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                 # corrupts anything, and the batch stays "running" so it can be imported again.
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             writer = _Writer(conn, report.batch_id, pii_key, source, fail_after)
-            with _Pipeline(writer.write) as pipe:
+            incoming = sum(p.table.est_rows - p.header.row - 1 for p in report.plans)
+            report.bulk_load = bulk_worth_it(incoming, writer.next_id - 1)
+            with (deferred_indexes(conn, BULK_TABLES) if report.bulk_load else nullcontext(),
+                  _Pipeline(writer.write) as pipe):
                 for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
                     if on_invalid == "reject" and report.rows_skipped:
                         continue  # keep validating for the report; nothing will be committed

@@ -1,0 +1,76 @@
+"""Bulk-load mode (``cem_core.bulk.deferred_indexes``): an import that at least doubles the table drops the
+secondary indexes (and on Postgres the foreign keys) and rebuilds them before the commit. These tests lower
+the size threshold so small real files take that path, on SQLite and Postgres (``engine`` fixture)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from cem_core import bulk
+from cem_core.ingest.errors import ImportFailed
+from cem_core.ingest.load import import_file
+from cem_core.ingest.undo import undo_batch
+from cem_core.models import Rating, Response
+from tests.fixtures.ingest_files import write_csv
+from tests.test_ingest_load import counts, many_rows, rollup_total
+
+HEADER = ["提交时间", "推荐度", "满意度", "意见", "手机号", "门店", "渠道", "服务态度"]
+
+
+def schema_of(engine: Engine) -> dict[str, object]:
+    """Every index (name, columns, unique) and foreign key of the bulk-loaded tables, from the catalog."""
+    insp = inspect(engine)
+    out: dict[str, object] = {}
+    for table in ("responses", "ratings"):
+        out[f"{table}.indexes"] = sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                                         for i in insp.get_indexes(table))
+        out[f"{table}.fks"] = sorted((tuple(f["constrained_columns"]), f["referred_table"],
+                                      (f.get("options") or {}).get("ondelete")) for f in insp.get_foreign_keys(table))
+    return out
+
+
+@pytest.fixture
+def bulk_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+
+
+def test_threshold() -> None:
+    assert bulk.bulk_worth_it(1_000_000, 0)
+    assert bulk.bulk_worth_it(600_000, 500_000)
+    assert not bulk.bulk_worth_it(400_000, 500_000)  # maintaining costs less than rebuilding the bigger table
+    assert not bulk.bulk_worth_it(bulk.BULK_MIN_ROWS - 1, 0)  # small files: nothing to win, keep it simple
+
+
+def test_bulk_import_rebuilds_every_index_and_foreign_key(engine: Engine, tmp_path: Path, bulk_always: None) -> None:
+    before = schema_of(engine)
+    assert before["responses.indexes"] and before["ratings.indexes"]
+    report = import_file(engine, write_csv(tmp_path / "a.csv", HEADER, many_rows(300)), user="u", chunk_rows=100)
+    assert report.status == "done" and report.rows_imported == 300 and report.bulk_load
+    assert schema_of(engine) == before
+    assert counts(engine)["responses"] == 300 and counts(engine)["ratings"] == 300 and rollup_total(engine) == 300
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).where(Response.batch_id == report.batch_id)).scalar_one() == 300
+    # The rebuilt foreign key is enforced again (SQLite never dropped its own).
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(Rating.__table__.insert().values(response_id=10**9, attribute_id=1, score=3))
+    # A second, smaller import into the now larger table maintains the indexes row by row instead.
+    second = import_file(engine, write_csv(tmp_path / "b.csv", HEADER, many_rows(400)[300:]), user="u")
+    assert second.rows_imported == 100 and not second.bulk_load and schema_of(engine) == before
+    assert undo_batch(engine, report.batch_id, "u") == 300
+    assert counts(engine)["responses"] == 100 and counts(engine)["ratings"] == 100
+
+
+def test_failed_bulk_import_leaves_indexes_and_no_rows(engine: Engine, tmp_path: Path, bulk_always: None) -> None:
+    before = schema_of(engine)
+    path = write_csv(tmp_path / "a.csv", HEADER, many_rows(300))
+    with pytest.raises(ImportFailed):
+        import_file(engine, path, user="u", chunk_rows=100, fail_after=200)
+    assert schema_of(engine) == before
+    assert counts(engine) == {"responses": 0, "customers": 0, "ratings": 0, "response_rollup": 0}
+    retry = import_file(engine, path, user="u", chunk_rows=100)
+    assert retry.rows_imported == 300 and retry.bulk_load
+    assert schema_of(engine) == before
