@@ -1,6 +1,7 @@
-"""Bulk-load mode (``cem_core.bulk.deferred_indexes``): an import that at least doubles the table drops the
-secondary indexes (and on Postgres the foreign keys) and rebuilds them before the commit. These tests lower
-the size threshold so small real files take that path, on SQLite and Postgres (``engine`` fixture)."""
+"""The large-import paths, on SQLite and Postgres (``engine`` fixture), with real files made small by
+lowering the thresholds: bulk-load mode (``cem_core.bulk.deferred_indexes``: an import that at least doubles
+the table rebuilds the secondary indexes, and on Postgres the foreign keys, once before the commit) and the
+second reading process (``cem_core.ingest.producer``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from cem_core import bulk
+from cem_core.ingest import producer
 from cem_core.ingest.errors import ImportFailed
-from cem_core.ingest.load import import_file
+from cem_core.ingest.load import check_file, import_file
+from cem_core.ingest.read import Caps
 from cem_core.ingest.undo import undo_batch
 from cem_core.models import Rating, Response
 from tests.fixtures.ingest_files import write_csv
@@ -74,3 +77,48 @@ def test_failed_bulk_import_leaves_indexes_and_no_rows(engine: Engine, tmp_path:
     retry = import_file(engine, path, user="u", chunk_rows=100)
     assert retry.rows_imported == 300 and retry.bulk_load
     assert schema_of(engine) == before
+
+
+def test_bulk_import_dedupes_against_stored_rows_and_customers(engine: Engine, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    first = import_file(engine, write_csv(tmp_path / "a.csv", HEADER, many_rows(100)), user="u")
+    assert first.rows_imported == 100 and not first.bulk_load
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    # Rows 0-99 again inside a bigger file: the preloaded row keys and identities stand in for lookups.
+    second = import_file(engine, write_csv(tmp_path / "b.csv", HEADER, many_rows(300)), user="u", chunk_rows=64)
+    assert second.bulk_load and (second.rows_imported, second.rows_duplicate) == (200, 100)
+    assert counts(engine)["responses"] == 300 and counts(engine)["customers"] == 300
+
+
+def test_large_file_is_read_in_a_second_process(engine: Engine, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = many_rows(300)
+    rows[7][1] = "11"  # NPS out of range
+    rows[250][0] = "not a date"
+    path = write_csv(tmp_path / "a.csv", HEADER, rows)
+    local = check_file(engine, path, "a.csv", chunk_rows=100)
+    monkeypatch.setattr(producer, "PROCESS_MIN_ROWS", 1)
+    seen: list[tuple[float, int]] = []
+    report = import_file(engine, path, user="u", chunk_rows=100, progress=lambda f, n: seen.append((f, n)))
+    assert report.status == "done" and (report.rows_imported, report.rows_skipped) == (298, 2)
+    # The report the reading process sends back is the one an in-process check builds.
+    assert report.problems == local.problems and report.reason_counts == local.reason_counts
+    assert [len(f) for f in report.error_rows] == [len(f) for f in local.error_rows] == [1, 1]
+    assert [n for _f, n in seen] == [100, 200, 300, 300] and seen[-1][0] == 1.0
+    assert counts(engine)["responses"] == 298 and rollup_total(engine) == 298
+
+
+def test_second_process_errors_and_failures_leave_nothing(engine: Engine, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(producer, "PROCESS_MIN_ROWS", 1)
+    path = write_csv(tmp_path / "a.csv", HEADER, many_rows(300))
+    capped = import_file(engine, path, user="u", chunk_rows=100, caps=Caps(max_rows=150))
+    assert capped.status == "rejected" and capped.error.key == "ingest.err.too_many_rows"  # raised in the reader
+    assert "a.csv" in capped.message("zh")
+    with pytest.raises(ImportFailed):
+        import_file(engine, path, user="u", chunk_rows=100, fail_after=100)  # the writer fails: reader stopped
+    assert counts(engine) == {"responses": 0, "customers": 0, "ratings": 0, "response_rollup": 0}
+    bad = write_csv(tmp_path / "b.csv", HEADER, [*many_rows(5), ["x", "5", "", "", "", "", "", ""]])
+    rejected = import_file(engine, bad, user="u", on_invalid="reject")
+    assert rejected.status == "rejected" and counts(engine)["responses"] == 0
+    assert import_file(engine, path, user="u", chunk_rows=100).rows_imported == 300

@@ -13,6 +13,10 @@ Order of work, and why:
    COPY on Postgres) inside ONE ``write_transaction``. Each row's ``row_key`` is a keyed hash of its
    normalised content (date, resolved channel/stage/touchpoint, customer identity, scores, text), so the
    same response arriving in two different files is stored once and counted as a duplicate.
+   Files of ``producer.PROCESS_MIN_ROWS`` rows or more are read, validated and prepared in a second
+   process while this one writes (two cores instead of one GIL). A load that at least doubles the table
+   runs in bulk-load mode: secondary indexes rebuilt once at the end (``bulk.deferred_indexes``) and
+   stored row keys and identities held in memory instead of looked up per chunk (``_Writer.preload``).
 5. The rollup, the batch's counts and the audit entry are written in that same transaction.
 
 ``check_file`` runs steps 1 and 4's validation without writing: the page shows its report first and
@@ -24,15 +28,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, select, update
 
@@ -42,8 +43,10 @@ from cem_core.db import write_transaction
 from cem_core.export import to_xlsx_bytes
 from cem_core.i18n import t
 from cem_core.ingest import mapping as mapping_mod
+from cem_core.ingest import producer
 from cem_core.ingest.errors import ImportFailed, IngestError
 from cem_core.ingest.headers import Header, detect_header
+from cem_core.ingest.prepare import Prepared, prepare, row_key_secrets, row_keys
 from cem_core.ingest.read import CAPS, CHUNK_ROWS, Caps, RawTable, Source, content_hash, open_tables, size_of
 from cem_core.ingest.resolve import Customers, References, lookup
 from cem_core.ingest.validate import MEASURES, Checked, Problem, validate_chunk
@@ -56,10 +59,6 @@ RESPONSE_COLUMNS = ("id", "batch_id", "row_key", "customer_id", "channel_id", "s
                     "occurred_at", "occurred_date", "journey_key", "journey_step", "nps", "csat", "ces",
                     "overall_sat", "spend", "region", "product", "segment", "comment", "language")
 BULK_TABLES = ("responses", "ratings")  # customers keep their indexes: every chunk looks identities up
-# What makes two rows the same response (besides the resolved channel, stage and touchpoint): text fields
-# and numeric fields in a fixed order, so a file that lacks a column keys its rows as one with it blank.
-_KEY_TEXT = ("customer_key", "phone", "email", "region", "product", "segment", "comment", "journey_key")
-_KEY_NUMBERS = ("nps", "csat", "ces", "overall_sat", "spend", "journey_step")
 _batches = ImportBatch.__table__
 _details = ImportDetail.__table__
 
@@ -202,7 +201,7 @@ def read_plans(engine: Engine, src: Source, file_name: str, *, mapping: dict[str
     return plan_tables(engine, tables, mapping)
 
 
-def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progress | None
+def iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progress | None
                   ) -> Iterator[tuple[TablePlan, pd.DataFrame, Checked]]:
     total = max(1, sum(p.table.est_rows - p.header.row - 1 for p in plans))
     done = 0
@@ -218,6 +217,15 @@ def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progre
             done += len(raw)
             if progress:
                 progress(min(0.99, done / total), done)
+
+
+def _local_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress: Progress | None
+                  ) -> Iterator[Prepared]:
+    """Prepared chunks read in this process (small files; large ones use ``producer``)."""
+    for _plan, _raw, checked in iter_checked(report.plans, report, progress):
+        if reject and report.rows_skipped:
+            continue  # keep validating for the report; nothing will be committed
+        yield prepare(checked.data[checked.valid], pii_key)
 
 
 def _start(src: Source, file_name: str, engine: Engine, mapping: dict[str, str] | None, sheets: list[str] | None,
@@ -248,7 +256,7 @@ def check_file(engine: Engine, src: Source, file_name: str, *, mapping: dict[str
     report = ImportReport(file_name)
     if _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report):
         try:
-            for _ in _iter_checked(report.plans, report, progress):
+            for _ in iter_checked(report.plans, report, progress):
                 pass
             if report.rows_read == 0:
                 raise IngestError("ingest.err.no_rows", file=file_name)
@@ -306,11 +314,6 @@ def _close_batch(engine: Engine, report: ImportReport, status: str, error: str |
                      detail={"batch_id": report.batch_id, "status": status, "rows_skipped": report.rows_skipped})
 
 
-def _nullable(values: pd.Series) -> list[object]:
-    """A column as Python values with None for every kind of missing (NaN, NA, NaT) - what drivers accept."""
-    return values.to_numpy(dtype=object, na_value=None).tolist()
-
-
 def _existing_keys(conn: Connection, keys: list[str]) -> set[str]:
     return {r[0] for r in lookup(conn, "responses", ("row_key",), "row_key", keys)}
 
@@ -321,20 +324,6 @@ def _resolved(values: list[object], fn: Callable[[object], object]) -> list[obje
     return [found[v] for v in values]
 
 
-@dataclass
-class _Chunk:
-    """A validated chunk as driver-ready lists (see ``_Writer.prepare``)."""
-
-    n: int
-    lists: dict[str, list[object]]  # field -> values, None for missing
-    at_s: list[str]
-    day: list[str]
-    attrs: list[str]
-    phone_h: list[str | None]
-    email_h: list[str | None]
-    content: tuple[np.ndarray, np.ndarray]  # two 64-bit keyed hashes of the row's values (see ``row_keys``)
-
-
 class _Writer:
     """Writes validated chunks of one batch inside the open transaction."""
 
@@ -343,50 +332,19 @@ class _Writer:
         self.conn, self.batch_id, self.source = conn, batch_id, source
         self.refs = References(conn)
         self.customers = Customers(conn, pii_key, batch_id)
-        secret = hashlib.sha256(b"row-key:" + pii_key).hexdigest()
-        self.row_key_secrets = (secret[:16], secret[16:32])
+        self.secrets = row_key_secrets(pii_key)
         self.fail_after = fail_after
         self.next_id = next_id(conn, Response.__table__)
         self.imported = self.duplicate = 0
+        self.known_keys: set[str] | None = None  # every stored row key, once ``preload`` ran
 
-    def content_hashes(self, d: pd.DataFrame, attrs: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Two keyed 64-bit hashes (SipHash-2-4 with installation secrets) of a row's own values, on typed
-        columns: vectorised in pandas, so hashing a million rows costs about a second."""
-        n = len(d)
-        cols: dict[str, object] = {"at": d["occurred_at"].to_numpy(dtype="datetime64[us]").view("int64")}
-        for f in _KEY_TEXT:
-            cols[f] = _nullable(d[f]) if f in d else [None] * n
-        for f in (*_KEY_NUMBERS, *attrs):
-            cols[f] = d[f].to_numpy(dtype="float64", na_value=np.nan) if f in d else np.full(n, np.nan)
-        frame = pd.DataFrame(cols)
-        h1, h2 = (pd.util.hash_pandas_object(frame, index=False, hash_key=k).to_numpy()
-                  for k in self.row_key_secrets)
-        return h1, h2
+    def preload(self) -> None:
+        """For a load larger than the table: hold every stored row key and customer identity in memory
+        (bounded by the table, so by the load) instead of looking them up chunk by chunk."""
+        self.known_keys = set(self.conn.execute(select(Response.row_key)).scalars())
+        self.customers.preload_all()
 
-    def row_keys(self, content: tuple[np.ndarray, np.ndarray], channels: list[object], stages: list[object],
-                 touchpoints: list[object]) -> list[str]:
-        """128-bit row keys: the content hashes mixed with the resolved ids, so "微信小程序" and "WeChat
-        mini-program" in two files give the same key. Only this cheap numeric step waits for the database."""
-        ids = {"ch": np.array(channels, dtype="float64"), "st": np.array(stages, dtype="float64"),
-               "tp": np.array(touchpoints, dtype="float64")}
-        halves = [pd.util.hash_pandas_object(pd.DataFrame({"c": c, **ids}), index=False, hash_key=k).to_numpy()
-                  for c, k in zip(content, self.row_key_secrets, strict=True)]
-        text = np.stack(halves, axis=1).astype(">u8").tobytes().hex()
-        return [text[i:i + 32] for i in range(0, len(text), 32)]
-
-    def prepare(self, d: pd.DataFrame) -> _Chunk:
-        """Everything about a chunk that needs no database: run in the reading thread, so the writer
-        thread (the bottleneck: it waits on the database) only resolves ids and inserts."""
-        n = len(d)
-        lists = {f: _nullable(d[f]) for f in d.columns if f != "occurred_at"}
-        at = d["occurred_at"]
-        attrs = sorted(c for c in d.columns if c.startswith(mapping_mod.ATTRIBUTE))
-        hashes = self.customers.hashes
-        return _Chunk(n, lists, at.dt.strftime("%Y-%m-%d %H:%M:%S").tolist(), at.dt.strftime("%Y-%m-%d").tolist(),
-                      attrs, hashes(lists.get("phone", [None] * n)), hashes(lists.get("email", [None] * n)),
-                      self.content_hashes(d, attrs))
-
-    def write(self, chunk: _Chunk) -> None:
+    def write(self, chunk: Prepared) -> None:
         n, lists = chunk.n, chunk.lists
 
         def col(f: str) -> list[object]:
@@ -403,9 +361,10 @@ class _Writer:
         phones, emails, phone_h, email_h = col("phone"), col("email"), chunk.phone_h, chunk.email_h
         keys = col("customer_key")
         at_s, day, attrs = chunk.at_s, chunk.day, chunk.attrs
-        rk = self.row_keys(chunk.content, channels, stages, touchpoints)
+        rk = row_keys(chunk.content, self.secrets, channels, stages, touchpoints)
         seen: set[str] = set()
-        existing = _existing_keys(self.conn, list(dict.fromkeys(rk)))
+        known = self.known_keys
+        existing = known if known is not None else _existing_keys(self.conn, list(dict.fromkeys(rk)))
         keep = []
         for i, k in enumerate(rk):
             if k in existing or k in seen:
@@ -413,6 +372,8 @@ class _Writer:
             seen.add(k)
             keep.append(i)
         self.duplicate += n - len(keep)
+        if known is not None:
+            known.update(seen)  # later chunks of this import see this one's rows as stored
         if not keep:
             return
         everything = len(keep) == n  # the common case: no duplicates, so no copying
@@ -440,49 +401,6 @@ class _Writer:
         self.imported += len(keep)
         if self.fail_after is not None and self.imported >= self.fail_after:
             raise RuntimeError(f"injected failure after {self.imported} rows")
-
-
-_STOP = object()
-
-
-class _Pipeline:
-    """Writes chunks in a second thread while the next chunk is read and validated.
-
-    The database works in another process (Postgres) or without the GIL (SQLite's step), so overlapping
-    it with pandas validation takes the import from the sum of the two towards the larger. One thread
-    owns the connection while it runs; the queue is short so at most ``depth`` chunks wait in memory.
-    """
-
-    def __init__(self, write: Callable[[_Chunk], None], depth: int = 2) -> None:
-        self.write, self.error = write, None
-        self.queue: queue.Queue = queue.Queue(maxsize=depth)
-        self.thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
-
-    def _run(self) -> None:
-        while (item := self.queue.get()) is not _STOP:
-            if self.error is None:
-                try:
-                    self.write(item)
-                except BaseException as exc:  # handed to the main thread, which re-raises it
-                    self.error = exc
-
-    def put(self, chunk: _Chunk) -> None:
-        self.check()
-        self.queue.put(chunk)
-
-    def check(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-    def __enter__(self) -> _Pipeline:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.queue.put(_STOP)
-        self.thread.join()
-        if exc[0] is None:
-            self.check()
 
 
 def import_file(engine: Engine, src: Source | str, file_name: str | None = None, *, user: str,
@@ -516,12 +434,18 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
             writer = _Writer(conn, report.batch_id, pii_key, source, fail_after)
             incoming = sum(p.table.est_rows - p.header.row - 1 for p in report.plans)
             report.bulk_load = bulk_worth_it(incoming, writer.next_id - 1)
-            with (deferred_indexes(conn, BULK_TABLES) if report.bulk_load else nullcontext(),
-                  _Pipeline(writer.write) as pipe):
-                for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
-                    if on_invalid == "reject" and report.rows_skipped:
-                        continue  # keep validating for the report; nothing will be committed
-                    pipe.put(writer.prepare(checked.data[checked.valid]))
+            if report.bulk_load:
+                writer.preload()
+            with deferred_indexes(conn, BULK_TABLES) if report.bulk_load else nullcontext():
+                reject = on_invalid == "reject"
+                if incoming >= producer.PROCESS_MIN_ROWS:
+                    layout = [(p.header, p.mapping) for p in report.plans]
+                    job = producer.ReadJob(src, file_name, caps, sheets, chunk_rows, layout, pii_key, reject)
+                    chunks = producer.chunks_from_process(job, report, progress)
+                else:
+                    chunks = _local_chunks(report, pii_key, reject, progress)
+                for chunk in chunks:
+                    writer.write(chunk)
             if report.rows_read == 0:
                 raise IngestError("ingest.err.no_rows", file=file_name)
             if on_invalid == "reject" and report.rows_skipped:

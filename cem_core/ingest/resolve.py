@@ -15,7 +15,6 @@ batch that first saw it, so undoing that batch removes it unless another batch s
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -159,13 +158,26 @@ class Customers:
         self.by_email: dict[str, tuple[int, str | None]] = {}
         self.next = next_id(conn, Customer.__table__)
         self.created = 0
+        self.complete = False  # True once every stored customer is cached: no lookups per chunk
 
-    def hashes(self, values: Sequence[str | None]) -> list[str | None]:
-        """``pii.keyed_hash`` of each value, through the one-shot C HMAC (4x faster at a million rows)."""
-        key = self.key
-        return [hmac.digest(key, v.encode(), "sha256").hex() if v else None for v in values]
+    def preload_all(self) -> None:
+        """Cache every stored identity in one scan. Worth it for a load larger than the table (one scan
+        instead of three ``IN`` lookups per chunk, 6-10 s at a million rows); exact because this import
+        holds the write lock and caches every customer it creates."""
+        c = Customer.__table__.c
+        for cid, ckey, phone_h, email_h in self.conn.execute(
+                select(c.id, c.customer_key, c.phone_hash, c.email_hash).order_by(c.id)):
+            if ckey:
+                self.by_key.setdefault(ckey, cid)
+            if phone_h:
+                self.by_phone.setdefault(phone_h, (cid, ckey))
+            if email_h:
+                self.by_email.setdefault(email_h, (cid, ckey))
+        self.complete = True
 
     def _preload(self, column: str, values: set[str], cache: dict, with_key: bool) -> None:
+        if self.complete:
+            return
         todo = [v for v in values if v not in cache]
         for cid, ckey, value in sorted(lookup(self.conn, "customers", ("id", "customer_key", column), column, todo)):
             cache.setdefault(value, (cid, ckey) if with_key else cid)

@@ -1,0 +1,144 @@
+"""Reading and validating a large file in a second process, while this one writes to the database.
+
+Why a process and not a thread: reading, validation and preparation are pandas and Python work that
+holds the GIL, and so does driving the database (binding a million rows, formatting COPY). In one process
+the two take turns however they are threaded (measured: a reading thread made the 1M-row import no
+faster). In two processes they run side by side on two cores, and the import takes about as long as the
+database part alone. Small files are read in-process: the reader costs about a second to start.
+
+Why ``python -m cem_core.ingest.producer`` and not ``multiprocessing``: ``spawn`` re-runs the parent's
+``__main__`` in the child, and under Streamlit ``__main__`` is the page script (the upload page would
+run again, without a session); ``fork`` is unsafe in Streamlit's threaded server. A plain child process
+imports only this module.
+
+Protocol: the job goes in pickled on stdin; pickled messages come back on a private pipe (stdout stays
+free for anything a library prints): ``("chunk", Prepared)``, ``("progress", fraction, rows)``, then
+``("end", counts)`` or ``("error", exc)``. The pipe blocks the reader once ``DEPTH`` chunks wait to be
+sent, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cem_core.ingest.errors import IngestError
+from cem_core.ingest.headers import Header
+from cem_core.ingest.prepare import Prepared, prepare
+from cem_core.ingest.read import Caps, Source, open_tables
+
+if TYPE_CHECKING:
+    from cem_core.ingest.load import ImportReport
+
+PROCESS_MIN_ROWS = 100_000  # below this the second process costs more than it saves
+DEPTH = 2  # chunks prepared ahead of the writer
+_REPORT_FIELDS = ("rows_read", "rows_valid", "rows_skipped", "problems", "reason_counts", "error_rows")
+
+
+@dataclass
+class ReadJob:
+    """What the reading process needs: the file and the layout the importing process already planned."""
+
+    src: Source
+    file_name: str
+    caps: Caps
+    sheets: list[str] | None
+    chunk_rows: int
+    layout: list[tuple[Header, dict[str, str]]]  # per table: header row, header -> field
+    pii_key: bytes
+    reject: bool  # on_invalid="reject": stop sending rows once one is invalid (keep counting for the report)
+
+
+def _read(job: ReadJob, send: Callable[[tuple], None]) -> None:
+    """The reading process: validate and prepare every chunk, then send the report's counts."""
+    from cem_core.ingest.load import ImportReport, TablePlan, iter_checked
+
+    try:
+        tables = open_tables(job.src, job.file_name, job.caps, job.sheets)
+        plans = []
+        for table, (header, mapping) in zip(tables, job.layout, strict=True):
+            table.chunk_rows = job.chunk_rows
+            plans.append(TablePlan(table, header, mapping))
+        report = ImportReport(job.file_name)
+        for _plan, _raw, checked in iter_checked(plans, report, lambda f, n: send(("progress", f, n))):
+            if job.reject and report.rows_skipped:
+                continue
+            send(("chunk", prepare(checked.data[checked.valid], job.pii_key)))
+        send(("end", {f: getattr(report, f) for f in _REPORT_FIELDS}))
+    except IngestError as exc:
+        send(("error", exc))
+    except Exception as exc:  # anything else crosses as text: not every exception pickles
+        send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def _child(fd: int) -> None:
+    """Entry point of the reading process. A sender thread pickles onto the pipe so the next chunk is
+    read while the parent takes the last one."""
+    job: ReadJob = pickle.load(sys.stdin.buffer)
+    outbox: queue.Queue = queue.Queue(maxsize=DEPTH)
+
+    def sender() -> None:
+        with os.fdopen(fd, "wb") as pipe:
+            while (msg := outbox.get()) is not None:
+                pickle.dump(msg, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                pipe.flush()
+
+    thread = threading.Thread(target=sender, daemon=True)
+    thread.start()
+    _read(job, outbox.put)
+    outbox.put(None)
+    thread.join()
+
+
+def chunks_from_process(job: ReadJob, report: ImportReport, progress: Callable[[float, int], None] | None
+                        ) -> Iterator[Prepared]:
+    """Prepared chunks from a reading process; fills ``report``'s counts at the end. Stopping early (the
+    caller raised) kills the reader, so a failed import leaves no process behind."""
+    read_end, write_end = os.pipe()
+    root = str(Path(__file__).resolve().parents[2])  # so the child imports this same cem_core
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen([sys.executable, "-m", __name__, str(write_end)], stdin=subprocess.PIPE,
+                                stderr=errors, pass_fds=(write_end,), env=env)
+        os.close(write_end)
+        try:
+            with os.fdopen(read_end, "rb") as pipe:
+                assert proc.stdin is not None
+                pickle.dump(job, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                proc.stdin.close()
+                while True:
+                    try:
+                        kind, *rest = pickle.load(pipe)
+                    except EOFError:
+                        errors.seek(0)
+                        tail = errors.read().decode(errors="replace").strip().splitlines()[-1:]
+                        raise RuntimeError(f"the reading process ended unexpectedly (exit code {proc.wait()})"
+                                           f"{': ' + tail[0] if tail else ''}") from None
+                    if kind == "chunk":
+                        yield rest[0]
+                    elif kind == "progress":
+                        if progress:
+                            progress(*rest)
+                    elif kind == "end":
+                        for f, value in rest[0].items():
+                            setattr(report, f, value)
+                        return
+                    else:
+                        raise rest[0]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+if __name__ == "__main__":
+    _child(int(sys.argv[1]))
