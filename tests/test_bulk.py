@@ -36,6 +36,18 @@ def schema_of(engine: Engine) -> dict[str, object]:
     return out
 
 
+def sqlite_cache_sizes(engine: Engine) -> set[int]:
+    """SQLite's page cache setting on every pooled connection (bulk loading raises it for a while)."""
+    if engine.dialect.name != "sqlite":
+        return {-65536}
+    conns = [engine.connect() for _ in range(max(1, engine.pool.checkedin()))]
+    try:
+        return {c.exec_driver_sql("PRAGMA cache_size").scalar_one() for c in conns}
+    finally:
+        for c in conns:
+            c.close()
+
+
 @pytest.fixture
 def bulk_always(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
@@ -53,7 +65,7 @@ def test_bulk_import_rebuilds_every_index_and_foreign_key(engine: Engine, tmp_pa
     assert before["responses.indexes"] and before["ratings.indexes"]
     report = import_file(engine, write_csv(tmp_path / "a.csv", HEADER, many_rows(300)), user="u", chunk_rows=100)
     assert report.status == "done" and report.rows_imported == 300 and report.bulk_load
-    assert schema_of(engine) == before
+    assert schema_of(engine) == before and sqlite_cache_sizes(engine) == {-65536}
     assert counts(engine)["responses"] == 300 and counts(engine)["ratings"] == 300 and rollup_total(engine) == 300
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).where(Response.batch_id == report.batch_id)).scalar_one() == 300
@@ -72,7 +84,7 @@ def test_failed_bulk_import_leaves_indexes_and_no_rows(engine: Engine, tmp_path:
     path = write_csv(tmp_path / "a.csv", HEADER, many_rows(300))
     with pytest.raises(ImportFailed):
         import_file(engine, path, user="u", chunk_rows=100, fail_after=200)
-    assert schema_of(engine) == before
+    assert schema_of(engine) == before and sqlite_cache_sizes(engine) == {-65536}
     assert counts(engine) == {"responses": 0, "customers": 0, "ratings": 0, "response_rollup": 0}
     retry = import_file(engine, path, user="u", chunk_rows=100)
     assert retry.rows_imported == 300 and retry.bulk_load

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cem_core.i18n import t
-from cem_core.ingest.validate import parse_dates, parse_int, parse_phone, validate_chunk
+from cem_core.ingest.validate import as_text, parse_dates, parse_int, parse_phone, validate_chunk
 from cem_core.pii import normalise_phone
 
 
@@ -86,3 +86,15 @@ def test_ten_point_attribute_folds_to_five() -> None:
     checked = validate_chunk(raw, {"occurred_at": 0, "comment": 2}, {"speed": (1, 10)}, ["d", "speed", "c"],
                              text_cells=True, date1904=False)
     assert checked.data["attribute:speed"].tolist() == [1, 1, 5, 5]
+
+
+@pytest.mark.parametrize(("cells", "expected"), [
+    # Typed workbook cells as text: whole floats lose ".0" (phones, ids), others keep their form.
+    ([13800138000.0, 2.5, None, float("nan"), -3.0, 1e17], ["13800138000", "2.5", "", "", "-3", "1e+17"]),
+    ([7, None, 10**17], ["7", "", "100000000000000000"]),
+    ([" 上海 ", None, "0138"], ["上海", "", "0138"]),
+    ([None, None], ["", ""]),
+    ([dt.datetime(2024, 3, 5, 14, 2), 1.0, "x", True], ["2024-03-05 14:02:00", "1", "x", "True"]),
+])
+def test_workbook_cells_as_text(cells: list[object], expected: list[str]) -> None:
+    assert as_text(pd.Series(cells, dtype=object), text_cells=False).tolist() == expected

@@ -13,7 +13,7 @@ Order of work, and why:
    COPY on Postgres) inside ONE ``write_transaction``. Each row's ``row_key`` is a keyed hash of its
    normalised content (date, resolved channel/stage/touchpoint, customer identity, scores, text), so the
    same response arriving in two different files is stored once and counted as a duplicate.
-   Files of ``producer.PROCESS_MIN_ROWS`` rows or more are read, validated and prepared in a second
+   Csv files of ``producer.PROCESS_MIN_ROWS`` rows or more are read, validated and prepared in a second
    process while this one writes (two cores instead of one GIL). A load that at least doubles the table
    runs in bulk-load mode: secondary indexes rebuilt once at the end (``bulk.deferred_indexes``) and
    stored row keys and identities held in memory instead of looked up per chunk (``_Writer.preload``).
@@ -438,9 +438,11 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                 writer.preload()
             with deferred_indexes(conn, BULK_TABLES) if report.bulk_load else nullcontext():
                 reject = on_invalid == "reject"
-                if incoming >= producer.PROCESS_MIN_ROWS:
+                # A workbook is parsed whole when opened: a reader process would parse it a second time.
+                if incoming >= producer.PROCESS_MIN_ROWS and all(p.table.streamed for p in report.plans):
                     layout = [(p.header, p.mapping) for p in report.plans]
-                    job = producer.ReadJob(src, file_name, caps, sheets, chunk_rows, layout, pii_key, reject)
+                    rows = min(chunk_rows, producer.CHUNK_ROWS)
+                    job = producer.ReadJob(src, file_name, caps, sheets, rows, layout, pii_key, reject)
                     chunks = producer.chunks_from_process(job, report, progress)
                 else:
                     chunks = _local_chunks(report, pii_key, reject, progress)

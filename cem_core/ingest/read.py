@@ -70,6 +70,7 @@ class RawTable:
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     keyed: bool = False  # json: the first row holds the keys, never a title row
     text_cells: bool = False  # csv: every cell is a str ('' when blank); xlsx/json: typed values
+    streamed: bool = False  # csv: rows stay in the file until ``chunks`` reads them; xlsx/json: parsed whole
     chunk_rows: int = CHUNK_ROWS
     _chunks: Callable[[int, int], Iterator[pd.DataFrame]] | None = None
 
@@ -242,7 +243,7 @@ def _csv_table(src: Source, file_name: str, caps: Caps) -> RawTable:
             except pd.errors.ParserError as exc:
                 raise IngestError("ingest.err.parse", file=file_name, error=str(exc)) from exc
 
-    return RawTable(file_name, None, head, width, est, text_cells=True, _chunks=chunks)
+    return RawTable(file_name, None, head, width, est, text_cells=True, streamed=True, _chunks=chunks)
 
 
 # ---------------------------------------------------------------- json / jsonl
