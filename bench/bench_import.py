@@ -110,6 +110,7 @@ def run_import(path: str, url: str) -> dict:
 
 
 def _child(kind: str, *args: str) -> dict:
+    os.sync()  # start on a quiet disk: not while the last measurement's gigabyte is still being written back
     proc = subprocess.run([sys.executable, __file__, "--child", kind, *args], capture_output=True, text=True,
                           cwd=ROOT, check=False)
     if proc.returncode:
