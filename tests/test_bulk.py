@@ -134,3 +134,17 @@ def test_second_process_errors_and_failures_leave_nothing(engine: Engine, tmp_pa
     rejected = import_file(engine, bad, user="u", on_invalid="reject")
     assert rejected.status == "rejected" and counts(engine)["responses"] == 0
     assert import_file(engine, path, user="u", chunk_rows=100).rows_imported == 300
+
+
+def test_reader_process_that_dies_is_reported(engine: Engine, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(producer, "PROCESS_MIN_ROWS", 1)
+    python = tmp_path / "python"
+    python.write_text("#!/bin/sh\necho 'MemoryError: out of memory' >&2\nexit 3\n")
+    python.chmod(0o755)
+    monkeypatch.setattr(producer.sys, "executable", str(python))
+    path = write_csv(tmp_path / "a.csv", HEADER, many_rows(300))
+    with pytest.raises(ImportFailed) as failed:
+        import_file(engine, path, user="u", chunk_rows=100)
+    assert "exit code 3" in str(failed.value) and "MemoryError: out of memory" in str(failed.value)
+    assert counts(engine) == {"responses": 0, "customers": 0, "ratings": 0, "response_rollup": 0}

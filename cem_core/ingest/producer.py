@@ -116,8 +116,11 @@ def chunks_from_process(job: ReadJob, report: ImportReport, progress: Callable[[
         try:
             with os.fdopen(read_end, "rb") as pipe:
                 assert proc.stdin is not None
-                pickle.dump(job, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                proc.stdin.close()
+                try:
+                    pickle.dump(job, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass  # the reader died at start: its pipe's end, below, says how
                 while True:
                     try:
                         kind, *rest = pickle.load(pipe)
