@@ -9,7 +9,7 @@ import streamlit as st
 
 from cem_core.config import LANGUAGES
 from cem_core.ui import cache, signin
-from cem_core.ui.context import T, ensure_first_start_data, lang
+from cem_core.ui.context import WANTED_PAGE, T, ensure_first_start_data, lang
 from cem_core.ui.demo_banner import demo_banner
 from cem_core.ui.filters import sidebar_filters
 from cem_core.ui.nav import allowed_pages
@@ -28,12 +28,17 @@ user = signin.gate(cache.engine())  # the sign-in (or first-admin setup) screen 
 specs = allowed_pages(user)
 sections: dict[str, list] = {}
 by_page = {}
+by_path = {}
 for spec in specs:
     page = st.Page(spec.abspath, title=T(spec.title_key), icon=spec.icon, url_path=spec.url_path,
                    default=spec.default)
     sections.setdefault(T(spec.section_key), []).append(page)
     by_page[page.title] = spec  # titles are unique; url_path is "" for the default page
+    by_path[spec.url_path] = page
 current = st.navigation(sections)
+wanted = by_path.get(st.session_state.pop(WANTED_PAGE, None) or "")
+if wanted is not None and wanted.title != current.title:  # a deep link that reached a page before sign-in
+    st.switch_page(wanted)
 spec = by_page.get(current.title)
 if spec is not None and spec.uses_filters:
     sidebar_filters()

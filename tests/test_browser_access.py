@@ -65,6 +65,10 @@ def test_two_roles_see_different_navigation(live_app, page, demo_copy: str, tmp_
     wait_for_app(page)
     page.get_by_role("button", name="Sign in").wait_for()
     assert page.get_by_role("heading", name="Users").count() == 0
+    assert page.url.endswith("/users")  # the address is kept while signing in ...
+    sign_in(page, "demo_admin", _password("admin"))
+    page.get_by_role("heading", name="Users").wait_for()  # ... and the page it names opens after
+    assert page.url.endswith("/users")
 
 
 def test_deep_link_to_a_fresh_server_shows_sign_in(live_app, page, demo_copy: str) -> None:
@@ -78,3 +82,5 @@ def test_deep_link_to_a_fresh_server_shows_sign_in(live_app, page, demo_copy: st
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
     sign_in(page, "demo_analyst", _password("analyst"))
     assert "Analysis" in _navigation(page)
+    page.get_by_role("heading", name="Analysis").wait_for()  # the linked page, not the start page
+    assert page.url.endswith("/analysis")

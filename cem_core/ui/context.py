@@ -14,8 +14,10 @@ from cem_core.models import ImportBatch
 from cem_core.roles import User
 from cem_core.settings_store import get_value
 from cem_core.ui import cache
+from cem_core.ui.nav import PAGES
 
 DEMO_REMOVED_KEY = "demo_removed"
+WANTED_PAGE = "_wanted_page"  # url path of a page asked for before the router ran (see ``require``)
 _first_start = threading.Lock()
 
 
@@ -40,7 +42,8 @@ def require(permission: str) -> User:
     user = current_user()
     if user is None and not st.session_state.get("_router_ran"):
         # A typed URL can reach a page script before the router (Streamlit runs a matching pages/ file
-        # for a new session): hand the session to app.py, which shows sign-in first.
+        # for a new session): hand the session to app.py, which shows sign-in first and then this page.
+        st.session_state[WANTED_PAGE] = next((p.url_path for p in PAGES if p.permission == permission), None)
         st.switch_page("app.py")
     if user is None or not user.can(permission):
         st.error(T("core.access_denied"))

@@ -29,6 +29,7 @@ from cem_core.auth.sso import user_from_claims
 from cem_core.auth.users import UserError, get_user
 from cem_core.roles import User
 from cem_core.ui.context import T, current_user
+from cem_core.ui.nav import PAGES
 
 AUTH_KEYS = ("user", "auth_at", "auth_seen", "auth_method")
 
@@ -205,7 +206,11 @@ def gate(engine: Engine) -> User:
     ensure_configured_admin(engine)
     sync_demo_users(engine)
     screen = (lambda: _setup_screen(engine)) if needs_setup(engine) else (lambda: _signin_screen(engine))
-    st.navigation([st.Page(screen, title=T("access.signin_title"), icon=":material/login:", url_path="signin",
-                           default=True)], position="hidden").run()
+    # Every page's address shows the sign-in screen too, so a deep link keeps its address and, once
+    # signed in, the router opens that page rather than the start page.
+    title = T("access.signin_title")
+    pages = [st.Page(screen, title=title, icon=":material/login:", url_path="signin", default=True)]
+    pages += [st.Page(screen, title=title, icon=":material/login:", url_path=p.url_path) for p in PAGES]
+    st.navigation(pages, position="hidden").run()
     st.stop()
     raise AssertionError("unreachable")  # st.stop ends the run
