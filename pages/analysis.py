@@ -1,25 +1,23 @@
 """Analysis: histograms, key drivers, heat matrix, trends, segments and spend; a click drills down.
 
 Tabs run lazily (only the open tab queries). Every chart offers its data (csv/xlsx) and image (png/svg),
-generated on click and audited; drill-down rows are masked unless the user may see personal data.
+generated on click and audited; drill-down rows are masked unless the user may see personal data
+(``cem_core.ui.chart_kit``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
-import pandas as pd
 import streamlit as st
 
 from cem_core import analysis_charts as charts
-from cem_core import audit
 from cem_core.analysis import distributions, drivers, matrix, segments, spend, trends
-from cem_core.analysis.dims import DIMENSIONS, UNKNOWN, names
-from cem_core.analysis.drilldown import COLUMNS, EXPORT_LIMIT, PAGE_SIZE, Drill, drill_count, drill_export, drill_page
-from cem_core.analysis.exports import DATA_FORMATS, IMAGE_FORMATS, audited, chart_bytes, data_bytes
-from cem_core.i18n import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct, t
+from cem_core.analysis.dims import DIMENSIONS
+from cem_core.analysis.drilldown import Drill
+from cem_core.i18n import fmt_int, fmt_money, fmt_num, fmt_pct, t
 from cem_core.ui import cache
+from cem_core.ui.chart_kit import ChartKit, clear_drill
 from cem_core.ui.context import T, lang, require
 from cem_core.ui.filters import current_filters
 
@@ -27,109 +25,11 @@ user = require("view_analysis")
 L = lang()
 f = current_filters()
 engine = cache.engine()
-can_export, unmask = user.can("export"), user.can("unmask_pii")
+kit = ChartKit(engine, user, f, L)
+dim_name, downloads, show_chart = kit.dim_name, kit.downloads, kit.show_chart
 TABS = ("dist", "drivers", "matrix", "trends", "segments", "spend")
 DIMS = tuple(DIMENSIONS)
 ANSWERED_NPS = ("nps", 0, 10)
-
-
-def dim_name(code: str) -> str:
-    # t(..., L) rather than T: format functions are also called outside the script run (AppTest)
-    return t(f"analysis.dim.{code}", L)
-
-
-def clear_drill() -> None:
-    st.session_state.pop("an_drill", None)
-
-
-def downloads(name: str, frame: pd.DataFrame, chart=None) -> None:
-    """Data and image downloads of one chart, built only when clicked, each audited."""
-    if not can_export:
-        return
-    formats = [*DATA_FORMATS, *(IMAGE_FORMATS if chart is not None else ())]
-    for col, fmt in zip(st.columns(len(formats) + 2)[: len(formats)], formats, strict=True):
-        if fmt in DATA_FORMATS:
-            data, mime = partial(_data_file, name, frame, fmt), DATA_FORMATS[fmt]
-        else:
-            data, mime = partial(_image_file, name, chart, fmt, len(frame)), IMAGE_FORMATS[fmt]
-        col.download_button(T(f"analysis.download.{fmt}"), data=data, file_name=f"{name}.{fmt}", mime=mime,
-                            key=f"an_dl_{name}_{fmt}", on_click="ignore", icon=":material/download:")
-
-
-def _data_file(name: str, frame: pd.DataFrame, fmt: str) -> bytes:
-    audited(engine, user.username, name, fmt, len(frame))
-    return data_bytes(frame, fmt, name)
-
-
-def _image_file(name: str, chart, fmt: str, rows: int) -> bytes:
-    audited(engine, user.username, name, fmt, rows)
-    return chart_bytes(chart, fmt)
-
-
-def as_key(value: object) -> object:
-    """Keys come back from the browser as JSON: whole floats are ids."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def show_chart(name: str, chart, to_drill) -> None:
-    """Render ``chart`` with click selection; a new click sets the drill-down, clearing it clears it."""
-    event = st.altair_chart(chart, key=f"an_chart_{name}", on_select="rerun", selection_mode=charts.PICK,
-                            width="stretch")
-    points = list((event.selection.get(charts.PICK) if event is not None else None) or [])
-    seen_key = f"an_seen_{name}"
-    if points and points != st.session_state.get(seen_key):
-        st.session_state[seen_key] = points
-        drill = to_drill({k: as_key(v) for k, v in points[0].items()})
-        if drill is not None:
-            st.session_state["an_drill"] = (name, drill)
-            st.session_state["an_page"] = 1
-    elif (not points and st.session_state.pop(seen_key, None) is not None
-          and st.session_state.get("an_drill", (None,))[0] == name):
-        clear_drill()
-
-
-def drill_panel(label: str) -> None:
-    current = st.session_state.get("an_drill")
-    if current is None:
-        st.caption(T("analysis.drill.hint"))
-        return
-    _, drill = current
-    with st.container(border=True):
-        head, close = st.columns([6, 1], vertical_alignment="center")
-        head.subheader(T("analysis.drill.title", what=label))
-        close.button(T("analysis.drill.clear"), on_click=clear_drill, key="an_drill_close")
-        total = cache.query(drill_count, f, drill)
-        pages = max(1, -(-total // PAGE_SIZE))
-        st.caption(T("analysis.drill.count", n=fmt_int(total, L), size=PAGE_SIZE))
-        page = st.number_input(T("analysis.drill.page"), min_value=1, max_value=pages, step=1, key="an_page")
-        rows = cache.query(drill_page, f, drill, int(page) - 1, unmask, L)
-        if unmask:
-            _audit_unmasked_view(drill, int(page), len(rows))
-        else:
-            st.caption(T("analysis.drill.masked"))
-        st.dataframe(rows.rename(columns={c: T(f"analysis.col.{c}") for c in COLUMNS}), hide_index=True,
-                     width="stretch")
-        if can_export:
-            st.caption(T("analysis.drill.export_note", n=fmt_int(EXPORT_LIMIT, L)))
-            for col, fmt in zip(st.columns(4)[:2], DATA_FORMATS, strict=True):
-                col.download_button(T(f"analysis.download.{fmt}"), data=partial(_drill_file, drill, fmt),
-                                    file_name=f"drilldown.{fmt}", mime=DATA_FORMATS[fmt], key=f"an_dl_drill_{fmt}",
-                                    on_click="ignore", icon=":material/download:")
-
-
-def _drill_file(drill: Drill, fmt: str) -> bytes:
-    frame = drill_export(engine, f, drill, unmask, L)
-    audited(engine, user.username, "drilldown", fmt, len(frame), masked=not unmask)
-    return data_bytes(frame, fmt, "drilldown")
-
-
-def _audit_unmasked_view(drill: Drill, page: int, rows: int) -> None:
-    """Log each unmasked page once per session (not on every rerun)."""
-    seen = st.session_state.setdefault("an_unmasked_seen", set())
-    token = (repr(drill), f, page)
-    if token not in seen:
-        seen.add(token)
-        audit.record(engine, user.username, "view_unmasked", target="analysis:drilldown", rows=rows)
 
 
 # --- tabs --------------------------------------------------------------------------------------------------
@@ -230,14 +130,6 @@ def tab_matrix() -> None:
     downloads(f"matrix_{rows}_{cols}", grid[["row", "col", "nps", "low", "high", "n", "low_n"]], chart)
 
 
-def _period_end(start: dt.date, grain: str) -> dt.date:
-    if grain == "day":
-        return start
-    if grain == "week":
-        return start + dt.timedelta(days=6)
-    return (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date()
-
-
 def tab_trends() -> None:
     c1, c2 = st.columns(2)
     measure = c1.segmented_control(T("analysis.measure_pick"), list(trends.MEASURES), key="an_trend_measure",
@@ -253,7 +145,7 @@ def tab_trends() -> None:
 
     def to_drill(p: dict) -> Drill:
         start = dt.date.fromisoformat(str(p["period_key"]))
-        return Drill(dates=(start, _period_end(start, grain)))
+        return Drill(dates=(start, trends.period_end(start, grain)))
 
     show_chart(f"trend_{measure}", chart, to_drill)
     st.caption(T("analysis.trend.significant", k=int(tr["significant"].sum())))
@@ -302,30 +194,6 @@ def tab_spend() -> None:
         downloads("spend_by_score", summary.by_score, chart2)
 
 
-def drill_label(drill: Drill) -> str:
-    parts = []
-    for code, key in drill.dims:
-        parts.append(f"{dim_name(code)} = {_key_name(code, key)}")
-    if drill.score is not None:
-        measure, lo, hi = drill.score
-        parts.append(T("analysis.drill.what.score", measure=measure.upper(), lo=lo, hi=hi))
-    if drill.rating is not None:
-        attr, lo, hi = drill.rating
-        names = cache.query(drivers.attribute_names, L)
-        parts.append(T("analysis.drill.what.rating", name=names.get(attr, attr), lo=lo, hi=hi))
-    if drill.dates is not None:
-        parts.append(T("analysis.drill.what.dates", start=fmt_date(drill.dates[0], L), end=fmt_date(drill.dates[1], L)))
-    return "; ".join(parts)
-
-
-def _key_name(code: str, key: object) -> str:
-    if key is None:
-        return UNKNOWN
-    table = cache.query(names, code, L)
-    mapping = dict(zip(table["key"], table["name"], strict=True))
-    return str(mapping.get(key, key))
-
-
 st.title(T("analysis.title"))
 tabs = st.tabs([T(f"analysis.tab.{k}") for k in TABS], key="an_tab", on_change=clear_drill)
 RENDER = {"dist": tab_distributions, "drivers": tab_drivers, "matrix": tab_matrix, "trends": tab_trends,
@@ -334,5 +202,4 @@ for key, tab in zip(TABS, tabs, strict=True):
     if tab.open:
         with tab:
             RENDER[key]()
-            current = st.session_state.get("an_drill")
-            drill_panel(drill_label(current[1]) if current else "")
+            kit.drill_panel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
@@ -14,7 +15,7 @@ from cem_core.analysis.stats import (
     t_quantile_975,
     welch_significant,
 )
-from cem_core.analysis.trends import bucket, trend
+from cem_core.analysis.trends import bucket, period_end, trend
 
 
 @pytest.mark.parametrize(("df", "table"), [(3, 3.182), (5, 2.571), (10, 2.228), (30, 2.042), (120, 1.980)])
@@ -98,3 +99,12 @@ def test_trend_csat_and_ces_and_weekly_buckets() -> None:
     assert csat["value"].tolist() == [75.0, 60.0] and csat["significant"].tolist() == [False, True]
     ces = trend(weeks, "ces")
     assert ces["value"].tolist() == [5.0, 5.0] and not ces["significant"].any()
+
+
+@pytest.mark.parametrize(("start", "grain", "end"), [
+    ("2025-01-06", "day", "2025-01-06"), ("2025-01-06", "week", "2025-01-12"),
+    ("2024-02-01", "month", "2024-02-29"), ("2025-12-01", "month", "2025-12-31"),
+])
+def test_period_end_closes_the_bucket(start: str, grain: str, end: str) -> None:
+    """A click on a trend point drills into exactly the days its bucket summed."""
+    assert period_end(dt.date.fromisoformat(start), grain) == dt.date.fromisoformat(end)

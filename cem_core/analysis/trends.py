@@ -8,6 +8,8 @@ days are re-summed into weeks (starting Monday) or months here, which is exact. 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
@@ -53,6 +55,15 @@ def bucket(days: pd.DataFrame, grain: str) -> pd.DataFrame:
         period = day.dt.to_period("M").dt.to_timestamp()
     cols = list(DAILY_COLUMNS)
     return days.assign(period=period).groupby("period")[cols].sum().reset_index()
+
+
+def period_end(start: dt.date, grain: str) -> dt.date:
+    """Last day of the ``grain`` period that starts on ``start`` (as ``bucket`` numbers periods)."""
+    if grain == "day":
+        return start
+    if grain == "week":
+        return start + dt.timedelta(days=6)
+    return (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date()
 
 
 def trend(periods: pd.DataFrame, measure: str) -> pd.DataFrame:
