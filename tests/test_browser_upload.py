@@ -1,12 +1,15 @@
-"""A real browser uploads a GBK csv and an xlsx through the upload page, sees the report and the overview change."""
+"""A real browser uploads a GBK csv and an xlsx through the upload page, sees the report and the overview change;
+and a file large enough for the reading process goes through the real server."""
 
 from __future__ import annotations
 
 import pytest
 
 from cem_core.db import make_engine, migrate
+from cem_core.ingest.producer import PROCESS_MIN_ROWS
 from tests.browser_harness import sign_in, wait_for_app
-from tests.fixtures.ingest_files import excel_with_title, gbk_csv
+from tests.fixtures.ingest_files import excel_with_title, gbk_csv, write_csv
+from tests.test_ingest_load import many_rows
 
 pytestmark = pytest.mark.browser
 
@@ -56,3 +59,31 @@ def test_upload_gbk_csv_and_xlsx_in_real_browser(live_app, page, sqlite_url: str
     wait_for_app(page)
     page.get_by_text("Import history").first.wait_for()
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_large_upload_is_read_in_a_second_process_under_streamlit(live_app, page, sqlite_url: str, tmp_path) -> None:
+    """120k rows (over ``producer.PROCESS_MIN_ROWS``): inside the real server, where ``__main__`` is a page
+    script, the reading process starts and every row lands in one batch."""
+    rows = 120_000
+    assert rows >= PROCESS_MIN_ROWS
+    path = write_csv(tmp_path / "大文件.csv",
+                     ["提交时间", "推荐度", "满意度", "意见", "手机号", "门店", "渠道", "服务态度"], many_rows(rows))
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+    url = live_app(sqlite_url, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en", CEM_ADMIN_USER="boss",
+                   CEM_ADMIN_PASSWORD="correct horse battery")
+    page.goto(f"{url}/upload")
+    wait_for_app(page)
+    sign_in(page, "boss", "correct horse battery")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(path))
+    wait_for_app(page)
+    page.get_by_role("button", name="Check the data").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Import 120,000 valid rows").click()
+    page.get_by_text("imported 120,000 rows").wait_for(timeout=120_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    with engine.connect() as conn:
+        batch = conn.exec_driver_sql("SELECT status, rows_imported FROM import_batches").one()
+        stored = conn.exec_driver_sql("SELECT count(*) FROM responses").scalar_one()
+    engine.dispose()
+    assert tuple(batch) == ("done", rows) and stored == rows
