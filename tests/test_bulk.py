@@ -148,3 +148,9 @@ def test_reader_process_that_dies_is_reported(engine: Engine, tmp_path: Path,
         import_file(engine, path, user="u", chunk_rows=100)
     assert "exit code 3" in str(failed.value) and "MemoryError: out of memory" in str(failed.value)
     assert counts(engine) == {"responses": 0, "customers": 0, "ratings": 0, "response_rollup": 0}
+
+
+def test_which_imports_use_a_reading_process() -> None:
+    assert producer.worth_it(producer.PROCESS_MIN_ROWS, streamed=True)
+    assert not producer.worth_it(producer.PROCESS_MIN_ROWS - 1, streamed=True)  # start-up costs more than it saves
+    assert not producer.worth_it(10 * producer.PROCESS_MIN_ROWS, streamed=False)  # a workbook: parsed whole anyway

@@ -438,8 +438,7 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                 writer.preload()
             with deferred_indexes(conn, BULK_TABLES) if report.bulk_load else nullcontext():
                 reject = on_invalid == "reject"
-                # A workbook is parsed whole when opened: a reader process would parse it a second time.
-                if incoming >= producer.PROCESS_MIN_ROWS and all(p.table.streamed for p in report.plans):
+                if producer.worth_it(incoming, all(p.table.streamed for p in report.plans)):
                     layout = [(p.header, p.mapping) for p in report.plans]
                     rows = min(chunk_rows, producer.CHUNK_ROWS)
                     job = producer.ReadJob(src, file_name, caps, sheets, rows, layout, pii_key, reject)

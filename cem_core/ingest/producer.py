@@ -40,6 +40,13 @@ if TYPE_CHECKING:
     from cem_core.ingest.load import ImportReport
 
 PROCESS_MIN_ROWS = 100_000  # below this the second process costs more than it saves
+
+
+def worth_it(incoming: int, streamed: bool) -> bool:
+    """Read in a second process? Only a large file that is read as it goes (csv: a workbook is parsed
+    whole when opened, and a reader process would parse it again), and only where a pipe can be handed
+    to a child (POSIX; on Windows everything is read in-process, just slower)."""
+    return incoming >= PROCESS_MIN_ROWS and streamed and os.name == "posix"
 DEPTH = 2  # chunks prepared ahead of the writer
 # Smaller than the in-process chunk: the writer starts after 25k rows instead of 100k (measured: ~2.5 s
 # sooner on a 1M-row file), and the two processes stay in step; per-chunk costs are the same in total.
