@@ -167,13 +167,17 @@ class Customers:
         c = Customer.__table__.c
         for cid, ckey, phone_h, email_h in self.conn.execute(
                 select(c.id, c.customer_key, c.phone_hash, c.email_hash).order_by(c.id)):
-            if ckey:
-                self.by_key.setdefault(ckey, cid)
-            if phone_h:
-                self.by_phone.setdefault(phone_h, (cid, ckey))
-            if email_h:
-                self.by_email.setdefault(email_h, (cid, ckey))
+            self._remember(cid, ckey, phone_h, email_h)
         self.complete = True
+
+    def _remember(self, cid: int, key: str | None, phone_h: str | None, email_h: str | None) -> None:
+        """Cache a customer's identities; the first customer to claim one keeps it."""
+        if key:
+            self.by_key.setdefault(key, cid)
+        if phone_h:
+            self.by_phone.setdefault(phone_h, (cid, key))
+        if email_h:
+            self.by_email.setdefault(email_h, (cid, key))
 
     def _preload(self, column: str, values: set[str], cache: dict, with_key: bool) -> None:
         if self.complete:
@@ -203,12 +207,7 @@ class Customers:
                 cid = self.next
                 self.next += 1
                 new.append((cid, k, nm, ph, em, phh, emh, sg, rg, self.batch_id))
-            if k:
-                self.by_key.setdefault(k, cid)
-            if phh:
-                self.by_phone.setdefault(phh, (cid, k))
-            if emh:
-                self.by_email.setdefault(emh, (cid, k))
+            self._remember(cid, k, phh, emh)
             out.append(cid)
         if new:
             bulk_insert(self.conn, Customer.__table__, self.COLUMNS, new)
