@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cem_core.pii import (
     hash_key,
     keyed_hash,
+    keyed_hashes,
     mask_email,
     mask_name,
     mask_phone,
@@ -79,3 +82,9 @@ def test_unmasked_views_are_audited(sqlite_engine) -> None:
     with sqlite_engine.connect() as conn:
         rows = conn.execute(select(a.actor, a.action, a.target, a.rows, a.detail)).all()
     assert rows == [("root", "view_unmasked", "drilldown", 1, '{"columns": ["phone"]}')]
+
+
+@pytest.mark.parametrize("key", [b"k" * 32, b"", b"s" * 64, b"long" * 40])  # a key over one block is hashed first
+def test_identity_hashes_are_the_pii_rule(key: bytes) -> None:
+    values = ["13800138000", "+8613800138000", "a@b.cn", "张三@例子.中国", None, ""]
+    assert keyed_hashes(key, values) == [keyed_hash(key, v) for v in values]

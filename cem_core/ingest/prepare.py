@@ -8,13 +8,13 @@ process that holds the database transaction only ids to resolve and rows to inse
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from cem_core.ingest import mapping as mapping_mod
+from cem_core.pii import keyed_hashes
 
 # What makes two rows the same response (besides the resolved channel, stage and touchpoint): text fields
 # and numeric fields in a fixed order, so a file that lacks a column keys its rows as one with it blank.
@@ -45,26 +45,6 @@ def row_key_secrets(pii_key: bytes) -> tuple[str, str]:
     """Two 16-character SipHash keys derived from the installation's PII key."""
     secret = hashlib.sha256(b"row-key:" + pii_key).hexdigest()
     return secret[:16], secret[16:32]
-
-
-def keyed_hashes(key: bytes, values: Sequence[str | None]) -> list[str | None]:
-    """``pii.keyed_hash`` (HMAC-SHA256) of each value. The HMAC's two padded key blocks are hashed once and
-    copied per value (RFC 2104 by hand): 2.4x faster than ``hmac.digest`` per value at a million rows."""
-    block = hashlib.sha256().block_size
-    if len(key) > block:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(block, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-
-    def one(value: str) -> str:
-        i = inner.copy()
-        i.update(value.encode())
-        o = outer.copy()
-        o.update(i.digest())
-        return o.hexdigest()
-
-    return [one(v) if v else None for v in values]
 
 
 def content_hashes(d: pd.DataFrame, attrs: list[str], secrets: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
