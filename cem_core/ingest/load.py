@@ -201,7 +201,7 @@ def read_plans(engine: Engine, src: Source, file_name: str, *, mapping: dict[str
     return plan_tables(engine, tables, mapping)
 
 
-def iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progress | None
+def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progress | None
                   ) -> Iterator[tuple[TablePlan, pd.DataFrame, Checked]]:
     total = max(1, sum(p.table.est_rows - p.header.row - 1 for p in plans))
     done = 0
@@ -219,10 +219,11 @@ def iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progres
                 progress(min(0.99, done / total), done)
 
 
-def _local_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress: Progress | None
-                  ) -> Iterator[Prepared]:
-    """Prepared chunks read in this process (small files; large ones use ``producer``)."""
-    for _plan, _raw, checked in iter_checked(report.plans, report, progress):
+def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress: Progress | None
+                    ) -> Iterator[Prepared]:
+    """The valid rows of ``report.plans``, chunk by chunk, ready to write; counts go to ``report``. Run
+    here for small files and in the reading process (``producer``) for large ones."""
+    for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
         if reject and report.rows_skipped:
             continue  # keep validating for the report; nothing will be committed
         yield prepare(checked.data[checked.valid], pii_key)
@@ -256,7 +257,7 @@ def check_file(engine: Engine, src: Source, file_name: str, *, mapping: dict[str
     report = ImportReport(file_name)
     if _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report):
         try:
-            for _ in iter_checked(report.plans, report, progress):
+            for _ in _iter_checked(report.plans, report, progress):
                 pass
             if report.rows_read == 0:
                 raise IngestError("ingest.err.no_rows", file=file_name)
@@ -444,7 +445,7 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                     job = producer.ReadJob(src, file_name, caps, sheets, rows, layout, pii_key, reject)
                     chunks = producer.chunks_from_process(job, report, progress)
                 else:
-                    chunks = _local_chunks(report, pii_key, reject, progress)
+                    chunks = prepared_chunks(report, pii_key, reject, progress)
                 for chunk in chunks:
                     writer.write(chunk)
             if report.rows_read == 0:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from cem_core.ingest.errors import IngestError
 from cem_core.ingest.headers import Header
-from cem_core.ingest.prepare import Prepared, prepare
+from cem_core.ingest.prepare import Prepared
 from cem_core.ingest.read import Caps, Source, open_tables
 
 if TYPE_CHECKING:
@@ -70,19 +70,16 @@ class ReadJob:
 
 def _read(job: ReadJob, send: Callable[[tuple], None]) -> None:
     """The reading process: validate and prepare every chunk, then send the report's counts."""
-    from cem_core.ingest.load import ImportReport, TablePlan, iter_checked
+    from cem_core.ingest.load import ImportReport, TablePlan, prepared_chunks
 
     try:
         tables = open_tables(job.src, job.file_name, job.caps, job.sheets)
-        plans = []
+        report = ImportReport(job.file_name)
         for table, (header, mapping) in zip(tables, job.layout, strict=True):
             table.chunk_rows = job.chunk_rows
-            plans.append(TablePlan(table, header, mapping))
-        report = ImportReport(job.file_name)
-        for _plan, _raw, checked in iter_checked(plans, report, lambda f, n: send(("progress", f, n))):
-            if job.reject and report.rows_skipped:
-                continue
-            send(("chunk", prepare(checked.data[checked.valid], job.pii_key)))
+            report.plans.append(TablePlan(table, header, mapping))
+        for chunk in prepared_chunks(report, job.pii_key, job.reject, lambda f, n: send(("progress", f, n))):
+            send(("chunk", chunk))
         send(("end", {f: getattr(report, f) for f in _REPORT_FIELDS}))
     except IngestError as exc:
         send(("error", exc))
