@@ -8,7 +8,7 @@ ourselves, so an import takes the write lock up front instead of failing half-wa
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -87,3 +87,22 @@ def migrate(engine: Engine) -> None:
 
 def is_migrated(engine: Engine) -> bool:
     return inspect(engine).has_table("responses")
+
+
+def sqlite_without_fk_checks(bind: Connection, change: Callable[[], None]) -> None:
+    """For a migration that rebuilds SQLite tables: run ``change`` in its own transaction with foreign keys
+    off (a PRAGMA inside a transaction is a no-op). With them on, dropping the old ``responses`` table
+    would cascade-delete every rating (SQLite's documented procedure for schema changes,
+    https://www.sqlite.org/lang_altertable.html#otheralter)."""
+    bind.exec_driver_sql("COMMIT")
+    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    bind.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        change()
+        bind.exec_driver_sql("COMMIT")
+    except BaseException:
+        bind.exec_driver_sql("ROLLBACK")
+        raise
+    finally:
+        bind.exec_driver_sql("PRAGMA foreign_keys=ON")
+        bind.exec_driver_sql("BEGIN")  # Alembic records the revision in the transaction it believes is open

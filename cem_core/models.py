@@ -29,6 +29,13 @@ class Base(DeclarativeBase):
     pass
 
 
+def machine_key(length: int) -> String:
+    """A hex digest or opaque id that is matched, never read in order: Postgres compares it byte by byte
+    (COLLATE "C"), which makes each B-tree comparison several times cheaper than the database's default
+    collation (migration 0006). SQLite compares bytes anyway."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 class Department(Base):
     __tablename__ = "departments"
 
@@ -107,12 +114,12 @@ class Customer(Base):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    customer_key: Mapped[str | None] = mapped_column(machine_key(128), unique=True)
     name: Mapped[str | None] = mapped_column(String(128))
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(255))
-    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_hash: Mapped[str | None] = mapped_column(machine_key(64), index=True)
+    email_hash: Mapped[str | None] = mapped_column(machine_key(64), index=True)
     segment: Mapped[str | None] = mapped_column(String(64))
     region: Mapped[str | None] = mapped_column(String(64))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
@@ -129,11 +136,13 @@ class Response(Base):
         Index("ix_responses_journey", "journey_key", "journey_step"),
         # Covering index for analyses by region, product or segment (migration 0004).
         Index("ix_responses_text_dims", "occurred_date", "region", "product", "segment", "nps", "csat", "ces"),
+        # A unique index, not a constraint, so a bulk load rebuilds it once like the others (migration 0006).
+        Index("ux_responses_row_key", "row_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
-    row_key: Mapped[str] = mapped_column(String(64), unique=True)
+    row_key: Mapped[str] = mapped_column(machine_key(64))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     # No foreign keys to the dimension tables (migration 0005): the importer resolves these ids itself,
     # and ~4M trigger checks per 1M-row import cost more than they protect.

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from cem_core import bulk
-from cem_core.ingest import producer
+from cem_core.ingest import load, producer
 from cem_core.ingest.errors import ImportFailed
 from cem_core.ingest.load import check_file, import_file
 from cem_core.ingest.read import Caps
@@ -69,9 +69,16 @@ def test_bulk_import_rebuilds_every_index_and_foreign_key(engine: Engine, tmp_pa
     assert counts(engine)["responses"] == 300 and counts(engine)["ratings"] == 300 and rollup_total(engine) == 300
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).where(Response.batch_id == report.batch_id)).scalar_one() == 300
-    # The rebuilt foreign key is enforced again (SQLite never dropped its own).
+    # The rebuilt foreign key is enforced again (SQLite never dropped its own), and so is the unique row key.
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(Rating.__table__.insert().values(response_id=10**9, attribute_id=1, score=3))
+    assert ("ux_responses_row_key", ("row_key",), True) in before["responses.indexes"]
+    with engine.connect() as conn:  # ... which a bulk load builds once instead of inserting into row by row
+        assert any("ux_responses_row_key" in drop for drop, _ in bulk._secondary(conn, ["responses"]))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO responses (id, batch_id, row_key, occurred_at, occurred_date) "
+                             "SELECT id + 1000000, batch_id, row_key, occurred_at, occurred_date FROM responses "
+                             "WHERE id = (SELECT MIN(id) FROM responses)")
     # A second, smaller import into the now larger table maintains the indexes row by row instead.
     second = import_file(engine, write_csv(tmp_path / "b.csv", HEADER, many_rows(400)[300:]), user="u")
     assert second.rows_imported == 100 and not second.bulk_load and schema_of(engine) == before
@@ -100,6 +107,20 @@ def test_bulk_import_dedupes_against_stored_rows_and_customers(engine: Engine, t
     second = import_file(engine, write_csv(tmp_path / "b.csv", HEADER, many_rows(300)), user="u", chunk_rows=64)
     assert second.bulk_load and (second.rows_imported, second.rows_duplicate) == (200, 100)
     assert counts(engine)["responses"] == 300 and counts(engine)["customers"] == 300
+
+
+def test_rebuilt_row_key_index_refuses_a_duplicate_the_preload_missed(engine: Engine, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-memory row keys are the first check; the unique index, rebuilt before the commit, is the
+    last: with the preload blinded, the duplicates reach the table and the rebuild rolls the load back."""
+    first = import_file(engine, write_csv(tmp_path / "a.csv", HEADER, many_rows(100)), user="u")
+    assert first.rows_imported == 100
+    before = schema_of(engine)
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(load._Writer, "preload", lambda self: setattr(self, "known_keys", set()))
+    with pytest.raises(ImportFailed, match="row_key"):
+        import_file(engine, write_csv(tmp_path / "b.csv", HEADER, many_rows(300)), user="u", chunk_rows=64)
+    assert schema_of(engine) == before and counts(engine)["responses"] == 100 and rollup_total(engine) == 100
 
 
 def test_large_file_is_read_in_a_second_process(engine: Engine, tmp_path: Path,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 from cem_core.db import migrate
 from cem_core.models import Base
@@ -16,6 +16,20 @@ def test_migrations_match_models(engine) -> None:
     assert diff == [], diff
     tables = set(inspect(engine).get_table_names())
     assert {"responses", "ratings", "customers", "import_batches", "audit_log"} <= tables
+
+
+def test_machine_keys_compare_bytes_on_postgres(pg_engine: Engine) -> None:
+    """Autogenerate does not compare collations, so: the columns the models give ``COLLATE "C"``
+    (``models.machine_key``) have it in the database, and no other column of ours has a collation."""
+    wanted = {(t.name, c.name) for t in Base.metadata.tables.values() for c in t.columns
+              if getattr(c.type.dialect_impl(pg_engine.dialect), "collation", None) == "C"}
+    assert wanted == {("responses", "row_key"), ("customers", "customer_key"), ("customers", "phone_hash"),
+                      ("customers", "email_hash")}
+    with pg_engine.connect() as conn:
+        found = set(conn.exec_driver_sql(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND collation_name IS NOT NULL").all())
+    assert found == wanted
 
 
 def test_migrate_is_idempotent(engine) -> None:

@@ -8,9 +8,8 @@ deletes a reference row only after counting that no response, rollup row or rati
 that deletion relies on stay: ``batch_id`` and ``customer_id`` (ON DELETE CASCADE) and
 ``ratings.response_id``, which ``privacy.delete_customers`` follows.
 
-SQLite cannot drop a constraint, so the two tables are rebuilt. That must run with foreign keys off:
-with them on, dropping the old ``responses`` table would cascade-delete every rating (SQLite's
-documented procedure for schema changes, https://www.sqlite.org/lang_altertable.html#otheralter).
+SQLite cannot drop a constraint, so the two tables are rebuilt, with foreign keys off
+(``db.sqlite_without_fk_checks``).
 
 Revision ID: 0005
 Revises: 0004
@@ -19,6 +18,8 @@ Revises: 0004
 from __future__ import annotations
 
 from alembic import op
+
+from cem_core.db import sqlite_without_fk_checks
 
 revision = "0005"
 down_revision = "0004"
@@ -30,23 +31,6 @@ _DROPPED = {  # table -> [(column, referred table)]
     "responses": [("channel_id", "channels"), ("stage_id", "journey_stages"), ("touchpoint_id", "touchpoints")],
     "ratings": [("attribute_id", "attributes")],
 }
-
-
-def _sqlite_without_fk_checks(change) -> None:
-    """Run ``change`` in its own transaction with foreign keys off (a PRAGMA inside a transaction is a no-op)."""
-    bind = op.get_bind()
-    bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    bind.exec_driver_sql("BEGIN IMMEDIATE")
-    try:
-        change()
-        bind.exec_driver_sql("COMMIT")
-    except BaseException:
-        bind.exec_driver_sql("ROLLBACK")
-        raise
-    finally:
-        bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-        bind.exec_driver_sql("BEGIN")  # Alembic records the revision in the transaction it believes is open
 
 
 def upgrade() -> None:
@@ -62,7 +46,7 @@ def upgrade() -> None:
                 for column, referred in fks:
                     batch.drop_constraint(f"fk_{table}_{column}_{referred}", type_="foreignkey")
 
-    _sqlite_without_fk_checks(rebuild)
+    sqlite_without_fk_checks(op.get_bind(), rebuild)
 
 
 def downgrade() -> None:
@@ -78,4 +62,4 @@ def downgrade() -> None:
                 for column, referred in fks:
                     batch.create_foreign_key(f"fk_{table}_{column}_{referred}", referred, [column], ["id"])
 
-    _sqlite_without_fk_checks(rebuild)
+    sqlite_without_fk_checks(op.get_bind(), rebuild)
