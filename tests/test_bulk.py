@@ -28,7 +28,7 @@ def schema_of(engine: Engine) -> dict[str, object]:
     """Every index (name, columns, unique) and foreign key of the bulk-loaded tables, from the catalog."""
     insp = inspect(engine)
     out: dict[str, object] = {}
-    for table in ("responses", "ratings"):
+    for table in ("responses", "ratings", "customers"):
         out[f"{table}.indexes"] = sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
                                          for i in insp.get_indexes(table))
         out[f"{table}.fks"] = sorted((tuple(f["constrained_columns"]), f["referred_table"],
