@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import IntegrityError
 
-from cem_core.db import migrate
+from cem_core.db import alembic_config, make_engine, migrate
+from cem_core.ingest.load import import_file
 from cem_core.models import Base
+from tests.fixtures.ingest_files import write_csv
+from tests.test_bulk import HEADER
+from tests.test_ingest_load import counts, many_rows
 
 
 def test_migrations_match_models(engine) -> None:
@@ -30,6 +39,27 @@ def test_machine_keys_compare_bytes_on_postgres(pg_engine: Engine) -> None:
             "SELECT table_name, column_name FROM information_schema.columns "
             "WHERE table_schema = 'public' AND collation_name IS NOT NULL").all())
     assert found == wanted
+
+
+@pytest.mark.parametrize("url", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)])
+def test_upgrade_to_unique_row_key_index_keeps_every_row(url: str, request: pytest.FixtureRequest,
+                                                          tmp_path: Path) -> None:
+    """0006 rebuilds ``responses`` on SQLite: with foreign keys on, that would cascade-delete the ratings."""
+    engine = make_engine(request.getfixturevalue(url))
+    try:
+        command.upgrade(alembic_config(engine), "0005")
+        assert import_file(engine, write_csv(tmp_path / "a.csv", HEADER, many_rows(50)), user="u").rows_imported == 50
+        before = counts(engine)
+        migrate(engine)
+        assert counts(engine) == before and before["ratings"] == 50
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO responses (id, batch_id, row_key, occurred_at, occurred_date) "
+                                 "SELECT id + 1000, batch_id, row_key, occurred_at, occurred_date FROM responses "
+                                 "WHERE id = (SELECT MIN(id) FROM responses)")
+    finally:
+        engine.dispose()
 
 
 def test_migrate_is_idempotent(engine) -> None:
