@@ -10,7 +10,7 @@ Postgres: row keys, customer keys and the phone and email hashes are hex digests
 matched and never shown in order, so they get ``COLLATE "C"``. Under the database's default collation
 (``C.UTF-8``, ``en_US.UTF-8``, ``zh_CN.UTF-8``) each B-tree comparison of them goes through ``strcoll``.
 
-Together, measured on a 1M-row csv into Postgres: 31.9-34.1 s before, 28.5-30.0 s after.
+Together, measured with `bench/bench_import.py` (1M-row csv into Postgres): 38.1 s before, 28.3-29.6 s after.
 
 SQLite cannot drop a constraint, so ``responses`` is rebuilt, with foreign keys off
 (``db.sqlite_without_fk_checks``): once, about 12 s per million responses (measured).
