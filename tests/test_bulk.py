@@ -48,6 +48,14 @@ def sqlite_cache_sizes(engine: Engine) -> set[int]:
             c.close()
 
 
+def insert_copy_of_a_row_key(engine: Engine) -> None:
+    """Store a second response with the first one's row key (the unique index must refuse it)."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO responses (id, batch_id, row_key, occurred_at, occurred_date) "
+                             "SELECT id + 1000000, batch_id, row_key, occurred_at, occurred_date FROM responses "
+                             "WHERE id = (SELECT MIN(id) FROM responses)")
+
+
 @pytest.fixture
 def bulk_always(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
@@ -75,10 +83,8 @@ def test_bulk_import_rebuilds_every_index_and_foreign_key(engine: Engine, tmp_pa
     assert ("ux_responses_row_key", ("row_key",), True) in before["responses.indexes"]
     with engine.connect() as conn:  # ... which a bulk load builds once instead of inserting into row by row
         assert any("ux_responses_row_key" in drop for drop, _ in bulk._secondary(conn, ["responses"]))
-    with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO responses (id, batch_id, row_key, occurred_at, occurred_date) "
-                             "SELECT id + 1000000, batch_id, row_key, occurred_at, occurred_date FROM responses "
-                             "WHERE id = (SELECT MIN(id) FROM responses)")
+    with pytest.raises(IntegrityError):
+        insert_copy_of_a_row_key(engine)
     # A second, smaller import into the now larger table maintains the indexes row by row instead.
     second = import_file(engine, write_csv(tmp_path / "b.csv", HEADER, many_rows(400)[300:]), user="u")
     assert second.rows_imported == 100 and not second.bulk_load and schema_of(engine) == before

@@ -15,7 +15,7 @@ from cem_core.db import alembic_config, make_engine, migrate
 from cem_core.ingest.load import import_file
 from cem_core.models import Base
 from tests.fixtures.ingest_files import write_csv
-from tests.test_bulk import HEADER
+from tests.test_bulk import HEADER, insert_copy_of_a_row_key
 from tests.test_ingest_load import counts, many_rows
 
 
@@ -54,10 +54,8 @@ def test_upgrade_to_unique_row_key_index_keeps_every_row(url: str, request: pyte
         assert counts(engine) == before and before["ratings"] == 50
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        with pytest.raises(IntegrityError), engine.begin() as conn:
-            conn.exec_driver_sql("INSERT INTO responses (id, batch_id, row_key, occurred_at, occurred_date) "
-                                 "SELECT id + 1000, batch_id, row_key, occurred_at, occurred_date FROM responses "
-                                 "WHERE id = (SELECT MIN(id) FROM responses)")
+        with pytest.raises(IntegrityError):
+            insert_copy_of_a_row_key(engine)
     finally:
         engine.dispose()
 

@@ -1,16 +1,18 @@
 """Import speed: the row key's uniqueness as a unique index, and machine keys compared byte by byte.
 
 A bulk load drops the secondary indexes of ``responses`` and rebuilds each once at the end
-(``bulk.deferred_indexes``) instead of inserting into it row by row. The unique row key was a constraint,
-which that cannot touch: SQLite's autoindex of a UNIQUE constraint has no SQL to recreate it from, and on
-Postgres it was skipped as backing a constraint. As a unique index it is rebuilt like the others, and the
-rebuild still refuses a duplicate row key (the whole load then rolls back).
+(``bulk.deferred_indexes``) instead of inserting into each row by row. The unique row key was a
+constraint, which a bulk load could not drop: SQLite's autoindex of a UNIQUE constraint has no SQL to
+recreate it from, and on Postgres it was skipped as backing a constraint. As a unique index it is
+rebuilt like the others, and the rebuild still refuses a duplicate row key (the whole load then rolls
+back).
 
 Postgres: row keys, customer keys and the phone and email hashes are hex digests or opaque ids that are
 matched and never shown in order, so they get ``COLLATE "C"``. Under the database's default collation
 (``C.UTF-8``, ``en_US.UTF-8``, ``zh_CN.UTF-8``) each B-tree comparison of them goes through ``strcoll``.
 
-Together, measured with `bench/bench_import.py` (1M-row csv into Postgres): 38.1 s before, 28.3-29.6 s after.
+Together, measured with ``bench/bench_import.py`` (1M-row csv into Postgres): 38.1 s before,
+28.3-29.6 s after.
 
 SQLite cannot drop a constraint, so ``responses`` is rebuilt, with foreign keys off
 (``db.sqlite_without_fk_checks``): once, about 12 s per million responses (measured).
