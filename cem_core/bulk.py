@@ -91,7 +91,7 @@ def deferred_indexes(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
     for drop, _create in saved:
         conn.exec_driver_sql(drop)
     sqlite = conn.dialect.name == "sqlite"
-    if sqlite:  # the unique row-key index takes random inserts, and SQLite sorts index builds in its cache
+    if sqlite:  # SQLite sorts index builds in its page cache, and the kept UNIQUE autoindexes take random inserts
         cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
         conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
     try:
