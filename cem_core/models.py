@@ -295,3 +295,40 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(128))  # as typed, lower-cased; may name no user
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     success: Mapped[bool] = mapped_column(Boolean)
+
+
+# --- Journeys (issue 14): the editable journey's layout, and remembered names of imported stages/touchpoints ---
+
+
+class JourneyLayout(Base):
+    """Where a stage or touchpoint sits in the journey and whether it is retired or still to be mapped.
+
+    Kept beside ``journey_stages``/``touchpoints`` (which imports and the demo write) so the journey's
+    editing state never changes their shape. A stage's order is ``journey_stages.position``; a
+    touchpoint's is ``position`` here (touchpoints without a row keep template order, by id).
+    ``needs_mapping`` marks a name an import met that matched nothing: listed for an admin to map.
+    """
+
+    __tablename__ = "journey_layout"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # stage / touchpoint
+    ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int | None] = mapped_column(Integer)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_mapping: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class JourneySynonym(Base):
+    """A name (normalised like ``ingest.resolve.key_of``) an admin mapped to a stage or touchpoint:
+    the next import with that name lands on the target instead of creating a new row."""
+
+    __tablename__ = "journey_synonyms"
+    __table_args__ = (UniqueConstraint("kind", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # stage / touchpoint
+    name_key: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128))  # as first seen
+    target_id: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
