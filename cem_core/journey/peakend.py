@@ -74,9 +74,10 @@ def _n(value: int) -> ColumnElement:
     return literal_column(str(int(value)), BigInteger)
 
 
-def journey_rows(f: Filters, measure: str = "csat") -> Select:
+def journey_rows(f: Filters, measure: str = "csat", keys: tuple[str, ...] | None = None) -> Select:
     """One row per journey with at least ``MIN_TOUCHPOINTS`` scores and an overall rating: jk, n, total
-    (sum of scores), overall, peak, peak_tp, trough, trough_tp, end, end_tp, block. Pure SQL."""
+    (sum of scores), overall, peak, peak_tp, trough, trough_tp, top, top_tp, end, end_tp, block. Pure SQL.
+    ``keys`` (unless None) limits it to those journeys, read through the journey index."""
     if measure not in SCALES:
         raise ValueError(f"unknown measure: {measure}")
     c = responses.c
@@ -91,7 +92,8 @@ def journey_rows(f: Filters, measure: str = "csat") -> Select:
     overall_key = case((c.overall_sat.is_not(None), step * _n(_S) + cast(c.overall_sat, BigInteger)))
     rows = apply_filters(select(c.id, c.journey_key, s.label("s"), peak_key.label("pk"), trough_key.label("tk"),
                                 top_key.label("xk"), end_key.label("ek"), overall_key.label("ok")), f)
-    rows = rows.where(c.journey_key.is_not(None)).offset(0).subquery("rows")  # OFFSET 0: scan, don't walk an index
+    rows = rows.where(c.journey_key.in_(keys) if keys is not None else c.journey_key.is_not(None))
+    rows = rows.offset(0).subquery("rows")  # OFFSET 0: scan, don't walk an index
     r = rows.c
     per = select(r.journey_key.label("jk"), func.count(r.s).label("n"), func.sum(r.s).label("total"),
                  func.max(r.pk).label("pk"), func.min(r.tk).label("tk"), func.max(r.xk).label("xk"),
@@ -108,14 +110,11 @@ def journey_rows(f: Filters, measure: str = "csat") -> Select:
         (p.first_id % _n(BLOCKS)).label("block"))
 
 
-def journey_frame(engine: Engine, f: Filters, measure: str = "csat", keys: tuple[str, ...] = ()) -> pd.DataFrame:
+def journey_frame(engine: Engine, f: Filters, measure: str = "csat", keys: tuple[str, ...] | None = None
+                  ) -> pd.DataFrame:
     """Per-journey figures (with mean and peak-end index), for a few journeys: a customer's, or tests'.
-    ``keys`` limits it to those journey keys; without keys it is every journey (use ``peak_end`` instead)."""
-    stmt = journey_rows(f, measure)
-    if keys:
-        sub = stmt.subquery("j")
-        stmt = select(sub).where(sub.c.jk.in_(keys))
-    frame = read_frame(engine, stmt)
+    ``keys`` limits it to those journey keys; None means every journey (at scale use ``peak_end``)."""
+    frame = read_frame(engine, journey_rows(f, measure, keys))
     if frame.empty:
         return pd.DataFrame(columns=["jk", "n", "overall", "peak", "peak_tp", "trough", "trough_tp", "top", "top_tp",
                                      "end", "end_tp", "mean", "peak_end"])
