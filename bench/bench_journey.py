@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text
 
 from bench.demo_db import setup
+from cem_core.analyze.overview import default_window
+from cem_core.analyze.queries import Filters, date_bounds
 from cem_core.db import make_engine
 from cem_core.journey import curve, journeymap, peakend
-from cem_core.overview import default_window
-from cem_core.queries import Filters, date_bounds
 
 REFERENCE = "SELECT count(*), sum(nps), sum(csat), sum(spend) FROM responses"
 TARGET_COLD = 2.0
@@ -41,6 +41,11 @@ def _time(fn, *args) -> float:
     t0 = time.perf_counter()
     fn(*args)
     return time.perf_counter() - t0
+
+
+def _reference(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text(REFERENCE)).all()
 
 
 def _response_reads(engine, stmt) -> list[str]:
@@ -64,8 +69,8 @@ def main() -> None:
     slow = 0
     for case, f in cases.items():
         engine = make_engine(args.url)
-        ref_cold = _time(lambda: engine.connect().execute(text(REFERENCE)).all())
-        ref = statistics.median(_time(lambda: engine.connect().execute(text(REFERENCE)).all()) for _ in range(3))
+        ref_cold = _time(_reference, engine)
+        ref = statistics.median(_time(_reference, engine) for _ in range(3))
         engine.dispose()
         print(f"\n== {case}   reference full scan: cold {ref_cold:.3f} s, warm {ref:.3f} s")
         print(f"{'query':<28} {'cold s':>7} {'warm s':>7} {'x scan':>7}  reads of responses")

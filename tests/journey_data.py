@@ -6,10 +6,10 @@ import datetime as dt
 
 from sqlalchemy import Engine
 
-from cem_core import rollup
+from cem_core.analyze import rollup
 from cem_core.db import write_transaction
+from cem_core.db.models import Customer, ImportBatch, Response
 from cem_core.demo.catalog import INDUSTRIES
-from cem_core.models import Customer, ImportBatch, Response
 from cem_core.reference import ensure_industry
 
 #: One step of a journey: (touchpoint "stage/tp" code, CSAT or None, overall rating or None).

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, text
 
+from cem_core.analyze.queries import Filters
 from cem_core.db import make_engine
+from cem_core.db.models import Touchpoint
 from cem_core.demo.generator import load_demo
 from cem_core.journey.peakend import journey_frame, peak_end
-from cem_core.models import Touchpoint
-from cem_core.queries import Filters
 from tests.journey_data import load_journeys
 
 HAND = {

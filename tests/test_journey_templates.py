@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from cem_core.analyze.queries import rollup_is_complete
+from cem_core.db.models import Response
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.ingest.load import import_file
 from cem_core.journey import templates as tpl
-from cem_core.models import Response
-from cem_core.queries import rollup_is_complete
 from tests.fixtures.ingest_files import write_csv
 
 HEADER = ["日期", "满意度", "旅程阶段", "触点", "意见"]

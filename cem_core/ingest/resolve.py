@@ -23,10 +23,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, func, select
 
-from cem_core.bulk import bulk_insert, next_id
+from cem_core.db.bulk import bulk_insert, next_id
+from cem_core.db.models import Attribute, Channel, Customer, JourneyStage, Touchpoint
 from cem_core.journey.synonyms import mark_unmapped, synonyms
 from cem_core.journey.synonyms import name_key as key_of
-from cem_core.models import Attribute, Channel, Customer, JourneyStage, Touchpoint
 from cem_core.reference import ensure_base
 
 LOOKUP_SLICE = 10_000

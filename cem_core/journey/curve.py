@@ -12,11 +12,11 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from cem_core.analysis.dims import filtered_rows
-from cem_core.analysis.distributions import SCALES
-from cem_core.analysis.stats import mean_ci
+from cem_core.analyze.dims import filtered_rows
+from cem_core.analyze.distributions import SCALES
+from cem_core.analyze.queries import Filters, read_frame, responses
+from cem_core.analyze.stats import mean_ci
 from cem_core.journey.templates import layout
-from cem_core.queries import Filters, read_frame, responses
 
 MIN_N = 30
 LOWEST = 2

@@ -3,7 +3,7 @@
 Per touchpoint: volume (responses), NPS with n and its 95 % margin, CSAT (top-2-box %) with n and its
 Wilson interval, the negative-comment share and top negative topic when a text source exists
 (``journey.sources``), and ``low_n`` when the shown score rests on fewer than ``MIN_N`` answers. Blanks
-follow ``cem_core.metrics``: a measure's n counts only rows that answered it.
+follow ``cem_core.analyze.metrics``: a measure's n counts only rows that answered it.
 
 The figures come from ``response_rollup`` (grouped by stage and touchpoint, a few thousand rows at 1M
 responses) whenever it answers the filters, else from one grouped scan of ``responses``. Touchpoints
@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from cem_core.analysis.dims import can_use_rollup, filtered_rows
-from cem_core.analysis.distributions import SCALES, histogram
-from cem_core.analysis.stats import proportion_ci
+from cem_core.analyze.dims import can_use_rollup, filtered_rows
+from cem_core.analyze.distributions import SCALES, histogram
+from cem_core.analyze.metrics import MEASURE_COLUMNS, Kpis, sql_measures
+from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup
+from cem_core.analyze.stats import proportion_ci
 from cem_core.journey import sources
 from cem_core.journey.templates import layout
-from cem_core.metrics import MEASURE_COLUMNS, Kpis, sql_measures
-from cem_core.queries import Filters, apply_filters, read_frame, responses, rollup
 
 MIN_N = 30
 MEASURES = ("nps", "csat")

@@ -51,8 +51,8 @@ from sqlalchemy import (
     select,
 )
 
-from cem_core.analysis.distributions import SCALES, score_group
-from cem_core.queries import Filters, apply_filters, read_frame, responses, rollup, rollup_is_complete
+from cem_core.analyze.distributions import SCALES, score_group
+from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup, rollup_is_complete
 
 MIN_TOUCHPOINTS = 3
 BLOCKS = 200

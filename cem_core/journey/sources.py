@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pandas as pd
 from sqlalchemy import Engine
 
-from cem_core.queries import Filters
+from cem_core.analyze.queries import Filters
 
 #: fn(engine, filters) -> DataFrame(touchpoint_id, comments, negative): comments with a sentiment label
 #: and how many of them are negative, per touchpoint, under the filters.

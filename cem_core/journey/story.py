@@ -13,12 +13,12 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from cem_core import audit
+from cem_core.analyze.queries import Filters, channels, read_frame, responses, stages
+from cem_core.auth.roles import User
+from cem_core.db.models import Customer, Touchpoint
 from cem_core.i18n import name_col
 from cem_core.journey.peakend import journey_frame
-from cem_core.models import Customer, Touchpoint
 from cem_core.privacy import customer_preview, find_customers, mask_frame
-from cem_core.queries import Filters, channels, read_frame, responses, stages
-from cem_core.roles import User
 
 LOOKUP_KINDS = ("id", "phone", "email")
 TIMELINE = ("occurred_at", "channel", "stage", "touchpoint", "journey_key", "journey_step", "nps", "csat", "ces",

@@ -13,7 +13,7 @@ import unicodedata
 
 from sqlalchemy import Connection, select, update
 
-from cem_core.models import JourneyLayout, JourneyStage, JourneySynonym
+from cem_core.db.models import JourneyLayout, JourneyStage, JourneySynonym
 
 _stages = JourneyStage.__table__
 _layout = JourneyLayout.__table__

@@ -17,13 +17,14 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, func, select, update
 
-from cem_core import audit, rollup
+from cem_core import audit
+from cem_core.analyze import rollup
+from cem_core.analyze.queries import read_frame
 from cem_core.db import write_transaction
+from cem_core.db.models import AuditEntry, Department, JourneyLayout, JourneyStage, Response, Touchpoint
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.i18n import name_col
 from cem_core.journey.synonyms import remember, set_layout
-from cem_core.models import AuditEntry, Department, JourneyLayout, JourneyStage, Response, Touchpoint
-from cem_core.queries import read_frame
 from cem_core.reference import ensure_industry
 
 KINDS = ("stage", "touchpoint")
