@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from cem_core import audit
-from cem_core.analyze.queries import Filters, channels, read_frame, responses, stages
+from cem_core.analyze.queries import Filters, apply_filters, channels, read_frame, responses, stages
 from cem_core.auth.roles import User
 from cem_core.db.models import Customer, Touchpoint
 from cem_core.i18n import name_col
@@ -45,8 +45,10 @@ def card(engine: Engine, customer_id: int, unmask: bool) -> dict[str, object]:
     return out
 
 
-def timeline(engine: Engine, customer_id: int, lang: str, unmask: bool) -> pd.DataFrame:
-    """Every response of the customer, oldest first; comments masked unless ``unmask``."""
+def timeline(engine: Engine, customer_id: int, lang: str, unmask: bool, departments: tuple[str, ...] = ()
+             ) -> pd.DataFrame:
+    """Every response of the customer, oldest first; comments masked unless ``unmask``. A department lead's
+    ``departments`` keep only the touchpoints those departments own, as every other view does."""
     name = name_col(lang)
     c = responses.c
     stmt = (select(c.occurred_at, channels.c[name].label("channel"), stages.c[name].label("stage"),
@@ -55,7 +57,7 @@ def timeline(engine: Engine, customer_id: int, lang: str, unmask: bool) -> pd.Da
             .select_from(responses.outerjoin(channels, channels.c.id == c.channel_id)
                          .outerjoin(stages, stages.c.id == c.stage_id).outerjoin(_tps, _tps.c.id == c.touchpoint_id))
             .where(c.customer_id == customer_id).order_by(c.occurred_at, c.journey_step, c.id))
-    frame = read_frame(engine, stmt)
+    frame = read_frame(engine, apply_filters(stmt, Filters(departments=departments)))
     if frame.empty:
         frame = pd.DataFrame(columns=list(TIMELINE))
     return mask_frame(frame, {"comment": "text"}, unmask)
