@@ -35,10 +35,13 @@ def journey_map(frame: pd.DataFrame, measure: str, lang: str) -> alt.LayerChart:
     data["neg_text"] = ["–" if pd.isna(v) else f"{v:.0f}%" for v in data["neg_share"]]
     data["topic_text"] = data["top_topic"].fillna("–").astype(str)
     data["low_text"] = [t("journey.map.low_n_yes", lang) if v else "" for v in data["low_n"]]
+    data["has_score"] = data["score"].notna()
+    # Vega-Lite drops marks whose continuous field is null: colour a filled copy, greyed by ``has_score``.
+    data["score_fill"] = data["score"].fillna(MAP_DOMAIN[measure][1])
     stages = data.drop_duplicates("stage_id").sort_values("stage_order")["stage_label"].tolist()
     sel = alt.selection_point(name=PICK, fields=["touchpoint_id"], on="click", clear="dblclick")
     x = alt.X("stage_label:N").sort(stages).title(None).axis(orient="top", labelAngle=0, labelLimit=CELL_W - 6)
-    y = alt.Y("tp_order:O").title(None).axis(None)
+    y = alt.Y("tp_order:O").title(None).axis(None).scale(paddingInner=0.12)
     tooltip = [alt.Tooltip("stage:N", title=t("journey.col.stage", lang)),
                alt.Tooltip("tp_label:N", title=t("journey.col.touchpoint", lang)),
                alt.Tooltip("department:N", title=t("journey.col.department", lang)),
@@ -48,11 +51,11 @@ def journey_map(frame: pd.DataFrame, measure: str, lang: str) -> alt.LayerChart:
                alt.Tooltip("neg_text:N", title=t("journey.col.neg_share", lang)),
                alt.Tooltip("topic_text:N", title=t("journey.col.top_topic", lang)),
                alt.Tooltip("low_text:N", title=t("journey.col.low_n", lang))]
-    colour = alt.Color("score:Q").title(_measure_title(measure, lang)).scale(
+    colour = alt.Color("score_fill:Q").title(_measure_title(measure, lang)).scale(
         domain=MAP_DOMAIN[measure], range=MAP_COLOURS, clamp=True).legend(orient="bottom", gradientLength=240)
     base = alt.Chart(data).encode(x, y, tooltip=tooltip)
     cells = base.mark_rect(cornerRadius=6, stroke="#424242").encode(
-        alt.condition("datum.score === null", alt.value(NEUTRAL), colour),
+        color=alt.condition("datum.has_score", colour, alt.value(NEUTRAL)),
         strokeDash=alt.condition("datum.low_n", alt.value([4, 3]), alt.value([1, 0])),
         strokeWidth=alt.condition(sel, alt.value(2.5), alt.value(0.5)),
         opacity=alt.condition("datum.low_n", alt.value(0.55), alt.value(1.0)),
@@ -60,9 +63,7 @@ def journey_map(frame: pd.DataFrame, measure: str, lang: str) -> alt.LayerChart:
     name = base.mark_text(dy=-16, fontSize=11, fontWeight="bold", limit=CELL_W - 10).encode(text="tp_label:N")
     score = base.mark_text(dy=2, fontSize=13).encode(text="score_text:N")
     n = base.mark_text(dy=18, fontSize=10, color="#212121").encode(text="n_text:N")
-    rows = int(data["tp_order"].max()) + 1 if len(data) else 1
-    return alt.layer(cells, name, score, n).properties(
-        width=alt.Step(CELL_W), height=rows * CELL_H)
+    return alt.layer(cells, name, score, n).properties(width=alt.Step(CELL_W), height=alt.Step(CELL_H))
 
 
 def emotion_curve(curve: pd.DataFrame, measure: str, lang: str) -> alt.LayerChart:
