@@ -133,7 +133,9 @@ class Response(Base):
         # Covering index for the overview and filters: a scan of it answers every KPI without the table.
         Index("ix_responses_overview", "occurred_date", "channel_id", "stage_id", "nps", "csat", "ces", "spend"),
         Index("ix_responses_stage_channel", "stage_id", "channel_id"),
-        Index("ix_responses_journey", "journey_key", "journey_step"),
+        # Covering for peak-end and a customer's journeys: read in journey order, no sort, no table (0011).
+        Index("ix_responses_journey", "journey_key", "journey_step", "touchpoint_id", "csat", "nps", "ces",
+              "overall_sat", "occurred_date", "channel_id", "stage_id"),
         # Covering index for analyses by region, product or segment (migration 0004).
         Index("ix_responses_text_dims", "occurred_date", "region", "product", "segment", "nps", "csat", "ces"),
         # A unique index, not a constraint, so a bulk load rebuilds it once like the others (migration 0006).
@@ -332,3 +334,8 @@ class JourneySynonym(Base):
     target_id: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+#: Covering index for the emotion curve: per-touchpoint score sums in index order, no sort, no table (0011).
+Index("ix_responses_touchpoint_scores", Response.stage_id, Response.touchpoint_id, Response.nps, Response.csat,
+      Response.ces, Response.occurred_date, Response.channel_id)

@@ -4,17 +4,18 @@ with a 95 % band, for one selection or two to compare (segments, periods).
 One grouped query per selection returns n, sum and sum of squares per (stage, touchpoint); the mean and
 its t interval follow exactly (``analysis.stats.mean_ci``), and the stage-level curve re-sums them. The
 lowest points (among steps with at least ``MIN_N`` answers) are marked. Blanks of the measure are left out.
-The rollup carries no sum of CSAT or NPS scores, so this reads the rows: one scan, no more.
+The rollup carries no sum of CSAT or NPS scores, so this reads the covering index
+``ix_responses_touchpoint_scores`` (migration 0011): one index-only pass in group order.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 
 from cem_core.analyze.dims import filtered_rows
 from cem_core.analyze.distributions import SCALES
-from cem_core.analyze.queries import Filters, read_frame, responses
+from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses
 from cem_core.analyze.stats import mean_ci
 from cem_core.journey.templates import layout
 
@@ -23,17 +24,23 @@ LOWEST = 2
 LEVELS = ("touchpoint", "stage")
 
 
-def step_sums(engine: Engine, f: Filters, measure: str) -> pd.DataFrame:
-    """n, total and squares of ``measure`` per (stage_id, touchpoint_id)."""
+def step_sums_sql(f: Filters, measure: str) -> Select:
+    """n, total and squares of ``measure`` per (stage_id, touchpoint_id), as SQL."""
     if measure not in SCALES:
         raise ValueError(f"unknown measure: {measure}")
     c = responses.c
-    rows = filtered_rows(f, c.stage_id, c.touchpoint_id, c[measure].label("s"))
+    if f.regions or f.products or f.segments:
+        rows = filtered_rows(f, c.stage_id, c.touchpoint_id, c[measure].label("s"))
+    else:  # flattened: grouped in the order of the covering ix_responses_touchpoint_scores, no sort (0011)
+        rows = apply_filters(select(c.stage_id, c.touchpoint_id, c[measure].label("s")), f).subquery("rows")
     s = rows.c.s
-    stmt = select(rows.c.stage_id, rows.c.touchpoint_id, func.count(s).label("n"),
+    return select(rows.c.stage_id, rows.c.touchpoint_id, func.count(s).label("n"),
                   func.coalesce(func.sum(s), 0).label("total"), func.coalesce(func.sum(s * s), 0).label("squares")
                   ).where(s.is_not(None)).group_by(rows.c.stage_id, rows.c.touchpoint_id)
-    return read_frame(engine, stmt)
+
+
+def step_sums(engine: Engine, f: Filters, measure: str) -> pd.DataFrame:
+    return read_frame(engine, step_sums_sql(f, measure))
 
 
 def emotion_curve(engine: Engine, f: Filters, measure: str = "csat", level: str = "touchpoint",

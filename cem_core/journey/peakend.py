@@ -93,7 +93,10 @@ def journey_rows(f: Filters, measure: str = "csat", keys: tuple[str, ...] | None
     rows = apply_filters(select(c.id, c.journey_key, s.label("s"), peak_key.label("pk"), trough_key.label("tk"),
                                 top_key.label("xk"), end_key.label("ek"), overall_key.label("ok")), f)
     rows = rows.where(c.journey_key.in_(keys) if keys is not None else c.journey_key.is_not(None))
-    rows = rows.offset(0).subquery("rows")  # OFFSET 0: scan, don't walk an index
+    # Flattened into the GROUP BY: SQLite then reads the covering ix_responses_journey in journey order, an
+    # index-only pass with no sort (migration 0011). A free-text filter is not in that index: then OFFSET 0
+    # keeps the subquery apart, so SQLite scans and sorts instead of a table lookup per index entry.
+    rows = (rows.offset(0) if f.regions or f.products or f.segments else rows).subquery("rows")
     r = rows.c
     per = select(r.journey_key.label("jk"), func.count(r.s).label("n"), func.sum(r.s).label("total"),
                  func.max(r.pk).label("pk"), func.min(r.tk).label("tk"), func.max(r.xk).label("xk"),

@@ -1,8 +1,11 @@
 """Journeys: the editable journey's layout (touchpoint order, retired and to-be-mapped flags) and the
 synonyms remembered when an admin maps an imported stage or touchpoint name (issue 14).
 
-Two new tables only; existing rows are untouched (a stage or touchpoint without a layout row is active,
-in template order).
+Two new tables; existing rows are untouched (a stage or touchpoint without a layout row is active, in
+template order). Two covering indexes make the journey analyses one index-only pass at 1M responses:
+``ix_responses_journey`` (until now journey_key, journey_step) also carries the scores, touchpoint and
+filter columns, so peak-end groups by journey in index order without a sort or table access; and
+``ix_responses_touchpoint_scores`` does the same for the emotion curve's per-touchpoint sums.
 
 Revision ID: 0011
 Revises: 0006
@@ -17,6 +20,10 @@ revision = "0011"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
+
+JOURNEY_COVER = ("journey_key", "journey_step", "touchpoint_id", "csat", "nps", "ces", "overall_sat", "occurred_date",
+                 "channel_id", "stage_id")
+CURVE_COVER = ("stage_id", "touchpoint_id", "nps", "csat", "ces", "occurred_date", "channel_id")
 
 
 def upgrade() -> None:
@@ -41,6 +48,14 @@ def upgrade() -> None:
     )
 
 
+    op.drop_index("ix_responses_journey", table_name="responses")
+    op.create_index("ix_responses_journey", "responses", list(JOURNEY_COVER))
+    op.create_index("ix_responses_touchpoint_scores", "responses", list(CURVE_COVER))
+
+
 def downgrade() -> None:
+    op.drop_index("ix_responses_touchpoint_scores", table_name="responses")
+    op.drop_index("ix_responses_journey", table_name="responses")
+    op.create_index("ix_responses_journey", "responses", ["journey_key", "journey_step"])
     op.drop_table("journey_synonyms")
     op.drop_table("journey_layout")
