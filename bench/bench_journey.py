@@ -34,7 +34,7 @@ TARGET_COLD = 2.0
 TARGET_CUSTOMER = 0.2
 
 QUERIES = [
-    ("peak-end analysis", peakend.peak_end, ("csat",), lambda f: peakend._summary_sql(f, "csat")),
+    ("peak-end analysis", peakend.peak_end, ("csat",), lambda f: peakend._summary_sql(f, "csat", "sqlite")),
     ("journey map (touchpoints)", journeymap.touchpoint_map, (), None),
     ("emotion curve (csat)", curve.emotion_curve, ("csat",), lambda f: curve.step_sums_sql(f, "csat")),
 ]
