@@ -10,10 +10,13 @@ from streamlit.testing.v1 import AppTest
 from cem_core.analyze.drilldown import Drill
 from cem_core.auth.roles import User
 from cem_core.config import PROJECT_ROOT
-from cem_core.db import make_engine
+from cem_core.db import make_engine, migrate
 from cem_core.db.models import AuditEntry, Customer
+from cem_core.ingest.load import import_file
+from cem_core.journey import templates as tpl
 from cem_core.ui.chart_kit import DRILL
-from tests.pages_harness import open_page
+from tests.fixtures.ingest_files import write_csv
+from tests.pages_harness import open_page, point_app_at
 
 ADMIN = User("admin", "admin", display_name="Admin")
 ANALYST = User("ana", "analyst", display_name="Analyst")
@@ -164,3 +167,22 @@ def test_access_refused_without_analysis() -> None:
     at.session_state["_router_ran"] = True
     at.run()
     assert [e.value for e in at.error] == ["You do not have permission to view this page."] and not at.title
+
+
+def test_admin_maps_an_unmatched_name_on_the_page(tmp_path, monkeypatch) -> None:
+    """A file with an unknown stage: listed on the template tab, mapped with one click, then gone."""
+    url = f"sqlite:///{tmp_path / 'map.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    tpl.install_template(engine, "hotel", "admin")
+    import_file(engine, write_csv(tmp_path / "a.csv", ["日期", "满意度", "旅程阶段"],
+                                  [["2025-03-01", "4", "售后回访"], ["2025-03-02", "2", "售后回访"]]), user="u")
+    point_app_at(monkeypatch, url)
+    at = open_page(PAGE, ADMIN, "en")
+    _tab(at, "Journey template")
+    assert any(x.value == "Stage “售后回访”: 2 responses" for x in at.text)
+    next(b for b in at.button if b.label == "Map and remember").click().run()
+    _ok(at)
+    assert any(c.value == "No names to map." for c in at.caption)
+    assert tpl.unmapped(engine, "en").empty
+    engine.dispose()
