@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -339,3 +340,9 @@ class JourneySynonym(Base):
 #: Covering index for the emotion curve: per-touchpoint score sums in index order, no sort, no table (0011).
 Index("ix_responses_touchpoint_scores", Response.stage_id, Response.touchpoint_id, Response.nps, Response.csat,
       Response.ces, Response.occurred_date, Response.channel_id)
+
+#: One customer's story is found by phone or email as deletion on request matches them: the keyed hash when
+#: the importer stored one, else the stored value (demo rows, older imports). These keep that lookup an index
+#: read instead of a scan of every customer (0011).
+Index("ix_customers_phone", Customer.phone)
+Index("ix_customers_email_lower", func.lower(Customer.email))

@@ -5,7 +5,9 @@ Two new tables; existing rows are untouched (a stage or touchpoint without a lay
 template order). Two covering indexes make the journey analyses one index-only pass at 1M responses:
 ``ix_responses_journey`` (until now journey_key, journey_step) also carries the scores, touchpoint and
 filter columns, so peak-end groups by journey in index order without a sort or table access; and
-``ix_responses_touchpoint_scores`` does the same for the emotion curve's per-touchpoint sums.
+``ix_responses_touchpoint_scores`` does the same for the emotion curve's per-touchpoint sums. Finding one
+customer by phone or email reads ``ix_customers_phone`` / ``ix_customers_email_lower`` when no keyed hash
+was stored (demo customers, older imports) instead of scanning every customer.
 
 Revision ID: 0011
 Revises: 0006
@@ -51,9 +53,13 @@ def upgrade() -> None:
     op.drop_index("ix_responses_journey", table_name="responses")
     op.create_index("ix_responses_journey", "responses", list(JOURNEY_COVER))
     op.create_index("ix_responses_touchpoint_scores", "responses", list(CURVE_COVER))
+    op.create_index("ix_customers_phone", "customers", ["phone"])
+    op.create_index("ix_customers_email_lower", "customers", [sa.text("lower(email)")])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customers_email_lower", table_name="customers")
+    op.drop_index("ix_customers_phone", table_name="customers")
     op.drop_index("ix_responses_touchpoint_scores", table_name="responses")
     op.drop_index("ix_responses_journey", table_name="responses")
     op.create_index("ix_responses_journey", "responses", ["journey_key", "journey_step"])
