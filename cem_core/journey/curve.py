@@ -15,8 +15,9 @@ from sqlalchemy import Engine, Select, func, select
 
 from cem_core.analyze.dims import filtered_rows
 from cem_core.analyze.distributions import SCALES
-from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses
+from cem_core.analyze.queries import Filters, read_frame, responses
 from cem_core.analyze.stats import mean_ci
+from cem_core.journey.index_order import filtered, free_text
 from cem_core.journey.templates import layout
 
 MIN_N = 30
@@ -24,15 +25,15 @@ LOWEST = 2
 LEVELS = ("touchpoint", "stage")
 
 
-def step_sums_sql(f: Filters, measure: str) -> Select:
+def step_sums_sql(f: Filters, measure: str, dialect: str = "sqlite") -> Select:
     """n, total and squares of ``measure`` per (stage_id, touchpoint_id), as SQL."""
     if measure not in SCALES:
         raise ValueError(f"unknown measure: {measure}")
     c = responses.c
-    if f.regions or f.products or f.segments:
+    if free_text(f):
         rows = filtered_rows(f, c.stage_id, c.touchpoint_id, c[measure].label("s"))
     else:  # flattened: grouped in the order of the covering ix_responses_touchpoint_scores, no sort (0011)
-        rows = apply_filters(select(c.stage_id, c.touchpoint_id, c[measure].label("s")), f).subquery("rows")
+        rows = filtered(select(c.stage_id, c.touchpoint_id, c[measure].label("s")), f, dialect).subquery("rows")
     s = rows.c.s
     return select(rows.c.stage_id, rows.c.touchpoint_id, func.count(s).label("n"),
                   func.coalesce(func.sum(s), 0).label("total"), func.coalesce(func.sum(s * s), 0).label("squares")
@@ -40,7 +41,7 @@ def step_sums_sql(f: Filters, measure: str) -> Select:
 
 
 def step_sums(engine: Engine, f: Filters, measure: str) -> pd.DataFrame:
-    return read_frame(engine, step_sums_sql(f, measure))
+    return read_frame(engine, step_sums_sql(f, measure, engine.dialect.name))
 
 
 def emotion_curve(engine: Engine, f: Filters, measure: str = "csat", level: str = "touchpoint",

@@ -34,7 +34,6 @@ effects robust but often no stronger than the mean (Alaybek et al. 2022: r ~ 0.5
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -54,6 +53,7 @@ from sqlalchemy import (
 
 from cem_core.analyze.distributions import SCALES, score_group
 from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup, rollup_is_complete
+from cem_core.journey.index_order import filtered, free_text
 
 MIN_TOUCHPOINTS = 3
 BLOCKS = 200
@@ -77,14 +77,6 @@ def _n(value: int) -> ColumnElement:
     return cast(literal_column(str(int(value))), BigInteger)
 
 
-#: Columns the shared filters read, written "+responses.col" for SQLite: a term on "+col" cannot use an
-#: index, so the planner keeps the covering journey index (GROUP BY order, no sort, no table) instead of
-#: trading it for the date index and then sorting a million rows (0.9 s -> 5 s of CPU at 1M rows).
-_FILTERED = ("occurred_date", "channel_id", "stage_id", "touchpoint_id", "region", "product", "segment")
-_SQLITE_UNINDEXED = SimpleNamespace(c=SimpleNamespace(**{
-    name: literal_column(f"+responses.{name}", responses.c[name].type) for name in _FILTERED}))
-
-
 def journey_rows(f: Filters, measure: str = "csat", keys: tuple[str, ...] | None = None,
                  dialect: str = "sqlite") -> Select:
     """One row per journey with at least ``MIN_TOUCHPOINTS`` scores and an overall rating: jk, n, total
@@ -102,15 +94,14 @@ def journey_rows(f: Filters, measure: str = "csat", keys: tuple[str, ...] | None
     top_key = (s * _n(_P) + step) * _n(_T) + tp
     end_key = (step * _n(_T) + tp) * _n(_S) + s
     overall_key = case((c.overall_sat.is_not(None), step * _n(_S) + c.overall_sat))
-    free_text = bool(f.regions or f.products or f.segments)
-    where = _SQLITE_UNINDEXED if dialect == "sqlite" and keys is None and not free_text else responses
-    rows = apply_filters(select(c.id, c.journey_key, s.label("s"), peak_key.label("pk"), trough_key.label("tk"),
-                                top_key.label("xk"), end_key.label("ek"), overall_key.label("ok")), f, where)
+    rows = filtered(select(c.id, c.journey_key, s.label("s"), peak_key.label("pk"), trough_key.label("tk"),
+                           top_key.label("xk"), end_key.label("ek"), overall_key.label("ok")), f,
+                    dialect if keys is None else "")
     rows = rows.where(c.journey_key.in_(keys) if keys is not None else c.journey_key.is_not(None))
     # Flattened into the GROUP BY: SQLite then reads the covering ix_responses_journey in journey order, an
-    # index-only pass with no sort (migration 0011). A free-text filter is not in that index: then OFFSET 0
+    # index-only pass with no sort (``index_order``). A free-text filter is not in that index: then OFFSET 0
     # keeps the subquery apart, so SQLite scans and sorts instead of a table lookup per index entry.
-    rows = (rows.offset(0) if free_text else rows).subquery("rows")
+    rows = (rows.offset(0) if free_text(f) else rows).subquery("rows")
     r = rows.c
     per = select(r.journey_key.label("jk"), func.count(r.s).label("n"), func.sum(r.s).label("total"),
                  func.max(r.pk).label("pk"), func.min(r.tk).label("tk"), func.max(r.xk).label("xk"),
