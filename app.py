@@ -42,5 +42,8 @@ if wanted is not None and wanted.title != current.title:  # a deep link that rea
 spec = by_page.get(current.title)
 if spec is not None and spec.uses_filters:
     sidebar_filters()
+if spec is None or spec.path != "pages/upload.py":  # files read on the upload page do not outlive the visit
+    for state in ("upl_staged", "upl_reports"):
+        st.session_state.pop(state, None)
 demo_banner()
 current.run()

@@ -12,7 +12,7 @@ import json
 from sqlalchemy import Connection, Engine
 
 from cem_core.models import AuditEntry
-from cem_core.pii import mask_text
+from cem_core.privacy.masking import mask_text
 
 _table = AuditEntry.__table__
 

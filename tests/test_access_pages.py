@@ -21,7 +21,7 @@ from cem_core.export import to_xlsx_bytes
 from cem_core.i18n import t
 from cem_core.models import AuditEntry, Customer, Department, Response, Touchpoint
 from cem_core.overview import build_overview
-from cem_core.privacy import mask_frame
+from cem_core.privacy.masking import mask_frame
 from cem_core.queries import Filters
 from cem_core.roles import PERMISSIONS, ROLES, User
 from cem_core.ui.nav import PAGES
