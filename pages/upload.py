@@ -86,8 +86,8 @@ for upload in files or []:
             pick = st.selectbox(T("upload.sheet"), ["*", *file.sheets], key=f"upl_sheet_{key}",
                                 format_func=lambda s: T("upload.all_sheets") if s == "*" else s)
             chosen = None if pick == "*" else [pick]
-        tables = file.tables(data, chosen)
-        plans = read_plans(engine, data, upload.name, sheets=chosen, tables=tables)
+        plans = read_plans(engine, data, upload.name, sheets=chosen, tables=file.tables(data, chosen))
+        tables = file.readable(data, chosen)  # for the check and the import: None means open it again
     except IngestError as exc:
         st.error(exc.message(L))
         continue

@@ -17,7 +17,7 @@ from cem_core.ingest.read import PASSES, RawTable
 from cem_core.ingest.staging import StagedFile
 from cem_core.models import Response
 from cem_core.roles import User
-from tests.fixtures.ingest_files import HEADER_ZH, ROWS_ZH, write_csv
+from tests.fixtures.ingest_files import HEADER_ZH, ROWS_ZH, excel_with_title, write_csv
 from tests.pages_harness import open_page, point_app_at
 
 UPLOADER = User("up", "uploader")
@@ -100,4 +100,32 @@ def test_a_file_removed_from_the_uploader_is_forgotten(sqlite_url: str, tmp_path
     assert at.session_state["upl_staged"]
     at.file_uploader(key="upl_files").set_value(None).run()
     assert not at.exception and file_things(at.session_state.to_dict()) == []
+    engine.dispose()
+
+
+def test_a_workbook_is_parsed_once_for_all_widget_changes(sqlite_url: str, tmp_path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workbook is kept as its first rows only (parsed whole it would hold several times its size), so
+    mapping edits cost nothing and the check parses it once more, never a rerun."""
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+    point_app_at(monkeypatch, sqlite_url)
+    data = excel_with_title(tmp_path / "f.xlsx").read_bytes()
+    key = hashlib.sha256(data).hexdigest()[:12]
+    at = open_page("pages/upload.py", UPLOADER, "en")
+    before = PASSES.copy()
+    at.file_uploader(key="upl_files").set_value(("f.xlsx", data, "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    first = PASSES - before
+    assert first["hash"] == 1 and first["open"] == 1
+    at.session_state[f"upl_map_{key}"] = {"edited_rows": {0: {"field": "ignore"}}, "added_rows": [],
+                                          "deleted_rows": []}
+    at.run()
+    at.text_input(key=f"upl_tname_{key}").input("模板").run()
+    assert PASSES - before == first
+    staged = next(iter(at.session_state["upl_staged"].values()))
+    assert all(t._chunks is None for t in staged.tables(data, None))  # no parsed rows kept between reruns
+    at.button(key=f"upl_check_{key}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (PASSES - before)["open"] == 2 and (PASSES - before)["hash"] == 1
     engine.dispose()

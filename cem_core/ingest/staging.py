@@ -4,12 +4,17 @@ The upload page reruns on every widget change (a mapping edit, a sheet choice, a
 a file costs whole passes over its bytes: the SHA-256 content hash, the strict decoding of a csv or json
 file, the decompression and parsing of a workbook (``read.PASSES`` counts them). ``stage`` makes the hash
 and the sheet list once per upload and ``StagedFile.tables`` opens the chosen sheets once; every later
-rerun, the check and the import reuse them (``check_file`` / ``import_file`` take ``tables`` and
-``file_hash``). Only the last sheet choice is kept, so a workbook is held parsed once at most.
+rerun reuses them for the preview and the mapping editor.
+
+The check and the import reuse them too (``check_file`` / ``import_file`` take ``tables`` and
+``file_hash``) when the tables stream their rows from the bytes (csv): a reader over bytes Streamlit's
+uploader holds anyway costs nothing to keep. A workbook or a json file is parsed whole when opened;
+keeping every parsed row between reruns would hold several times the file's size per session, so only
+its first rows are kept, and the check and the import each parse it once more (``readable`` is None).
 
 What stays in the page's session is bounded by the file's life in the uploader: the page drops a
-``StagedFile`` (and with it every reader over the file's bytes) when the import finishes or the file
-leaves the uploader, and keeps only ``finished(report)``: counts and messages, no rows, no values.
+``StagedFile`` when the import finishes or the file leaves the uploader (or the user leaves the page),
+and keeps only ``finished(report)``: counts and messages, no rows, no values, no readers.
 """
 
 from __future__ import annotations
@@ -38,11 +43,18 @@ class StagedFile:
         return self.content_hash[:12]
 
     def tables(self, data: bytes, sheets: list[str] | None) -> list[RawTable]:
-        """The file's tables for ``sheets`` (None: every sheet), opened once per choice."""
+        """The file's tables for ``sheets`` (None: every sheet), opened once per choice; a parsed-whole
+        table keeps only its first rows (enough for the header, the mapping and the preview)."""
         choice = tuple(sheets) if sheets else None
         if self._opened is None or self._opened[0] != choice:
-            self._opened = (choice, open_tables(data, self.name, CAPS, sheets))
+            opened = open_tables(data, self.name, CAPS, sheets)
+            self._opened = (choice, [t if t.streamed else dataclasses.replace(t, _chunks=None) for t in opened])
         return self._opened[1]
+
+    def readable(self, data: bytes, sheets: list[str] | None) -> list[RawTable] | None:
+        """Tables the check and the import can read rows from without opening the file again, or None."""
+        tables = self.tables(data, sheets)
+        return tables if all(t.streamed for t in tables) else None
 
 
 def stage(upload_id: str, data: bytes, name: str) -> StagedFile:
