@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from cem_core.auth.audit_log import AuditFilter, count_entries, distinct_values, entries, export_frame
+from cem_core.audit import AuditFilter, count_entries, distinct_values, entries, export_frame
 from cem_core.i18n import fmt_int
 from cem_core.privacy.columns import NONE
 from cem_core.privacy.release import export_file

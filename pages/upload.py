@@ -7,6 +7,7 @@ file. When an import finishes, or a file leaves the uploader, everything read fr
 import streamlit as st
 
 from cem_core import audit
+from cem_core.analyze.queries import dimension_table
 from cem_core.i18n import fmt_int
 from cem_core.ingest.errors import ImportFailed, IngestError
 from cem_core.ingest.load import check_file, import_file, read_plans
@@ -23,7 +24,6 @@ from cem_core.ingest.present import (
 )
 from cem_core.ingest.read import ACCEPTED_TYPES
 from cem_core.ingest.staging import StagedFile, finished, stage
-from cem_core.queries import dimension_table
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlalchemy import Connection, Engine, func, select
 
+from cem_core.db.models import AuditEntry, Customer, Rating, Response, ResponseRollup
 from cem_core.demo.generator import load_demo
-from cem_core.models import AuditEntry, Customer, Rating, Response, ResponseRollup
 from cem_core.privacy import deletion
 from cem_core.privacy.deletion import customer_preview, delete_customers, find_customers, register_eraser
 

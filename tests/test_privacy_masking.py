@@ -7,11 +7,11 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import select
 
-from cem_core.models import AuditEntry
+from cem_core.auth.roles import User
+from cem_core.db.models import AuditEntry
 from cem_core.privacy.columns import PERSONAL_DATA, file_columns, frame_columns
 from cem_core.privacy.masking import mask_email, mask_frame, mask_name, mask_phone, mask_record, mask_text, mask_value
 from cem_core.privacy.release import reveal_or_mask
-from cem_core.roles import User
 
 
 def test_masks() -> None:

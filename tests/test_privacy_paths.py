@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from cem_core.analysis.drilldown import Drill, drill_page
+from cem_core.analyze.drilldown import Drill, drill_page
+from cem_core.analyze.queries import Filters
+from cem_core.auth.roles import User
 from cem_core.db import make_engine, migrate
+from cem_core.db.models import AuditEntry
 from cem_core.ingest.load import import_file
 from cem_core.ingest.present import error_workbook
-from cem_core.models import AuditEntry
-from cem_core.queries import Filters
-from cem_core.roles import User
 from cem_core.ui.chart_kit import ChartKit
 from tests.pages_harness import open_page, point_app_at
 

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from cem_core.auth.roles import User
 from cem_core.db import make_engine, migrate
+from cem_core.db.models import Response
 from cem_core.ingest.load import TablePlan
 from cem_core.ingest.read import PASSES, RawTable
 from cem_core.ingest.staging import StagedFile
-from cem_core.models import Response
-from cem_core.roles import User
 from tests.fixtures.ingest_files import HEADER_ZH, ROWS_ZH, excel_with_title, write_csv
 from tests.pages_harness import open_page, point_app_at
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
+from cem_core.auth.roles import User
 from cem_core.i18n import t
 from cem_core.ingest.load import ImportReport, TablePlan, error_frame, problem_rows
 from cem_core.ingest.mapping import ATTRIBUTE, FIELDS, IGNORE
@@ -18,7 +19,6 @@ from cem_core.ingest.validate import as_text
 from cem_core.privacy.columns import file_columns
 from cem_core.privacy.masking import mask_frame, mask_value
 from cem_core.privacy.release import export_file
-from cem_core.roles import User
 
 ATTRIBUTE_CHOICE = "attribute"  # in the editor: "an attribute rating named after this column"
 CHOICES: tuple[str, ...] = (*FIELDS, ATTRIBUTE_CHOICE, IGNORE)

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Column, ColumnElement, Connection, Engine, Table, func, or_, select
 
-from cem_core import audit, rollup
+from cem_core import audit
+from cem_core.analyze import rollup
 from cem_core.db import write_transaction
-from cem_core.models import Base, Customer, Response
+from cem_core.db.models import Base, Customer, Response
 from cem_core.privacy.hashing import hash_key, keyed_hash, normalise_email, normalise_phone
 from cem_core.privacy.masking import mask_frame
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from cem_core.config import get_setting
-from cem_core.settings_store import get_value, set_value
+from cem_core.db.settings_store import get_value, set_value
 
 PII_KEY_SETTING = "pii_hash_key"
 

@@ -13,10 +13,10 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from cem_core import audit
+from cem_core.auth.roles import User
 from cem_core.export import to_bytes
 from cem_core.privacy.columns import frame_columns
 from cem_core.privacy.masking import mask_frame
-from cem_core.roles import User
 
 
 def reveal_or_mask(engine: Engine, frame: pd.DataFrame, user: User, *, target: str,

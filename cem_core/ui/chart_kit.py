@@ -1,7 +1,7 @@
 """What every analysis chart shares: a click drills down, a drill-down panel, audited downloads.
 
 One ``ChartKit`` per script run holds what these need (engine, user, filters, language), so the
-analysis page's tabs only read their controls, call ``cem_core.analysis`` and hand the chart here.
+analysis page's tabs only read their controls, call ``cem_core.analyze`` and hand the chart here.
 Session-state keys start with ``an_``: they survive reruns and tab switches, and a tab change clears
 the drill-down (``clear_drill``).
 """
@@ -16,11 +16,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from cem_core import analysis_charts as charts
 from cem_core import audit
-from cem_core.analysis import drivers
-from cem_core.analysis.dims import UNKNOWN, names
-from cem_core.analysis.drilldown import (
+from cem_core.analyze import drivers
+from cem_core.analyze.dims import UNKNOWN, names
+from cem_core.analyze.drilldown import (
     COLUMNS,
     EXPORT_LIMIT,
     PAGE_SIZE,
@@ -30,13 +29,14 @@ from cem_core.analysis.drilldown import (
     drill_export,
     drill_page,
 )
-from cem_core.analysis.exports import IMAGE_FORMATS, audited, chart_bytes
+from cem_core.analyze.exports import IMAGE_FORMATS, audited, chart_bytes
+from cem_core.analyze.queries import Filters
+from cem_core.auth.roles import User
+from cem_core.charts import analysis as charts
 from cem_core.export import DATA_FORMATS
 from cem_core.i18n import fmt_date, fmt_int, t
 from cem_core.privacy.columns import NONE
 from cem_core.privacy.release import export_file
-from cem_core.queries import Filters
-from cem_core.roles import User
 from cem_core.ui import cache
 
 DRILL = "an_drill"  # (chart name, Drill) of the open drill-down
