@@ -89,7 +89,7 @@ def test_mapping_edits_reuse_the_read_and_the_import_leaves_nothing_behind(
     engine.dispose()
 
 
-def test_a_file_removed_from_the_uploader_is_forgotten(sqlite_url: str, tmp_path,
+def test_a_file_removed_from_the_uploader_or_left_on_the_page_is_forgotten(sqlite_url: str, tmp_path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     engine = make_engine(sqlite_url)
     migrate(engine)
@@ -100,6 +100,15 @@ def test_a_file_removed_from_the_uploader_is_forgotten(sqlite_url: str, tmp_path
     assert at.session_state["upl_staged"]
     at.file_uploader(key="upl_files").set_value(None).run()
     assert not at.exception and file_things(at.session_state.to_dict()) == []
+
+    at.file_uploader(key="upl_files").set_value(("f.csv", data, "text/csv")).run()
+    assert at.session_state["upl_staged"]
+    # Leave for the default page with the file still in the uploader. AppTest runs only a page script
+    # after a switch; the router (app.py), which forgets staged files, runs when its page hash is cleared.
+    at._page_hash = at._finished_page_script_hash = ""
+    at.run()
+    assert not at.exception and at.title[0].value != "Upload feedback"
+    assert "upl_staged" not in at.session_state and "upl_reports" not in at.session_state
     engine.dispose()
 
 
