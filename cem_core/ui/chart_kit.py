@@ -95,7 +95,11 @@ class ChartKit:
     # --- drill-down --------------------------------------------------------------------------------------
 
     def show_chart(self, name: str, chart: alt.TopLevelMixin, to_drill) -> None:
-        """Render ``chart`` with click selection; a new click sets the drill-down, clearing it clears it."""
+        """Render ``chart`` with click selection; a new click sets the drill-down, clearing it clears it.
+
+        Clickable charts render as SVG: every mark is an element with an aria-label (screen readers read
+        the cells, and browser tests click a cell by what it shows rather than at a guessed position)."""
+        chart = chart.properties(usermeta={"embedOptions": {"renderer": "svg"}})
         event = st.altair_chart(chart, key=f"an_chart_{name}", on_select="rerun", selection_mode=charts.PICK,
                                 width="stretch")
         points = list((event.selection.get(charts.PICK) if event is not None else None) or [])
