@@ -181,3 +181,10 @@ def test_which_imports_use_a_reading_process() -> None:
     assert producer.worth_it(producer.PROCESS_MIN_ROWS, streamed=True)
     assert not producer.worth_it(producer.PROCESS_MIN_ROWS - 1, streamed=True)  # start-up costs more than it saves
     assert not producer.worth_it(10 * producer.PROCESS_MIN_ROWS, streamed=False)  # a workbook: parsed whole anyway
+
+
+def test_reader_process_setting_turns_the_second_process_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert producer.worth_it(producer.PROCESS_MIN_ROWS, streamed=True)
+    assert not producer.worth_it(producer.PROCESS_MIN_ROWS - 1, streamed=True)
+    monkeypatch.setenv("CEM_IMPORT_READER_PROCESS", "off")
+    assert not producer.worth_it(producer.PROCESS_MIN_ROWS, streamed=True)

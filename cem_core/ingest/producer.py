@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cem_core.config import get_setting
 from cem_core.ingest.headers import Header
 from cem_core.ingest.prepare import Prepared
 from cem_core.ingest.read import Caps, Source
@@ -48,8 +49,10 @@ REPORT_FIELDS = ("rows_read", "rows_valid", "rows_skipped", "problems", "reason_
 def worth_it(incoming: int, streamed: bool) -> bool:
     """Read in a second process? Only a large file that is read as it goes (csv: a workbook is parsed
     whole when opened, and a reader process would parse it again), and only where a pipe can be handed
-    to a child (POSIX; on Windows everything is read in-process, just slower)."""
-    return incoming >= PROCESS_MIN_ROWS and streamed and os.name == "posix"
+    to a child (POSIX; on Windows everything is read in-process, just slower). The setting
+    ``import_reader_process=off`` reads everything in-process (and lets the benchmark compare both)."""
+    enabled = get_setting("import_reader_process").strip().lower() not in ("off", "0", "false", "no")
+    return enabled and incoming >= PROCESS_MIN_ROWS and streamed and os.name == "posix"
 
 
 @dataclass
