@@ -18,7 +18,8 @@ from cem_core.auth.roles import User
 from cem_core.db.models import Customer, Touchpoint
 from cem_core.i18n import name_col
 from cem_core.journey.peakend import journey_frame
-from cem_core.privacy import customer_preview, find_customers, mask_frame
+from cem_core.privacy.deletion import customer_preview, find_customers
+from cem_core.privacy.masking import mask_frame
 
 LOOKUP_KINDS = ("id", "phone", "email")
 TIMELINE = ("occurred_at", "channel", "stage", "touchpoint", "journey_key", "journey_step", "nps", "csat", "ces",
