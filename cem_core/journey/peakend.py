@@ -18,9 +18,10 @@ formed, so a date window that cuts a journey keeps only its part inside the wind
 How it stays one pass over ``responses``: a single ``GROUP BY journey_key`` computes every journey
 figure at once with packed keys (``max(distance * 10^14 + step * 10^9 + ...)`` is an argmax that
 carries the step, touchpoint and score along; integer division unpacks them), into a CTE that is
-MATERIALIZED (SQLite >= 3.35, Postgres >= 12) and then summarised four ways in one UNION ALL:
-per bootstrap block, per negative-peak touchpoint, per end touchpoint, and per recovery class. Only
-those few hundred sums reach Python.
+MATERIALIZED (SQLite >= 3.35, Postgres >= 12) and then summarised twice in one UNION ALL: sums per
+bootstrap block, and counts per (worst-moment touchpoint, best-moment touchpoint, end touchpoint,
+recovery class), whose margins Python takes. Only those few thousand rows reach Python. On SQLite the
+GROUP BY reads the covering ``ix_responses_journey`` in journey order (``index_order``).
 
 Confidence intervals: Pearson r of each predictor with the overall rating from exact sums, and a
 95 % percentile bootstrap over ``BLOCKS`` random blocks of journeys (journey's first response id
