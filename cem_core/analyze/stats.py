@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from cem_core.analyze.metrics import Z95
+from cem_core.analyze.metrics import Z95, NpsResult
 
 
 def t_quantile_975(df: float) -> float:
@@ -81,3 +81,78 @@ def welch_significant(n1: int, sum1: float, sq1: float, n2: int, sum2: float, sq
         return m1 != m2
     df = (a + b) ** 2 / ((a * a / (n1 - 1)) + (b * b / (n2 - 1))) if a + b > 0 else n1 + n2 - 2
     return abs(m1 - m2) / se > t_quantile_975(df)
+
+
+# --- p-values (alerts say how sure a drop is; the booleans above stay the trend page's 95% markers) ---
+
+def normal_p(z: float) -> float:
+    """Two-sided p-value of a standard normal statistic."""
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def _beta_cf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the regularised incomplete beta (Lentz), as in Numerical Recipes."""
+    tiny, qab, qap, qam = 1e-300, a + b, a + 1, a - 1
+    c, d = 1.0, 1 - qab * x / qap
+    d = 1 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1 + aa * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1) < 1e-12:
+            break
+    return h
+
+
+def t_p(t: float, df: float) -> float:
+    """Two-sided p-value of Student's t with ``df`` degrees of freedom (regularised incomplete beta;
+    no scipy dependency for one function)."""
+    if not df > 0 or t == 0:
+        return 1.0
+    x = df / (df + t * t)
+    a, b = df / 2, 0.5
+    if x <= 0:
+        return 0.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1) / (a + b + 2):
+        return min(1.0, front * _beta_cf(a, b, x) / a)
+    return min(1.0, 1 - front * _beta_cf(b, a, 1 - x) / b)
+
+
+def nps_diff_p(a: NpsResult, b: NpsResult) -> float | None:
+    """p-value of the z-test behind ``metrics.nps_diff_significant`` (None when it cannot be computed)."""
+    if a.margin is None or b.margin is None or a.nps is None or b.nps is None:
+        return None
+    se = math.hypot(a.margin, b.margin) / Z95
+    if se == 0:
+        return None if a.nps == b.nps else 0.0
+    return normal_p((a.nps - b.nps) / se)
+
+
+def proportion_diff_p(x1: int, n1: int, x2: int, n2: int) -> float | None:
+    """p-value of ``proportion_diff_significant``'s pooled two-proportion z-test."""
+    if n1 <= 0 or n2 <= 0:
+        return None
+    pooled = (x1 + x2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return None
+    return normal_p((x1 / n1 - x2 / n2) / se)
+
+
+def welch_p(n1: int, sum1: float, sq1: float, n2: int, sum2: float, sq2: float) -> float | None:
+    """p-value of ``welch_significant``'s Welch t-test."""
+    m1, v1 = mean_var(n1, sum1, sq1)
+    m2, v2 = mean_var(n2, sum2, sq2)
+    if m1 is None or m2 is None or v1 is None or v2 is None:
+        return None
+    a, b = v1 / n1, v2 / n2
+    if a + b == 0:
+        return None if m1 == m2 else 0.0
+    df = (a + b) ** 2 / ((a * a / (n1 - 1)) + (b * b / (n2 - 1)))
+    return t_p((m1 - m2) / math.sqrt(a + b), df)

@@ -22,22 +22,27 @@ GRAINS = ("day", "week", "month")
 DAILY_COLUMNS = ("nps_n", "promoters", "detractors", "csat_n", "csat_top2", "ces_n", "ces_sum", "ces_sq")
 
 
-def daily(engine: Engine, f: Filters) -> pd.DataFrame:
-    """Additive figures per day; grouping by occurred_date follows the covering index (no sort)."""
+def daily(engine: Engine, f: Filters, by: str | None = None) -> pd.DataFrame:
+    """Additive figures per day; grouping by occurred_date follows the covering index (no sort).
+
+    ``by`` (a responses column such as ``channel_id`` or ``segment``) adds it as a second key: alerts
+    compare every segment's periods from the same figures the trend page draws.
+    """
     c = responses.c
+    keys = [c.occurred_date] + ([c[by]] if by else [])
 
     def count_if(cond):
         return func.sum(case((cond, 1), else_=0))
 
-    stmt = select(c.occurred_date.label("day"), func.count(c.nps).label("nps_n"),
+    stmt = select(c.occurred_date.label("day"), *([c[by].label("key")] if by else []), func.count(c.nps).label("nps_n"),
                   count_if(c.nps >= PROMOTER_MIN).label("promoters"),
                   count_if(c.nps <= DETRACTOR_MAX).label("detractors"),
                   func.count(c.csat).label("csat_n"), count_if(c.csat >= CSAT_TOP2_MIN).label("csat_top2"),
                   func.count(c.ces).label("ces_n"), func.coalesce(func.sum(c.ces), 0).label("ces_sum"),
                   func.coalesce(func.sum(c.ces * c.ces), 0).label("ces_sq"))
-    frame = read_frame(engine, apply_filters(stmt, f).group_by(c.occurred_date))
+    frame = read_frame(engine, apply_filters(stmt, f).group_by(*keys))
     if frame.empty:
-        return pd.DataFrame(columns=["day", *DAILY_COLUMNS])
+        return pd.DataFrame(columns=["day", *(["key"] if by else []), *DAILY_COLUMNS])
     frame["day"] = pd.to_datetime(frame["day"])
     return frame
 

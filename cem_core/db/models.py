@@ -346,3 +346,76 @@ Index("ix_responses_touchpoint_scores", Response.stage_id, Response.touchpoint_i
 #: read instead of a scan of every customer (0011).
 Index("ix_customers_phone", Customer.phone)
 Index("ix_customers_email_lower", func.lower(Customer.email))
+
+
+# --- Alerts (issue 16): rules, fired alerts (one per finding), who read them, each delivery attempt ---
+
+
+class AlertRule(Base):
+    """What to watch (a measure's drop, overall or per dimension), whom to tell and through which channels.
+
+    ``recipients`` and ``channels`` are JSON: {"users": [...], "departments": [...]} and a list of
+    {"kind": "wecom|dingtalk|feishu|webhook|email", "url" | "to": ..., "secret": name of a secrets.toml key}.
+    Secret values never enter the database.
+    """
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # drop
+    measure: Mapped[str] = mapped_column(String(8))  # nps / csat / ces
+    dimension: Mapped[str] = mapped_column(String(16))  # overall / segment / stage / touchpoint / channel
+    window_days: Mapped[int] = mapped_column(Integer)
+    min_n: Mapped[int] = mapped_column(Integer)
+    max_p: Mapped[float] = mapped_column(Float)
+    recipients: Mapped[str] = mapped_column(Text)
+    channels: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Alert(Base):
+    """One finding, fired once: ``finding_key`` (rule, dimension value, period) is unique, so a second
+    evaluation of the same data, or a concurrent one, cannot fire it again."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    finding_key: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    measure: Mapped[str] = mapped_column(String(8))
+    dimension: Mapped[str] = mapped_column(String(16))
+    dim_key: Mapped[str | None] = mapped_column(String(128))  # a code (channel, stage, touchpoint) or segment
+    date_from: Mapped[dt.date] = mapped_column(Date)
+    date_to: Mapped[dt.date] = mapped_column(Date)
+    current: Mapped[float] = mapped_column(Float)
+    previous: Mapped[float] = mapped_column(Float)
+    n_current: Mapped[int] = mapped_column(Integer)
+    n_previous: Mapped[int] = mapped_column(Integer)
+    p_value: Mapped[float] = mapped_column(Float)
+
+
+class AlertRead(Base):
+    """That a user has seen an alert (the sidebar's unread count is the alerts without a row here)."""
+
+    __tablename__ = "alert_reads"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class AlertDelivery(Base):
+    """One channel's delivery of one alert: sent or failed after its retries (error without secrets)."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # sent / failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
