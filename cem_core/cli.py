@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
+from cem_core.alerts.run import run_alerts
 from cem_core.analyze.overview import build_overview
 from cem_core.analyze.queries import Filters
 from cem_core.analyze.rollup import rebuild_all
@@ -91,6 +92,14 @@ def _stats(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+@command("alerts")
+def _alerts(engine: Engine, args: argparse.Namespace) -> int:
+    """Evaluate alert rules and deliver what fired (for cron); the same code runs after every import."""
+    fired = run_alerts(engine, args.as_of, args.lang)
+    print(json.dumps({"fired": fired}) if args.json else f"{len(fired)} new alerts")
+    return 0
+
+
 @command("peakend")
 def _peakend(engine: Engine, args: argparse.Namespace) -> int:
     """Whether journeys' overall ratings follow the peak and end or the mean (``cem_core.journey.peakend``)."""
@@ -132,6 +141,11 @@ def parser() -> argparse.ArgumentParser:
     pe.add_argument("--json", action="store_true")
     pe.add_argument("--measure", choices=("csat", "nps", "ces"), default="csat", help="touchpoint score")
     _filter_args(pe)
+    al = sub.add_parser("alerts", help="alert rules: 'alerts run' evaluates them and sends what fired (cron)")
+    al.add_argument("action", choices=("run",))
+    al.add_argument("--as-of", dest="as_of", type=dt.date.fromisoformat, help="evaluate as of this day")
+    al.add_argument("--lang", choices=("zh", "en"))
+    al.add_argument("--json", action="store_true")
     imp = sub.add_parser("import", help="import feedback files (csv/tsv/xlsx/json) as one batch each")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--source", help="channel (code or name) for rows without a channel column")

@@ -78,3 +78,15 @@ def database_url() -> str:
 def default_language() -> str:
     lang = get_setting("default_language")
     return lang if lang in LANGUAGES else "zh"
+
+
+def secret_table(table: str) -> dict[str, str]:
+    """A table of secrets.toml (e.g. ``[smtp]``, ``[alert_secrets]``), each key overridable by the environment
+    variable ``CEM_<TABLE>_<KEY>`` (upper case). Values are for sending only, never for logs or the database."""
+    found = _secrets().get(table)
+    values = {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+    prefix = f"CEM_{table.upper()}_"
+    for name, value in os.environ.items():
+        if name.startswith(prefix) and value:
+            values[name[len(prefix):].lower()] = value
+    return values

@@ -25,7 +25,7 @@ from cem_core.analyze.queries import Filters, date_bounds, previous_period
 from cem_core.analyze.stats import nps_diff_p, proportion_diff_p, welch_p
 from cem_core.analyze.trends import DAILY_COLUMNS, daily
 from cem_core.db import write_transaction
-from cem_core.db.models import Alert, Channel, JourneyStage, Touchpoint
+from cem_core.db.models import Alert, Channel, JourneyStage
 
 log = logging.getLogger(__name__)
 _alerts = Alert.__table__
@@ -94,7 +94,7 @@ def _codes(engine: Engine, dimension: str) -> dict[object, str]:
 
 def find_drops(engine: Engine, rule: Rule, as_of: dt.date) -> list[Finding]:
     """The rule's significant drops in the grid period holding ``as_of`` (one aggregate query)."""
-    prev_from, prev_to, cur_from, cur_to = periods(as_of, rule.window_days)
+    prev_from, _, cur_from, cur_to = periods(as_of, rule.window_days)
     column = DIMENSIONS[rule.dimension]
     days = daily(engine, Filters(date_from=prev_from, date_to=min(cur_to, as_of)), by=column)
     if days.empty:

@@ -38,6 +38,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select, update
 
 from cem_core import audit
+from cem_core.alerts.run import after_import
 from cem_core.analyze import rollup
 from cem_core.db import write_transaction
 from cem_core.db.bulk import bulk_insert, bulk_worth_it, deferred_indexes, next_id, sync_sequence
@@ -480,6 +481,7 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                                  "rows_duplicate": report.rows_duplicate, "customers_created": writer.customers.created,
                                  "source": source})
         report.status = "done"
+        after_import(engine)  # committed above; alert failures are logged, never raised
     except _Rejected:
         report.status = "rejected"
         report.error = IngestError("ingest.err.invalid_rows", file=file_name, rows=f"{report.rows_skipped:,}")
