@@ -9,6 +9,7 @@ import streamlit as st
 
 from cem_core.config import LANGUAGES
 from cem_core.ui import cache, signin
+from cem_core.ui.alert_badge import nav_title
 from cem_core.ui.context import WANTED_PAGE, T, ensure_first_start_data, lang
 from cem_core.ui.demo_banner import demo_banner
 from cem_core.ui.filters import sidebar_filters
@@ -29,7 +30,7 @@ specs = allowed_pages(user)
 sections: dict[str, list] = {}
 pages = {}  # url path -> (page, spec): pages are found by their address, never by their translated title
 for spec in specs:
-    page = st.Page(spec.abspath, title=T(spec.title_key), icon=spec.icon, url_path=spec.url_path,
+    page = st.Page(spec.abspath, title=nav_title(spec, user), icon=spec.icon, url_path=spec.url_path,
                    default=spec.default)
     sections.setdefault(T(spec.section_key), []).append(page)
     pages[spec.url_path] = (page, spec)

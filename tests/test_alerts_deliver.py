@@ -44,7 +44,7 @@ class Bot:
         bot = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 bot.received.append((self.path, body))
                 status = 500 if len(bot.received) <= bot.fail_first else 200
@@ -81,7 +81,8 @@ def _text():
 
 
 def test_wecom_payload(engine, bot):
-    assert deliver(engine, _seed_alert(engine), ({"kind": "wecom", "url": bot.url},), _text(), FAST) == [("wecom", True)]
+    outcome = deliver(engine, _seed_alert(engine), ({"kind": "wecom", "url": bot.url},), _text(), FAST)
+    assert outcome == [("wecom", True)]
     (_, body), = bot.received
     assert body["msgtype"] == "markdown" and "-10.0" in body["markdown"]["content"]
     assert "p = 1.2e-09" in body["markdown"]["content"]

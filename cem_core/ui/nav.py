@@ -41,6 +41,8 @@ PAGES: tuple[PageSpec, ...] = (
              uses_filters=False),
     PageSpec("pages/analysis.py", "nav.analysis", ":material/analytics:", "view_analysis", "nav.section.insights"),
     PageSpec("pages/journey.py", "nav.journey", ":material/route:", "view_analysis", "nav.section.insights"),
+    PageSpec("pages/alerts.py", "nav.alerts", ":material/notifications:", "view_overview", "nav.section.insights",
+             uses_filters=False),
     PageSpec("pages/data.py", "nav.data", ":material/database:", "manage_data", "nav.section.admin",
              uses_filters=False),
     PageSpec("pages/users.py", "nav.users", ":material/group:", "manage_users", "nav.section.admin",
