@@ -36,6 +36,7 @@ from cem_core.pii import (
     normalise_phone,
 )
 from cem_core.roles import User
+from cem_core.text import store as text_store
 
 MASKERS: dict[str, Callable[[str], str | None]] = {
     "name": mask_name, "phone": mask_phone, "email": mask_email, "id": mask_id, "text": mask_text}
@@ -200,6 +201,7 @@ def delete_customers(engine: Engine, ids: list[int], *, actor: str, matched_by: 
                 counts[name] = deleted
         _delete_tree(conn, _customers, _customers.c.id.in_(ids), counts)
         rollup.rebuild_batches(conn, batches)
+        text_store.rebuild_batches(conn, batches)
         result = DeletionResult(counts.get("customers", 0), counts.get("responses", 0), counts)
         audit.record(conn, actor, "delete_customer", target="customer", rows=result.responses,
                      detail={"matched_by": matched_by, "customers": result.customers, "deleted": counts})

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from cem_core.text.dictionaries import TextConfig, default_config
 from cem_core.text.tokens import Tokenizer, detect_lang, fold_plural, tokenizer_for
+from cem_core.text.trie import trie_pattern
 
 _SPLIT = re.compile(r"[，,。.!！？?；;\n…~～、:：]+")
 _QUOTES = re.compile(r"[“\"「『‘]([^”\"」』’]{1,24})[”\"」』’]")
@@ -81,14 +82,15 @@ class SentimentEngine:
         self.inten = {"zh": {**r["intensifiers_zh"], **r["diminishers_zh"]},
                       "en": {**r["intensifiers_en"], **{k: v for k, v in r["diminishers_en"].items() if " " not in k}}}
         self.dim_en_multi = {k: v for k, v in r["diminishers_en"].items() if " " in k}
-        self.phrases = {"zh": sorted(r["phrases_zh"].items(), key=lambda kv: -len(kv[0])),
-                        "en": sorted(r["phrases_en"].items(), key=lambda kv: -len(kv[0]))}
-        self.en_lex_phrases = sorted(((k, v) for k, v in self.lex.items() if k.isascii() and " " in k),
-                                     key=lambda kv: -len(kv[0]))
+        # Fixed phrases of the rules and multi-word lexicon entries, one alternation per language so a
+        # clause is scanned once (longest first: "won't be back" before "be back")
+        zh_multi = {k: v for k, v in self.lex.items() if not k.isascii() and k in r["phrases_zh"]}
+        en_multi = {k: v for k, v in self.lex.items() if k.isascii() and " " in k}
+        self.phrase_weight = {"zh": {**zh_multi, **r["phrases_zh"]}, "en": {**en_multi, **r["phrases_en"]}}
+        self.phrase_re = {lang: re.compile(trie_pattern(w)) for lang, w in self.phrase_weight.items()}
         self.nobody_en = tuple(r["nobody_en"])
-        self.neutral_zh = sorted(r["neutral_cues_zh"], key=len, reverse=True)
-        self.neutral_en = re.compile(r"(?<![a-z])(" + "|".join(map(re.escape, sorted(r["neutral_cues_en"], key=len,
-                                                                                    reverse=True))) + r")(?![a-z])")
+        self.neutral_zh = re.compile(trie_pattern(r["neutral_cues_zh"]))
+        self.neutral_en = re.compile(rf"(?<![a-z])({trie_pattern(r['neutral_cues_en'])})(?![a-z])")
         self.question = {"zh": tuple(r["question_cues_zh"]), "en": tuple(r["question_cues_en"])}
         self.irony = {"zh": tuple(r["irony_zh"]), "en": tuple(r["irony_en"])}
         self.wait = {"zh": re.compile(r["wait_zh"]), "en": re.compile(r["wait_en"])}
@@ -192,10 +194,11 @@ class SentimentEngine:
                 clause.score += weight
                 clause.evidence.append(f"{m.group(0)} {'+' if weight > 0 else '−'}")
             low = self.attribute_zh.sub(blank, low)
-        for phrase, weight in self.phrases[lang]:
-            at = low.find(phrase)
-            if at < 0:
-                continue
+        weights = self.phrase_weight[lang]
+        found = list(self.phrase_re[lang].finditer(low))
+        for m in found:
+            phrase, at = m.group(0), m.start()
+            weight = weights[phrase]
             if weight:
                 before = low[max(0, at - 12):at]
                 negated = weight > 0 and (any(n in before[-3:] for n in ("不", "没", "别")) if lang == "zh" else
@@ -203,12 +206,12 @@ class SentimentEngine:
                 value = -weight * NEGATED_POSITIVE if negated else weight
                 clause.score += value
                 clause.evidence.append(f"{phrase}{' (negated)' if negated else ''} {'+' if value > 0 else '−'}")
-            low = low.replace(phrase, blank)
-        return low
+        return self.phrase_re[lang].sub(blank, low) if found else low
 
     def _neutral(self, low: str, lang: str) -> str | None:
         if lang == "zh":
-            return next((c for c in self.neutral_zh if c in low), None)
+            hit = self.neutral_zh.search(low)
+            return hit.group(0) if hit else None
         m = self.neutral_en.search(low)
         return m.group(1) if m else None
 
@@ -240,11 +243,6 @@ class SentimentEngine:
         if lang == "zh":
             tokens = self._split_prefixes([t for t in self.tok.cut_zh(low) if t.strip()])
         else:
-            for phrase, weight in self.en_lex_phrases:
-                if phrase in low:
-                    clause.score += weight
-                    clause.evidence.append(f"{phrase} {'+' if weight > 0 else '−'}")
-                    low = low.replace(phrase, " ")
             for nb in self.nobody_en:
                 if re.search(rf"\b{nb}\b", low):
                     clause.score -= 0.8
