@@ -55,8 +55,14 @@ def term_counts(engine: Engine, f: Filters, *, sentiment: str | None = None, big
     stmt = apply_filters(stmt, f, term_rollup)
     if sentiment:
         stmt = stmt.where(c.sentiment == sentiment)
-    stmt = stmt.group_by(c.term).order_by(func.sum(c.n).desc(), c.term).limit(top)
+    stmt = stmt.group_by(c.term).order_by(func.sum(c.n).desc(), _bytewise(c.term, engine)).limit(top)
     return _finish_terms(read_frame(engine, stmt))
+
+
+def _bytewise(col, engine: Engine):
+    """Ties broken by code point on both databases (Postgres would otherwise use the locale's order,
+    and the top N would differ from SQLite's at the boundary)."""
+    return col.collate("C") if engine.dialect.name == "postgresql" else col
 
 
 def _finish_terms(df: pd.DataFrame) -> pd.DataFrame:
@@ -130,10 +136,9 @@ def _topic_sums(engine: Engine, f: Filters, group: tuple = ()) -> pd.DataFrame:
     sums = [func.sum(c.n).label("n"), func.sum(c.nps_n).label("nps_n"), func.sum(c.promoters).label("promoters"),
             func.sum(c.detractors).label("detractors"), func.sum(c.score_sum).label("score_sum")]
     sums += [func.sum(case((c.sentiment == s, c.n), else_=0)).label(s) for s in SENTIMENTS]
-    stmt = select(c.topic, *group, *sums)
-    stmt = apply_filters(stmt, f, topic_rollup)
     if _needs_rows(f):
         return _topic_sums_from_rows(engine, f, group)
+    stmt = apply_filters(select(c.topic, *group, *sums), f, topic_rollup)
     df = read_frame(engine, stmt.group_by(c.topic, *group))
     for col in ("n", "nps_n", "promoters", "detractors", *SENTIMENTS):
         if col in df:
@@ -252,7 +257,8 @@ def topics_by(engine: Engine, f: Filters, config: TextConfig, dim: str, lang: st
     df["name"] = df["topic"].map(tax.names(lang))
     df["share"] = (df["value"] / df[col].map(totals)).round(3)
     out = df.rename(columns={col: dim})[[dim, "dim_name", "topic", "name", "value", "negative", "share"]]
-    return out.rename(columns={"value": "n"}).sort_values([dim, "n"], ascending=[True, False]).reset_index(drop=True)
+    out = out.rename(columns={"value": "n"})
+    return out.sort_values([dim, "n", "topic"], ascending=[True, False, True]).reset_index(drop=True)
 
 
 def top_negative_topics(engine: Engine, f: Filters, config: TextConfig, touchpoint_id: int, top: int = 3,

@@ -77,11 +77,18 @@ def _day(value: object) -> str:
 
 
 def _comments(conn: Connection, batch_id: int) -> Iterator[list[tuple]]:
-    stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps, *(_rows.c[k] for k in KEYS))
-            .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None)).order_by(_rows.c.id))
-    result = conn.execution_options(stream_results=True).execute(stmt)
-    while chunk := result.fetchmany(FETCH):
+    """A batch's comments in id order, FETCH at a time (keyset paging: no cursor stays open while the
+    caller inserts on the same connection)."""
+    last = -1
+    while True:
+        chunk = conn.execute(
+            select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps, *(_rows.c[k] for k in KEYS))
+            .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id > last)
+            .order_by(_rows.c.id).limit(FETCH)).all()
+        if not chunk:
+            return
         yield chunk
+        last = chunk[-1][0]
 
 
 def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,

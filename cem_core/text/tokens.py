@@ -83,7 +83,8 @@ class Tokenizer:
             token = fold_plural(token)
             if token in self.stop:
                 return None
-        return self.syn.get(token, token)
+        term = self.syn.get(token, token)
+        return None if term in self.stop else term
 
     def terms(self, text: str, lang: str | None = None) -> list[str]:
         """The display terms of one comment, in order (repeats kept: counts are per occurrence)."""
