@@ -17,7 +17,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, inspect, select
 
 from cem_core.bulk import bulk_insert
 from cem_core.db import write_transaction
@@ -93,7 +93,11 @@ def _comments(conn: Connection, batch_id: int) -> Iterator[list[tuple]]:
 
 def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,
               progress: Callable[[int], None] | None = None) -> int:
-    """Analyse every comment of one batch and add it to the rollups; returns the comments analysed."""
+    """Analyse every comment of one batch and add it to the rollups; returns the comments analysed.
+    A database still below migration 0010 has nowhere to store it: nothing is done (its comments are
+    analysed by ``text rebuild`` once it is upgraded)."""
+    if not inspect(conn).has_table(_text.name):
+        return 0
     analyzer: TextAnalyzer = analyzer_for(config or active_config(conn))
     version = analyzer.config.version
     roll = _Rollups()
