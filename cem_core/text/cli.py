@@ -12,7 +12,7 @@ from typing import TextIO
 
 from sqlalchemy import Engine
 
-from cem_core.queries import Filters
+from cem_core.analyze.queries import Filters
 from cem_core.text import report, store
 from cem_core.text.cloud import render_cloud
 from cem_core.text.evaluate import evaluate

@@ -14,10 +14,10 @@ from collections import Counter
 import pandas as pd
 from sqlalchemy import Engine, Select, and_, case, func, select
 
+from cem_core.analyze.queries import Filters, apply_filters, channels, read_frame, responses, stages, touchpoints
+from cem_core.db.models import ResponseText, TextTermRollup, TextTopicRollup
 from cem_core.i18n import name_col
-from cem_core.models import ResponseText, TextTermRollup, TextTopicRollup
 from cem_core.privacy import mask_frame
-from cem_core.queries import Filters, apply_filters, channels, read_frame, responses, stages, touchpoints
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.store import ALL_TOPICS
 from cem_core.text.tokens import bigrams as make_bigrams

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, func, or_, select
 
 from cem_core.config import get_setting
 from cem_core.db import write_transaction
-from cem_core.models import Response, ResponseText, TextSettingsVersion
+from cem_core.db.models import Response, ResponseText, TextSettingsVersion
 from cem_core.text.dictionaries import INDUSTRIES, TextConfig, build_config, default_overrides
 
 _table = TextSettingsVersion.__table__

@@ -1,5 +1,5 @@
 """Text analysis at write time: every writer of ``responses`` keeps ``response_text`` and the term and
-topic rollups in step, in its own transaction (the same contract as ``cem_core.rollup``):
+topic rollups in step, in its own transaction (the same contract as ``cem_core.analyze.rollup``):
 
 - after inserting a batch's rows: ``add_batch(conn, batch_id)`` (import, demo);
 - after deleting single rows of existing batches (deletion on request): ``rebuild_batches(conn, ids)``
@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable, Iterator
 
 from sqlalchemy import Connection, Engine, func, inspect, select
 
-from cem_core.bulk import bulk_insert
 from cem_core.db import write_transaction
-from cem_core.models import Response, ResponseText, TextTermRollup, TextTopicRollup
+from cem_core.db.bulk import bulk_insert
+from cem_core.db.models import Response, ResponseText, TextTermRollup, TextTopicRollup
 from cem_core.text.analyze import TextAnalyzer, analyzer_for
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.settings import active_config
