@@ -18,7 +18,9 @@ from cem_core.analyze.queries import Filters, apply_filters, channels, read_fram
 from cem_core.db.models import ResponseText, TextTermRollup, TextTopicRollup
 from cem_core.i18n import name_col
 from cem_core.privacy import mask_frame
+from cem_core.text.cloud import render_cloud
 from cem_core.text.dictionaries import TextConfig
+from cem_core.text.settings import active_config_of
 from cem_core.text.store import ALL_TOPICS
 from cem_core.text.tokens import bigrams as make_bigrams
 from cem_core.text.topics import Taxonomy, suggest_topics
@@ -30,6 +32,16 @@ SENTIMENTS = ("positive", "neutral", "negative")
 PAGE_SIZE = 20
 ROW_SCAN_LIMIT = 200_000  # comments read for term counts when a free-text filter forces the row path
 Z95 = 1.96
+
+
+def text_token(engine: Engine) -> str:
+    """Changes whenever the stored analysis changes (a new settings version, a re-analysis in progress,
+    new comments): the page passes it as ``token`` so its cached answers follow the analysis. Every
+    function here takes ``token`` only for that reason."""
+    with engine.connect() as conn:
+        n, version = conn.execute(select(func.count(), func.coalesce(func.max(response_text.c.version), 0))).one()
+        rows = conn.execute(select(func.coalesce(func.sum(topic_rollup.c.n), 0))).scalar_one()
+    return f"{active_config_of(engine).version}:{version}:{n}:{rows}"
 
 
 def _needs_rows(f: Filters) -> bool:
@@ -44,7 +56,7 @@ def _row_filter(f: Filters) -> Select:
 # -- terms ------------------------------------------------------------------------------------------
 
 def term_counts(engine: Engine, f: Filters, *, sentiment: str | None = None, bigrams: bool = False,
-                top: int = 100) -> pd.DataFrame:
+                top: int = 100, token: str = "") -> pd.DataFrame:
     """The ``top`` terms (or bigrams) of the filtered comments: ``term, count, avg_score, sentiment``
     (the label of the average comment score a term appears in, which colours the cloud)."""
     if _needs_rows(f):
@@ -99,7 +111,8 @@ def _term_counts_from_rows(engine: Engine, f: Filters, sentiment: str | None, bi
 
 
 def term_comments(engine: Engine, f: Filters, term: str, *, sentiment: str | None = None, page: int = 0,
-                  page_size: int = PAGE_SIZE, lang: str = "en", unmask: bool = False) -> tuple[pd.DataFrame, int]:
+                  page_size: int = PAGE_SIZE, lang: str = "en", unmask: bool = False, token: str = ""
+                  ) -> tuple[pd.DataFrame, int]:
     """One page of the filtered comments containing ``term`` (newest first) and how many there are.
     Personal data in comments is masked unless ``unmask`` (the caller checks the role)."""
     needle = "|" + term.replace("|", "/") + "|"
@@ -181,14 +194,15 @@ def _nps_var(p: float, d: float, n: float) -> float:
     return (pp + dd - (pp - dd) ** 2) / n * 10_000
 
 
-def topic_table(engine: Engine, f: Filters, config: TextConfig, lang: str = "en") -> pd.DataFrame:
+def topic_table(engine: Engine, f: Filters, config: TextConfig | None = None, lang: str = "en",
+                token: str = "") -> pd.DataFrame:
     """Per topic: volume, sentiment counts, net sentiment, and its impact on NPS with a 95 % CI.
 
     ``nps_impact`` = share x (NPS of commenters mentioning it - NPS of those who don't): the NPS points
     the topic moves the commenters' NPS by. Negative = the topic costs NPS. ``n`` is the comments that
     mention it; CI by the normal approximation of the difference of two independent NPS."""
     df = _topic_sums(engine, f)
-    tax = Taxonomy(config.topics)
+    tax = Taxonomy((config or active_config_of(engine)).topics)
     names = tax.names(lang)
     cols = ["topic", "name", "parent", "level", "n", "positive", "neutral", "negative", "net_sentiment",
             "nps_with", "nps_without", "nps_impact", "ci_low", "ci_high", "nps_n"]
@@ -214,12 +228,12 @@ def topic_table(engine: Engine, f: Filters, config: TextConfig, lang: str = "en"
     return out.sort_values(["n", "topic"], ascending=[False, True]).reset_index(drop=True)
 
 
-def topic_trends(engine: Engine, f: Filters, config: TextConfig, lang: str = "en", level: int = 2,
-                 top: int = 8) -> pd.DataFrame:
+def topic_trends(engine: Engine, f: Filters, config: TextConfig | None = None, lang: str = "en", level: int = 2,
+                 top: int = 8, token: str = "") -> pd.DataFrame:
     """Monthly volume and negative share of the ``top`` topics of ``level``: ``month, topic, name, n,
     negative, negative_share``."""
     df = _topic_sums(engine, f, (topic_rollup.c.occurred_date,))
-    tax = Taxonomy(config.topics)
+    tax = Taxonomy((config or active_config_of(engine)).topics)
     keep = {r.code for r in tax.rules if (2 if r.parent else 1) == level}
     df = df[df["topic"].isin(keep)] if not df.empty else df
     if df.empty:
@@ -236,13 +250,13 @@ DIMENSIONS = {"stage": (stages, "stage_id"), "channel": (channels, "channel_id")
               "touchpoint": (touchpoints, "touchpoint_id")}
 
 
-def topics_by(engine: Engine, f: Filters, config: TextConfig, dim: str, lang: str = "en", level: int = 2,
-              sentiment: str | None = None) -> pd.DataFrame:
+def topics_by(engine: Engine, f: Filters, config: TextConfig | None, dim: str, lang: str = "en", level: int = 2,
+              sentiment: str | None = None, token: str = "") -> pd.DataFrame:
     """Topic mentions (or only those with the given per-topic sentiment) per journey stage, channel or
     touchpoint: ``dim, dim_name, topic, name, n, negative, share``."""
     table, col = DIMENSIONS[dim]
     df = _topic_sums(engine, f, (topic_rollup.c[col],))
-    tax = Taxonomy(config.topics)
+    tax = Taxonomy((config or active_config_of(engine)).topics)
     keep = {r.code for r in tax.rules if (2 if r.parent else 1) == level}
     cols = [dim, "dim_name", "topic", "name", "n", "negative", "share"]
     if df.empty:
@@ -261,7 +275,7 @@ def topics_by(engine: Engine, f: Filters, config: TextConfig, dim: str, lang: st
     return out.sort_values([dim, "n", "topic"], ascending=[True, False, True]).reset_index(drop=True)
 
 
-def top_negative_topics(engine: Engine, f: Filters, config: TextConfig, touchpoint_id: int, top: int = 3,
+def top_negative_topics(engine: Engine, f: Filters, config: TextConfig | None, touchpoint_id: int, top: int = 3,
                         lang: str = "en") -> list[str]:
     """The level-2 topics most often negative in one touchpoint's comments (demo truth check, page)."""
     df = topics_by(engine, f, config, "touchpoint", lang, sentiment="negative")
@@ -269,9 +283,11 @@ def top_negative_topics(engine: Engine, f: Filters, config: TextConfig, touchpoi
     return df[df["n"] > 0].sort_values(["n", "topic"], ascending=[False, True])["topic"].head(top).tolist()
 
 
-def suggestions(engine: Engine, f: Filters, config: TextConfig, top: int = 20) -> pd.DataFrame:
+def suggestions(engine: Engine, f: Filters, config: TextConfig | None = None, top: int = 20,
+                token: str = "") -> pd.DataFrame:
     """Frequent terms no topic covers: candidates an admin can adopt as keywords or topics. Sentiment
     words (还行, 非常满意) say how, not what, so they are never suggested."""
+    config = config or active_config_of(engine)
     terms = term_counts(engine, f, top=500)
     polar = {*config.lexicon, *config.rules.get("neutral_cues_zh", ()), *config.rules.get("neutral_cues_en", ())}
     counts = {t: n for t, n in zip(terms["term"], terms["count"], strict=True) if t not in polar}
@@ -279,7 +295,12 @@ def suggestions(engine: Engine, f: Filters, config: TextConfig, top: int = 20) -
     return pd.DataFrame(picked, columns=["term", "count"])
 
 
-def sentiment_totals(engine: Engine, f: Filters) -> dict[str, int]:
+def cloud_png(engine: Engine, f: Filters, sentiment: str | None, bigrams: bool, token: str = "") -> bytes:
+    """The word cloud of the filtered comments (top 150 terms) as PNG."""
+    return render_cloud(term_counts(engine, f, sentiment=sentiment, bigrams=bigrams, top=150))
+
+
+def sentiment_totals(engine: Engine, f: Filters, token: str = "") -> dict[str, int]:
     """Analysed comments per sentiment (the ``*`` topic rows)."""
     df = _topic_sums(engine, f)
     if df.empty or ALL_TOPICS not in set(df["topic"]):
