@@ -323,7 +323,8 @@ class ResponseText(Base):
 
 class TextTermRollup(Base):
     """Counts of each term (kind 1) and bigram (kind 2) per batch, day, channel, stage, touchpoint and the
-    comment's sentiment: a word cloud or term table for any filter is a SUM over this."""
+    comment's sentiment: a word cloud or term table for any filter is a SUM over this, and a term's
+    colour is its net sentiment (positive - negative) / n from the same rows."""
 
     __tablename__ = "text_term_rollup"
     __table_args__ = (Index("ix_text_term_rollup_day", "occurred_date", "kind"),)
@@ -338,7 +339,6 @@ class TextTermRollup(Base):
     kind: Mapped[int] = mapped_column(SmallInteger)
     term: Mapped[str] = mapped_column(String(64))
     n: Mapped[int] = mapped_column(Integer)
-    score_sum: Mapped[float] = mapped_column(Float)
 
 
 class TextTopicRollup(Base):

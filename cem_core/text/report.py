@@ -58,12 +58,12 @@ def _row_filter(f: Filters) -> Select:
 def term_counts(engine: Engine, f: Filters, *, sentiment: str | None = None, bigrams: bool = False,
                 top: int = 100, token: str = "") -> pd.DataFrame:
     """The ``top`` terms (or bigrams) of the filtered comments: ``term, count, avg_score, sentiment``
-    (the label of the average comment score a term appears in, which colours the cloud)."""
+    (``avg_score`` is the term's net sentiment in -1..1 and ``sentiment`` its colour class)."""
     if _needs_rows(f):
         return _term_counts_from_rows(engine, f, sentiment, bigrams, top)
     c = term_rollup.c
-    stmt = select(c.term, func.sum(c.n).label("count"), func.sum(c.score_sum).label("score_sum")).where(
-        c.kind == (2 if bigrams else 1))
+    net = func.sum(case((c.sentiment == "positive", c.n), (c.sentiment == "negative", -c.n), else_=0))
+    stmt = select(c.term, func.sum(c.n).label("count"), net.label("net")).where(c.kind == (2 if bigrams else 1))
     stmt = apply_filters(stmt, f, term_rollup)
     if sentiment:
         stmt = stmt.where(c.sentiment == sentiment)
@@ -81,33 +81,37 @@ def _finish_terms(df: pd.DataFrame) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=["term", "count", "avg_score", "sentiment"])
     df["count"] = df["count"].astype(int)
-    df["avg_score"] = (df["score_sum"].astype(float) / df["count"]).round(3)
+    df["avg_score"] = (df["net"].astype(float) / df["count"]).round(3)
     df["sentiment"] = [_label(s) for s in df["avg_score"]]
-    return df.drop(columns="score_sum").sort_values(["count", "term"], ascending=[False, True]).reset_index(drop=True)
+    return df.drop(columns="net").sort_values(["count", "term"], ascending=[False, True]).reset_index(drop=True)
 
 
 def _label(avg: float) -> str:
-    """A term's colour class from the average score of its comments (a score of ±0.2 is a clear lean)."""
+    """A term's colour class from its net sentiment, (positive - negative comments) / all of its comments,
+    in -1..1 (±0.2 is a clear lean)."""
     return "positive" if avg >= 0.2 else "negative" if avg <= -0.2 else "neutral"
 
 
 def _term_counts_from_rows(engine: Engine, f: Filters, sentiment: str | None, bigrams: bool,
                            top: int) -> pd.DataFrame:
-    stmt = select(response_text.c.terms, response_text.c.score).where(
+    stmt = select(response_text.c.terms, response_text.c.label).where(
         response_text.c.response_id.in_(_row_filter(f)))
     if sentiment:
         stmt = stmt.where(response_text.c.label == sentiment)
     counts: Counter[str] = Counter()
     sums: Counter[str] = Counter()
     with engine.connect() as conn:
-        for terms, score in conn.execute(stmt.limit(ROW_SCAN_LIMIT)):
+        for terms, label in conn.execute(stmt.limit(ROW_SCAN_LIMIT)):
             words = [w for w in terms.split("|") if w]
             items = make_bigrams(words) if bigrams else words
-            for w in items:
-                counts[w] += 1
-                sums[w] += score
-    rows = [(t, n, sums[t]) for t, n in counts.most_common(top)]
-    return _finish_terms(pd.DataFrame(rows, columns=["term", "count", "score_sum"]))
+            counts.update(items)
+            if label != "neutral":
+                sign = 1 if label == "positive" else -1
+                for w in items:
+                    sums[w] += sign
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    rows = [(t, n, sums[t]) for t, n in ranked]
+    return _finish_terms(pd.DataFrame(rows, columns=["term", "count", "net"]))
 
 
 def term_comments(engine: Engine, f: Filters, term: str, *, sentiment: str | None = None, page: int = 0,

@@ -14,15 +14,16 @@ usable, with progress (``python -m cem_core text rebuild``).
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, func, inspect, select
 
 from cem_core.db import write_transaction
 from cem_core.db.bulk import bulk_insert
 from cem_core.db.models import Response, ResponseText, TextTermRollup, TextTopicRollup
-from cem_core.text.analyze import TextAnalyzer, analyzer_for
+from cem_core.text.analyze import Analysis, TextAnalyzer, analyzer_for
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.settings import active_config
 from cem_core.text.tokens import bigrams
@@ -33,11 +34,12 @@ _terms = TextTermRollup.__table__
 _topics = TextTopicRollup.__table__
 KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")
 TEXT_COLUMNS = ("response_id", "batch_id", "lang", "label", "score", "terms", "topics", "evidence", "version")
-TERM_COLUMNS = ("batch_id", *KEYS, "sentiment", "kind", "term", "n", "score_sum")
+TERM_COLUMNS = ("batch_id", *KEYS, "sentiment", "kind", "term", "n")
 TOPIC_COLUMNS = ("batch_id", *KEYS, "topic", "sentiment", "n", "nps_n", "promoters", "detractors", "score_sum")
 ALL_TOPICS = "*"  # the topic row every analysed comment counts in
 TERM_MAX = 64
 FETCH = 20_000
+MEMO = 100_000  # distinct comments remembered per batch
 Progress = Callable[[float, str], None]
 
 
@@ -45,16 +47,16 @@ class _Rollups:
     """Additive counts built while a batch is analysed (or recounted), inserted in one go."""
 
     def __init__(self) -> None:
-        self.terms: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0])
+        # (day, channel, stage, touchpoint, sentiment, kind) -> term counts: Counter.update counts in C
+        self.terms: dict[tuple, Counter[str]] = defaultdict(Counter)
         self.topics: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0.0])
 
-    def add(self, key: tuple, nps: int | None, label: str, score: float, terms: Iterable[str],
-            bigrams: Iterable[str], topics: Iterable[tuple[str, str]]) -> None:
-        for kind, words in ((1, terms), (2, bigrams)):
-            for w in words:
-                acc = self.terms[(*key, label, kind, w[:TERM_MAX])]
-                acc[0] += 1
-                acc[1] += score
+    def add(self, key: tuple, nps: int | None, label: str, score: float, terms: list[str],
+            bigrams: list[str], topics: Iterable[tuple[str, str]]) -> None:
+        if terms:
+            self.terms[(*key, label, 1)].update(terms)
+        if bigrams:
+            self.terms[(*key, label, 2)].update(bigrams)
         prom = 1 if nps is not None and nps >= 9 else 0
         det = 1 if nps is not None and nps <= 6 else 0
         for code, topic_label in ((ALL_TOPICS, label), *topics):
@@ -67,7 +69,7 @@ class _Rollups:
 
     def write(self, conn: Connection, batch_id: int) -> None:
         bulk_insert(conn, _terms, TERM_COLUMNS,
-                    ((batch_id, *k, int(v[0]), float(v[1])) for k, v in self.terms.items()))
+                    ((batch_id, *k, w[:TERM_MAX], n) for k, counts in self.terms.items() for w, n in counts.items()))
         bulk_insert(conn, _topics, TOPIC_COLUMNS,
                     ((batch_id, *k, *(int(x) for x in v[:4]), float(v[4])) for k, v in self.topics.items()))
 
@@ -102,22 +104,49 @@ def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,
     version = analyzer.config.version
     roll = _Rollups()
     done = 0
+    seen: dict[tuple[str, str | None], _Row | None] = {}
     for chunk in _comments(conn, batch_id):
         out = []
         for rid, comment, language, nps, day, ch, st, tp in chunk:
-            a = analyzer.analyse(comment, language)
-            if a is None:
+            key = (comment, language)
+            if key in seen:  # the same text is analysed once per batch (short CX comments repeat a lot)
+                row = seen[key]
+            else:
+                row = _row(analyzer.analyse(comment, language))
+                if len(seen) >= MEMO:
+                    seen.clear()
+                seen[key] = row
+            if row is None:
                 continue
-            topics = [(m.code, m.label) for m in a.topics]
-            out.append((rid, batch_id, a.lang, a.label, round(a.score, 4), _join(a.terms),
-                        _join(f"{c}:{lab}" for c, lab in topics), json.dumps(a.evidence, ensure_ascii=False), version))
-            roll.add((_day(day), ch, st, tp), nps, a.label, a.score, a.terms, a.bigrams, topics)
+            out.append((rid, batch_id, *row.stored, version))
+            roll.add((_day(day), ch, st, tp), nps, row.label, row.score, row.terms, row.bigrams, row.topics)
         bulk_insert(conn, _text, TEXT_COLUMNS, out)
         done += len(out)
         if progress:
             progress(done)
     roll.write(conn, batch_id)
     return done
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One comment's analysis, ready to store and to count."""
+
+    stored: tuple  # lang, label, score, terms, topics, evidence as the columns of response_text hold them
+    label: str
+    score: float
+    terms: list[str]
+    bigrams: list[str]
+    topics: list[tuple[str, str]]
+
+
+def _row(a: Analysis | None) -> _Row | None:
+    if a is None:
+        return None
+    topics = [(m.code, m.label) for m in a.topics]
+    stored = (a.lang, a.label, round(a.score, 4), _join(a.terms), _join(f"{c}:{lab}" for c, lab in topics),
+              json.dumps(a.evidence, ensure_ascii=False))
+    return _Row(stored, a.label, a.score, a.terms, a.bigrams, topics)
 
 
 def _join(items: Iterable[str]) -> str:

@@ -48,7 +48,6 @@ def upgrade() -> None:
         sa.Column("kind", sa.SmallInteger(), nullable=False),
         sa.Column("term", sa.String(64), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
-        sa.Column("score_sum", sa.Float(), nullable=False),
     )
     op.create_index("ix_text_term_rollup_batch_id", "text_term_rollup", ["batch_id"])
     op.create_index("ix_text_term_rollup_day", "text_term_rollup", ["occurred_date", "kind"])
