@@ -126,11 +126,30 @@ def run_import(path: str, with_text: str) -> dict:
     t0 = time.perf_counter()
     report = load.import_file(engine, Path(path), user="bench", source="sms_survey")
     seconds = time.perf_counter() - t0
+    queries = _query_times(engine) if with_text == "on" else {}
     engine.dispose()
     for f in OUT.glob(db.name + "*"):
         f.unlink()
     del store
-    return {"seconds": seconds, "rows": report.rows_imported}
+    return {"seconds": seconds, "rows": report.rows_imported, "queries": queries}
+
+
+def _query_times(engine) -> dict:
+    """Cold-ish times of the page's main queries over the imported rows (first call after import)."""
+    from cem_core.analyze.queries import Filters
+    from cem_core.text import report
+
+    out = {}
+    for name, fn in (("term table (top 150)", lambda: report.term_counts(engine, Filters(), top=150)),
+                     ("negative bigrams", lambda: report.term_counts(engine, Filters(), sentiment="negative",
+                                                                      bigrams=True, top=150)),
+                     ("topic x sentiment + NPS impact", lambda: report.topic_table(engine, Filters())),
+                     ("topics by stage", lambda: report.topics_by(engine, Filters(), None, "stage")),
+                     ("word cloud PNG", lambda: report.cloud_png(engine, Filters(), None, False))):
+        t0 = time.perf_counter()
+        fn()
+        out[name] = round(time.perf_counter() - t0, 3)
+    return out
 
 
 def child(path: Path, with_text: str) -> dict:
@@ -164,6 +183,8 @@ def main() -> None:
         print(f"import of {on['rows']:,} rows (SQLite): {off['seconds']:.1f} s without text analysis, "
               f"{on['seconds']:.1f} s with it: +{added:.1f} s ({on['rows'] / max(added, 1e-9):,.0f} comments/s "
               f"added cost); at 1M rows that is about +{added * 1_000_000 / on['rows']:.0f} s")
+        for name, seconds in on["queries"].items():
+            print(f"  {name:<32} {seconds:6.3f} s over {on['rows']:,} analysed comments")
 
 
 if __name__ == "__main__":
