@@ -12,7 +12,7 @@ from cem_core.analyze.queries import Filters, read_frame
 from cem_core.db import write_transaction
 from cem_core.db.models import Response, ResponseText, TextTermRollup, TextTopicRollup, Touchpoint
 from cem_core.demo.generator import load_demo, remove_demo
-from cem_core.privacy import delete_customers
+from cem_core.privacy.deletion import delete_customers
 from cem_core.text import report, store
 from cem_core.text.dictionaries import default_config
 from cem_core.text.settings import active_config_of, save, stale

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, Select, and_, case, func, select
 from cem_core.analyze.queries import Filters, apply_filters, channels, read_frame, responses, stages, touchpoints
 from cem_core.db.models import ResponseText, TextTermRollup, TextTopicRollup
 from cem_core.i18n import name_col
-from cem_core.privacy import mask_frame
+from cem_core.privacy.masking import mask_frame
 from cem_core.text.cloud import render_cloud
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.settings import active_config_of
