@@ -16,6 +16,7 @@ import streamlit as st
 from cem_core import audit
 from cem_core.charts import text as charts
 from cem_core.i18n import fmt_date, fmt_int, t
+from cem_core.privacy.release import reveal_or_mask
 from cem_core.text import report
 from cem_core.text.highlight import escape_markdown, highlight_markdown
 from cem_core.ui import cache
@@ -60,12 +61,9 @@ def comments_panel(term: str, sentiment: str | None) -> None:
         page = st.number_input(T("text.page"), min_value=1, max_value=pages, step=1, key="tx_page")
         rows, _ = cache.query(report.term_comments, f, term, sentiment=sentiment, page=int(page) - 1, lang=L,
                               unmask=kit.unmask, token=token)
-        if kit.unmask:
-            seen = st.session_state.setdefault("tx_unmasked_seen", set())
-            if (term, sentiment, f, int(page)) not in seen:  # each unmasked page logged once per session
-                seen.add((term, sentiment, f, int(page)))
-                audit.record(engine, user.username, "view_unmasked", target="text:comments", rows=len(rows))
-        else:
+        # the product's one rule for showing personal data: masked unless the role may unmask, audited if so
+        rows = reveal_or_mask(engine, rows, user, target="text:comments", columns={"comment": "text"})
+        if not kit.unmask:
             st.caption(T("text.masked"))
         for r in rows.itertuples(index=False):
             with st.container(border=True):
