@@ -41,6 +41,7 @@ PAGES: tuple[PageSpec, ...] = (
              uses_filters=False),
     PageSpec("pages/analysis.py", "nav.analysis", ":material/analytics:", "view_analysis", "nav.section.insights"),
     PageSpec("pages/journey.py", "nav.journey", ":material/route:", "view_analysis", "nav.section.insights"),
+    PageSpec("pages/text.py", "nav.text", ":material/forum:", "view_analysis", "nav.section.insights"),
     PageSpec("pages/alerts.py", "nav.alerts", ":material/notifications:", "view_overview", "nav.section.insights",
              uses_filters=False),
     PageSpec("pages/data.py", "nav.data", ":material/database:", "manage_data", "nav.section.admin",
@@ -49,6 +50,8 @@ PAGES: tuple[PageSpec, ...] = (
              uses_filters=False),
     PageSpec("pages/audit.py", "nav.audit", ":material/policy:", "view_audit", "nav.section.admin",
              uses_filters=False),
+    PageSpec("pages/text_settings.py", "nav.text_settings", ":material/spellcheck:", "manage_data",
+             "nav.section.admin", uses_filters=False),
     PageSpec("pages/privacy.py", "nav.privacy", ":material/person_remove:", "delete_customer", "nav.section.admin",
              uses_filters=False),
 )
