@@ -12,9 +12,11 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from sqlalchemy import Engine
 
+from cem_core import audit
 from cem_core.alerts.run import run_alerts
 from cem_core.analyze.overview import build_overview
 from cem_core.analyze.queries import Filters
@@ -23,6 +25,9 @@ from cem_core.db import get_engine, migrate, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
 from cem_core.journey.peakend import peak_end
+from cem_core.reports.executive import build_report
+from cem_core.reports.pdf import to_pdf
+from cem_core.reports.xlsx import to_xlsx
 from cem_core.text import cli as text_cli
 
 Command = Callable[[Engine, argparse.Namespace], int]
@@ -101,6 +106,24 @@ def _alerts(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+@command("report")
+def _report(engine: Engine, args: argparse.Namespace) -> int:
+    """The executive report as PDF or xlsx (by the --out suffix); ``--department`` scopes it like a lead's."""
+    f = Filters(date_from=args.date_from, date_to=args.date_to, channels=tuple(args.channel or ()),
+                departments=tuple(args.department or ()))
+    report = build_report(engine, f, args.lang)
+    if report is None:
+        print("no feedback in the database", file=sys.stderr)
+        return 1
+    data = to_pdf(report) if args.out.suffix.lower() == ".pdf" else to_xlsx(report)
+    args.out.write_bytes(data)
+    audit.record(engine, cli_actor(), "report", target=str(args.out.name),
+                 detail={"from": str(report.date_from), "to": str(report.date_to), "lang": args.lang,
+                         "departments": list(f.departments)})
+    print(f"{args.out}: {len(data):,} bytes, {report.date_from} to {report.date_to}")
+    return 0
+
+
 @command("peakend")
 def _peakend(engine: Engine, args: argparse.Namespace) -> int:
     """Whether journeys' overall ratings follow the peak and end or the mean (``cem_core.journey.peakend``)."""
@@ -147,6 +170,11 @@ def parser() -> argparse.ArgumentParser:
     al.add_argument("--as-of", dest="as_of", type=dt.date.fromisoformat, help="evaluate as of this day")
     al.add_argument("--lang", choices=("zh", "en"))
     al.add_argument("--json", action="store_true")
+    rep = sub.add_parser("report", help="executive report of a period as PDF or xlsx")
+    rep.add_argument("--lang", choices=("zh", "en"), default="zh")
+    rep.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.xlsx")
+    rep.add_argument("--department", action="append", help="department code: that department's report only")
+    _filter_args(rep)
     imp = sub.add_parser("import", help="import feedback files (csv/tsv/xlsx/json) as one batch each")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--source", help="channel (code or name) for rows without a channel column")

@@ -6,18 +6,28 @@ from cem_core.analyze.overview import build_overview
 from cem_core.analyze.queries import previous_period
 from cem_core.charts import overview as charts
 from cem_core.i18n import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct
+from cem_core.reports.download import report_bytes
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
 from cem_core.ui.filters import current_filters
 from cem_core.ui.kpi import kpi_card
 
-require("view_overview")
+user = require("view_overview")
 L = lang()
-st.title(T("overview.title"))
+title, pdf_col, xlsx_col = st.columns([6, 2, 2], vertical_alignment="bottom")
+title.title(T("overview.title"))
 ov = cache.query(build_overview, current_filters(), L)
 if ov is None:
     st.info(T("core.no_data"))
     st.stop()
+filters = current_filters()
+pdf_col.download_button(T("report.download_pdf"), lambda: report_bytes(cache.engine(), user, filters, L, "pdf"),
+                        file_name=f"cem_report_{ov.date_from}_{ov.date_to}_{L}.pdf", mime="application/pdf",
+                        key="report_pdf", icon=":material/picture_as_pdf:", on_click="ignore")
+xlsx_col.download_button(T("report.download_xlsx"), lambda: report_bytes(cache.engine(), user, filters, L, "xlsx"),
+                         file_name=f"cem_report_{ov.date_from}_{ov.date_to}_{L}.xlsx",
+                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         key="report_xlsx", icon=":material/table:", on_click="ignore")
 pstart, pend = previous_period(ov.date_from, ov.date_to)
 st.caption(T("overview.period", start=fmt_date(ov.date_from, L), end=fmt_date(ov.date_to, L),
              pstart=fmt_date(pstart, L), pend=fmt_date(pend, L)))

@@ -1,4 +1,4 @@
-"""Alerts page, alert messages and the executive report."""
+"""Alerts page and alert messages."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "nav.alerts": ("预警", "Alerts"),

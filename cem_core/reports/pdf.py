@@ -1,0 +1,152 @@
+"""The executive report as an A4 PDF: cover with period and filters, KPI table, the overview's own charts
+(as sharp PNG), drivers, topics and alerts, page numbers; the CJK font embedded (subset) so Chinese text
+shows and extracts on any machine.
+
+The font: reportlab embeds TrueType outlines only, and the OFL Noto Sans SC subset the text module
+ships is CFF (.otf), as is Debian's fonts-noto-cjk. ``data/fonts/NotoSansSC-Regular-subset.ttf`` is the
+same subset converted to TrueType outlines with fontTools (cu2qu); see data/fonts/README.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from functools import cache
+from xml.sax.saxutils import escape
+
+import altair as alt
+import pandas as pd
+import vl_convert
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from cem_core.charts.overview import nps_bars, nps_trend
+from cem_core.config import DATA_DIR
+from cem_core.i18n import t
+from cem_core.reports.executive import ExecutiveReport
+
+FONT = "NotoSansSC"
+FONT_FILE = DATA_DIR / "fonts" / "NotoSansSC-Regular-subset.ttf"
+CHART_SCALE = 2  # PNG at twice the drawn size: sharp in print and on screen
+WIDTH = A4[0] - 36 * mm
+
+
+@cache
+def _font() -> str:
+    pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
+    vl_convert.register_font_directory(str(FONT_FILE.parent))
+    return FONT
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    font = _font()
+    return {"title": ParagraphStyle("title", fontName=font, fontSize=22, leading=30, spaceAfter=12),
+            "h": ParagraphStyle("h", fontName=font, fontSize=14, leading=20, spaceBefore=10, spaceAfter=6),
+            "p": ParagraphStyle("p", fontName=font, fontSize=10, leading=14),
+            "cell": ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11)}
+
+
+def _fmt(value: object, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _table(frame: pd.DataFrame, columns: list[str], lang: str, styles: dict, digits: dict[str, int] | None = None
+           ) -> Table | Paragraph:
+    if frame.empty:
+        return Paragraph(escape(t("report.none", lang)), styles["p"])
+    digits = digits or {}
+    head = [Paragraph(escape(t(f"report.col.{c}", lang)), styles["cell"]) for c in columns]
+    body = [[Paragraph(escape(_fmt(row[c], digits.get(c, 1))), styles["cell"]) for c in columns]
+            for row in frame.to_dict("records")]
+    table = Table([head, *body], repeatRows=1, colWidths=[WIDTH / len(columns)] * len(columns))
+    table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
+                               ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b0b8c4")),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return table
+
+
+def _chart(chart: alt.Chart, width_px: int = 640) -> Image:
+    spec = chart.properties(width=width_px).configure(font=FONT_FAMILY).to_dict()
+    png = vl_convert.vegalite_to_png(spec, scale=CHART_SCALE)
+    img = Image(io.BytesIO(png))
+    ratio = WIDTH / img.imageWidth
+    img.drawWidth, img.drawHeight = WIDTH, img.imageHeight * ratio
+    return img
+
+
+FONT_FAMILY = "Noto Sans CJK SC"  # the family name inside the font file (vl-convert finds it by that)
+
+
+#: Decimals per KPI row, as ``stats --json`` rounds them, so the PDF shows the same figures.
+KPI_DIGITS = (0, 2, 2, 3)  # responses, NPS, CSAT, CES (rows of ``executive.kpi_table``)
+
+
+def _kpis(report: ExecutiveReport) -> pd.DataFrame:
+    rows = []
+    for digits, row in zip(KPI_DIGITS, report.kpis.to_dict("records"), strict=True):
+        def num(v: object, d: int = digits) -> str:
+            return "–" if v is None or pd.isna(v) else f"{float(v):,.{d}f}"  # type: ignore[arg-type]
+        ci = "–" if row["low"] is None or pd.isna(row["low"]) else f"[{row['low']:.1f}, {row['high']:.1f}]"
+        rows.append({"metric": row["metric"], "value": num(row["value"]), "previous": num(row["previous"]),
+                     "change": num(row["change"]), "ci": ci, "n": f"{int(row['n']):,}"})
+    return pd.DataFrame(rows)
+
+
+def to_pdf(report: ExecutiveReport, generated: dt.datetime | None = None) -> bytes:
+    L = report.lang
+    s = _styles()
+    generated = generated or dt.datetime.now()
+    story: list = [
+        Paragraph(escape(t("report.title", L)), s["title"]),
+        Paragraph(escape(t("report.period", L, date_from=report.date_from, date_to=report.date_to)), s["p"]),
+        Paragraph(escape(t("report.generated", L, at=f"{generated:%Y-%m-%d %H:%M}")), s["p"]),
+        Paragraph(escape(t("report.filters", L)), s["h"]),
+        *[Paragraph(escape(f"{label}{': ' + value if value else ''}"), s["p"]) for label, value in report.filters],
+        Paragraph(escape(t("report.sec.kpis", L)), s["h"]),
+        _table(_kpis(report), ["metric", "value", "previous", "change", "ci", "n"], L, s),
+    ]
+    ov = report.overview
+    if not ov.trend.empty:
+        story += [Paragraph(escape(t("report.sec.trend", L)), s["h"]), _chart(nps_trend(ov.trend, L))]
+    story.append(PageBreak())
+    for key, frame, sort in (("stage", ov.by_stage, ov.by_stage["name"].tolist()), ("channel", ov.by_channel, None)):
+        story.append(Paragraph(escape(t(f"report.sec.{key}", L)), s["h"]))
+        if not frame.empty:
+            story.append(_chart(nps_bars(frame, L, t(f"report.sec.{key}", L), sort=sort)))
+        story.append(_table(frame, ["name", "nps", "n"], L, s))
+    story += [Paragraph(escape(t("report.sec.drivers", L)), s["h"]),
+              _table(report.drivers, ["name", "importance", "performance", "quadrant"], L, s,
+                     {"importance": 3, "performance": 2})]
+    concentrate = report.drivers[report.drivers["quadrant"] == t("report.quadrant.concentrate", L)] \
+        if not report.drivers.empty else report.drivers
+    story += [Paragraph(escape(t("report.sec.concentrate", L)), s["h"]),
+              Paragraph(escape(", ".join(concentrate["name"]) if not concentrate.empty else t("report.none", L)),
+                        s["p"]),
+              Paragraph(escape(t("report.sec.topics", L)), s["h"]),
+              _table(report.topics, ["name", "n", "negative", "net_sentiment", "nps_impact"], L, s,
+                     {"nps_impact": 2}),
+              Paragraph(escape(t("report.sec.alerts", L)), s["h"]),
+              _table(report.alerts, ["title", "text"], L, s), Spacer(1, 6)]
+
+    def page_number(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont(FONT, 8)
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, t("report.page", L, n=doc.page))
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                            bottomMargin=18 * mm, title=t("report.title", L), author="CEM Dashboard")
+    doc.build(story, onFirstPage=page_number, onLaterPages=page_number)
+    return buf.getvalue()

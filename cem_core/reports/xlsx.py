@@ -1,0 +1,49 @@
+"""The executive report as xlsx: one sheet per section, numbers stored as numbers (not text)."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from cem_core.i18n import t
+from cem_core.reports.executive import ExecutiveReport
+
+
+def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return frame.rename(columns={c: t(f"report.col.{c}", lang) for c in frame.columns
+                                 if f"report.col.{c}" in _KNOWN})
+
+
+_KNOWN = {f"report.col.{c}" for c in ("metric", "value", "previous", "change", "n", "month", "name", "nps",
+                                      "importance", "performance", "quadrant", "negative", "net_sentiment",
+                                      "nps_impact", "title", "text", "created_at", "p_value")}
+
+
+def sheets(report: ExecutiveReport) -> dict[str, pd.DataFrame]:
+    """Sheet title -> frame, in report order."""
+    L = report.lang
+    ov = report.overview
+    trend = ov.trend.assign(month=ov.trend["month"].dt.strftime("%Y-%m"))[["month", "nps", "low", "high", "n"]]
+    cover = pd.DataFrame([(t("report.period", L, date_from=report.date_from, date_to=report.date_to), ""),
+                          *report.filters], columns=[t("report.filters", L), ""])
+    out = {
+        t("report.filters", L): cover,
+        t("report.sec.kpis", L): report.kpis,
+        t("report.sec.trend", L): trend,
+        t("report.sec.stage", L): ov.by_stage[["name", "nps", "low", "high", "n"]],
+        t("report.sec.channel", L): ov.by_channel[["name", "nps", "low", "high", "n"]],
+        t("report.sec.drivers", L): report.drivers,
+        t("report.sec.topics", L): report.topics,
+        t("report.sec.alerts", L): report.alerts,
+    }
+    return {name[:31]: _labelled(frame, L) for name, frame in out.items()}
+
+
+def to_xlsx(report: ExecutiveReport) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
+        for name, frame in sheets(report).items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+            writer.sheets[name].set_column(0, max(len(frame.columns) - 1, 0), 18)
+    return buf.getvalue()

@@ -1,0 +1,86 @@
+"""Executive report: the PDF's text shows the same NPS, CSAT, CES and n as ``stats --json`` in zh and en,
+Chinese extracts as Chinese (font embedded), the xlsx's numbers are numbers equal to the overview's, and
+a department lead's report covers their departments only."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import Engine
+
+from cem_core.analyze.overview import build_overview
+from cem_core.analyze.queries import Filters
+from cem_core.auth.roles import User
+from cem_core.cli import main
+from cem_core.db import make_engine, migrate
+from cem_core.demo.generator import load_demo
+from cem_core.i18n import t
+from cem_core.reference import DEPARTMENTS
+from cem_core.reports.download import report_bytes
+from cem_core.reports.executive import build_report
+from cem_core.reports.xlsx import to_xlsx
+
+WINDOW = ["--from", "2026-01-01", "--to", "2026-06-30"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('rep') / 'r.db'}")
+    migrate(engine)
+    load_demo(engine, rows=4000)
+    return engine
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pdf_shows_the_stats_figures(demo: Engine, tmp_path: Path, capsys, lang: str):
+    assert main(["stats", "--json", *WINDOW], demo) == 0
+    stats = json.loads(capsys.readouterr().out)
+    out = tmp_path / f"r_{lang}.pdf"
+    assert main(["report", "--lang", lang, "--out", str(out), *WINDOW], demo) == 0
+    reader = PdfReader(out)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for figure in (f"{stats['nps']:.2f}", f"{stats['csat']:.2f}", f"{stats['ces']:.3f}", f"{stats['nps_n']:,}",
+                   f"{stats['responses']:,}"):
+        assert figure in text, figure
+    assert t("report.title", lang) in text and "2026-01-01" in text and "2026-06-30" in text
+    assert t("report.page", lang, n=len(reader.pages)) in text  # page numbers
+    fonts = [f.get_object() for p in reader.pages for f in p["/Resources"]["/Font"].get_object().values()]
+    embedded = [str(f["/BaseFont"]) for f in fonts
+                if "/FontDescriptor" in f and "/FontFile2" in f["/FontDescriptor"].get_object()]
+    assert any("NotoSansCJK" in name for name in embedded), embedded  # the CJK font travels with the file
+    if lang == "zh":
+        assert "核心指标" in text and "客户体验执行报告" in text  # Chinese extracts as Chinese
+
+
+def test_xlsx_numbers_equal_the_overview(demo: Engine):
+    f = Filters(channels=("sms_survey",))
+    report = build_report(demo, f, "en")
+    ov = build_overview(demo, f, "en")
+    assert report is not None and ov is not None
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))
+    kpis = {row[0]: row[1:] for row in book[t("report.sec.kpis", "en")].iter_rows(min_row=2, values_only=True)}
+    figures = ov.current.as_dict()
+    assert kpis["Responses"][0] == figures["responses"]
+    assert kpis["NPS"][0] == figures["nps"] and kpis["CSAT"][0] == figures["csat"] and kpis["CES"][0] == figures["ces"]
+    assert kpis["NPS"][-1] == figures["nps_n"]
+    assert all(isinstance(v, int | float) for v in (*kpis["NPS"][:2], kpis["CSAT"][0], kpis["CES"][0]))
+    stage = list(book[t("report.sec.stage", "en")].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in stage] == ov.by_stage["name"].tolist() and [r[4] for r in stage] == ov.by_stage["n"].tolist()
+    assert [r[1] for r in stage] == pytest.approx(ov.by_stage["nps"].tolist(), rel=1e-12)  # xlsx keeps 15 digits
+
+
+def test_department_lead_gets_their_departments_only(demo: Engine):
+    code = DEPARTMENTS[0][0]
+    lead = User("lead", "dept_lead", departments=(code,))
+    scoped = build_report(demo, Filters(), "en", lead)
+    whole = build_report(demo, Filters(), "en")
+    expected = build_overview(demo, Filters(departments=(code,)), "en")
+    assert scoped is not None and whole is not None and expected is not None
+    assert scoped.headline == expected.current.as_dict()
+    assert scoped.headline["responses"] < whole.headline["responses"]
+    assert report_bytes(demo, lead, Filters(), "en", "pdf").startswith(b"%PDF")
