@@ -7,7 +7,7 @@ import streamlit as st
 
 from cem_core.alerts.inbox import alert_list, deliveries, mark_read
 from cem_core.alerts.messages import alert_text
-from cem_core.alerts.rules import DIMENSIONS, MEASURES, Rule, delete_rule, list_rules, save_rule
+from cem_core.alerts.rules import DIMENSIONS, MEASURES, SPIKES, Rule, delete_rule, list_rules, save_rule
 from cem_core.alerts.run import run_alerts, where_name
 from cem_core.alerts.view import view_for
 from cem_core.ui import cache
@@ -45,7 +45,7 @@ if admin:
     with tabs[1]:
         for rule in list_rules(engine):
             cols = st.columns([5, 1], vertical_alignment="center")
-            cols[0].text(f"#{rule.id} {rule.name}: {rule.measure.upper()} · {T('alerts.dim.' + rule.dimension)} · "
+            cols[0].text(f"#{rule.id} {rule.name}: {rule.measure} · {T('alerts.dim.' + rule.dimension)} · "
                          f"{rule.window_days}d · n≥{rule.min_n} · p≤{rule.max_p} · "
                          f"{', '.join(c['kind'] for c in rule.channels) or '—'}")
             if cols[1].button(T("alerts.rule.delete"), key=f"rule_del_{rule.id}"):
@@ -54,7 +54,8 @@ if admin:
         with st.form("alert_rule_form"):
             name = st.text_input(T("alerts.rule.name"), key="rule_name")
             c1, c2, c3 = st.columns(3)
-            measure = c1.selectbox(T("alerts.rule.measure"), MEASURES, format_func=str.upper, key="rule_measure")
+            measure = c1.selectbox(T("alerts.rule.measure"), (*MEASURES, *SPIKES), key="rule_measure",
+                                   format_func=lambda m: T(f"alerts.measure.{m}") if m in SPIKES else m.upper())
             dimension = c2.selectbox(T("alerts.rule.dimension"), list(DIMENSIONS),
                                      format_func=lambda d: T(f"alerts.dim.{d}"), key="rule_dimension")
             window = c3.number_input(T("alerts.rule.window"), min_value=1, max_value=366, value=28, key="rule_window")

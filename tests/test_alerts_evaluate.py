@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
@@ -11,8 +12,11 @@ from cem_core.alerts.evaluate import evaluate, periods
 from cem_core.alerts.rules import Rule, list_rules, save_rule
 from cem_core.analyze.metrics import NpsResult, nps_diff_significant
 from cem_core.analyze.stats import nps_diff_p, proportion_diff_p, proportion_diff_significant, t_p, welch_p
+from cem_core.db import write_transaction
 from cem_core.db.models import Alert, Touchpoint
+from cem_core.text.store import add_batch as add_text_batch
 from tests.alerts_data import AS_OF, WINDOW, load_planted
+from tests.analysis_data import load_rows
 
 
 def test_periods_are_adjacent_and_equal():
@@ -68,3 +72,27 @@ def test_csat_and_ces_drops_and_overall(engine):
         got = sorted((m, d, k) for m, d, k in conn.execute(
             select(Alert.measure, Alert.dimension, Alert.dim_key).where(Alert.id.in_(fired))))
     assert got == [("ces", "segment", "tp_drop"), ("csat", "segment", "tp_drop"), ("nps", "overall", None)]
+
+
+def test_negative_and_topic_spikes_fire_once(engine):
+    prev_from, _, cur_from, _ = periods(AS_OF, WINDOW)
+    good, bad = "服务很好，非常满意", "等待时间太长，服务态度很差"
+    rows = [{"nps": 9, "day": prev_from + dt.timedelta(days=i % 20), "comment": bad if i < 8 else good}
+            for i in range(80)]
+    rows += [{"nps": 3, "day": cur_from + dt.timedelta(days=i % 5), "comment": bad if i < 40 else good}
+             for i in range(80)]
+    batch = load_rows(engine, rows)
+    with write_transaction(engine) as conn:
+        add_text_batch(conn, batch)
+    save_rule(engine, Rule("neg", measure="negative", window_days=WINDOW, min_n=30), "admin")
+    save_rule(engine, Rule("topics", measure="topic", window_days=WINDOW, min_n=30), "admin")
+    fired = evaluate(engine, AS_OF)
+    with engine.connect() as conn:
+        got = conn.execute(select(Alert.measure, Alert.dimension, Alert.previous, Alert.current, Alert.p_value)
+                           .where(Alert.id.in_(fired))).all()
+    negative = [g for g in got if g.measure == "negative"]
+    assert len(negative) == 1
+    assert (negative[0].previous, negative[0].current) == pytest.approx((10.0, 50.0))
+    assert negative[0].p_value == pytest.approx(proportion_diff_p(40, 80, 8, 80))
+    assert any(g.measure == "topic" and g.dimension == "topic" for g in got)
+    assert evaluate(engine, AS_OF) == []

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from cem_core.alerts.rules import DIMENSIONS, Rule, list_rules
+from cem_core.alerts.findings import Finding, periods
+from cem_core.alerts.rules import DIMENSIONS, SPIKES, Rule, list_rules
+from cem_core.alerts.spikes import find_spikes
 from cem_core.analyze.metrics import NpsResult
-from cem_core.analyze.queries import Filters, date_bounds, previous_period
+from cem_core.analyze.queries import Filters, date_bounds
 from cem_core.analyze.stats import nps_diff_p, proportion_diff_p, welch_p
 from cem_core.analyze.trends import DAILY_COLUMNS, daily
 from cem_core.db import write_transaction
@@ -31,33 +32,6 @@ log = logging.getLogger(__name__)
 _alerts = Alert.__table__
 #: Dimensions keyed by an id column are stored by code (touchpoints by id: their codes repeat across stages).
 _CODE_TABLES = {"channel": Channel.__table__, "stage": JourneyStage.__table__}
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule_id: int | None
-    measure: str
-    dimension: str
-    dim_key: str | None
-    date_from: dt.date
-    date_to: dt.date
-    current: float
-    previous: float
-    n_current: int
-    n_previous: int
-    p_value: float
-
-    @property
-    def key(self) -> str:
-        return f"{self.rule_id}|{self.dimension}|{self.dim_key or ''}|{self.date_from.isoformat()}"
-
-
-def periods(as_of: dt.date, window_days: int) -> tuple[dt.date, dt.date, dt.date, dt.date]:
-    """(previous from, previous to, current from, current to) of the grid cell holding ``as_of``."""
-    start = dt.date.fromordinal(as_of.toordinal() // window_days * window_days or 1)
-    end = start + dt.timedelta(days=window_days - 1)
-    prev_from, prev_to = previous_period(start, end)
-    return prev_from, prev_to, start, end
 
 
 def value_and_n(m: pd.Series, measure: str) -> tuple[float | None, int]:
@@ -148,5 +122,6 @@ def evaluate(engine: Engine, as_of: dt.date | None = None) -> list[int]:
         as_of = date_bounds(engine)[1]
         if as_of is None:
             return []
-    findings = [f for rule in rules for f in find_drops(engine, rule, as_of)]
+    findings = [f for rule in rules
+                for f in (find_spikes if rule.measure in SPIKES else find_drops)(engine, rule, as_of)]
     return _insert_new(engine, findings) if findings else []

@@ -13,6 +13,8 @@ from cem_core.db import write_transaction
 from cem_core.db.models import AlertRule
 
 MEASURES = ("nps", "csat", "ces")
+#: Text spikes: the share of negative comments, or of negative mentions of each topic (overall only).
+SPIKES = ("negative", "topic")
 #: Dimension -> the responses column a rule compares per value (None: everything together).
 DIMENSIONS: dict[str, str | None] = {"overall": None, "channel": "channel_id", "stage": "stage_id",
                                      "touchpoint": "touchpoint_id", "segment": "segment"}
@@ -42,7 +44,9 @@ class Rule:
     id: int | None = None
 
     def __post_init__(self) -> None:
-        if self.measure not in MEASURES:
+        if self.measure in SPIKES and self.dimension != "overall":
+            raise ValueError("text spikes are evaluated overall")
+        if self.measure not in (*MEASURES, *SPIKES):
             raise ValueError(f"unknown measure: {self.measure}")
         if self.dimension not in DIMENSIONS:
             raise ValueError(f"unknown dimension: {self.dimension}")

@@ -10,6 +10,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "本期 {date_from} 至 {date_to}，与上一等长周期相比。",
                         "{measure} ({where}): {previous} -> {current}; n {n_previous} -> {n_current}; p = {p}; "
                         "period {date_from} to {date_to} against the previous period of equal length."),
+    "alerts.msg.spike_title": ("{measure} 显著上升：{where}", "{measure} rose significantly: {where}"),
+    "alerts.msg.spike_body": ("{measure}（{where}）占已分析评论：{previous}% → {current}%；评论数 {n_previous} → "
+                              "{n_current}；p = {p}；本期 {date_from} 至 {date_to}，与上一等长周期相比。",
+                              "{measure} ({where}) share of analysed comments: {previous}% -> {current}%; comments "
+                              "{n_previous} -> {n_current}; p = {p}; period {date_from} to {date_to} against the "
+                              "previous period of equal length."),
+    "alerts.measure.negative": ("负面评论", "Negative comments"),
+    "alerts.measure.topic": ("负面话题提及", "Negative topic mentions"),
+    "alerts.dim.topic": ("每个话题", "Each topic"),
     "alerts.tab.inbox": ("预警列表", "Alerts"),
     "alerts.tab.rules": ("预警规则", "Rules"),
     "alerts.tab.deliveries": ("发送记录", "Deliveries"),
