@@ -1,0 +1,81 @@
+"""Executive report and alert evaluation at 1M responses.
+
+    python bench/bench_alerts.py [--rows 1000000] [--url sqlite:///bench/out/demo_1m.db]   (BENCH_IMPORT_ROWS=100000)
+
+Report: ``build_report`` for the last 365 days of the demo database, then the PDF and the xlsx (target
+<= 15 s each, figures included). Alerts: seven rules (NPS overall and per touchpoint and segment, CSAT
+per channel, CES per stage, negative-comment and topic spikes) are saved, a csv of ``BENCH_IMPORT_ROWS``
+rows (default 100k) dated after the data is imported (the import runs the alert hook itself), and then
+one more evaluation is timed on its own: its share of the import's time is the figure (target <= 5 %).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.demo_db import OUT, setup
+from cem_core.alerts.rules import Rule, list_rules, save_rule
+from cem_core.alerts.run import run_alerts
+from cem_core.analyze.queries import Filters, date_bounds
+from cem_core.db import make_engine
+from cem_core.ingest.load import import_file
+from cem_core.reports.executive import build_report
+from cem_core.reports.pdf import to_pdf
+from cem_core.reports.xlsx import to_xlsx
+
+RULES = (Rule("bench nps", measure="nps"), Rule("bench tp", measure="nps", dimension="touchpoint"),
+         Rule("bench seg", measure="nps", dimension="segment"), Rule("bench csat", measure="csat", dimension="channel"),
+         Rule("bench ces", measure="ces", dimension="stage"), Rule("bench neg", measure="negative"),
+         Rule("bench topic", measure="topic"))
+COMMENTS = ("前台服务很热情", "入住等待时间太长", "房间干净整洁", "早餐种类不多", "客服电话打不通", "下次还会再来")
+
+
+def _csv(path: Path, rows: int, start: dt.date) -> Path:
+    rng = random.Random(5)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["日期", "推荐度", "满意度", "意见", "门店", "渠道"])
+        for i in range(rows):
+            day = start + dt.timedelta(days=i % 7)
+            w.writerow([f"{day} {i % 24:02d}:{i % 60:02d}", rng.randint(0, 10), rng.randint(1, 5),
+                        f"{rng.choice(COMMENTS)} {i}", "上海", "微信小程序"])
+    return path
+
+
+def main() -> None:
+    import_rows = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
+    args, _ = setup(__doc__.splitlines()[0])
+    engine = make_engine(args.url)
+    _, hi = date_bounds(engine)
+    f = Filters(date_from=hi - dt.timedelta(days=364), date_to=hi)
+    print(f"database: {args.url}  rows: {args.rows:,}  cpus: {os.cpu_count()} (shared machine)")
+    for fmt, render in (("pdf", to_pdf), ("xlsx", to_xlsx)):
+        t0 = time.perf_counter()
+        data = render(build_report(engine, f, "zh"))
+        took = time.perf_counter() - t0
+        print(f"report {fmt}: {took:.2f} s ({len(data):,} bytes)  {'OK' if took <= 15 else 'SLOW'} "
+              f"({took / 15:.2f}x of the 15 s target)")
+    have = {r.name for r in list_rules(engine)}
+    for rule in RULES:
+        if rule.name not in have:
+            save_rule(engine, rule, "bench")
+    path = _csv(OUT / f"alerts_import_{import_rows}.csv", import_rows, hi + dt.timedelta(days=1))
+    report = import_file(engine, path, user="bench")
+    t0 = time.perf_counter()
+    run_alerts(engine)
+    evaluation = time.perf_counter() - t0
+    share = evaluation / report.seconds
+    print(f"import {import_rows:,} rows: {report.seconds:.2f} s ({report.status}); one alert evaluation "
+          f"({len(RULES)} rules): {evaluation:.3f} s = {share:.1%} of the import  {'OK' if share <= 0.05 else 'SLOW'}")
+
+
+if __name__ == "__main__":
+    main()
