@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 from cem_core.db import get_engine, migrate, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
-from cem_core.overview import build_overview
-from cem_core.queries import Filters
+from cem_core.overview import DEFAULT_WINDOW_DAYS, build_overview
+from cem_core.queries import Filters, date_bounds
 from cem_core.rollup import rebuild_all
 
 Command = Callable[[Engine, argparse.Namespace], int]
@@ -79,9 +79,20 @@ def _import(engine: Engine, args: argparse.Namespace) -> int:
 
 @command("stats")
 def _stats(engine: Engine, args: argparse.Namespace) -> int:
-    f = Filters(date_from=args.date_from, date_to=args.date_to, channels=tuple(args.channel or ()))
+    """KPIs of a date window that the output names as ``from``/``to`` (inclusive), so a figure is never read
+    as covering more than it does; ``--all`` widens the window to the first and last stored day."""
+    date_from, date_to = args.date_from, args.date_to
+    if args.all:
+        lo, hi = date_bounds(engine)
+        date_from, date_to = date_from or lo, date_to or hi
+    f = Filters(date_from=date_from, date_to=date_to, channels=tuple(args.channel or ()))
     ov = build_overview(engine, f, "en")
-    figures = ov.current.as_dict() if ov else {"responses": 0, "nps": None, "csat": None, "ces": None}
+    figures: dict[str, object] = {"from": None, "to": None}
+    if ov:
+        figures |= {"from": ov.date_from.isoformat(), "to": ov.date_to.isoformat(), **ov.current.as_dict()}
+    else:
+        figures |= {"from": date_from and date_from.isoformat(), "to": date_to and date_to.isoformat(),
+                    "responses": 0, "nps": None, "csat": None, "ces": None}
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))
     else:
@@ -101,10 +112,17 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--end", type=dt.date.fromisoformat, default=DEFAULT_END, help="last day (YYYY-MM-DD)")
     demo.add_argument("--remove", action="store_true", help="remove all demo data instead")
     sub.add_parser("rollup", help="rebuild the per-batch rollup the overview reads")
-    stats = sub.add_parser("stats", help="responses, NPS, CSAT and CES of the filtered feedback")
-    stats.add_argument("--json", action="store_true")
-    stats.add_argument("--from", dest="date_from", type=dt.date.fromisoformat)
-    stats.add_argument("--to", dest="date_to", type=dt.date.fromisoformat)
+    window = (f"Default window: the {DEFAULT_WINDOW_DAYS} days ending on the newest response's day (as the "
+              "overview page). --all covers every date. The output always names the window as from/to.")
+    stats = sub.add_parser("stats", help="responses, NPS, CSAT and CES of the filtered feedback",
+                           description=f"Responses, NPS, CSAT and CES of the filtered feedback. {window}")
+    stats.add_argument("--json", action="store_true", help="one JSON object with from, to (ISO, inclusive) "
+                       "and the figures")
+    stats.add_argument("--from", dest="date_from", type=dt.date.fromisoformat,
+                       help="first day, YYYY-MM-DD (default: the start of the default window)")
+    stats.add_argument("--to", dest="date_to", type=dt.date.fromisoformat,
+                       help="last day, YYYY-MM-DD (default: the newest response's day)")
+    stats.add_argument("--all", action="store_true", help="every date (the first to the last stored day)")
     stats.add_argument("--channel", action="append", help="channel code; repeat for several")
     imp = sub.add_parser("import", help="import feedback files (csv/tsv/xlsx/json) as one batch each")
     imp.add_argument("files", nargs="+", metavar="FILE")
