@@ -129,7 +129,12 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--source", help="channel (code or name) for rows without a channel column")
     imp.add_argument("--mapping", help="JSON file mapping header -> field")
     imp.add_argument("--on-invalid", choices=("skip", "reject"), default="skip",
-                     help="skip invalid rows (default) or reject the whole file")
+                     help="skip invalid rows (default) or reject the whole file; a file with no valid row "
+                     "is rejected either way")
+    imp.add_argument("--date-order", choices=("mdy", "dmy", "ymd"),
+                     help="year-last dates like 09/15/2024 are month-first (mdy) or day-first (dmy), or only "
+                     "year-first dates are accepted (ymd); default: inferred from the values, and when they "
+                     "leave it open month-first under an English header, day-first otherwise")
     imp.add_argument("--sheet", action="append", help="xlsx sheet to read; repeat for several (default: all)")
     imp.add_argument("--user", default=os.environ.get("USER", "cli"), help="recorded as the uploader")
     imp.add_argument("--lang", choices=("zh", "en"), default="en")

@@ -11,12 +11,14 @@ import pandas as pd
 
 from cem_core.i18n import t
 from cem_core.ingest.load import ImportReport, TablePlan, problem_rows
-from cem_core.ingest.mapping import ATTRIBUTE, FIELDS, IGNORE
+from cem_core.ingest.mapping import ATTRIBUTE, DATE_CHOICES, DATE_FIELD, FIELDS, IGNORE
 from cem_core.ingest.validate import as_text
 from cem_core.pii import mask_email, mask_id, mask_name, mask_phone
 
 ATTRIBUTE_CHOICE = "attribute"  # in the editor: "an attribute rating named after this column"
-CHOICES: tuple[str, ...] = (*FIELDS, ATTRIBUTE_CHOICE, IGNORE)
+# the date field offered plain (order inferred from the values) and with each order chosen, side by side
+CHOICES: tuple[str, ...] = (*(c for f in FIELDS for c in ((f, *DATE_CHOICES) if f == DATE_FIELD else (f,))),
+                            ATTRIBUTE_CHOICE, IGNORE)
 _MASKS = {"phone": mask_phone, "email": mask_email, "name": mask_name, "customer_key": mask_id}
 
 
