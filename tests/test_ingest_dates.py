@@ -46,7 +46,7 @@ def test_parse_year_last_dates_in_either_order() -> None:
     assert pd.isna(mdy.iloc[4])  # month 15
     dmy, _ = parse_dates(cells, True, False, "dmy")
     assert dmy.iloc[4] == pd.Timestamp("2024-09-15") and dmy.iloc[1] == pd.Timestamp("2024-01-09 15:45")
-    ymd, problems = parse_dates(cells, True, False, "ymd")
+    ymd, _ = parse_dates(cells, True, False, "ymd")
     assert ymd.notna().tolist() == [False, False, True, False, False]
     assert infer_date_order(pd.Series(["01/02/2024", "13/02/2024"])) == ("dmy", 2)
     assert infer_date_order(pd.Series(["01/02/2024", "02/13/2024"])) == ("mdy", 2)
