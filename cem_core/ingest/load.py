@@ -46,9 +46,10 @@ from cem_core.ingest import mapping as mapping_mod
 from cem_core.ingest import producer
 from cem_core.ingest.errors import ImportFailed, IngestError
 from cem_core.ingest.headers import Header, detect_header
-from cem_core.ingest.prepare import Prepared, prepare, row_key_secrets, row_keys
+from cem_core.ingest.prepare import Prepared, prepare
 from cem_core.ingest.read import CAPS, CHUNK_ROWS, Caps, RawTable, Source, content_hash, open_tables, size_of
 from cem_core.ingest.resolve import Customers, References, lookup
+from cem_core.ingest.row_key import rating_texts, row_keys
 from cem_core.ingest.validate import MEASURES, Checked, Problem, as_text, infer_date_order, validate_chunk
 from cem_core.models import Customer, ImportBatch, ImportDetail, Rating, Response
 from cem_core.pii import hash_key, mask_text
@@ -441,7 +442,6 @@ class _Writer:
         self.conn, self.batch_id, self.source = conn, batch_id, source
         self.refs = References(conn)
         self.customers = Customers(conn, pii_key, batch_id)
-        self.secrets = row_key_secrets(pii_key)
         self.fail_after = fail_after
         self.next_id = next_id(conn, Response.__table__)
         self.imported = self.duplicate = 0
@@ -470,7 +470,13 @@ class _Writer:
         phones, emails, phone_h, email_h = col("phone"), col("email"), chunk.phone_h, chunk.email_h
         keys = col("customer_key")
         at_s, day, attrs = chunk.at_s, chunk.day, chunk.attrs
-        rk = row_keys(chunk.content, self.secrets, channels, stages, touchpoints)
+        # Customers before duplicates: the row key covers the customer (``row_key``). A duplicate's identity is
+        # already stored, so resolving it creates no customer.
+        cids = self.customers.resolve(keys, phones, emails, col("name"), col("segment"), col("region"), phone_h,
+                                      email_h)
+        attribute_ids = {a: refs.attribute_id(a.removeprefix(mapping_mod.ATTRIBUTE)) for a in attrs}
+        rated = rating_texts(n, {attribute_ids[a]: col(a) for a in attrs})
+        rk = row_keys(chunk.content, channels, stages, touchpoints, cids, rated)
         seen: set[str] = set()
         known = self.known_keys
         existing = known if known is not None else _existing_keys(self.conn, list(dict.fromkeys(rk)))
@@ -490,11 +496,9 @@ class _Writer:
         def pick(values: list[object]) -> list[object]:
             return values if everything else [values[i] for i in keep]
 
-        cids = self.customers.resolve(pick(keys), pick(phones), pick(emails), pick(col("name")),
-                                      pick(col("segment")), pick(col("region")), pick(phone_h), pick(email_h))
         ids = list(range(self.next_id, self.next_id + len(keep)))
         self.next_id += len(keep)
-        columns = {"id": ids, "batch_id": [self.batch_id] * len(keep), "row_key": pick(rk), "customer_id": cids,
+        columns = {"id": ids, "batch_id": [self.batch_id] * len(keep), "row_key": pick(rk), "customer_id": pick(cids),
                    "channel_id": pick(channels), "stage_id": pick(stages), "touchpoint_id": pick(touchpoints),
                    "occurred_at": pick(at_s), "occurred_date": pick(day)}
         for f in RESPONSE_COLUMNS[len(columns):]:
@@ -503,7 +507,7 @@ class _Writer:
                     zip(*(columns[c] for c in RESPONSE_COLUMNS), strict=True))
         ratings = []
         for a in attrs:
-            aid = refs.attribute_id(a.removeprefix(mapping_mod.ATTRIBUTE))
+            aid = attribute_ids[a]
             ratings += [(rid, aid, s) for rid, s in zip(ids, pick(col(a)), strict=True) if s is not None]
         if ratings:
             bulk_insert(self.conn, Rating.__table__, ("response_id", "attribute_id", "score"), ratings)
