@@ -52,7 +52,7 @@ def test_golden_row_keys() -> None:
         "ces": pd.array([None, 7], dtype="Int64"), "overall_sat": pd.array([None, 10], dtype="Int64"),
         "spend": [None, 1288.5], "region": [None, "上海"], "product": [None, "大床房"], "segment": [None, "VIP"],
         "comment": ["Great app", "前台很热情"]})
-    texts = content_texts(rows).tolist()
+    texts = content_texts(rows)
     assert texts == ["2024-09-15 00:00:00\x1f\x1f\x1f9\x1f\x1f\x1f\x1f\x1f\x1f\x1f\x1fGreat app",
                      "2024-03-05 14:02:07\x1fJ-1\x1f2\x1f0\x1f5\x1f7\x1f10\x1f1288.5"
                      "\x1f上海\x1f大床房\x1fVIP\x1f前台很热情"]

@@ -67,7 +67,7 @@ def test_reimport_after_rekeying_adds_nothing(url: str, request: pytest.FixtureR
         assert again.status == "done", again.message("en")
         assert (again.rows_imported, again.rows_duplicate) == (0, 120)
         assert counts(engine) == before
-        changed = [r[:1] + ["9" if r[1] != "9" else "8"] + r[2:] for r in data[:5]]
+        changed = [[*r[:1], "9" if r[1] != "9" else "8", *r[2:]] for r in data[:5]]
         more = import_file(engine, write_csv(tmp_path / "changed.csv", HEADER, changed), user="u")
         assert more.rows_imported == 5  # a changed score is another response
     finally:

@@ -40,8 +40,9 @@ def prepare(d: pd.DataFrame, pii_key: bytes) -> Prepared:
     n = len(d)
     lists = {f: nullable(d[f]) for f in d.columns if f != "occurred_at"}
     at = d["occurred_at"]
+    at_s = at.dt.strftime("%Y-%m-%d %H:%M:%S").tolist()
     attrs = sorted(c for c in d.columns if c.startswith(mapping_mod.ATTRIBUTE))
-    return Prepared(n, lists, at.dt.strftime("%Y-%m-%d %H:%M:%S").tolist(), at.dt.strftime("%Y-%m-%d").tolist(),
+    return Prepared(n, lists, at_s, at.dt.strftime("%Y-%m-%d").tolist(),
                     attrs, keyed_hashes(pii_key, lists.get("phone", [None] * n)),
                     keyed_hashes(pii_key, lists.get("email", [None] * n)),
-                    content_digests(d))
+                    content_digests(d, at_s))

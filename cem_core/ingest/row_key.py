@@ -40,73 +40,79 @@ _WHOLE = ("journey_step", "nps", "csat", "ces", "overall_sat")
 _blake2b = hashlib.blake2b
 
 
-def _text(values: pd.Series) -> pd.Series:
-    s = values.astype(object).where(values.notna(), "")
-    if s.empty:
-        return s
-    return s.str.replace("\x1e", " ", regex=False).str.replace(SEP, " ", regex=False)
+def _text(values: pd.Series) -> list[str]:
+    # A list comprehension, not ``.str.replace``: str.replace of a character a text lacks costs ~50 ns, and
+    # pandas' string methods loop in Python too, with more overhead (measured 8x slower per column).
+    return [v.replace("\x1e", " ").replace(SEP, " ") if isinstance(v, str) else ""
+            for v in values.to_numpy(dtype=object, na_value=None).tolist()]
 
 
-def _whole(values: pd.Series) -> pd.Series:
+def _whole(values: pd.Series) -> list[str]:
     num = pd.to_numeric(values, errors="coerce")
     out = pd.Series("", index=values.index, dtype=object)
     ok = num.notna()
     out[ok] = num[ok].astype("int64").astype(str)
-    return out
+    return out.tolist()
 
 
-def _spend(values: pd.Series) -> pd.Series:
+def _spend(values: pd.Series) -> list[str]:
     num = pd.to_numeric(values, errors="coerce").astype("float64")
-    return pd.Series([repr(float(v)) if v == v else "" for v in num.to_numpy()], index=values.index, dtype=object)
+    return [repr(v) if v == v else "" for v in num.tolist()]
 
 
-def _when(values: pd.Series) -> pd.Series:
+def _when(values: pd.Series) -> list[str]:
     at = pd.to_datetime(values)
-    return at.dt.strftime("%Y-%m-%d %H:%M:%S").where(at.notna(), "").astype(object)
+    return at.dt.strftime("%Y-%m-%d %H:%M:%S").where(at.notna(), "").tolist()
 
 
-def content_texts(frame: pd.DataFrame) -> pd.Series:
-    """The canonical text of step 1 for every row of ``frame`` (columns named as ``CONTENT_FIELDS``; a
-    column it lacks counts as missing). Built column by column with pandas string operations."""
-    parts: list[pd.Series] = []
+def _parts(frame: pd.DataFrame, at_text: list[str] | None) -> list[list[str]]:
+    """Per field of ``CONTENT_FIELDS``, its canonical text for every row (a missing column: all empty)."""
+    parts: list[list[str]] = []
     for f in CONTENT_FIELDS:
         if f not in frame:
-            parts.append(pd.Series("", index=frame.index, dtype=object))
+            parts.append([""] * len(frame))
         elif f == "occurred_at":
-            parts.append(_when(frame[f]))
+            parts.append(at_text if at_text is not None else _when(frame[f]))
         elif f in _WHOLE:
             parts.append(_whole(frame[f]))
         elif f == "spend":
             parts.append(_spend(frame[f]))
         else:
             parts.append(_text(frame[f]))
-    if frame.empty:
-        return pd.Series([], index=frame.index, dtype=object)
-    return parts[0].str.cat(parts[1:], sep=SEP)
+    return parts
 
 
-def content_digests(frame: pd.DataFrame) -> list[str]:
-    """Step 1: the content digest of every row."""
-    return [_blake2b(t.encode(), digest_size=16).hexdigest() for t in content_texts(frame).tolist()]
+def content_texts(frame: pd.DataFrame) -> list[str]:
+    """The canonical text of step 1 for every row of ``frame`` (columns named as ``CONTENT_FIELDS``)."""
+    return [SEP.join(row) for row in zip(*_parts(frame, None), strict=True)]
+
+
+def content_digests(frame: pd.DataFrame, at_text: list[str] | None = None) -> list[str]:
+    """Step 1: the content digest of every row. ``at_text``: ``occurred_at`` already as canonical text (the
+    importer has it for the insert), saving a second formatting of a million timestamps."""
+    return [_blake2b(SEP.join(row).encode(), digest_size=16).hexdigest()
+            for row in zip(*_parts(frame, at_text), strict=True)]
 
 
 def _ids(values: Sequence[object]) -> list[str]:
-    return ["" if v is None or v != v else str(int(v)) for v in values]  # type: ignore[call-overload]
+    """Ids as decimal text, each distinct id formatted once (a chunk has a handful of channels)."""
+    text = {v: "" if v is None or v != v else str(int(v)) for v in set(values)}  # type: ignore[call-overload]
+    return [text[v] for v in values]
 
 
 def rating_texts(n: int, ratings: dict[int, Sequence[object]]) -> list[str]:
     """Per row, its ratings as ``attribute_id:score`` pairs in attribute-id order (``ratings``: attribute id ->
-    the column's scores, None where a row has none)."""
-    if not ratings:
-        return [""] * n
-    columns = [[f"{aid}:{int(s)}" if s is not None and s == s else "" for s in ratings[aid]]  # type: ignore
+    the column's whole-number scores, None where a row has none)."""
+    columns = [[f"{aid}:{s}" if s is not None and s == s else "" for s in ratings[aid]]  # type: ignore
                for aid in sorted(ratings)]
+    if len(columns) <= 1:
+        return columns[0] if columns else [""] * n
     return [",".join(p for p in row if p) for row in zip(*columns, strict=True)]
 
 
 def row_keys(content: Sequence[str], channels: Sequence[object], stages: Sequence[object],
              touchpoints: Sequence[object], customers: Sequence[object], ratings: Sequence[str]) -> list[str]:
     """Step 2: the row keys from the content digests and the resolved ids."""
-    return [_blake2b(SEP.join(parts).encode(), digest_size=16).hexdigest()
-            for parts in zip(_ids(channels), _ids(stages), _ids(touchpoints), _ids(customers), ratings, content,
-                             strict=True)]
+    return [_blake2b(f"{ch}{SEP}{st}{SEP}{tp}{SEP}{cu}{SEP}{r}{SEP}{c}".encode(), digest_size=16).hexdigest()
+            for ch, st, tp, cu, r, c in zip(_ids(channels), _ids(stages), _ids(touchpoints), _ids(customers),
+                                            ratings, content, strict=True)]

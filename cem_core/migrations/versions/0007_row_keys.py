@@ -42,7 +42,7 @@ def _ratings(bind: sa.Connection, lo: int, hi: int, ids: list[int]) -> list[str]
     for rid, aid, score in bind.execute(sa.text(
             "SELECT response_id, attribute_id, score FROM ratings WHERE response_id BETWEEN :lo AND :hi"),
             {"lo": lo, "hi": hi}):
-        scores.setdefault(aid, {})[rid] = score
+        scores.setdefault(int(aid), {})[int(rid)] = int(score)
     return rating_texts(len(ids), {aid: [by_row.get(i) for i in ids] for aid, by_row in scores.items()})
 
 
