@@ -18,7 +18,9 @@ from sqlalchemy import Engine
 from cem_core.db import get_engine, migrate, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
+from cem_core.i18n import t
 from cem_core.overview import DEFAULT_WINDOW_DAYS, build_overview
+from cem_core.pii import PiiKeyError, hash_key, rekey
 from cem_core.queries import Filters, date_bounds
 from cem_core.rollup import rebuild_all
 
@@ -101,6 +103,18 @@ def _stats(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+@command("pii")
+def _pii(engine: Engine, args: argparse.Namespace) -> int:
+    """``pii rekey --old-key KEY``: re-hash stored phones and emails under the current key."""
+    try:
+        n = rekey(engine, args.old_key.encode())
+    except PiiKeyError as exc:
+        print(exc.message(), file=sys.stderr)
+        return 1
+    print(t("pii.key.rekeyed", None, n=f"{n:,}"))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m cem_core", description="CEM Dashboard command line")
     sub = p.add_subparsers(dest="command", required=True)
@@ -124,6 +138,11 @@ def parser() -> argparse.ArgumentParser:
                        help="last day, YYYY-MM-DD (default: the newest response's day)")
     stats.add_argument("--all", action="store_true", help="every date (the first to the last stored day)")
     stats.add_argument("--channel", action="append", help="channel code; repeat for several")
+    pii = sub.add_parser("pii", help="the PII hash key: re-hash stored identities under a new key")
+    pii_sub = pii.add_subparsers(dest="pii_command", required=True)
+    rk = pii_sub.add_parser("rekey", help="re-hash stored phones and emails under the current key "
+                            "(CEM_PII_HASH_KEY or the key file), after checking --old-key against the database")
+    rk.add_argument("--old-key", required=True, help="the key the stored hashes were made with")
     imp = sub.add_parser("import", help="import feedback files (csv/tsv/xlsx/json) as one batch each")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--source", help="channel (code or name) for rows without a channel column")
@@ -146,4 +165,10 @@ def main(argv: Sequence[str] | None = None, engine: Engine | None = None) -> int
     args = parser().parse_args(argv)
     engine = engine or get_engine()
     migrate(engine)
+    if args.command != "pii":
+        try:
+            hash_key(engine)  # refuse to start on a PII hash key other than the stored hashes' (pii.py)
+        except PiiKeyError as exc:
+            print(exc.message(), file=sys.stderr)
+            return 2
     return COMMANDS[args.command](engine, args)
