@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from cem_core.cli import main
 from cem_core.ingest.load import check_file, import_file
 from cem_core.ingest.mapping import save_template
+from cem_core.ingest.present import CHOICES, choice_label, mapping_from_table, mapping_table, report_notes
 from cem_core.ingest.validate import infer_date_order, parse_dates
 from cem_core.models import Response
 from tests.test_cli import run
@@ -122,3 +123,26 @@ def test_a_few_bad_dates_are_still_listed_row_by_row(engine: Engine, tmp_path: P
     report = import_file(engine, path, user="t")
     assert report.status == "done" and report.rows_imported == 1 and not report.column_issues
     assert [(p.row, p.reason) for p in report.problems] == [(22, "ingest.reason.bad_date")]
+
+
+def test_upload_page_offers_the_date_order_and_shows_one_note_per_column(engine: Engine, tmp_path: Path) -> None:
+    """What the upload page renders (``present``): the order is a mapping choice that round-trips through the
+    editor, the date note and the column issue are one escaped line each."""
+    path = tmp_path / "weird.csv"
+    path.write_text("Date,NPS\n" + "\n".join(f"Sept {d} 2024,{d % 11}" for d in range(1, 29)), encoding="utf-8")
+    report = check_file(engine, path.read_bytes(), "weird.csv")
+    dates, issues = report_notes(report, "en")
+    assert dates == [] and len(issues) == 1 and "Sept 1 2024" in issues[0] and "\\*" not in issues[0]
+    assert {"occurred_at:mdy", "occurred_at:dmy", "occurred_at:ymd"} <= set(CHOICES)
+    uk = tmp_path / "uk.csv"
+    uk.write_text("Date,NPS\n01/02/2024,9\n", encoding="utf-8")
+    plans = check_file(engine, uk.read_bytes(), "uk.csv", mapping={"Date": "occurred_at:dmy"}).plans
+    table = mapping_table(plans)
+    assert table.loc[table["header"] == "Date", "field"].item() == "occurred_at:dmy"
+    assert mapping_from_table(table)["Date"] == "occurred_at:dmy"
+    assert choice_label("occurred_at:dmy", "en") == "Date/time (day first, DD/MM/YYYY)"
+    dates, _ = report_notes(check_file(engine, uk.read_bytes(), "uk.csv"), "en")
+    assert dates == ["Column 'Date'\\: no value shows the order of its dates \\(every part is 12 or less\\), so "
+                     "they were read month first \\(MM/DD/YYYY\\)\\: the default under an English header \\(day "
+                     "first under others\\)\\. If that is wrong, choose the date order in the column mapping, or "
+                     "pass \\-\\-date\\-order on the command line\\."]

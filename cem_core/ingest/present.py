@@ -7,6 +7,8 @@ screen may be shared or recorded.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from cem_core.i18n import t
@@ -82,3 +84,14 @@ def reasons_frame(report: ImportReport, lang: str) -> pd.DataFrame:
     items = sorted(report.reason_counts.items(), key=lambda kv: -kv[1])
     return pd.DataFrame([(t(k, lang, lo="", hi="", min="", max="").rstrip(" -（）()"), n) for k, n in items],
                         columns=[t("ingest.col.reason", lang), t("upload.count", lang)])
+
+
+def plain(text: str) -> str:
+    """``text`` shown literally by Markdown-rendering widgets (column names and values are the file's text)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:])", r"\\\1", text)
+
+
+def report_notes(report: ImportReport, lang: str) -> tuple[list[str], list[str]]:
+    """(how date columns were read, columns that failed in nearly every row), translated and escaped."""
+    dates = [plain(p.date_note.message(lang)) for p in report.plans if p.date_note]
+    return dates, [plain(c.message(lang)) for c in report.column_issues]
