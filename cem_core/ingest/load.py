@@ -4,15 +4,17 @@ Order of work, and why:
 
 1. Read and plan (header row, mapping) before touching the database, so unreadable files and
    missing required columns are refused without a trace.
-2. The content hash (SHA-256 of the bytes) is checked against finished batches: the same file again
-   adds nothing and the report says when and by whom it was imported.
+2. The content hash (SHA-256 of the file's bytes, hex; with a chosen subset of sheets, SHA-256 of
+   ``"<that hex>:<sorted sheet names as JSON>"``) is checked against finished batches: the same file
+   again adds nothing and the report says when and by whom it was imported.
 3. The batch row is written (status ``running``) in its own short transaction, so that if the import
    transaction dies - an exception, a killed connection - the batch can be marked ``failed`` while
    every row of it is rolled back.
 4. The rows are streamed chunk by chunk through validation into ``bulk_insert`` (executemany on SQLite,
-   COPY on Postgres) inside ONE ``write_transaction``. Each row's ``row_key`` is a keyed hash of its
-   normalised content (date, resolved channel/stage/touchpoint, customer identity, scores, text), so the
-   same response arriving in two different files is stored once and counted as a duplicate.
+   COPY on Postgres) inside ONE ``write_transaction``. Each row's ``row_key`` is a BLAKE2b digest of a
+   canonical text of its normalised values (date, resolved channel/stage/touchpoint and customer, scores,
+   texts, ratings; defined in ``row_key``), so the same response arriving in two different files is stored
+   once and counted as a duplicate.
    Csv files of ``producer.PROCESS_MIN_ROWS`` rows or more are read, validated and prepared in a second
    process while this one writes (two cores instead of one GIL). A load that at least doubles the table
    runs in bulk-load mode: secondary indexes rebuilt once at the end (``bulk.deferred_indexes``) and
