@@ -15,14 +15,14 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
+from cem_core.analyze.overview import DEFAULT_WINDOW_DAYS, build_overview
+from cem_core.analyze.queries import Filters, date_bounds
+from cem_core.analyze.rollup import rebuild_all
 from cem_core.db import get_engine, migrate, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
 from cem_core.i18n import t
-from cem_core.overview import DEFAULT_WINDOW_DAYS, build_overview
 from cem_core.pii import PiiKeyError, hash_key, rekey
-from cem_core.queries import Filters, date_bounds
-from cem_core.rollup import rebuild_all
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}

@@ -29,9 +29,9 @@ from sqlalchemy import Engine, bindparam, select, update
 
 from cem_core.config import DATA_DIR, get_setting
 from cem_core.db import write_transaction
+from cem_core.db.models import AppSetting, Customer
+from cem_core.db.settings_store import get_value, set_value
 from cem_core.i18n import t
-from cem_core.models import AppSetting, Customer
-from cem_core.settings_store import get_value, set_value
 
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

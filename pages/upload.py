@@ -5,6 +5,7 @@ import hashlib
 import streamlit as st
 
 from cem_core import audit
+from cem_core.analyze.queries import dimension_table
 from cem_core.i18n import fmt_int
 from cem_core.ingest.errors import ImportFailed, IngestError
 from cem_core.ingest.load import check_file, error_workbook, import_file, read_plans
@@ -20,7 +21,6 @@ from cem_core.ingest.present import (
     report_notes,
 )
 from cem_core.ingest.read import ACCEPTED_TYPES, sheet_names
-from cem_core.queries import dimension_table
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
 

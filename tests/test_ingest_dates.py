@@ -12,11 +12,11 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from cem_core.cli import main
+from cem_core.db.models import Response
 from cem_core.ingest.load import check_file, import_file
 from cem_core.ingest.mapping import save_template
 from cem_core.ingest.present import CHOICES, choice_label, mapping_from_table, mapping_table, report_notes
 from cem_core.ingest.validate import infer_date_order, parse_dates
-from cem_core.models import Response
 from tests.test_cli import run
 
 

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from cem_core.cli import main
+from cem_core.db.models import AppSetting, Customer
+from cem_core.db.settings_store import get_value, set_value
 from cem_core.ingest.load import import_file
-from cem_core.models import AppSetting, Customer
 from cem_core.pii import (
     FINGERPRINT_SETTING,
     PII_KEY_SETTING,
@@ -22,7 +23,6 @@ from cem_core.pii import (
     key_file,
     keyed_hash,
 )
-from cem_core.settings_store import get_value, set_value
 from tests.fixtures.ingest_files import write_csv
 from tests.pages_harness import open_page, point_app_at
 from tests.test_cli import run

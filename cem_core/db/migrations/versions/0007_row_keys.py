@@ -31,7 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 from alembic import op
 
-from cem_core.bulk import deferred_indexes
+from cem_core.db.bulk import deferred_indexes
 from cem_core.ingest.row_key import CONTENT_FIELDS, content_digests, rating_texts, row_keys
 
 revision = "0007"
