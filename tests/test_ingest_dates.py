@@ -9,10 +9,12 @@ import random
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import Engine, func, select
 
 from cem_core.cli import main
 from cem_core.db.models import Response
+from cem_core.ingest import producer
 from cem_core.ingest.load import check_file, import_file
 from cem_core.ingest.mapping import save_template
 from cem_core.ingest.present import CHOICES, choice_label, mapping_from_table, mapping_table, report_notes
@@ -146,3 +148,19 @@ def test_upload_page_offers_the_date_order_and_shows_one_note_per_column(engine:
                      "they were read month first \\(MM/DD/YYYY\\)\\: the default under an English header \\(day "
                      "first under others\\)\\. If that is wrong, choose the date order in the column mapping, or "
                      "pass \\-\\-date\\-order on the command line\\."]
+
+
+def test_the_reading_process_reads_the_resolved_order_and_reports_the_column(engine: Engine, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large files are read in a second process: it gets the order resolved here and sends the column issue."""
+    monkeypatch.setattr(producer, "PROCESS_MIN_ROWS", 1)
+    uk = app_store_export(tmp_path / "uk.csv", rows=300, day_first=True)
+    report = import_file(engine, uk, user="t", chunk_rows=100)
+    assert report.status == "done" and report.rows_imported == 300
+    assert max(stored_dates(engine)) == dt.date(2024, 10, 30)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Date,NPS,Comment\n" + "\n".join(f"someday {i},{i % 11},c{i}" for i in range(300)),
+                   encoding="utf-8")
+    rejected = import_file(engine, bad, user="t", chunk_rows=100)
+    assert rejected.status == "rejected" and [c.column for c in rejected.column_issues] == ["Date"]
+    assert rejected.column_issues[0].count == 300 and rejected.column_issues[0].shape == "aaaaaaa 999"
