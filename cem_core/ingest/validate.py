@@ -196,6 +196,8 @@ def infer_date_order(text: pd.Series) -> tuple[str | None, int]:
 
 
 def _from_year_last(t: pd.Series, order: str) -> pd.Series:
+    """Year-last dates in the column's order; NaT for other shapes, impossible dates and ``ymd`` columns
+    (there a year-last value is an error, not a guess). 12 AM is midnight, 12 PM noon."""
     parts = _year_last_parts(t)
     if order == "ymd" or parts["a"].isna().all():
         return pd.Series(pd.NaT, index=t.index, dtype="datetime64[us]")
