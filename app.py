@@ -40,5 +40,8 @@ if wanted is not None and wanted[0].url_path != current.url_path:  # a deep link
 spec = next((s for p, s in pages.values() if p.url_path == current.url_path), None)
 if spec is not None and spec.uses_filters:
     sidebar_filters()
+if spec is None or spec.path != "pages/upload.py":  # files read on the upload page do not outlive the visit
+    for state in ("upl_staged", "upl_reports"):
+        st.session_state.pop(state, None)
 demo_banner()
 current.run()

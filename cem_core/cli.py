@@ -22,7 +22,7 @@ from cem_core.db import get_engine, migrate, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
 from cem_core.i18n import t
-from cem_core.pii import PiiKeyError, hash_key, rekey
+from cem_core.privacy.hashing import PiiKeyError, hash_key, rekey
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}

@@ -14,7 +14,7 @@ from cem_core.cli import main
 from cem_core.db.models import AppSetting, Customer
 from cem_core.db.settings_store import get_value, set_value
 from cem_core.ingest.load import import_file
-from cem_core.pii import (
+from cem_core.privacy.hashing import (
     FINGERPRINT_SETTING,
     PII_KEY_SETTING,
     PiiKeyError,

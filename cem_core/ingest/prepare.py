@@ -13,7 +13,7 @@ import pandas as pd
 
 from cem_core.ingest import mapping as mapping_mod
 from cem_core.ingest.row_key import content_digests
-from cem_core.pii import keyed_hashes
+from cem_core.privacy.hashing import keyed_hashes
 
 
 @dataclass

@@ -10,7 +10,7 @@ Rules, each with a reason key in ``cem_core/i18n/messages/ingest.py``:
   exports write them (09/15/2024 3:45 PM, 15.09.2024, 9/15/24) in the column's ``date_order``: ``mdy``
   month first, ``dmy`` day first, ``ymd`` year-first dates only (see ``infer_date_order``);
 - full-width digits and punctuation are folded (１２３ -> 123) before numbers, dates, phones, emails;
-- phones keep leading zeros and a +86 prefix (same rule as ``pii.normalise_phone``); 5-15 digits;
+- phones keep leading zeros and a +86 prefix (same rule as ``privacy.hashing.normalise_phone``); 5-15 digits;
 - text longer than its column (comment: 5,000 characters) is an error, not silently cut;
 - a row needs a date and at least one of NPS, CSAT, CES or comment. Rows with no value at all are
   blank lines and are ignored, not counted.
@@ -266,7 +266,7 @@ def parse_dates(raw: pd.Series, text_cells: bool, date1904: bool, order: str = "
 
 
 def parse_phone(text: pd.Series) -> tuple[pd.Series, list[tuple[pd.Series, str, dict]]]:
-    """Digits only, +86/0086 kept as +86, leading zeros kept (as ``pii.normalise_phone``)."""
+    """Digits only, +86/0086 kept as +86, leading zeros kept (as ``privacy.hashing.normalise_phone``)."""
     t = fold(text).str.strip()
     blank = t == ""
     plus86 = t.str.replace(" ", "", regex=False).str.match(r"^(\+|00)86")

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from cem_core.analyze.queries import data_version
 from cem_core.config import database_url
 from cem_core.db import get_engine, migrate
-from cem_core.pii import PiiKeyError, hash_key
+from cem_core.privacy.hashing import PiiKeyError, hash_key
 
 T = TypeVar("T")
 
