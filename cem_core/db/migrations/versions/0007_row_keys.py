@@ -22,7 +22,7 @@ Downgrade keeps the new keys: the old ones cannot be recomputed portably. An old
 import a re-sent file's rows again, which is why downgrading past this revision is not advised.
 
 Revision ID: 0007
-Revises: 0011
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from cem_core.db.bulk import deferred_indexes
 from cem_core.ingest.row_key import CONTENT_FIELDS, content_digests, rating_texts, row_keys
 
 revision = "0007"
-down_revision = "0011"  # issued as "0006"; relinked after 0010/0011 when merging main (one head)
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
