@@ -4,6 +4,7 @@ a department lead's report covers their departments only."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -17,13 +18,16 @@ from cem_core.analyze.overview import build_overview
 from cem_core.analyze.queries import Filters
 from cem_core.auth.roles import User
 from cem_core.cli import main
-from cem_core.db import make_engine, migrate
+from cem_core.db import make_engine, migrate, write_transaction
 from cem_core.demo.generator import load_demo
 from cem_core.i18n import t
 from cem_core.reference import DEPARTMENTS
 from cem_core.reports.download import report_bytes
 from cem_core.reports.executive import build_report
+from cem_core.reports.pdf import to_pdf
 from cem_core.reports.xlsx import to_xlsx
+from cem_core.text.store import add_batch as add_text_batch
+from tests.analysis_data import load_rows
 
 WINDOW = ["--from", "2026-01-01", "--to", "2026-06-30"]
 
@@ -84,3 +88,16 @@ def test_department_lead_gets_their_departments_only(demo: Engine):
     assert scoped.headline == expected.current.as_dict()
     assert scoped.headline["responses"] < whole.headline["responses"]
     assert report_bytes(demo, lead, Filters(), "en", "pdf").startswith(b"%PDF")
+
+
+def test_verbatims_are_masked(sqlite_engine: Engine):
+    rows = [{"nps": 2, "day": dt.date(2025, 1, 1 + i % 20),
+             "comment": f"服务态度很差，等待时间太长，电话 1380013{i:04d}"} for i in range(40)]
+    batch = load_rows(sqlite_engine, rows)
+    with write_transaction(sqlite_engine) as conn:
+        add_text_batch(conn, batch)
+    report = build_report(sqlite_engine, Filters(), "zh")
+    assert report is not None and not report.verbatims.empty
+    assert not report.verbatims["comment"].str.contains("1380013").any()
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(report))).pages)
+    assert t("report.sec.verbatims", "zh") in text and "1380013" not in text

@@ -15,15 +15,18 @@ from cem_core.alerts.run import where_name
 from cem_core.analyze.drivers import key_drivers
 from cem_core.analyze.metrics import Kpis
 from cem_core.analyze.overview import Overview, build_overview
-from cem_core.analyze.queries import Filters
+from cem_core.analyze.queries import Filters, apply_filters, responses
 from cem_core.analyze.stats import proportion_ci
 from cem_core.auth.roles import User
-from cem_core.db.models import Alert
+from cem_core.db.models import Alert, ResponseText
 from cem_core.i18n import t
+from cem_core.privacy.masking import mask_text
 from cem_core.text.report import topic_table
 
+response_text = ResponseText.__table__
 TOP_DRIVERS = 8
 TOP_TOPICS = 5
+VERBATIMS = 2  # per topic
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class ExecutiveReport:
     drivers: pd.DataFrame  # name, importance, performance, quadrant
     topics: pd.DataFrame  # name, n, negative, net_sentiment, nps_impact
     alerts: pd.DataFrame  # created_at, title, text
+    verbatims: pd.DataFrame  # name (topic), comment (masked)
 
     @property
     def headline(self) -> dict[str, object]:
@@ -103,7 +107,22 @@ def build_report(engine: Engine, f: Filters, lang: str, user: User | None = None
     if not topics.empty:
         topics = topics[topics["level"] == 1] if (topics["level"] == 1).any() else topics
         topics = topics.sort_values("negative", ascending=False).head(TOP_TOPICS)[
-            ["name", "n", "negative", "net_sentiment", "nps_impact"]].reset_index(drop=True)
+            ["topic", "name", "n", "negative", "net_sentiment", "nps_impact"]].reset_index(drop=True)
     return ExecutiveReport(lang, ov.date_from, ov.date_to, _filters_shown(f, lang),
                            kpi_table(ov.current, ov.previous, lang), ov, drivers, topics,
-                           period_alerts(engine, user, ov.date_from, ov.date_to, lang))
+                           period_alerts(engine, user, ov.date_from, ov.date_to, lang),
+                           verbatims(engine, window, topics))
+
+
+def verbatims(engine: Engine, f: Filters, topics: pd.DataFrame) -> pd.DataFrame:
+    """The newest few negative comments of each top topic, masked (phones, emails, names in text) for
+    every reader: the report is meant to be forwarded."""
+    rows = []
+    for code, name in zip(topics.get("topic", ()), topics.get("name", ()), strict=True):
+        cond = and_(response_text.c.response_id == responses.c.id,
+                    response_text.c.topics.contains(f"|{code}:negative|", autoescape=True))
+        stmt = apply_filters(select(responses.c.comment).select_from(responses.join(response_text, cond)), f)
+        stmt = stmt.order_by(responses.c.occurred_at.desc(), responses.c.id.desc()).limit(VERBATIMS)
+        with engine.connect() as conn:
+            rows += [{"name": name, "comment": mask_text(str(c))} for (c,) in conn.execute(stmt) if c]
+    return pd.DataFrame(rows, columns=["name", "comment"])

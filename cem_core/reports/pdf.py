@@ -136,6 +136,8 @@ def to_pdf(report: ExecutiveReport, generated: dt.datetime | None = None) -> byt
               Paragraph(escape(t("report.sec.topics", L)), s["h"]),
               _table(report.topics, ["name", "n", "negative", "net_sentiment", "nps_impact"], L, s,
                      {"nps_impact": 2}),
+              Paragraph(escape(t("report.sec.verbatims", L)), s["h"]),
+              _table(report.verbatims, ["name", "comment"], L, s),
               Paragraph(escape(t("report.sec.alerts", L)), s["h"]),
               _table(report.alerts, ["title", "text"], L, s), Spacer(1, 6)]
 

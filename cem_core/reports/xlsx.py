@@ -17,7 +17,7 @@ def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 _KNOWN = {f"report.col.{c}" for c in ("metric", "value", "previous", "change", "n", "month", "name", "nps",
                                       "importance", "performance", "quadrant", "negative", "net_sentiment",
-                                      "nps_impact", "title", "text", "created_at", "p_value")}
+                                      "nps_impact", "title", "text", "created_at", "p_value", "comment")}
 
 
 def sheets(report: ExecutiveReport) -> dict[str, pd.DataFrame]:
@@ -34,7 +34,8 @@ def sheets(report: ExecutiveReport) -> dict[str, pd.DataFrame]:
         t("report.sec.stage", L): ov.by_stage[["name", "nps", "low", "high", "n"]],
         t("report.sec.channel", L): ov.by_channel[["name", "nps", "low", "high", "n"]],
         t("report.sec.drivers", L): report.drivers,
-        t("report.sec.topics", L): report.topics,
+        t("report.sec.topics", L): report.topics.drop(columns=["topic"], errors="ignore"),
+        t("report.sec.verbatims", L): report.verbatims,
         t("report.sec.alerts", L): report.alerts,
     }
     return {name[:31]: _labelled(frame, L) for name, frame in out.items()}

@@ -20,6 +20,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.sec.drivers": ("关键驱动因素", "Key drivers"),
     "report.sec.concentrate": ("重点改进（重要但表现差）", "Concentrate here (important, performing poorly)"),
     "report.sec.topics": ("主要负面话题", "Top negative topics"),
+    "report.sec.verbatims": ("客户原话（已脱敏）", "What customers say (masked)"),
+    "report.col.comment": ("评论", "Comment"),
     "report.sec.alerts": ("本期预警", "Alerts of the period"),
     "report.none": ("无", "None"),
     "report.kpi.responses": ("反馈量", "Responses"),
