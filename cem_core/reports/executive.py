@@ -20,6 +20,7 @@ from cem_core.analyze.stats import proportion_ci
 from cem_core.auth.roles import User
 from cem_core.db.models import Alert, ResponseText
 from cem_core.i18n import t
+from cem_core.journey.journeymap import MIN_N, touchpoint_map
 from cem_core.privacy.masking import mask_text
 from cem_core.text.report import topic_table
 
@@ -27,6 +28,7 @@ response_text = ResponseText.__table__
 TOP_DRIVERS = 8
 TOP_TOPICS = 5
 VERBATIMS = 2  # per topic
+HOT_SPOTS = 5
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class ExecutiveReport:
     topics: pd.DataFrame  # name, n, negative, net_sentiment, nps_impact
     alerts: pd.DataFrame  # created_at, title, text
     verbatims: pd.DataFrame  # name (topic), comment (masked)
+    hot_spots: pd.DataFrame  # stage, touchpoint, nps, nps_n, neg_share, top_topic
 
     @property
     def headline(self) -> dict[str, object]:
@@ -111,7 +114,15 @@ def build_report(engine: Engine, f: Filters, lang: str, user: User | None = None
     return ExecutiveReport(lang, ov.date_from, ov.date_to, _filters_shown(f, lang),
                            kpi_table(ov.current, ov.previous, lang), ov, drivers, topics,
                            period_alerts(engine, user, ov.date_from, ov.date_to, lang),
-                           verbatims(engine, window, topics))
+                           verbatims(engine, window, topics), hot_spots(engine, window, lang))
+
+
+def hot_spots(engine: Engine, f: Filters, lang: str) -> pd.DataFrame:
+    """The journey map's touchpoints with the lowest NPS (enough answers to read), as the Journey page shows."""
+    tmap = touchpoint_map(engine, f, lang)
+    cols = ["stage", "touchpoint", "nps", "nps_n", "neg_share", "top_topic"]
+    tmap = tmap[tmap["touchpoint_id"].notna() & (tmap["nps_n"] >= MIN_N)]
+    return tmap.sort_values("nps").head(HOT_SPOTS)[cols].reset_index(drop=True)
 
 
 def verbatims(engine: Engine, f: Filters, topics: pd.DataFrame) -> pd.DataFrame:

@@ -6,18 +6,13 @@ import io
 
 import pandas as pd
 
-from cem_core.i18n import t
+from cem_core.i18n import MESSAGES, t
 from cem_core.reports.executive import ExecutiveReport
 
 
 def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    return frame.rename(columns={c: t(f"report.col.{c}", lang) for c in frame.columns
-                                 if f"report.col.{c}" in _KNOWN})
-
-
-_KNOWN = {f"report.col.{c}" for c in ("metric", "value", "previous", "change", "n", "month", "name", "nps",
-                                      "importance", "performance", "quadrant", "negative", "net_sentiment",
-                                      "nps_impact", "title", "text", "created_at", "p_value", "comment")}
+    """Column headers in the reader's language where the report has a label for them."""
+    return frame.rename(columns={c: t(f"report.col.{c}", lang) for c in frame.columns if f"report.col.{c}" in MESSAGES})
 
 
 def sheets(report: ExecutiveReport) -> dict[str, pd.DataFrame]:
@@ -36,6 +31,7 @@ def sheets(report: ExecutiveReport) -> dict[str, pd.DataFrame]:
         t("report.sec.drivers", L): report.drivers,
         t("report.sec.topics", L): report.topics.drop(columns=["topic"], errors="ignore"),
         t("report.sec.verbatims", L): report.verbatims,
+        t("report.sec.hot_spots", L): report.hot_spots,
         t("report.sec.alerts", L): report.alerts,
     }
     return {name[:31]: _labelled(frame, L) for name, frame in out.items()}
