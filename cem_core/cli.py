@@ -17,10 +17,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cem_core import audit
+from cem_core.alerts.deliver import DEFAULT_RETRY, send_email, with_retries
+from cem_core.alerts.messages import AlertText
 from cem_core.alerts.run import run_alerts
 from cem_core.analyze.overview import DEFAULT_WINDOW_DAYS, build_overview
 from cem_core.analyze.queries import Filters, date_bounds
 from cem_core.analyze.rollup import rebuild_all
+from cem_core.config import secret_table
 from cem_core.db import get_engine, migrate, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
@@ -134,6 +137,18 @@ def _report(engine: Engine, args: argparse.Namespace) -> int:
                  detail={"from": str(report.date_from), "to": str(report.date_to), "lang": args.lang,
                          "departments": list(f.departments)})
     print(f"{args.out}: {len(data):,} bytes, {report.date_from} to {report.date_to}")
+    if args.email:
+        title = t("report.title", args.lang)
+        period = t("report.period", args.lang, date_from=report.date_from, date_to=report.date_to)
+        attempts, error = with_retries(lambda: send_email(
+            [a.strip() for a in args.email.split(",") if a.strip()], AlertText(f"{title} {report.date_from} – "
+            f"{report.date_to}", period, {}), secret_table("smtp"), (args.out.name, data)), DEFAULT_RETRY)
+        audit.record(engine, cli_actor(), "report_email", target=args.out.name,
+                     detail={"attempts": attempts, "error": error})
+        if error:
+            print(f"email not sent after {attempts} attempts: {error}", file=sys.stderr)
+            return 1
+        print(f"emailed to {args.email}")
     return 0
 
 
@@ -208,6 +223,7 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("--lang", choices=("zh", "en"), default="zh")
     rep.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.xlsx")
     rep.add_argument("--department", action="append", help="department code: that department's report only")
+    rep.add_argument("--email", help="also email the file to these addresses (comma-separated; SMTP from secrets)")
     _filter_args(rep)
     pii = sub.add_parser("pii", help="the PII hash key: re-hash stored identities under a new key")
     pii_sub = pii.add_subparsers(dest="pii_command", required=True)

@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from sqlalchemy import select
 
 from cem_core.alerts.deliver import Retry, SendFailed, deliver, with_retries
@@ -28,6 +26,7 @@ from cem_core.db.models import Alert, AlertDelivery, AuditEntry
 from cem_core.ingest.load import import_file
 from tests.alerts_data import AS_OF, WINDOW, load_planted
 from tests.fixtures.ingest_files import HEADER_ZH, write_csv
+from tests.local_servers import Inbox, free_port
 
 SECRET = "SEC-test-secret-0123"
 FAST = Retry(attempts=3, first_wait_s=0.01)
@@ -135,8 +134,8 @@ def test_backoff_doubles():
 
 
 def test_email_to_local_smtp(engine, monkeypatch):
-    handler = _Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         monkeypatch.setenv("CEM_SMTP_HOST", "127.0.0.1")
@@ -152,7 +151,7 @@ def test_email_to_local_smtp(engine, monkeypatch):
 
 
 def test_down_endpoint_fails_visibly_without_leaking_the_secret(engine, secrets_env):
-    url = f"http://127.0.0.1:{_free_port()}/hook?access_token=TOKEN123"
+    url = f"http://127.0.0.1:{free_port()}/hook?access_token=TOKEN123"
     outcome = deliver(engine, _seed_alert(engine), ({"kind": "dingtalk", "url": url, "secret": "bot"},), _text(), FAST)
     assert outcome == [("dingtalk", False)]
     with engine.connect() as conn:
@@ -175,7 +174,7 @@ def test_planted_drop_delivered_once(engine, bot):
 
 def test_down_endpoint_does_not_break_the_import(engine, tmp_path: Path):
     save_rule(engine, Rule("all", window_days=1, min_n=30,
-                           channels=({"kind": "webhook", "url": f"http://127.0.0.1:{_free_port()}/x"},)), "admin")
+                           channels=({"kind": "webhook", "url": f"http://127.0.0.1:{free_port()}/x"},)), "admin")
     good = [["2024-03-05 10:00", "10", "5", "", "", "上海", "微信小程序", "5"]] * 40
     bad = [["2024-03-06 10:00", "2", "1", "", "", "上海", "微信小程序", "1"]] * 40
     first = import_file(engine, write_csv(tmp_path / "a.csv", HEADER_ZH, _unique(good, "a")), user="u")
@@ -187,21 +186,6 @@ def test_down_endpoint_does_not_break_the_import(engine, tmp_path: Path):
 
 def _unique(rows: list[list[str]], tag: str) -> list[list[str]]:
     return [[*r[:3], f"{tag}{i}", *r[4:]] for i, r in enumerate(rows)]
-
-
-class _Inbox(Message):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list = []
-
-    def handle_message(self, message) -> None:
-        self.messages.append(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _seed_alert(engine) -> int:

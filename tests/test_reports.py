@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import openpyxl
 import pytest
+from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 from sqlalchemy import Engine
 
@@ -28,6 +30,7 @@ from cem_core.reports.pdf import to_pdf
 from cem_core.reports.xlsx import to_xlsx
 from cem_core.text.store import add_batch as add_text_batch
 from tests.analysis_data import load_rows
+from tests.local_servers import Inbox, free_port
 
 WINDOW = ["--from", "2026-01-01", "--to", "2026-06-30"]
 
@@ -101,3 +104,20 @@ def test_verbatims_are_masked(sqlite_engine: Engine):
     assert not report.verbatims["comment"].str.contains("1380013").any()
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(report))).pages)
     assert t("report.sec.verbatims", "zh") in text and "1380013" not in text
+
+
+def test_scheduled_report_by_email(demo: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        for key, value in {"HOST": "127.0.0.1", "PORT": str(controller.port), "TLS": "none"}.items():
+            monkeypatch.setenv(f"CEM_SMTP_{key}", value)
+        out = tmp_path / "week.pdf"
+        assert main(["report", "--lang", "zh", "--out", str(out), "--email", "ceo@example.test", *WINDOW], demo) == 0
+    finally:
+        controller.stop()
+    (msg,) = handler.messages
+    assert msg["To"] == "ceo@example.test" and "客户体验执行报告" in str(make_header(decode_header(msg["Subject"])))
+    (part,) = [p for p in msg.walk() if p.get_filename() == "week.pdf"]
+    assert part.get_payload(decode=True) == out.read_bytes()

@@ -105,11 +105,17 @@ def post_json(url: str, body: dict) -> None:
         raise SendFailed(f"bot error {code}")
 
 
-def send_email(to: list[str], text: AlertText, smtp: dict[str, str]) -> None:
-    """Plain-text email over SMTP; ``smtp``: host, port, user, password, tls (starttls | ssl | none), sender."""
+def send_email(to: list[str], text: AlertText, smtp: dict[str, str],
+               attachment: tuple[str, bytes] | None = None) -> None:
+    """Plain-text email over SMTP; ``smtp``: host, port, user, password, tls (starttls | ssl | none), sender.
+    ``attachment``: (file name, bytes), e.g. the scheduled executive report."""
     msg = EmailMessage()
     msg["Subject"], msg["From"], msg["To"] = text.title, smtp.get("sender", "cem@localhost"), ", ".join(to)
     msg.set_content(text.body)
+    if attachment is not None:
+        name, data = attachment
+        subtype = "pdf" if name.lower().endswith(".pdf") else "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        msg.add_attachment(data, maintype="application", subtype=subtype, filename=name)
     host, port, mode = smtp.get("host", "127.0.0.1"), int(smtp.get("port", "25")), smtp.get("tls", "starttls")
     try:
         if mode == "ssl":
