@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 import pytest
@@ -12,6 +13,7 @@ from cem_core.alerts.evaluate import evaluate, periods
 from cem_core.alerts.rules import Rule, list_rules, save_rule
 from cem_core.analyze.metrics import NpsResult, nps_diff_significant
 from cem_core.analyze.stats import nps_diff_p, proportion_diff_p, proportion_diff_significant, t_p, welch_p
+from cem_core.cli import main
 from cem_core.db import write_transaction
 from cem_core.db.models import Alert, Touchpoint
 from cem_core.text.store import add_batch as add_text_batch
@@ -96,3 +98,12 @@ def test_negative_and_topic_spikes_fire_once(engine):
     assert negative[0].p_value == pytest.approx(proportion_diff_p(40, 80, 8, 80))
     assert any(g.measure == "topic" and g.dimension == "topic" for g in got)
     assert evaluate(engine, AS_OF) == []
+
+
+def test_cli_alerts_run_fires_once(engine, capsys):
+    load_planted(engine)
+    save_rule(engine, Rule("tp nps", dimension="touchpoint", window_days=WINDOW), "admin")
+    assert main(["alerts", "run", "--as-of", AS_OF.isoformat(), "--json"], engine) == 0
+    assert len(json.loads(capsys.readouterr().out)["fired"]) == 1
+    assert main(["alerts", "run", "--as-of", AS_OF.isoformat(), "--json"], engine) == 0
+    assert json.loads(capsys.readouterr().out)["fired"] == []
