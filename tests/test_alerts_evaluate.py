@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from cem_core.alerts.evaluate import evaluate, periods
+from cem_core.alerts.inbox import alert_list, mark_read, unread_count
 from cem_core.alerts.rules import Rule, list_rules, save_rule
 from cem_core.analyze.metrics import NpsResult, nps_diff_significant
 from cem_core.analyze.stats import nps_diff_p, proportion_diff_p, proportion_diff_significant, t_p, welch_p
+from cem_core.auth.roles import User
 from cem_core.cli import main
 from cem_core.db import write_transaction
 from cem_core.db.models import Alert, Touchpoint
@@ -107,3 +109,16 @@ def test_cli_alerts_run_fires_once(engine, capsys):
     assert len(json.loads(capsys.readouterr().out)["fired"]) == 1
     assert main(["alerts", "run", "--as-of", AS_OF.isoformat(), "--json"], engine) == 0
     assert json.loads(capsys.readouterr().out)["fired"] == []
+
+
+def test_inbox_unread_and_recipients(engine):
+    load_planted(engine)
+    save_rule(engine, Rule("tp", dimension="touchpoint", window_days=WINDOW, users=("ann",),
+                           departments=("customer_service",)), "admin")
+    [alert_id] = evaluate(engine, AS_OF)
+    ann, lead, other = User("ann", "analyst"), User("li", "dept_lead", ("customer_service",)), User("bo", "analyst")
+    assert [unread_count(engine, u) for u in (ann, lead, other)] == [1, 1, 0]
+    mark_read(engine, ann, [alert_id])
+    mark_read(engine, ann, [alert_id])  # twice is harmless
+    assert [unread_count(engine, u) for u in (ann, lead)] == [0, 1]
+    assert alert_list(engine, ann)["read"].tolist() == [True] and alert_list(engine, other).empty

@@ -23,6 +23,7 @@ import json
 import smtplib
 import ssl
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable

@@ -11,7 +11,6 @@ tests the trend page uses (``analyze.stats``), so an alert and the page cannot d
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 import pandas as pd
 from sqlalchemy import Engine, select
@@ -28,7 +27,6 @@ from cem_core.analyze.trends import DAILY_COLUMNS, daily
 from cem_core.db import write_transaction
 from cem_core.db.models import Alert, Channel, JourneyStage
 
-log = logging.getLogger(__name__)
 _alerts = Alert.__table__
 #: Dimensions keyed by an id column are stored by code (touchpoints by id: their codes repeat across stages).
 _CODE_TABLES = {"channel": Channel.__table__, "stage": JourneyStage.__table__}

@@ -33,7 +33,7 @@ def visible_rule_ids(engine: Engine, user: User) -> list[int]:
 
 def alert_list(engine: Engine, user: User, limit: int = 200) -> pd.DataFrame:
     """The user's alerts, newest first, with the rule's name and whether the user read each."""
-    read = select(_reads.c.alert_id).where(_reads.c.username == user.username).scalar_subquery()
+    read = select(_reads.c.alert_id).where(_reads.c.username == user.username)
     stmt = (select(_alerts, _rules.c.name.label("rule"), _alerts.c.id.in_(read).label("read"))
             .join(_rules, _rules.c.id == _alerts.c.rule_id)
             .where(_alerts.c.rule_id.in_(visible_rule_ids(engine, user)))
