@@ -45,7 +45,7 @@ if admin:
     with tabs[1]:
         for rule in list_rules(engine):
             cols = st.columns([5, 1], vertical_alignment="center")
-            cols[0].text(f"#{rule.id} {rule.name}: {rule.measure} · {T('alerts.dim.' + rule.dimension)} · "
+            cols[0].text(f"#{rule.id} {rule.name}: {rule.measure} · {T(f'alerts.dim.{rule.dimension}')} · "
                          f"{rule.window_days}d · n≥{rule.min_n} · p≤{rule.max_p} · "
                          f"{', '.join(c['kind'] for c in rule.channels) or '—'}")
             if cols[1].button(T("alerts.rule.delete"), key=f"rule_del_{rule.id}"):
