@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
 from cem_core.analysis.drilldown import Drill, drill_export
+from cem_core.auth.start_token import start_token
 from cem_core.auth.users import create_user, get_user, update_user
 from cem_core.db import make_engine, migrate
 from cem_core.export import to_xlsx_bytes
@@ -169,6 +170,7 @@ def _sign_in(at: AppTest, username: str, password: str) -> AppTest:
 def test_setup_screen_creates_the_first_admin(fresh_app: Engine) -> None:
     at = open_page(None, None)
     assert [x.value for x in at.title] == [t("access.setup_title", "en")]
+    at.text_input(key="setup_token").input(start_token())  # printed to the server's terminal
     at.text_input(key="setup_user").input("Owner")
     for key in ("setup_password", "setup_repeat"):
         at.text_input(key=key).input("Owner-Pass-2026")
