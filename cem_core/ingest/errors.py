@@ -50,10 +50,11 @@ class ImportFailed(IngestError):
         self.batch_id = batch_id
 
 
-def stored_message(stored: str | None, lang: str) -> str | None:
+def stored_message(stored: object, lang: str) -> str | None:
     """An error kept by ``IngestError.stored``, in ``lang``. Text that is not in that form (written by an
-    older version, if migration 0013 could not read it) is shown as it is."""
-    if not stored:
+    older version, if migration 0013 could not read it) is shown as it is; no error (None, or pandas'
+    NaN for a batch without details) gives None."""
+    if not isinstance(stored, str) or not stored:
         return None
     try:
         data = json.loads(stored)
