@@ -22,9 +22,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "trust_access.demo_name": ("演示{role}", "Demo {role}"),
     "trust_access.demo_refused": ("演示登录已关闭，或启动令牌不正确。",
                                   "Demo sign-in is closed, or the start token is not right."),
-    "trust_access.demo_over": ("演示登录已结束：系统中已有真实数据或真实用户。请使用您的账号登录。",
-                               "Demo sign-in has ended: this deployment now holds real data or a real user. "
-                               "Sign in with your own account."),
+    "trust_access.demo_over": ("演示登录已结束：演示数据已删除，或系统中已有真实数据或真实用户。",
+                               "Demo sign-in has ended: the demo data was removed, or this deployment now holds "
+                               "real data or a real user."),
     "trust_access.demo_cannot_manage_users": ("演示账号不能创建或修改账号、角色和密码。",
                                               "A demo account cannot create or change accounts, roles or passwords."),
     "trust_access.reserved_username": ("用户名 {username} 保留给演示账号，请换一个。",
