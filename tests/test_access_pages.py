@@ -88,7 +88,8 @@ def test_every_role_on_every_page(role: str, page, dept: str) -> None:
 def test_signed_out_visitor_sees_only_the_sign_in_screen() -> None:
     at = open_page(None, None)
     assert not at.exception
-    assert [x.value for x in at.title] == [t("access.signin_title", "en")]
+    # No real user yet in this demo database: the (start-token protected) setup screen, demo beside it.
+    assert [x.value for x in at.title] == [t("access.setup_title", "en")]
     # Signed out, every address (kept for after sign-in) shows the sign-in screen and nothing else.
     assert not at.metric and {p["page_name"] for p in at._registered_pages.values()} == {
         t("access.signin_title", "en")}
