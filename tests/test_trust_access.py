@@ -103,13 +103,24 @@ def _audit_actions(engine: Engine) -> list[str]:
         return list(conn.execute(select(AuditEntry.action).order_by(AuditEntry.at, AuditEntry.id)).scalars())
 
 
-def test_sign_in_session_checks_and_audit_during_a_running_import(engine: Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("bulk", [False, True], ids=["adding", "bulk"])
+def test_sign_in_session_checks_and_audit_during_a_running_import(engine: Engine, tmp_path: Path, bulk: bool,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A real import, stopped half-way inside its write transaction (its progress callback runs between
     chunks, while it holds SQLite's writer lock or the Postgres writers' advisory lock): meanwhile another
     thread signs in, fails five times, is throttled, writes an export audit entry, checks the session and
     reads the overview. The old code waited up to the 30 s busy timeout per write, then failed with
-    "database is locked" (SQLite) or waited for the whole import (Postgres)."""
-    load_demo(engine, rows=1000)  # a populated database: the import adds to it, as most imports do
+    "database is locked" (SQLite) or waited for the whole import (Postgres).
+
+    ``bulk``: the import at least doubles the table, so it drops and rebuilds the indexes, as a first
+    million-row load does (the threshold is lowered to keep the test small). On Postgres that load also
+    drops the foreign keys of ``responses``, which takes ACCESS EXCLUSIVE locks on every table they point
+    to (``import_batches``, ``channels`` ...) until commit (``bulk.deferred_indexes``): every page run
+    reads ``import_batches``, so the app waits for such a load there. Known, not fixed here (see the
+    issue note): that case is an expected failure."""
+    if bulk:
+        monkeypatch.setattr("cem_core.bulk.BULK_MIN_ROWS", 1000)
+    load_demo(engine, rows=1000)  # a populated database: an adding import is not a bulk load
     create_user(engine, username="ann", role="admin", password=PASSWORD, actor="setup")
     rows = [[f"2024-03-{1 + i % 28:02d}", str(i % 11), str(1 + i % 5), f"意见 {i}", f"139{i:08d}", "上海",
              "微信小程序", str(1 + i % 5)] for i in range(3000)]
@@ -141,7 +152,9 @@ def test_sign_in_session_checks_and_audit_during_a_running_import(engine: Engine
         seen["in_time"] = not worker.is_alive()
 
     report = import_file(engine, src, user="bob", progress=progress, chunk_rows=500)
-    assert report.status == "done" and report.rows_imported == 3000
+    assert report.status == "done" and report.rows_imported == 3000 and report.bulk_load == bulk
+    if bulk and engine.dialect.name == "postgresql" and not seen.get("in_time"):
+        pytest.xfail("a Postgres bulk load locks the tables its dropped foreign keys point to until commit")
     assert seen.get("in_time") and "error" not in seen, seen
     assert seen["status"] == "running"  # it all happened while the import held the writer
     assert seen["signed_in"] is not None and seen["signed_in"].username == "ann"
