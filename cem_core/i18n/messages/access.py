@@ -75,7 +75,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "access.col_display_name": ("显示名称", "Display name"),
     "access.col_departments": ("部门", "Departments"),
     "access.col_disabled": ("已停用", "Disabled"),
-    "access.col_demo": ("演示账号", "Demo"),
     "access.col_password_set": ("密码登录", "Password sign-in"),
     "access.col_created": ("创建时间", "Created"),
     "access.col_last_sign_in": ("最近登录", "Last sign-in"),
