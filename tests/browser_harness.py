@@ -3,7 +3,8 @@
 ``live_app(db_url, **env)`` starts a server against that database and returns its base URL (servers
 stop at the end of the test; ``address="0.0.0.0"`` listens on every interface, as ``streamlit run app.py``
 does by default); ``browser`` is a session-wide headless Chromium; ``page`` a fresh tab. A server's
-terminal output is kept, so ``printed_token`` can read the start token it prints, as a person would.
+terminal output is kept in a log file, so ``printed_token`` can read the start token it prints, as a
+person at that terminal would.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -38,53 +38,59 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-_OUTPUT: dict[str, list[str]] = {}  # base URL -> the server's terminal lines so far
+_LOGS: dict[str, Path] = {}  # base URL -> the server's terminal output
 
 
-def _pump(proc: subprocess.Popen, lines: list[str]) -> None:
-    for line in proc.stdout or ():
-        lines.append(line)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    """Until the server answers its health check; waiting on the process doubles as the pause between
+    tries and notices a server that exits early."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early: {''.join(_OUTPUT.get(url, []))}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
                 if resp.status == 200:
                     return
         except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"streamlit did not answer on {url}")
+            pass
+        try:
+            code = proc.wait(timeout=0.3)
+        except subprocess.TimeoutExpired:
+            continue
+        raise RuntimeError(f"streamlit exited early with code {code}:\n{log.read_text(errors='replace')}")
+    raise TimeoutError(f"streamlit did not answer on {url}:\n{log.read_text(errors='replace')}")
 
 
 @pytest.fixture
-def live_app() -> Iterator[Callable[..., str]]:
-    procs: list[subprocess.Popen] = []
+def live_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Callable[..., str]]:
+    """Start servers; each one's output goes to a log file that is shown with the test's report when it
+    fails (pytest prints report sections of failed tests only)."""
+    procs: list[tuple[subprocess.Popen, Path]] = []
 
-    def start(db_url: str, address: str = "127.0.0.1", **env: str) -> str:
+    def start(db_url: str, *, address: str = "127.0.0.1", **env: str) -> str:
         port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"), "--server.port", str(port),
-             "--server.address", address, "--server.headless", "true"],
-            cwd=PROJECT_ROOT, env={**os.environ, "CEM_DATABASE_URL": db_url, **env},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        procs.append(proc)
+        log = tmp_path_factory.mktemp("server") / "streamlit.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"), "--server.port", str(port),
+                 "--server.address", address, "--server.headless", "true"],
+                cwd=PROJECT_ROOT, env={**os.environ, "CEM_DATABASE_URL": db_url, **env},
+                stdout=out, stderr=subprocess.STDOUT, text=True)
+        procs.append((proc, log))
         url = f"http://127.0.0.1:{port}"
-        _OUTPUT[url] = []
-        threading.Thread(target=_pump, args=(proc, _OUTPUT[url]), daemon=True).start()
-        _wait_healthy(url, proc)
+        _LOGS[url] = log
+        _wait_healthy(url, proc, log)
         return url
 
     yield start
-    for proc in procs:
+    for i, (proc, log) in enumerate(procs):
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        request.node.add_report_section("teardown", f"streamlit server {i + 1} log ({log})",
+                                        log.read_text(errors="replace")[-20_000:])
 
 
 @pytest.fixture(scope="session")
@@ -137,12 +143,11 @@ def printed_token(url: str, timeout: float = 30) -> str:
     the first visitor sees the sign-in or setup screen)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for line in _OUTPUT.get(url, []):
-            found = re.search(rf"https?://\S+\?{QUERY_PARAM}=(\S+)", line)
-            if found:
-                return found.group(1)
+        found = re.search(rf"https?://\S+\?{QUERY_PARAM}=(\S+)", _LOGS[url].read_text(errors="replace"))
+        if found:
+            return found.group(1)
         time.sleep(0.2)
-    raise TimeoutError(f"no sign-in link printed by {url}: {''.join(_OUTPUT.get(url, []))}")
+    raise TimeoutError(f"no sign-in link printed by {url}: {_LOGS[url].read_text(errors='replace')}")
 
 
 def demo_sign_in(tab, url: str, role: str, path: str = "") -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cem_core.auth.roles import PERMISSIONS
 from cem_core.i18n import t
-from cem_core.roles import PERMISSIONS
 from cem_core.ui.nav import PAGES
 from tests.browser_harness import demo_sign_in, private_copy, wait_for_app
 

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from cem_core.auth.roles import ROLES
 from cem_core.config import PROJECT_ROOT
 from cem_core.i18n import t
-from cem_core.roles import ROLES
 from tests.browser_harness import QUERY_PARAM, non_loopback_address, printed_token, private_copy, wait_for_app
 
 pytestmark = pytest.mark.browser

@@ -15,13 +15,13 @@ from streamlit.testing.v1 import AppTest
 
 from cem_core.auth.bootstrap import create_first_admin, demo_user
 from cem_core.auth.passwords import hash_password
+from cem_core.auth.roles import User
 from cem_core.auth.start_token import QUERY_PARAM, start_token
 from cem_core.db import alembic_config, make_engine, migrate
+from cem_core.db.models import AppUser, Department, ImportDetail, Response, Touchpoint
 from cem_core.demo.generator import load_demo
 from cem_core.i18n import t
 from cem_core.ingest.load import import_file
-from cem_core.models import AppUser, Department, ImportDetail, Response, Touchpoint
-from cem_core.roles import User
 from tests.fixtures.ingest_files import write_csv
 from tests.pages_harness import APP, open_page, point_app_at
 

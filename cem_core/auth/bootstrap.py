@@ -13,12 +13,12 @@ from __future__ import annotations
 from sqlalchemy import Engine, exists, func, select
 
 from cem_core.auth.demo_accounts import DEMO_ROLES, demo_username
+from cem_core.auth.roles import User
 from cem_core.auth.start_token import matches
 from cem_core.auth.users import UserError, insert_user, normalise_username
 from cem_core.config import get_setting
 from cem_core.db import write_transaction
-from cem_core.models import AppUser, Department, ImportBatch, Touchpoint
-from cem_core.roles import User
+from cem_core.db.models import AppUser, Department, ImportBatch, Touchpoint
 
 _users = AppUser.__table__
 _batches = ImportBatch.__table__

@@ -7,7 +7,7 @@ holds. The names are reserved, so the rule "a demo account cannot create or chan
 
 from __future__ import annotations
 
-from cem_core.roles import ROLES
+from cem_core.auth.roles import ROLES
 
 DEMO_ROLES: tuple[str, ...] = ROLES
 _PREFIX = "demo_"

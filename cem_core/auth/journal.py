@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select
 from sqlalchemy.exc import OperationalError
 
 from cem_core.db import BUSY_TIMEOUT_MS, make_engine, write_transaction
-from cem_core.models import AuditEntry, LoginAttempt
+from cem_core.db.models import AuditEntry, LoginAttempt
 
 WAIT_MS = 300  # longer than any short writer holds SQLite's lock, far shorter than an import
 QUEUE_SUFFIX = ".security-queue"

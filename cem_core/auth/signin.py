@@ -18,10 +18,10 @@ from cem_core import audit
 from cem_core.auth import journal, throttle
 from cem_core.auth.bootstrap import demo_signin_open, demo_user
 from cem_core.auth.passwords import hash_password, verify
+from cem_core.auth.roles import User
 from cem_core.auth.start_token import matches
 from cem_core.auth.users import get_user, normalise_username, password_hash, touch_sign_in
-from cem_core.pii import hash_key, keyed_hash
-from cem_core.roles import User
+from cem_core.privacy.hashing import hash_key, keyed_hash
 
 UNKNOWN = "(unknown)"
 

@@ -15,7 +15,7 @@ import datetime as dt
 from sqlalchemy import Connection, Engine, select
 
 from cem_core.auth import journal
-from cem_core.models import LoginAttempt
+from cem_core.db.models import LoginAttempt
 
 MAX_FAILURES = 5
 WINDOW = dt.timedelta(minutes=15)

@@ -28,11 +28,11 @@ from cem_core.auth.bootstrap import (
     needs_setup,
 )
 from cem_core.auth.demo_accounts import is_demo_username
+from cem_core.auth.roles import User
 from cem_core.auth.signin import authenticate, demo_sign_in
 from cem_core.auth.sso import user_from_claims
 from cem_core.auth.start_token import QUERY_PARAM, announce, matches
 from cem_core.auth.users import UserError, get_user
-from cem_core.roles import User
 from cem_core.ui.context import T, current_user
 from cem_core.ui.nav import PAGES
 
