@@ -12,7 +12,7 @@ Downgrade turns stored keys back into English text; the deleted demo rows are no
 the problem).
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from alembic import op
 from cem_core.i18n import MESSAGES, t
 
 revision = "0013"
-down_revision = "0006"
+down_revision = "0011"  # relinked after merging main (journeys, 0011); was "0006"
 branch_labels = None
 depends_on = None
 
