@@ -22,6 +22,7 @@ from cem_core.db import get_engine, migrate, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
 from cem_core.journey.peakend import peak_end
+from cem_core.text import cli as text_cli
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
@@ -142,6 +143,7 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--user", default=os.environ.get("USER", "cli"), help="recorded as the uploader")
     imp.add_argument("--lang", choices=("zh", "en"), default="en")
     imp.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    text_cli.add_parsers(sub)
     return p
 
 
@@ -149,4 +151,4 @@ def main(argv: Sequence[str] | None = None, engine: Engine | None = None) -> int
     args = parser().parse_args(argv)
     engine = engine or get_engine()
     migrate(engine)
-    return COMMANDS[args.command](engine, args)
+    return {**COMMANDS, **text_cli.COMMANDS}[args.command](engine, args)
