@@ -423,14 +423,14 @@ def _open_batch(engine: Engine, report: ImportReport, user: str, source: str | N
     return batch_id
 
 
-def _close_batch(engine: Engine, report: ImportReport, status: str, error: str | None, user: str,
+def _close_batch(engine: Engine, report: ImportReport, status: str, error: IngestError, user: str,
                  seconds: float) -> None:
     with write_transaction(engine) as conn:
         conn.execute(update(_batches).where(_batches.c.id == report.batch_id).values(
             status=status, finished_at=dt.datetime.now(), duration_s=seconds, rows_imported=0,
             rows_skipped=report.rows_skipped, rows_duplicate=0))
         conn.execute(update(_details).where(_details.c.batch_id == report.batch_id).values(
-            error=mask_text(error), rows_total=report.rows_read))
+            error=mask_text(error.stored()), rows_total=report.rows_read))
         audit.record(conn, user, "import", target=f"batch:{report.batch_id}", rows=0, file_hash=report.content_hash,
                      detail={"batch_id": report.batch_id, "status": status, "rows_skipped": report.rows_skipped})
 
@@ -604,14 +604,14 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
     except _Rejected:
         report.status = "rejected"
         report.error = IngestError("ingest.err.invalid_rows", file=file_name, rows=f"{report.rows_skipped:,}")
-        _close_batch(engine, report, "rejected", report.error.message("en"), user, time.perf_counter() - t0)
+        _close_batch(engine, report, "rejected", report.error, user, time.perf_counter() - t0)
     except IngestError as exc:
         report.status, report.error = "rejected", exc
-        _close_batch(engine, report, "rejected", exc.message("en"), user, time.perf_counter() - t0)
+        _close_batch(engine, report, "rejected", exc, user, time.perf_counter() - t0)
     except Exception as exc:
         report.status = "failed"
         report.error = ImportFailed(report.batch_id, f"{type(exc).__name__}: {exc}"[:500])
-        _close_batch(engine, report, "failed", report.error.message("en"), user, time.perf_counter() - t0)
+        _close_batch(engine, report, "failed", report.error, user, time.perf_counter() - t0)
         raise report.error from exc
     finally:
         if progress and report.status == "done":
