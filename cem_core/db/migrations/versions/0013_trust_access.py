@@ -26,7 +26,7 @@ from alembic import op
 from cem_core.i18n import MESSAGES, t
 
 revision = "0013"
-down_revision = "0011"  # relinked after merging main (journeys, 0011); was "0006"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
