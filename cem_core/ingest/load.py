@@ -38,6 +38,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select, update
 
 from cem_core import audit, rollup
+from cem_core.act.rules import route_batch
 from cem_core.bulk import bulk_insert, bulk_worth_it, deferred_indexes, next_id, sync_sequence
 from cem_core.db import write_transaction
 from cem_core.export import to_xlsx_bytes
@@ -119,6 +120,7 @@ class ImportReport:
     error: IngestError | None = None
     seconds: float = 0.0
     bulk_load: bool = False  # indexes rebuilt once instead of maintained row by row (``bulk.deferred_indexes``)
+    actions_created: int = 0  # action items the routing rules created for this batch
     plans: list[TablePlan] = field(default_factory=list)
 
     @property
@@ -158,6 +160,7 @@ class ImportReport:
                 "rows_skipped": self.rows_skipped, "rows_duplicate": self.rows_duplicate,
                 "message": self.message(lang), "previous": self.previous, "created": self.created,
                 "unmatched": self.unmatched, "seconds": round(self.seconds, 3), "bulk_load": self.bulk_load,
+                "actions_created": self.actions_created,
                 "errors": problem_rows(self.problems[:max_errors], lang)}
 
 
@@ -459,6 +462,7 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
             for table in (Customer.__table__, Response.__table__):
                 sync_sequence(conn, table)
             rollup.add_batch(conn, report.batch_id)
+            report.actions_created = route_batch(conn, report.batch_id).total  # same transaction: no rows, no items
             report.seconds = time.perf_counter() - t0
             conn.execute(update(_batches).where(_batches.c.id == report.batch_id).values(
                 status="done", finished_at=dt.datetime.now(), duration_s=report.seconds,
@@ -471,7 +475,7 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                          file_hash=report.content_hash,
                          detail={"batch_id": report.batch_id, "status": "done", "rows_skipped": report.rows_skipped,
                                  "rows_duplicate": report.rows_duplicate, "customers_created": writer.customers.created,
-                                 "source": source})
+                                 "source": source, "actions_created": report.actions_created})
         report.status = "done"
     except _Rejected:
         report.status = "rejected"
