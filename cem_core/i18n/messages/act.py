@@ -42,3 +42,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "act.kind.callback": ("回访", "Call-back"),
     "act.kind.review": ("复盘", "Review"),
 }
+MESSAGES.update({
+    # Excel columns
+    "act.col.id": ("编号", "ID"),
+    "act.col.department": ("部门", "Department"),
+    "act.col.kind": ("类型", "Kind"),
+    "act.col.priority": ("优先级", "Priority"),
+    "act.col.touchpoint": ("触点", "Touchpoint"),
+    "act.col.created_at": ("创建时间", "Created"),
+    "act.col.due_at": ("截止时间", "Due"),
+    "act.col.name": ("客户", "Customer"),
+    "act.col.phone": ("电话", "Phone"),
+    "act.col.nps": ("NPS", "NPS"),
+    "act.col.comment": ("客户意见", "Comment"),
+    "act.col.status": ("状态", "Status"),
+    "act.col.owner": ("负责人", "Owner"),
+    "act.col.first_contact_at": ("首次联系时间", "First contact"),
+    "act.col.root_cause": ("根因", "Root cause"),
+    "act.col.resolution_note": ("处理说明", "Resolution note"),
+    "act.col.version": ("版本", "Version"),
+    "act.col.check": ("校验", "Check"),
+    # Excel round trip
+    "act.xl.pick_from_list": ("请从下拉列表中选择", "Pick a value from the list"),
+    "act.xl.err.department": ("无权导出或不存在的部门：{departments}",
+                              "Department not found or not yours to export: {departments}"),
+    "act.xl.err.too_big": ("文件超过 {mb} MB", "The file is larger than {mb} MB"),
+    "act.xl.err.unreadable": ("无法读取该 Excel 文件（{error}）", "The Excel file cannot be read ({error})"),
+    "act.xl.err.not_export": ("这不是本系统导出的行动清单（缺少隐藏的导出信息或列已被改动）",
+                              "This is not an action list exported by this app (its hidden export data is missing "
+                              "or its columns were changed)"),
+    "act.xl.err.unknown_export": ("该行动清单不是从本系统导出的（导出编号未知）",
+                                  "This action list was not exported from this installation (unknown export id)"),
+    "act.xl.err.bad_id": ("编号无效：{value}", "Invalid ID: {value}"),
+    "act.xl.err.bad_date": ("日期无效：{value}", "Invalid date: {value}"),
+    "act.xl.note.other_department": ("该工作簿包含其他部门的行动项（{departments}）：这些行不会被导入",
+                                     "This workbook holds items of other departments ({departments}): those rows "
+                                     "are not imported"),
+    "act.xl.note.old_export": ("这是 {at} 的旧导出，之后（最近 {newer}）已有更新的导出：已在系统中修改的行将报告为冲突",
+                               "This is an older export ({at}); a newer one exists ({newer}). Rows changed in the "
+                               "app since are reported as conflicts"),
+})
