@@ -117,7 +117,7 @@ def export_workbook(engine: Engine, user: User, departments: Collection[str] | N
         statuses, causes = _labels(conn, lang)
     allowed = [d for d in all_depts if (not user.scope or d.code in user.scope)
                and (departments is None or d.code in departments)]
-    if not allowed or departments is not None and {d.code for d in allowed} != set(departments):
+    if not allowed or (departments is not None and {d.code for d in allowed} != set(departments)):
         raise ActionError("act.xl.err.department", departments=", ".join(sorted(departments or ())) or "-")
     frame = open_items(engine, [d.id for d in allowed], lang)
     if departments is None and len(frame):  # "all": a sheet for each department that has open items
