@@ -34,6 +34,7 @@ import pandas as pd
 from sqlalchemy import Engine, select, update
 
 from cem_core import audit, rollup
+from cem_core.act.demo import seed_demo_items
 from cem_core.bulk import bulk_insert, next_id, sync_sequence
 from cem_core.db import write_transaction
 from cem_core.demo.catalog import ATTRIBUTE_CODES, CHANNELS, INDUSTRIES, REGIONS, SEGMENTS, Industry
@@ -330,8 +331,9 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
         for table in (Customer.__table__, Response.__table__):
             sync_sequence(conn, table)
         rollup.add_batch(conn, batch_id)
+        items = seed_demo_items(conn, batch_id, seed, end)
         audit.record(conn, actor, "demo_load", target=f"batch:{batch_id}", rows=rows,
-                     detail={"industry": industry, "seed": seed})
+                     detail={"industry": industry, "seed": seed, "action_items": items})
         elapsed = time.perf_counter() - t0
         conn.execute(update(ImportBatch.__table__).where(ImportBatch.__table__.c.id == batch_id).values(
             status="done", rows_imported=rows, finished_at=dt.datetime.now(), duration_s=elapsed))
