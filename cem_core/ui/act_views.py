@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -52,6 +53,12 @@ def escape(text: object) -> str:
     return out
 
 
+def labels(prefix: str, codes: object) -> Callable[[str], str | None]:
+    """A format function with the labels fixed now, in the session's language: Streamlit may call it
+    outside the script run (AppTest does), where the session's language is not known."""
+    return {c: T(f"{prefix}{c}") for c in codes}.get  # type: ignore[attr-defined]
+
+
 def _departments(engine: Engine, scope: set[int] | None) -> dict[int, str]:
     d = Department.__table__
     with engine.connect() as conn:
@@ -62,7 +69,8 @@ def _departments(engine: Engine, scope: set[int] | None) -> dict[int, str]:
 def figures_section(engine: Engine, user: User) -> None:
     L = lang()
     scope = scope_of(engine, user.scope)
-    days = PERIODS[st.segmented_control(T("act.period"), list(PERIODS), format_func=T, default="act.period.90",
+    days = PERIODS[st.segmented_control(T("act.period"), list(PERIODS), format_func=labels("", PERIODS),
+                                        default="act.period.90",
                                         key="act_period") or "act.period.90"]
     start = dt.date.today() - dt.timedelta(days=days) if days else None
     figures = loop_figures(engine, L, scope=scope, date_from=start)
@@ -98,8 +106,8 @@ def _filter(engine: Engine, scope: set[int] | None) -> ItemFilter:
     c = st.columns([2, 2, 1, 2, 2, 1])
     chosen_depts = c[0].multiselect(T("act.col.department"), list(depts), format_func=depts.get, key="act_f_dept")
     statuses = c[1].multiselect(T("act.col.status"), STATUSES, default=list(OPEN_STATUSES),
-                                format_func=lambda s: T(f"act.status.{s}"), key="act_f_status")
-    priorities = c[2].multiselect(T("act.col.priority"), PRIORITIES, format_func=lambda p: T(f"act.priority.{p}"),
+                                format_func=labels("act.status.", STATUSES), key="act_f_status")
+    priorities = c[2].multiselect(T("act.col.priority"), PRIORITIES, format_func=labels("act.priority.", PRIORITIES),
                                   key="act_f_priority")
     owner = c[3].text_input(T("act.col.owner"), key="act_f_owner", help=T("act.owner_filter_help")).strip()
     touchpoints = c[4].multiselect(T("act.col.touchpoint"), list(tps), format_func=tps.get, key="act_f_tp")
@@ -201,13 +209,13 @@ def _change_form(engine: Engine, user: User, item: dict, seen: int, scope: set[i
             _apply(engine, user, item_id, seen, {"status": status}, scope)
     with st.form(f"act_form_{item_id}"):
         targets = [item["status"], *sorted(TRANSITIONS[item["status"]])]
-        status = st.selectbox(T("act.col.status"), targets, format_func=lambda s: T(f"act.status.{s}"),
+        status = st.selectbox(T("act.col.status"), targets, format_func=labels("act.status.", STATUSES),
                               key=f"act_status_{item_id}")
         owner = st.text_input(T("act.col.owner"), value=item["owner"] or "", key=f"act_owner_{item_id}")
         codes = ["", *cause_names]
         cause = st.selectbox(T("act.col.root_cause"), codes, index=codes.index(item["root_cause"] or "")
                              if (item["root_cause"] or "") in codes else 0,
-                             format_func=lambda c: cause_names.get(c, "–"), key=f"act_cause_{item_id}")
+                             format_func=lambda c, names=cause_names: names.get(c, "–"), key=f"act_cause_{item_id}")
         note = st.text_area(T("act.col.resolution_note"), value=item["resolution_note"] or "",
                             key=f"act_note_{item_id}")
         if st.form_submit_button(T("act.save")):
@@ -238,7 +246,7 @@ def excel_section(engine: Engine, user: User) -> None:
     with engine.connect() as conn:
         codes = dict(conn.execute(select(d.c.id, d.c.code)).all())
     st.caption(T("act.xl.help"))
-    choice = st.selectbox(T("act.xl.which"), [0, *depts], format_func=lambda i: depts.get(i, T("act.xl.all")),
+    choice = st.selectbox(T("act.xl.which"), [0, *depts], format_func={0: T("act.xl.all"), **depts}.get,
                           key="act_xl_dept")
     if st.button(T("act.xl.prepare"), key="act_xl_prepare"):
         try:
