@@ -14,6 +14,7 @@ if flash := st.session_state.pop("act_flash", None):
 tabs = [("act.tab.figures", act_views.figures_section, "view_actions"),
         ("act.tab.items", act_views.worklist_section, "view_action_items"),
         ("act.tab.excel", act_views.excel_section, "view_action_items"),
+        ("act.tab.improvements", act_views.improvements_section, "view_action_items"),
         ("act.tab.rules", act_views.rules_section, "manage_rules")]
 allowed = [(key, fn) for key, fn, permission in tabs if user.can(permission)]
 for (_key, fn), tab in zip(allowed, st.tabs([T(key) for key, _fn in allowed]), strict=True):

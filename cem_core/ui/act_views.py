@@ -1,5 +1,6 @@
 """The Actions page's sections: figures, work list with bulk assign, item detail with quick changes, the
-Excel round trip, and the rules editor. Domain work is in ``cem_core.act``; this module only draws.
+Excel round trip, the rules editor and the improvement actions (outer loop). Domain work is in
+``cem_core.act``; this module only draws.
 
 Personal data is masked through ``privacy.reveal_or_mask`` (unmasked views audited); user text is shown
 in tables or as escaped text, never as Markdown or HTML. Every change goes through ``act.items`` with
@@ -20,6 +21,7 @@ from cem_core.act.causes import root_causes, save_root_causes
 from cem_core.act.charts import weekly_chart
 from cem_core.act.excel import export_workbook, import_workbook
 from cem_core.act.figures import loop_figures, weekly_trend
+from cem_core.act.improvements import create_improvement, improvements, suggestions, update_improvement
 from cem_core.act.items import (
     OPEN_STATUSES,
     PRIORITIES,
@@ -35,9 +37,10 @@ from cem_core.act.items import (
 from cem_core.act.rules import KINDS, Rule, backfill, load_rules, match_counts, preview, save_rules
 from cem_core.act.worklist import ItemFilter, item_detail, work_list
 from cem_core.i18n import fmt_int, fmt_num, fmt_pct, name_col
-from cem_core.models import Department, Touchpoint
+from cem_core.models import Attribute, Department, Touchpoint
 from cem_core.privacy import reveal_or_mask
 from cem_core.roles import User
+from cem_core.ui import cache
 from cem_core.ui.context import T, lang
 from cem_core.ui.kpi import kpi_card
 
@@ -340,3 +343,65 @@ def rules_section(engine: Engine, user: User) -> None:
                 st.success(T("act.causes.saved"))
             except ActionError as exc:
                 st.error(exc.message(L))
+
+
+def improvements_section(engine: Engine, user: User) -> None:
+    """Outer loop: fixes of systemic causes with the metric before and after their start."""
+    L = lang()
+    scope = scope_of(engine, user.scope)
+    st.caption(T("act.imp.help"))
+    table = improvements(engine, scope=scope)
+    if table.empty:
+        st.info(T("act.imp.none"))
+    else:
+        shown = table[["id", "title", "anchor_kind", "anchor_code", "owner", "metric", "started_on", "due_on",
+                       "progress", "status", "before", "before_n", "after", "after_n", "change"]]
+        st.dataframe(shown.rename(columns={c: T(f"act.imp.col.{c}") for c in shown.columns}), hide_index=True,
+                     width="stretch", key="act_imp_table")
+    if not user.can("work_actions"):
+        return
+    tp, at = Touchpoint.__table__, Attribute.__table__
+    with engine.connect() as conn:
+        anchors = {"touchpoint": dict(conn.execute(select(tp.c.code, tp.c[name_col(L)]).order_by(tp.c.id)).all()),
+                   "driver": dict(conn.execute(select(at.c.code, at.c[name_col(L)]).order_by(at.c.id)).all())}
+        dept_codes = {c: n for c, n in conn.execute(select(Department.code, Department.__table__.c[name_col(L)]))
+                      if scope is None or c in user.scope}
+    concentrate = cache.query(suggestions, L)  # key drivers: cached per data version
+    if not concentrate.empty:
+        st.caption(T("act.imp.suggest", drivers="、".join(escape(n) for n in concentrate["name"])))
+    with st.form("act_imp_new"):
+        title = st.text_input(T("act.imp.col.title"), key="act_imp_title")
+        kind = st.selectbox(T("act.imp.col.anchor_kind"), ["driver", "touchpoint", "topic"],
+                            format_func=labels("act.imp.kind.", ["driver", "touchpoint", "topic"]), key="act_imp_kind")
+        options = {**anchors["driver"], **anchors["touchpoint"]}
+        code = st.selectbox(T("act.imp.col.anchor_code"), list(options), format_func=options.get, key="act_imp_code")
+        topic = st.text_input(T("act.imp.topic_code"), key="act_imp_topic")
+        dept = st.selectbox(T("act.col.department"), list(dept_codes), format_func=dept_codes.get, key="act_imp_dept")
+        owner = st.text_input(T("act.col.owner"), key="act_imp_owner")
+        metric = st.selectbox(T("act.imp.col.metric"), ["nps", "csat", "ces"], key="act_imp_metric")
+        due = st.date_input(T("act.imp.col.due_on"), value=dt.date.today() + dt.timedelta(days=30), key="act_imp_due")
+        if st.form_submit_button(T("act.imp.create")):
+            try:
+                create_improvement(engine, title=title, anchor_kind=kind, anchor_code=topic.strip() if kind == "topic"
+                                   else code, department_code=dept, owner=owner, metric=metric, due_on=due,
+                                   actor=user.username)
+                st.session_state["act_flash"] = T("act.imp.created")
+                st.rerun()
+            except ActionError as exc:
+                st.error(exc.message(L))
+    if not table.empty:
+        with st.form("act_imp_progress"):
+            pick = st.selectbox(T("act.imp.col.title"), table["id"].tolist(),
+                                format_func=dict(zip(table["id"], table["title"], strict=True)).get, key="act_imp_pick")
+            progress = st.slider(T("act.imp.col.progress"), 0, 100, 50, step=10, key="act_imp_pct")
+            status = st.selectbox(T("act.imp.col.status"), ["planned", "doing", "done"],
+                                  format_func=labels("act.imp.state.", ["planned", "doing", "done"]),
+                                  key="act_imp_state")
+            if st.form_submit_button(T("act.save")):
+                try:
+                    update_improvement(engine, int(pick), progress=progress, status=status, actor=user.username,
+                                       scope=scope)
+                    st.session_state["act_flash"] = T("act.imp.updated")
+                    st.rerun()
+                except ActionError as exc:
+                    st.error(exc.message(L))
