@@ -34,8 +34,8 @@ def tabs(at) -> list[str]:
 def test_admin_sees_every_tab_unmasked(app_db: Engine) -> None:
     at = open_page(PAGE, User("boss", "admin"))
     assert not at.exception, [e.value for e in at.exception]
-    assert tabs(at) == [t(k, "en") for k in ("act.tab.figures", "act.tab.items", "act.tab.excel", "act.tab.improvements",
-                                            "act.tab.rules")]
+    keys = ("act.tab.figures", "act.tab.items", "act.tab.excel", "act.tab.improvements", "act.tab.rules")
+    assert tabs(at) == [t(k, "en") for k in keys]
     assert t("act.fig.closure_rate", "en") in [m.label for m in at.metric]
     with app_db.connect() as conn:
         viewed = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'view_unmasked'")).scalar_one()
