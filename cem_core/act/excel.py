@@ -32,7 +32,7 @@ import xlsxwriter
 from sqlalchemy import Connection, Engine, select
 
 from cem_core import audit
-from cem_core.act.items import STATUSES, ActionError, ConflictError, apply_change
+from cem_core.act.items import KINDS, PRIORITIES, STATUSES, ActionError, ConflictError, apply_change
 from cem_core.act.worklist import open_items
 from cem_core.db import write_transaction
 from cem_core.export import safe_frame
@@ -132,6 +132,8 @@ def export_workbook(engine: Engine, user: User, departments: Collection[str] | N
     locked_date = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     edit = book.add_format({"locked": False, "bg_color": "#FFFBEA"})
     edit_date = book.add_format({"locked": False, "bg_color": "#FFFBEA", "num_format": "yyyy-mm-dd hh:mm"})
+    kinds = {k: t(f"act.kind.{k}", lang) for k in KINDS}
+    priorities = {p: t(f"act.priority.{p}", lang) for p in PRIORITIES}
     sheets = []
     for dept in allowed:
         rows = frame[frame["department_code"] == dept.code]
@@ -141,18 +143,19 @@ def export_workbook(engine: Engine, user: User, departments: Collection[str] | N
         for col, (key, editable) in enumerate(COLUMNS):
             ws.write_string(0, col, t(f"act.col.{key.lstrip('_')}", lang), head_edit if editable else head)
         safe = safe_frame(rows[["touchpoint", "name", "phone", "comment", "owner", "resolution_note"]])
-        for r, (idx, item) in enumerate(rows.iterrows(), start=1):
+        # plain records: per-cell pandas lookups cost ~0.3 ms each, a 10k-item export would take seconds
+        for r, (item, text) in enumerate(zip(rows.to_dict("records"), safe.to_dict("records"), strict=True),
+                                         start=1):
             raw = {"status": statuses[item["status"]], "owner": _none(item["owner"]),
                    "first_contact_at": item["first_contact_at"], "root_cause": causes.get(item["root_cause"]),
                    "resolution_note": _none(item["resolution_note"])}
-            cells = {"id": int(item["id"]), "department": dept[2], "kind": t(f"act.kind.{item['kind']}", lang),
-                     "priority": t(f"act.priority.{item['priority']}", lang), "touchpoint": safe.at[idx, "touchpoint"],
-                     "created_at": item["created_at"], "due_at": item["due_at"], "name": safe.at[idx, "name"],
-                     "phone": safe.at[idx, "phone"], "nps": item["nps"], "comment": safe.at[idx, "comment"],
-                     "status": raw["status"], "owner": safe.at[idx, "owner"],
-                     "first_contact_at": item["first_contact_at"], "root_cause": raw["root_cause"],
-                     "resolution_note": safe.at[idx, "resolution_note"], "_version": int(item["version"]),
-                     "_check": fingerprint(raw)}
+            cells = {"id": int(item["id"]), "department": dept[2], "kind": kinds[item["kind"]],
+                     "priority": priorities[item["priority"]], "touchpoint": text["touchpoint"],
+                     "created_at": item["created_at"], "due_at": item["due_at"], "name": text["name"],
+                     "phone": text["phone"], "nps": item["nps"], "comment": text["comment"],
+                     "status": raw["status"], "owner": text["owner"], "first_contact_at": item["first_contact_at"],
+                     "root_cause": raw["root_cause"], "resolution_note": text["resolution_note"],
+                     "_version": int(item["version"]), "_check": fingerprint(raw)}
             for col, (key, editable) in enumerate(COLUMNS):
                 _write(ws, r, col, cells[key], editable, locked_date, edit_date if editable else None,
                        edit if editable else None)

@@ -96,28 +96,31 @@ def loop_figures(engine: Engine, lang: str, *, scope: Collection[int] | None = N
                                     later.c.occurred_at > _i.c.resolved_at)
     detractor_resolved = and_(src.c.nps <= 6, _i.c.resolved_at.is_not(None), _i.c.customer_id.is_not(None))
 
-    def measures() -> list:
-        return [func.count().label("opened"),
+    additive = [func.count().label("opened"),
                 func.sum(case((_i.c.status.in_(DONE_STATUSES), 1), else_=0)).label("done"),
                 func.sum(case((_i.c.due_at.is_not(None), 1), else_=0)).label("with_due"),
                 func.sum(case((_breached(now), 1), else_=0)).label("breached"),
                 func.sum(case((and_(_i.c.status.in_(OPEN_STATUSES), _i.c.due_at < now), 1), else_=0)
-                         ).label("open_overdue"),
-                func.count(distinct(case((detractor_resolved, _i.c.customer_id)))).label("recoverable"),
-                func.count(distinct(case((and_(detractor_resolved, recovered_cond), _i.c.customer_id)))
-                           ).label("recovered")]
-
-    source = _i.outerjoin(src, src.c.id == _i.c.response_id)
+                         ).label("open_overdue")]
+    # Recovery counts distinct customers, so its total is not the sum of the departments: a second, small
+    # query over the resolved detractor items only.
+    recovery = [func.count(distinct(_i.c.customer_id)).label("recoverable"),
+                func.count(distinct(case((recovered_cond, _i.c.customer_id)))).label("recovered")]
     d = Department.__table__
     with engine.connect() as conn:
-        per = conn.execute(select(d.c.id, d.c.code, d.c[name_col(lang)], *measures())
-                           .select_from(source.join(d, d.c.id == _i.c.department_id)).where(*where)
+        per = conn.execute(select(d.c.id, d.c.code, d.c[name_col(lang)], *additive)
+                           .select_from(_i.join(d, d.c.id == _i.c.department_id)).where(*where)
                            .group_by(d.c.id, d.c.code, d.c[name_col(lang)]).order_by(d.c.code)).all()
-        total = conn.execute(select(*measures()).select_from(source).where(*where)).one()
+        rec_src = _i.join(src, src.c.id == _i.c.response_id)
+        rec_by = {row[0]: row[1:] for row in conn.execute(
+            select(_i.c.department_id, *recovery).select_from(rec_src).where(*where, detractor_resolved)
+            .group_by(_i.c.department_id))}
+        rec_all = conn.execute(select(*recovery).select_from(rec_src).where(*where, detractor_resolved)).one()
         med_by = _median(conn, where, True)
         med_all = _median(conn, where, False)
-    rows = [[code, name, *vals, med_by.get(did)] for did, code, name, *vals in per]
-    rows.append(["", "", *total, med_all.get(None)])
+    rows = [[code, name, *vals, *rec_by.get(did, (0, 0)), med_by.get(did)] for did, code, name, *vals in per]
+    totals = [sum(r[i] or 0 for r in per) for i in range(3, 3 + len(additive))]
+    rows.append(["", "", *totals, *rec_all, med_all.get(None)])
     frame = pd.DataFrame(rows, columns=["department_code", "department", "opened", "done", "with_due", "breached",
                                         "open_overdue", "recoverable", "recovered", "median_contact_h"])
     for col in ("opened", "done", "with_due", "breached", "open_overdue", "recoverable", "recovered"):
