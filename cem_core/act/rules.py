@@ -8,7 +8,7 @@ A rule's conditions are a JSON object (all present keys must hold):
 ``has_contact``: the customer left a phone or email; ``has_comment``; ``has_touchpoint``.
 
 Routing is set-based: per enabled rule, in order, one ``INSERT INTO action_items ... SELECT ... FROM
-responses`` with the conditions as its WHERE clause and ``NOT EXISTS`` an item of that response for that
+responses`` with the conditions as its WHERE clause, skipping a response that already has an item in that
 department, so the first matching rule wins and one response never gets two items in one department
 (a unique index guarantees it too). The import calls ``route_batch`` inside its own transaction, so a
 failed import leaves no items; ``backfill`` runs the same statements over stored responses, and
@@ -33,7 +33,6 @@ from sqlalchemy import (
     exists,
     false,
     func,
-    insert,
     inspect,
     literal,
     or_,
@@ -41,6 +40,8 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cem_core import audit
 from cem_core.act.calendar import SETTING_KEY, WorkCalendar
@@ -197,15 +198,17 @@ def route(conn: Connection, *, batch_id: int | None = None, since: dt.date | Non
         else:
             created[rule.id or 0] = 0  # the department does not exist (yet): nothing to route to
             continue
-        taken = exists().where(_items.c.response_id == _r.c.id, _items.c.department_id == dept)
         due = calendar.add(now, rule.sla_hours, rule.sla_working)
         stmt = select(_r.c.id, _r.c.customer_id, _r.c.batch_id, literal(rule.id, Integer), dept, _r.c.touchpoint_id,
                       literal(rule.kind, String), literal(rule.priority, String), literal("open", String),
                       literal(now, DateTime), literal(due, DateTime), false(), literal(1, Integer)
                       ).select_from(source).where(
-            *scope, *extra, where_clause(rule.conditions, have), ~taken)
-        n = conn.execute(insert(_items).from_select(ITEM_COLUMNS, stmt).execution_options(preserve_rowcount=True)
-                         ).rowcount
+            *scope, *extra, where_clause(rule.conditions, have))
+        # ON CONFLICT on the unique (response, department) index: the first rule wins, and no anti-join for
+        # a planner to misjudge on a table whose statistics predate this import (quadratic on Postgres).
+        ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(_items)
+        n = conn.execute(ins.from_select(ITEM_COLUMNS, stmt).on_conflict_do_nothing(
+            index_elements=["response_id", "department_id"]).execution_options(preserve_rowcount=True)).rowcount
         created[rule.id or 0] = int(n or 0)
     notes = () if have["sentiment"] or not any("sentiment" in r.conditions for r in rules) else (
         "act.rule.note.sentiment_proxy",)
@@ -265,7 +268,7 @@ def on_batch_undo(conn: Connection, batch_id: int) -> dict[str, int]:
 
 def save_rules(engine: Engine, rules: list[Rule], *, actor: str) -> None:
     """Replace the rule list (order = list order), validated first, audited. Items keep their rule id
-    while the rule exists; a removed rule's items stay (``rule_id`` set to NULL)."""
+    while the rule exists; a removed rule's items stay (their ``rule_id`` then names no rule)."""
     for rule in rules:
         rule.validate()
     now = dt.datetime.now()

@@ -73,8 +73,8 @@ def figures_section(engine: Engine, user: User) -> None:
     L = lang()
     scope = scope_of(engine, user.scope)
     days = PERIODS[st.segmented_control(T("act.period"), list(PERIODS), format_func=labels("", PERIODS),
-                                        default="act.period.90",
-                                        key="act_period") or "act.period.90"]
+                                        default="act.period.all",
+                                        key="act_period") or "act.period.all"]
     start = dt.date.today() - dt.timedelta(days=days) if days else None
     figures = loop_figures(engine, L, scope=scope, date_from=start)
     total = figures.iloc[-1]

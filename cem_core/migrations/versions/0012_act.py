@@ -116,10 +116,7 @@ def upgrade() -> None:
     sa.Column('updated_by', sa.String(length=128), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], ),
     sa.ForeignKeyConstraint(['response_id'], ['responses.id'], ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['root_cause_id'], ['root_causes.id'], ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['rule_id'], ['action_rules.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_action_items_batch_id'), 'action_items', ['batch_id'], unique=False)
