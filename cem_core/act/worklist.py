@@ -86,12 +86,12 @@ def work_list(engine: Engine, f: ItemFilter, lang: str, *, scope: Collection[int
     return frame, total
 
 
-def open_items(engine: Engine, departments: Collection[int], lang: str) -> pd.DataFrame:
-    """Every open item of ``departments`` for an export, by department then due time."""
+def open_items(engine: Engine, departments: Collection[int], lang: str) -> list[dict[str, object]]:
+    """Every open item of ``departments`` for an export, by department then due time. Plain dicts: an
+    export streams them into cells, and a DataFrame round trip would cost more than the writing."""
     stmt = _base(lang).where(_i.c.status.in_(OPEN_STATUSES), _i.c.department_id.in_(list(departments)))
     with engine.connect() as conn:
-        rows = conn.execute(stmt.order_by(_d.c.code, _i.c.due_at, _i.c.id)).mappings().all()
-    return pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+        return [dict(r) for r in conn.execute(stmt.order_by(_d.c.code, _i.c.due_at, _i.c.id)).mappings()]
 
 
 @dataclass
