@@ -65,12 +65,12 @@ def run(url: str, csv: Path) -> None:
     from cem_core.act.figures import loop_figures, weekly_trend
     from cem_core.act.rules import load_rules, route, save_rules
     from cem_core.act.worklist import ItemFilter, item_detail, work_list
+    from cem_core.auth.roles import User
     from cem_core.db import make_engine, migrate, write_transaction
+    from cem_core.db.models import ActionItem
     from cem_core.demo.catalog import INDUSTRIES
     from cem_core.ingest.load import import_file
-    from cem_core.models import ActionItem
     from cem_core.reference import ensure_industry
-    from cem_core.roles import User
 
     engine = make_engine(url)
     migrate(engine)

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from cem_core.db import write_transaction
+from cem_core.db.models import ActionItem, Department
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.ingest.load import ImportReport, import_file
-from cem_core.models import ActionItem, Department
 from cem_core.reference import ensure_industry
 from tests.fixtures.ingest_files import write_csv
 

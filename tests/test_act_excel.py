@@ -16,10 +16,10 @@ from sqlalchemy import Engine, select
 
 from cem_core.act.excel import KEYS, META_SHEET, export_workbook, import_workbook
 from cem_core.act.items import ActionError, change_item, scope_of
+from cem_core.auth.roles import User
 from cem_core.cli import main
 from cem_core.config import PROJECT_ROOT
-from cem_core.models import AuditEntry
-from cem_core.roles import User
+from cem_core.db.models import AuditEntry
 from tests.act_data import import_rows, items, row, setup_reference
 
 ADMIN = User("admin", "admin")

@@ -16,7 +16,7 @@ from cem_core.act.items import (
     change_item,
     scope_of,
 )
-from cem_core.models import ActionComment, ActionEvent, AuditEntry
+from cem_core.db.models import ActionComment, ActionEvent, AuditEntry
 from tests.act_data import import_rows, items, row, setup_reference
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from cem_core.auth.roles import User
 from cem_core.db import make_engine
 from cem_core.i18n import t
-from cem_core.roles import User
 from tests.pages_harness import open_page, point_app_at
 
 PAGE = "pages/actions.py"

@@ -14,10 +14,10 @@ from cem_core.act.calendar import WorkCalendar
 from cem_core.act.items import ActionError, change_item
 from cem_core.act.rules import Rule, backfill, load_rules, match_counts, preview, save_rules
 from cem_core.db import write_transaction
+from cem_core.db.models import ActionItem, AuditEntry
 from cem_core.ingest import load as load_mod
 from cem_core.ingest.errors import ImportFailed
 from cem_core.ingest.undo import undo_batch
-from cem_core.models import ActionItem, AuditEntry
 from tests.act_data import import_rows, items, row, setup_reference
 
 ROWS = [

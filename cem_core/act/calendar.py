@@ -20,7 +20,7 @@ import holidays
 from sqlalchemy import Engine
 
 from cem_core import audit
-from cem_core.settings_store import get_value, set_value
+from cem_core.db.settings_store import get_value, set_value
 
 SETTING_KEY = "act_calendar"
 

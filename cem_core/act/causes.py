@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select, update
 from cem_core import audit
 from cem_core.act.items import ActionError
 from cem_core.db import write_transaction
-from cem_core.models import RootCause
+from cem_core.db.models import RootCause
 
 _t = RootCause.__table__
 COLUMNS = ["code", "name_zh", "name_en", "active"]

@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 from cem_core.act.excel import export_workbook, import_workbook
 from cem_core.act.items import ActionError
 from cem_core.act.rules import backfill, preview
+from cem_core.auth.roles import User
 from cem_core.i18n import t
-from cem_core.roles import User
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from cem_core.act.calendar import WorkCalendar
 from cem_core.act.rules import load_rules, route
-from cem_core.models import ActionEvent, ActionItem, Response, RootCause
+from cem_core.db.models import ActionEvent, ActionItem, Response, RootCause
 
 OWNERS = ("王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊")
 NOTES = ("已致电客户致歉并补偿", "已与门店沟通整改", "已安排回访，客户表示理解", "流程已调整", "已退款")

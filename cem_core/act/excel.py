@@ -34,12 +34,12 @@ from sqlalchemy import Connection, Engine, select
 from cem_core import audit
 from cem_core.act.items import KINDS, PRIORITIES, STATUSES, ActionError, ConflictError, apply_change
 from cem_core.act.worklist import open_items
+from cem_core.auth.roles import User
 from cem_core.db import write_transaction
+from cem_core.db.models import ActionExport, ActionItem, Department, RootCause
 from cem_core.export import safe_value
 from cem_core.i18n import name_col, t
-from cem_core.models import ActionExport, ActionItem, Department, RootCause
-from cem_core.privacy import mask_record
-from cem_core.roles import User
+from cem_core.privacy.masking import mask_record
 
 META_SHEET, LIST_SHEET = "_meta", "_lists"
 MAX_BYTES = 20 * 1024 * 1024
@@ -145,9 +145,9 @@ def export_workbook(engine: Engine, user: User, departments: Collection[str] | N
         for col, (key, editable) in enumerate(COLUMNS):
             ws.write_string(0, col, t(f"act.col.{key.lstrip('_')}", lang), head_edit if editable else head)
         for r, item in enumerate(rows, start=1):
-            text = {k: safe_value(v) for k, v in mask_record(
-                {k: item[k] for k in ("touchpoint", "name", "phone", "comment", "owner", "resolution_note")},
-                PII, unmask).items()}
+            shown = {k: item[k] for k in ("touchpoint", "name", "phone", "comment", "owner", "resolution_note")}
+            shown.update(mask_record({k: item[k] for k in PII}, PII, unmask))
+            text = {k: safe_value(v) for k, v in shown.items()}
             raw = {"status": statuses[item["status"]], "owner": _none(item["owner"]),
                    "first_contact_at": item["first_contact_at"], "root_cause": causes.get(item["root_cause"]),
                    "resolution_note": _none(item["resolution_note"])}

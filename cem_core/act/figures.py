@@ -35,8 +35,8 @@ from sqlalchemy import (
 )
 
 from cem_core.act.items import DONE_STATUSES, OPEN_STATUSES
+from cem_core.db.models import ActionItem, Department, Response
 from cem_core.i18n import name_col
-from cem_core.models import ActionItem, Department, Response
 
 _i = ActionItem.__table__
 _r = Response.__table__

@@ -20,10 +20,10 @@ from sqlalchemy import ColumnElement, Engine, case, func, select, update
 from cem_core import audit
 from cem_core.act.items import ActionError
 from cem_core.act.signals import available, topic_predicate
-from cem_core.analysis.drivers import key_drivers
+from cem_core.analyze.drivers import key_drivers
+from cem_core.analyze.queries import Filters
 from cem_core.db import write_transaction
-from cem_core.models import Attribute, Department, ImprovementAction, Rating, Response, Touchpoint
-from cem_core.queries import Filters
+from cem_core.db.models import Attribute, Department, ImprovementAction, Rating, Response, Touchpoint
 
 ANCHORS = ("touchpoint", "driver", "topic")
 METRICS = ("nps", "csat", "ces")

@@ -17,8 +17,8 @@ from sqlalchemy import Connection, Engine, select, update
 
 from cem_core import audit
 from cem_core.db import write_transaction
+from cem_core.db.models import ActionComment, ActionEvent, ActionItem, Department, RootCause
 from cem_core.i18n import t
-from cem_core.models import ActionComment, ActionEvent, ActionItem, Department, RootCause
 
 STATUSES = ("open", "in_progress", "resolved", "closed", "reopened")
 OPEN_STATUSES = ("open", "in_progress", "reopened")

@@ -48,7 +48,7 @@ from cem_core.act.calendar import SETTING_KEY, WorkCalendar
 from cem_core.act.items import KINDS, PRIORITIES, ActionError
 from cem_core.act.signals import SENTIMENTS, available, sentiment_predicate, topic_predicate
 from cem_core.db import write_transaction
-from cem_core.models import (
+from cem_core.db.models import (
     ActionItem,
     ActionRule,
     AppSetting,

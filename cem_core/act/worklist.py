@@ -12,8 +12,7 @@ import pandas as pd
 from sqlalchemy import Engine, Select, func, select
 
 from cem_core.act.items import OPEN_STATUSES
-from cem_core.i18n import name_col
-from cem_core.models import (
+from cem_core.db.models import (
     ActionComment,
     ActionEvent,
     ActionItem,
@@ -23,6 +22,7 @@ from cem_core.models import (
     RootCause,
     Touchpoint,
 )
+from cem_core.i18n import name_col
 
 _i = ActionItem.__table__
 _c = Customer.__table__

@@ -36,10 +36,10 @@ from cem_core.act.items import (
 )
 from cem_core.act.rules import KINDS, Rule, backfill, load_rules, match_counts, preview, save_rules
 from cem_core.act.worklist import ItemFilter, item_detail, work_list
+from cem_core.auth.roles import User
+from cem_core.db.models import Attribute, Department, Touchpoint
 from cem_core.i18n import fmt_int, fmt_num, fmt_pct, name_col
-from cem_core.models import Attribute, Department, Touchpoint
-from cem_core.privacy import reveal_or_mask
-from cem_core.roles import User
+from cem_core.privacy.release import reveal_or_mask
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang
 from cem_core.ui.kpi import kpi_card
