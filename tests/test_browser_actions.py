@@ -18,6 +18,13 @@ def closure_rate(page) -> str:
     return metric.locator("[data-testid='stMetricValue']").text_content()
 
 
+def choose(page, box, option: str) -> None:
+    """Open a selectbox and pick ``option``, by typing it into the box's search field."""
+    box.locator("input").click()
+    box.locator("input").fill(option)
+    page.get_by_role("option", name=option).first.click()
+
+
 def test_lead_resolves_an_item_and_the_figures_move(live_app, page, demo_sqlite_url: str, tmp_path) -> None:
     db = private_copy(demo_sqlite_url, tmp_path)
     url = live_app(db, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en")
@@ -35,10 +42,8 @@ def test_lead_resolves_an_item_and_the_figures_move(live_app, page, demo_sqlite_
     wait_for_app(page)
     form = page.locator("[data-testid='stForm']").filter(has_text="Resolution note")
     form.wait_for()
-    form.locator("[data-testid='stSelectbox']").nth(0).click()
-    page.get_by_role("option", name="Resolved").click(timeout=60_000)
-    form.locator("[data-testid='stSelectbox']").nth(1).click()
-    page.get_by_role("option", name="Process problem").click(timeout=60_000)
+    choose(page, form.locator("[data-testid='stSelectbox']").nth(0), "Resolved")
+    choose(page, form.locator("[data-testid='stSelectbox']").nth(1), "Process problem")
     form.get_by_label("Resolution note").fill("Check-in queue split into two lines")
     form.get_by_role("button", name="Save").click()
     page.get_by_text("saved").first.wait_for()
