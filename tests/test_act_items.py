@@ -17,6 +17,7 @@ from cem_core.act.items import (
     scope_of,
 )
 from cem_core.db.models import ActionComment, ActionEvent, AuditEntry
+from cem_core.privacy.deletion import delete_customers, find_customers
 from tests.act_data import import_rows, items, row, setup_reference
 
 
@@ -111,3 +112,12 @@ def test_scope_comments_and_bulk(item) -> None:
     done, refused = bulk_change(engine, {it["id"]: 1, 999: 1}, {"owner": "王"}, actor="admin")
     assert [o.version for o in done] == [2] and [e.key for e in refused] == ["act.err.unknown_item"]
     assert items(engine)[0]["owner"] == "王"
+
+
+def test_deleting_a_customer_on_request_deletes_their_items_history_and_comments(item) -> None:
+    engine, it = item
+    change_item(engine, it["id"], 1, {"status": "in_progress"}, actor="lead")
+    add_comment(engine, it["id"], "客户电话 13800000001 已回访", actor="lead")
+    result = delete_customers(engine, find_customers(engine, kind="id", value="C1"), actor="dpo", matched_by="id")
+    assert result.tables.get("action_items") == 1 and result.tables.get("action_comments") == 1
+    assert items(engine) == [] and history(engine, it["id"]) == []
