@@ -80,7 +80,8 @@ def work_list(engine: Engine, f: ItemFilter, lang: str, *, scope: Collection[int
     count = scoped(select(func.count()).select_from(_i).where(*where), scope)
     with engine.connect() as conn:
         total = int(conn.execute(count).scalar_one())
-        rows = conn.execute(stmt.order_by(_i.c.due_at.is_(None), _i.c.due_at, _i.c.id).limit(limit)).mappings().all()
+        # every routed item has a due time; due order uses ix_action_items_due and stops at ``limit``
+        rows = conn.execute(stmt.order_by(_i.c.due_at, _i.c.id).limit(limit)).mappings().all()
     frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
     frame["overdue"] = frame["status"].isin(OPEN_STATUSES) & (frame["due_at"] < now)
     return frame, total

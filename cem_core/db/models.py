@@ -348,6 +348,8 @@ class ActionItem(Base):
         Index("ux_action_items_response_dept", "response_id", "department_id", unique=True),
         Index("ix_action_items_dept_status", "department_id", "status", "due_at"),
         Index("ix_action_items_created", "created_at"),
+        # The work list, most urgent first: read in due order and stop at the page size, no sort of all items.
+        Index("ix_action_items_due", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -123,6 +123,7 @@ def upgrade() -> None:
     op.create_index('ix_action_items_created', 'action_items', ['created_at'], unique=False)
     op.create_index(op.f('ix_action_items_customer_id'), 'action_items', ['customer_id'], unique=False)
     op.create_index('ix_action_items_dept_status', 'action_items', ['department_id', 'status', 'due_at'], unique=False)
+    op.create_index('ix_action_items_due', 'action_items', ['due_at', 'id'], unique=False)
     op.create_index('ux_action_items_response_dept', 'action_items', ['response_id', 'department_id'], unique=True)
     op.create_table('action_comments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -163,6 +164,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_action_comments_item_id'), table_name='action_comments')
     op.drop_table('action_comments')
     op.drop_index('ux_action_items_response_dept', table_name='action_items')
+    op.drop_index('ix_action_items_due', table_name='action_items')
     op.drop_index('ix_action_items_dept_status', table_name='action_items')
     op.drop_index(op.f('ix_action_items_customer_id'), table_name='action_items')
     op.drop_index('ix_action_items_created', table_name='action_items')
