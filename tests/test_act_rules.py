@@ -69,9 +69,11 @@ CONDITIONS = [
     ({"nps": [0, 6]}, {"C1", "C2", "C5"}),
     ({"csat": [4, 5]}, {"C3", "C4"}),
     ({"ces": [1, 2]}, {"C1", "C5"}),
-    ({"sentiment": ["negative"]}, {"C1", "C2", "C5"}),  # score proxy: no text sentiment table yet
+    ({"sentiment": ["negative"]}, {"C1", "C5"}),  # text analysis of the comment; C2 has none
     ({"sentiment": ["positive"]}, {"C3"}),
-    ({"sentiment": ["neutral"]}, {"C4"}),
+    ({"sentiment": ["neutral"]}, {"C4"}),  # "wifi slow but ok": the clause after "but" decides
+    ({"topics": ["cleanliness"]}, {"C5"}),
+    ({"topics": ["breakfast", "check_in"]}, {"C1", "C3"}),
     ({"stages": ["stay"]}, {"C3", "C4", "C5"}),
     ({"touchpoints": ["breakfast", "wifi"]}, {"C3", "C4"}),
     ({"channels": ["weibo"]}, {"C3"}),
@@ -83,7 +85,7 @@ CONDITIONS = [
     ({"has_contact": True}, {"C1", "C3", "C5"}),
     ({"has_comment": True}, {"C1", "C3", "C4", "C5"}),
     ({"nps": [0, 6], "regions": ["北京"]}, {"C5"}),  # all conditions must hold
-    ({"topics": ["cleanliness"]}, set()),  # no topic table: matches nothing
+    ({"topics": ["no_such_topic"]}, set()),
 ]
 
 
@@ -98,18 +100,16 @@ def test_each_condition_kind(loaded: Engine, tmp_path: Path, conditions: dict, e
     assert {k for k, _d, _k in by_response_dept(loaded)} == expected
 
 
-def test_sentiment_and_topic_read_the_text_tables_when_present(loaded: Engine, tmp_path: Path) -> None:
+def test_sentiment_and_topic_follow_the_stored_text_analysis(loaded: Engine, tmp_path: Path) -> None:
     save_rules(loaded, [], actor="admin")
     import_rows(loaded, tmp_path / "a.csv", ROWS)
-    with write_transaction(loaded) as conn:  # the interface cem_core.text writes (see act.signals)
-        conn.execute(text("CREATE TABLE response_sentiment (response_id INTEGER, label VARCHAR(16))"))
-        conn.execute(text("CREATE TABLE response_topics (response_id INTEGER, topic VARCHAR(64))"))
-        ids = dict(conn.execute(text("SELECT c.customer_key, r.id FROM responses r JOIN customers c "
-                                     "ON c.id = r.customer_id")).all())
-        conn.execute(text("INSERT INTO response_sentiment VALUES (:r, 'negative')"), [{"r": ids["C4"]}])
-        conn.execute(text("INSERT INTO response_topics VALUES (:r, 'wifi')"), [{"r": ids["C4"]}, {"r": ids["C3"]}])
-    rules = [Rule("neg", {"sentiment": ["negative"]}), Rule("wifi", {"topics": ["wifi"]})]
-    assert match_counts(loaded, rules) == {0: 1, 1: 2}
+    with write_transaction(loaded) as conn:  # an admin's re-analysis changed C4's label and topics
+        conn.execute(text("UPDATE response_text SET label = 'negative', topics = '|wifi:negative|' WHERE "
+                          "response_id = (SELECT r.id FROM responses r JOIN customers c ON c.id = r.customer_id "
+                          "WHERE c.customer_key = 'C4')"))
+    rules = [Rule("neg", {"sentiment": ["negative"]}), Rule("wifi", {"topics": ["wifi"]}),
+             Rule("wi", {"topics": ["wi"]})]  # a topic code is matched whole, not as a prefix
+    assert match_counts(loaded, rules) == {0: 3, 1: 1, 2: 0}
 
 
 def test_order_on_off_and_one_item_per_department(loaded: Engine, tmp_path: Path) -> None:
@@ -171,7 +171,7 @@ def test_preview_equals_backfill(loaded: Engine, tmp_path: Path) -> None:
     save_rules(loaded, defaults, actor="admin")
     shown = preview(loaded)
     assert items(loaded) == []  # the preview wrote nothing
-    assert shown.total == 7 and shown.notes == ("act.rule.note.sentiment_proxy",)
+    assert shown.total == 7
     done = backfill(loaded, actor="admin")
     assert done.created == shown.created and len(items(loaded)) == shown.total
     assert preview(loaded, since=dt.date(2026, 3, 4)).total == 0

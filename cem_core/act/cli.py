@@ -18,7 +18,6 @@ from cem_core.act.excel import export_workbook, import_workbook
 from cem_core.act.items import ActionError
 from cem_core.act.rules import backfill, preview
 from cem_core.auth.roles import User
-from cem_core.i18n import t
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +63,7 @@ def run(engine: Engine, args: argparse.Namespace, actor: str) -> int:
             return 0 if not result.errors and not result.conflicts else 1
         result = preview(engine, since=args.since) if args.preview else backfill(engine, actor=actor, since=args.since)
         print(json.dumps({"created" if not args.preview else "would_create": result.total,
-                          "per_rule": result.created, "notes": [t(k, "en") for k in result.notes]}))
+                          "per_rule": result.created}))
         return 0
     except (ActionError, OSError) as exc:
         print(f"error: {exc.message(lang) if isinstance(exc, ActionError) else exc}", file=sys.stderr)

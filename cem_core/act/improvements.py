@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Engine, case, func, select, update
 
 from cem_core import audit
 from cem_core.act.items import ActionError
-from cem_core.act.signals import available, topic_predicate
+from cem_core.act.signals import topic_predicate
 from cem_core.analyze.drivers import key_drivers
 from cem_core.analyze.queries import Filters
 from cem_core.db import write_transaction
@@ -52,9 +52,7 @@ def _anchor(engine: Engine, kind: str, code: str) -> ColumnElement[bool]:
     if kind == "driver":
         return _r.c.id.in_(select(Rating.response_id).join(Attribute, Attribute.id == Rating.attribute_id)
                            .where(Attribute.code == code))
-    with engine.connect() as conn:
-        have = available(conn)["topic"]
-    return topic_predicate(_r, [code], have)
+    return topic_predicate(_r, [code])
 
 
 def _metric(metric: str) -> tuple[ColumnElement, ColumnElement]:

@@ -3,7 +3,7 @@
 A rule's conditions are a JSON object (all present keys must hold):
 
 ``nps`` / ``csat`` / ``ces``: ``[low, high]`` inclusive; ``sentiment``: labels; ``topics``: topic codes
-(both through ``signals``); ``stages`` / ``channels`` / ``touchpoints``: codes; ``regions`` /
+(both from text analysis, see ``signals``); ``stages`` / ``channels`` / ``touchpoints``: codes; ``regions`` /
 ``products`` / ``segments``: values; ``keywords``: the comment contains any of them (case-insensitive);
 ``has_contact``: the customer left a phone or email; ``has_comment``; ``has_touchpoint``.
 
@@ -46,7 +46,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from cem_core import audit
 from cem_core.act.calendar import SETTING_KEY, WorkCalendar
 from cem_core.act.items import KINDS, PRIORITIES, ActionError
-from cem_core.act.signals import SENTIMENTS, available, sentiment_predicate, topic_predicate
+from cem_core.act.signals import SENTIMENTS, sentiment_predicate, topic_predicate
 from cem_core.db import write_transaction
 from cem_core.db.models import (
     ActionItem,
@@ -112,14 +112,13 @@ class Rule:
 class RouteResult:
     created: dict[int, int]  # rule id -> items created
     total: int
-    notes: tuple[str, ...] = ()  # message keys: e.g. sentiment judged from scores
 
 
 def _codes(model, codes: list[str]) -> ColumnElement[int]:
     return select(model.id).where(model.code.in_(codes)).scalar_subquery()
 
 
-def where_clause(conditions: Mapping[str, object], have: Mapping[str, bool]) -> ColumnElement[bool]:
+def where_clause(conditions: Mapping[str, object]) -> ColumnElement[bool]:
     """The SQL predicate on ``responses`` for one rule's conditions."""
     r = _r.c
     parts: list[ColumnElement[bool]] = []
@@ -129,9 +128,9 @@ def where_clause(conditions: Mapping[str, object], have: Mapping[str, bool]) -> 
             parts.append(r[key].between(lo, hi))
     c: Mapping[str, list] = {k: list(v) for k, v in conditions.items() if k in LISTS}  # type: ignore[arg-type]
     if "sentiment" in c:
-        parts.append(sentiment_predicate(_r, c["sentiment"], have.get("sentiment", False)))
+        parts.append(sentiment_predicate(_r, c["sentiment"]))
     if "topics" in c:
-        parts.append(topic_predicate(_r, c["topics"], have.get("topic", False)))
+        parts.append(topic_predicate(_r, c["topics"]))
     if "stages" in c:
         parts.append(r.stage_id.in_(select(JourneyStage.id).where(JourneyStage.code.in_(c["stages"]))))
     if "channels" in c:
@@ -178,7 +177,6 @@ def route(conn: Connection, *, batch_id: int | None = None, since: dt.date | Non
     rules = [r for r in (rules if rules is not None else load_rules(conn, enabled_only=True)) if r.enabled]
     if not rules:
         return RouteResult({}, 0)
-    have = available(conn)
     calendar = _calendar(conn)
     depts = dict(conn.execute(select(Department.code, Department.id)).all())
     scope: list[ColumnElement[bool]] = []
@@ -203,16 +201,14 @@ def route(conn: Connection, *, batch_id: int | None = None, since: dt.date | Non
                       literal(rule.kind, String), literal(rule.priority, String), literal("open", String),
                       literal(now, DateTime), literal(due, DateTime), false(), literal(1, Integer)
                       ).select_from(source).where(
-            *scope, *extra, where_clause(rule.conditions, have))
+            *scope, *extra, where_clause(rule.conditions))
         # ON CONFLICT on the unique (response, department) index: the first rule wins, and no anti-join for
         # a planner to misjudge on a table whose statistics predate this import (quadratic on Postgres).
         ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(_items)
         n = conn.execute(ins.from_select(ITEM_COLUMNS, stmt).on_conflict_do_nothing(
             index_elements=["response_id", "department_id"]).execution_options(preserve_rowcount=True)).rowcount
         created[rule.id or 0] = int(n or 0)
-    notes = () if have["sentiment"] or not any("sentiment" in r.conditions for r in rules) else (
-        "act.rule.note.sentiment_proxy",)
-    return RouteResult(created, sum(created.values()), notes)
+    return RouteResult(created, sum(created.values()))
 
 
 def route_batch(conn: Connection, batch_id: int) -> RouteResult:
@@ -251,10 +247,9 @@ def match_counts(engine: Engine, rules: list[Rule]) -> dict[int, int]:
     """How many stored responses each rule's conditions match, on their own (the rules page's preview)."""
     out = {}
     with engine.connect() as conn:
-        have = available(conn)
         for i, rule in enumerate(rules):
             out[i] = int(conn.execute(select(func.count()).select_from(_r).where(
-                where_clause(rule.conditions, have))).scalar_one())
+                where_clause(rule.conditions))).scalar_one())
     return out
 
 

@@ -329,8 +329,6 @@ def rules_section(engine: Engine, user: User) -> None:
         result = preview(engine, since=since)
         st.session_state["act_preview_total"] = result.total
         st.info(T("act.rules.preview_result", n=result.total))
-        for note in result.notes:
-            st.caption(T(note))
     if right.button(T("act.rules.run"), key="act_backfill", disabled="act_preview_total" not in st.session_state):
         result = backfill(engine, actor=user.username, since=since)
         st.session_state.pop("act_preview_total", None)

@@ -40,6 +40,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/imports.py", "nav.imports", ":material/history:", "view_imports", "nav.section.capture",
              uses_filters=False),
     PageSpec("pages/analysis.py", "nav.analysis", ":material/analytics:", "view_analysis", "nav.section.insights"),
+    PageSpec("pages/journey.py", "nav.journey", ":material/route:", "view_analysis", "nav.section.insights"),
+    PageSpec("pages/text.py", "nav.text", ":material/forum:", "view_analysis", "nav.section.insights"),
     PageSpec("pages/actions.py", "nav.actions", ":material/task_alt:", "view_actions", "nav.section.act",
              uses_filters=False),
     PageSpec("pages/data.py", "nav.data", ":material/database:", "manage_data", "nav.section.admin",
@@ -48,6 +50,8 @@ PAGES: tuple[PageSpec, ...] = (
              uses_filters=False),
     PageSpec("pages/audit.py", "nav.audit", ":material/policy:", "view_audit", "nav.section.admin",
              uses_filters=False),
+    PageSpec("pages/text_settings.py", "nav.text_settings", ":material/spellcheck:", "manage_data",
+             "nav.section.admin", uses_filters=False),
     PageSpec("pages/privacy.py", "nav.privacy", ":material/person_remove:", "delete_customer", "nav.section.admin",
              uses_filters=False),
 )

@@ -26,10 +26,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                "Sentiment must be positive, neutral or negative"),
     "act.rule.err.action": ("类型或优先级无效", "Invalid kind or priority"),
     "act.rule.err.sla": ("时限须大于 0 小时且不超过一年", "The SLA must be more than 0 hours and at most a year"),
-    "act.rule.note.sentiment_proxy": ("尚无文本情感分析结果：情感暂按评分判断（优先 NPS，0-6 为负面、9-10 为正面；"
-                                      "无 NPS 时看 CSAT，再看 CES）",
-                                      "No text sentiment yet: sentiment is judged from the scores for now (NPS first: "
-                                      "0-6 negative, 9-10 positive; else CSAT, else CES)"),
     # vocabulary
     "act.status.open": ("待处理", "Open"),
     "act.status.in_progress": ("处理中", "In progress"),

@@ -5,7 +5,7 @@ hours; a negative comment about a touchpoint -> its owner department within 5 wo
 default root-cause list, both editable afterwards. New tables only: existing data is untouched.
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0006"
+down_revision = "0011"  # relinked after merging main (0010 text, 0011 journeys)
 branch_labels = None
 depends_on = None
 
