@@ -1,4 +1,4 @@
-"""Command line: ``python -m cem_core migrate | demo | stats``, on the same functions as the app.
+"""Command line: ``python -m cem_core migrate | demo | stats | import | actions``, on the same functions as the app.
 
 Every command reads ``CEM_DATABASE_URL`` (else secrets.toml, else data/cem.db) and brings the schema up
 to date first, so a scheduled job never runs against an old schema.
@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
+from cem_core.act import cli as act_cli
 from cem_core.analyze.overview import DEFAULT_WINDOW_DAYS, build_overview
 from cem_core.analyze.queries import Filters, date_bounds
 from cem_core.analyze.rollup import rebuild_all
@@ -79,6 +80,11 @@ def _import(engine: Engine, args: argparse.Namespace) -> int:
     from cem_core.ingest.cli import run_import
 
     return run_import(engine, args)
+
+
+@command("actions")
+def _actions(engine: Engine, args: argparse.Namespace) -> int:
+    return act_cli.run(engine, args, cli_actor())
 
 
 @command("stats")
@@ -187,6 +193,7 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--user", default=os.environ.get("USER", "cli"), help="recorded as the uploader")
     imp.add_argument("--lang", choices=("zh", "en"), default="en")
     imp.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    act_cli.add_parsers(sub)
     text_cli.add_parsers(sub)
     return p
 

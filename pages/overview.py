@@ -7,6 +7,7 @@ from cem_core.analyze.queries import previous_period
 from cem_core.charts import overview as charts
 from cem_core.i18n import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct
 from cem_core.ui import cache
+from cem_core.ui.act_card import loop_card
 from cem_core.ui.context import T, lang, require
 from cem_core.ui.filters import current_filters
 from cem_core.ui.kpi import kpi_card
@@ -63,6 +64,7 @@ with row2[2]:
     spend_delta = None if not prev.responses else f"{cur.detractor_spend - prev.detractor_spend:+,.0f}"
     kpi_card(T("overview.spend_at_risk"), fmt_money(cur.detractor_spend, L), spend_delta, inverse=True,
              help=T("overview.spend_help"))
+loop_card(ov.date_from, ov.date_to)
 
 st.subheader(T("overview.trend"))
 st.caption(T("overview.trend_read"))

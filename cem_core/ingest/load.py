@@ -41,6 +41,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select, update
 
 from cem_core import audit
+from cem_core.act.rules import route_batch
 from cem_core.analyze import rollup
 from cem_core.db import write_transaction
 from cem_core.db.bulk import bulk_insert, bulk_worth_it, deferred_indexes, next_id, sync_sequence
@@ -172,6 +173,7 @@ class ImportReport:
     error: IngestError | None = None
     seconds: float = 0.0
     bulk_load: bool = False  # indexes rebuilt once instead of maintained row by row (``bulk.deferred_indexes``)
+    actions_created: int = 0  # action items the routing rules created for this batch
     plans: list[TablePlan] = field(default_factory=list)
     by_column: dict[tuple[str, str], int] = field(default_factory=dict)
     samples: dict[tuple[str, str], list[str]] = field(default_factory=dict)
@@ -235,6 +237,7 @@ class ImportReport:
                            "message": p.date_note.message(lang)} for p in self.plans if p.date_note],
                 "column_issues": [{"column": c.column, "reason": c.reason, "count": c.count, "shape": c.shape,
                                    "message": c.message(lang)} for c in self.column_issues],
+                "actions_created": self.actions_created,
                 "errors": problem_rows(self.problems[:max_errors], lang)}
 
 
@@ -587,6 +590,7 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                 sync_sequence(conn, table)
             rollup.add_batch(conn, report.batch_id)
             text_store.add_batch(conn, report.batch_id)  # tokens, sentiment, topics and their rollups
+            report.actions_created = route_batch(conn, report.batch_id).total  # same transaction: no rows, no items
             report.seconds = time.perf_counter() - t0
             conn.execute(update(_batches).where(_batches.c.id == report.batch_id).values(
                 status="done", finished_at=dt.datetime.now(), duration_s=report.seconds,
@@ -599,7 +603,7 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                          file_hash=report.content_hash,
                          detail={"batch_id": report.batch_id, "status": "done", "rows_skipped": report.rows_skipped,
                                  "rows_duplicate": report.rows_duplicate, "customers_created": writer.customers.created,
-                                 "source": source})
+                                 "source": source, "actions_created": report.actions_created})
         report.status = "done"
     except _Rejected:
         report.status = "rejected"

@@ -42,6 +42,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/analysis.py", "nav.analysis", ":material/analytics:", "view_analysis", "nav.section.insights"),
     PageSpec("pages/journey.py", "nav.journey", ":material/route:", "view_analysis", "nav.section.insights"),
     PageSpec("pages/text.py", "nav.text", ":material/forum:", "view_analysis", "nav.section.insights"),
+    PageSpec("pages/actions.py", "nav.actions", ":material/task_alt:", "view_actions", "nav.section.act",
+             uses_filters=False),
     PageSpec("pages/data.py", "nav.data", ":material/database:", "manage_data", "nav.section.admin",
              uses_filters=False),
     PageSpec("pages/users.py", "nav.users", ":material/group:", "manage_users", "nav.section.admin",

@@ -12,7 +12,7 @@ Downgrade turns stored keys back into English text; the deleted demo rows are no
 the problem).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from alembic import op
 from cem_core.i18n import MESSAGES, t
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
