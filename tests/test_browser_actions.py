@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from cem_core.auth.bootstrap import DEMO_USERS
-from tests.browser_harness import private_copy, sign_in, wait_for_app
+from cem_core.auth.demo_accounts import demo_username
+from tests.browser_harness import demo_sign_in, private_copy, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -28,10 +28,7 @@ def choose(page, box, option: str) -> None:
 def test_lead_resolves_an_item_and_the_figures_move(live_app, page, demo_sqlite_url: str, tmp_path) -> None:
     db = private_copy(demo_sqlite_url, tmp_path)
     url = live_app(db, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en")
-    page.goto(url)
-    wait_for_app(page)
-    lead = next(u for u in DEMO_USERS if u.role == "dept_lead")
-    sign_in(page, lead.username, lead.password)
+    demo_sign_in(page, url, "dept_lead")  # the newcomer's way in: the link the server printed
     page.get_by_role("link", name="Actions").click()
     wait_for_app(page)
     page.get_by_role("tab", name="Figures").wait_for()
@@ -56,5 +53,5 @@ def test_lead_resolves_an_item_and_the_figures_move(live_app, page, demo_sqlite_
     assert page.locator("[data-testid='stException']").count() == 0
     with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
         actor = conn.execute("SELECT actor FROM audit_log WHERE action = 'action_change' ORDER BY id DESC").fetchone()
-    assert actor == (lead.username,)
+    assert actor == (demo_username("dept_lead"),)
     page.screenshot(path=str(tmp_path / "actions.png"), full_page=True)
