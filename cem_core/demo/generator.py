@@ -1,6 +1,6 @@
 """Deterministic, realistic bilingual demo feedback with planted truths the analyses must recover.
 
-Planted truths (tests in ``tests/test_demo.py`` check each one; ``PLANTED`` states them in code):
+Planted truths (tests in ``tests/demo/test_demo.py`` check each one; ``PLANTED`` states them in code):
 
 1. **Key drivers.** NPS is driven by the five attribute ratings with weights
    ``DRIVER_WEIGHTS`` = staff .35, speed .25, reliability .20, value .15, digital .05, so a
