@@ -18,7 +18,6 @@ import streamlit as st
 from sqlalchemy import Engine, select
 
 from cem_core.act.causes import root_causes, save_root_causes
-from cem_core.act.charts import weekly_chart
 from cem_core.act.excel import export_workbook, import_workbook
 from cem_core.act.figures import loop_figures, weekly_trend
 from cem_core.act.improvements import create_improvement, improvements, suggestions, update_improvement
@@ -37,6 +36,7 @@ from cem_core.act.items import (
 from cem_core.act.rules import KINDS, Rule, backfill, load_rules, match_counts, preview, save_rules
 from cem_core.act.worklist import ItemFilter, item_detail, work_list
 from cem_core.auth.roles import User
+from cem_core.charts.actions import weekly_chart
 from cem_core.db.models import Attribute, Department, Touchpoint
 from cem_core.i18n import fmt_int, fmt_num, fmt_pct, name_col
 from cem_core.privacy.release import reveal_or_mask
