@@ -1,4 +1,4 @@
-"""Command line: ``python -m cem_core migrate | demo | stats``, on the same functions as the app.
+"""Command line: ``python -m cem_core migrate | demo | stats | import | actions``, on the same functions as the app.
 
 Every command reads ``CEM_DATABASE_URL`` (else secrets.toml, else data/cem.db) and brings the schema up
 to date first, so a scheduled job never runs against an old schema.
@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cem_core import audit
+from cem_core.act import cli as act_cli
 from cem_core.alerts.deliver import DEFAULT_RETRY, send_email, with_retries
 from cem_core.alerts.messages import AlertText
 from cem_core.alerts.run import run_alerts
@@ -88,6 +89,11 @@ def _import(engine: Engine, args: argparse.Namespace) -> int:
     from cem_core.ingest.cli import run_import
 
     return run_import(engine, args)
+
+
+@command("actions")
+def _actions(engine: Engine, args: argparse.Namespace) -> int:
+    return act_cli.run(engine, args, cli_actor())
 
 
 @command("stats")
@@ -245,6 +251,7 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--user", default=os.environ.get("USER", "cli"), help="recorded as the uploader")
     imp.add_argument("--lang", choices=("zh", "en"), default="en")
     imp.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    act_cli.add_parsers(sub)
     text_cli.add_parsers(sub)
     return p
 

@@ -21,6 +21,11 @@ def _defuse(value: object) -> object:
     return value
 
 
+def safe_value(value: object) -> object:
+    """One cell made safe the same way (for writers that stream rows instead of frames)."""
+    return _defuse(value)
+
+
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells cannot be read as formulas by Excel or LibreOffice."""
     out = frame.copy()

@@ -3,7 +3,7 @@
 Contract for every writer of ``responses``: call ``add_batch(conn, batch_id)`` in the same transaction
 after inserting a batch's rows, and ``rebuild_batches(conn, ids)`` after deleting individual rows of
 existing batches (e.g. deletion on request). Deleting a whole batch needs nothing: the cascade removes
-its rollup rows. ``tests/test_rollup.py`` checks rollup == rows after each kind of write.
+its rollup rows. ``tests/analyze/test_rollup.py`` checks rollup == rows after each kind of write.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """Roles and what each may do. Pages and exports ask ``user.can(permission)``, never the role name.
 
+Act: ``view_actions`` shows the close-the-loop figures; ``view_action_items`` the items and their
+customers (masked unless ``unmask_pii``); ``work_actions`` changes items (in the app or by Excel);
+``manage_rules`` edits routing rules, root causes and the working calendar.
+
 A department lead is scoped: ``User.departments`` restricts every query through ``Filters.departments``.
 """
 
@@ -11,11 +15,14 @@ ROLES = ("admin", "analyst", "executive", "uploader", "dept_lead")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"view_overview", "view_analysis", "upload", "view_imports", "manage_data", "export",
-                        "unmask_pii", "manage_users", "view_audit", "delete_customer", "view_actions"}),
-    "analyst": frozenset({"view_overview", "view_analysis", "export", "view_imports", "view_actions"}),
-    "executive": frozenset({"view_overview", "view_actions"}),
+                        "unmask_pii", "manage_users", "view_audit", "delete_customer", "view_actions",
+                        "view_action_items", "work_actions", "manage_rules"}),
+    "analyst": frozenset({"view_overview", "view_analysis", "export", "view_imports", "view_actions",
+                          "view_action_items", "manage_rules"}),
+    "executive": frozenset({"view_overview", "view_actions"}),  # close-the-loop figures, never the customers
     "uploader": frozenset({"view_overview", "upload", "view_imports"}),
-    "dept_lead": frozenset({"view_overview", "view_analysis", "export", "view_actions"}),
+    "dept_lead": frozenset({"view_overview", "view_analysis", "export", "view_actions", "view_action_items",
+                            "work_actions"}),
 }
 
 

@@ -300,6 +300,143 @@ class LoginAttempt(Base):
     success: Mapped[bool] = mapped_column(Boolean)
 
 
+# --- Act: routing rules, action items, their history, Excel exports, improvement actions (migration 0012) ---
+
+
+class ActionRule(Base):
+    """A routing rule: responses matching ``conditions`` (JSON, see ``cem_core.act.rules``) become items.
+
+    Rules run in ``position`` order; for one response and department the first matching rule wins.
+    ``department_code`` None sends the item to the department owning the response's touchpoint.
+    """
+
+    __tablename__ = "action_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(128))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    conditions: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    department_code: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="callback")  # callback (inner loop) / review
+    priority: Mapped[str] = mapped_column(String(8), default="medium")  # high / medium / low
+    sla_hours: Mapped[float] = mapped_column(Float, default=48)
+    sla_working: Mapped[bool] = mapped_column(Boolean, default=False)  # count working hours only
+    updated_by: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class RootCause(Base):
+    """The editable list of root-cause categories an item must name to be resolved."""
+
+    __tablename__ = "root_causes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ActionItem(Base):
+    """One case to close: a response routed to a department. ``version`` grows with every change, so a
+    writer holding an older version is told instead of overwriting (optimistic concurrency).
+
+    At most one item per response and department (unique index). Undoing the source batch deletes
+    items still at version 1 and keeps the others with ``source_undone`` set.
+    """
+
+    __tablename__ = "action_items"
+    __table_args__ = (
+        Index("ux_action_items_response_dept", "response_id", "department_id", unique=True),
+        Index("ix_action_items_dept_status", "department_id", "status", "due_at"),
+        Index("ix_action_items_created", "created_at"),
+        # The work list, most urgent first: read in due order and stop at the page size, no sort of all items.
+        Index("ix_action_items_due", "due_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    # No foreign keys on rule, department and root cause (as migration 0005 did for responses): routing
+    # writes these ids itself from the tables, and per-row trigger checks were a third of its cost.
+    rule_id: Mapped[int | None] = mapped_column(Integer)
+    department_id: Mapped[int] = mapped_column(Integer)
+    touchpoint_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    owner: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    first_contact_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    root_cause_id: Mapped[int | None] = mapped_column(Integer)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    source_undone: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class ActionEvent(Base):
+    """The history of an item: one row per changed field (who, when, from, to)."""
+
+    __tablename__ = "action_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    field: Mapped[str] = mapped_column(String(32))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+
+
+class ActionComment(Base):
+    __tablename__ = "action_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class ActionExport(Base):
+    """One exported action workbook; its token sits in the workbook, so a re-import knows where it came from."""
+
+    __tablename__ = "action_exports"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    departments: Mapped[str] = mapped_column(Text)  # JSON list of department codes
+    items: Mapped[int] = mapped_column(Integer)
+
+
+class ImprovementAction(Base):
+    """Outer loop: a fix of a systemic cause (a topic, touchpoint or driver) with its metric before and after."""
+
+    __tablename__ = "improvement_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(255))
+    anchor_kind: Mapped[str] = mapped_column(String(16))  # topic / touchpoint / driver
+    anchor_code: Mapped[str] = mapped_column(String(128))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    owner: Mapped[str | None] = mapped_column(String(128))
+    metric: Mapped[str] = mapped_column(String(8), default="nps")  # nps / csat / ces
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # percent
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned / doing / done
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
 # --- Journeys (issue 14): the editable journey's layout, and remembered names of imported stages/touchpoints ---
 
 

@@ -1,6 +1,6 @@
 """Deterministic, realistic bilingual demo feedback with planted truths the analyses must recover.
 
-Planted truths (tests in ``tests/test_demo.py`` check each one; ``PLANTED`` states them in code):
+Planted truths (tests in ``tests/demo/test_demo.py`` check each one; ``PLANTED`` states them in code):
 
 1. **Key drivers.** NPS is driven by the five attribute ratings with weights
    ``DRIVER_WEIGHTS`` = staff .35, speed .25, reliability .20, value .15, digital .05, so a
@@ -34,6 +34,7 @@ import pandas as pd
 from sqlalchemy import Engine, select, update
 
 from cem_core import audit
+from cem_core.act.demo import seed_demo_items
 from cem_core.analyze import rollup
 from cem_core.db import write_transaction
 from cem_core.db.bulk import bulk_insert, next_id, sync_sequence
@@ -335,8 +336,9 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
         rollup.add_batch(conn, batch_id)
         report(0.9, "text")
         text_store.add_batch(conn, batch_id, config_for_demo(conn, industry))  # analysed like any import's
+        items = seed_demo_items(conn, batch_id, seed, end)
         audit.record(conn, actor, "demo_load", target=f"batch:{batch_id}", rows=rows,
-                     detail={"industry": industry, "seed": seed})
+                     detail={"industry": industry, "seed": seed, "action_items": items})
         elapsed = time.perf_counter() - t0
         conn.execute(update(ImportBatch.__table__).where(ImportBatch.__table__.c.id == batch_id).values(
             status="done", rows_imported=rows, finished_at=dt.datetime.now(), duration_s=elapsed))

@@ -41,6 +41,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select, update
 
 from cem_core import audit
+from cem_core.act.rules import route_batch
 from cem_core.alerts.run import after_import
 from cem_core.analyze import rollup
 from cem_core.db import write_transaction
@@ -173,6 +174,7 @@ class ImportReport:
     error: IngestError | None = None
     seconds: float = 0.0
     bulk_load: bool = False  # indexes rebuilt once instead of maintained row by row (``bulk.deferred_indexes``)
+    actions_created: int = 0  # action items the routing rules created for this batch
     plans: list[TablePlan] = field(default_factory=list)
     by_column: dict[tuple[str, str], int] = field(default_factory=dict)
     samples: dict[tuple[str, str], list[str]] = field(default_factory=dict)
@@ -236,6 +238,7 @@ class ImportReport:
                            "message": p.date_note.message(lang)} for p in self.plans if p.date_note],
                 "column_issues": [{"column": c.column, "reason": c.reason, "count": c.count, "shape": c.shape,
                                    "message": c.message(lang)} for c in self.column_issues],
+                "actions_created": self.actions_created,
                 "errors": problem_rows(self.problems[:max_errors], lang)}
 
 
@@ -424,14 +427,14 @@ def _open_batch(engine: Engine, report: ImportReport, user: str, source: str | N
     return batch_id
 
 
-def _close_batch(engine: Engine, report: ImportReport, status: str, error: str | None, user: str,
+def _close_batch(engine: Engine, report: ImportReport, status: str, error: IngestError, user: str,
                  seconds: float) -> None:
     with write_transaction(engine) as conn:
         conn.execute(update(_batches).where(_batches.c.id == report.batch_id).values(
             status=status, finished_at=dt.datetime.now(), duration_s=seconds, rows_imported=0,
             rows_skipped=report.rows_skipped, rows_duplicate=0))
         conn.execute(update(_details).where(_details.c.batch_id == report.batch_id).values(
-            error=mask_text(error), rows_total=report.rows_read))
+            error=mask_text(error.stored()), rows_total=report.rows_read))
         audit.record(conn, user, "import", target=f"batch:{report.batch_id}", rows=0, file_hash=report.content_hash,
                      detail={"batch_id": report.batch_id, "status": status, "rows_skipped": report.rows_skipped})
 
@@ -588,6 +591,7 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                 sync_sequence(conn, table)
             rollup.add_batch(conn, report.batch_id)
             text_store.add_batch(conn, report.batch_id)  # tokens, sentiment, topics and their rollups
+            report.actions_created = route_batch(conn, report.batch_id).total  # same transaction: no rows, no items
             report.seconds = time.perf_counter() - t0
             conn.execute(update(_batches).where(_batches.c.id == report.batch_id).values(
                 status="done", finished_at=dt.datetime.now(), duration_s=report.seconds,
@@ -600,20 +604,20 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                          file_hash=report.content_hash,
                          detail={"batch_id": report.batch_id, "status": "done", "rows_skipped": report.rows_skipped,
                                  "rows_duplicate": report.rows_duplicate, "customers_created": writer.customers.created,
-                                 "source": source})
+                                 "source": source, "actions_created": report.actions_created})
         report.status = "done"
         after_import(engine)  # committed above; alert failures are logged, never raised
     except _Rejected:
         report.status = "rejected"
         report.error = IngestError("ingest.err.invalid_rows", file=file_name, rows=f"{report.rows_skipped:,}")
-        _close_batch(engine, report, "rejected", report.error.message("en"), user, time.perf_counter() - t0)
+        _close_batch(engine, report, "rejected", report.error, user, time.perf_counter() - t0)
     except IngestError as exc:
         report.status, report.error = "rejected", exc
-        _close_batch(engine, report, "rejected", exc.message("en"), user, time.perf_counter() - t0)
+        _close_batch(engine, report, "rejected", exc, user, time.perf_counter() - t0)
     except Exception as exc:
         report.status = "failed"
         report.error = ImportFailed(report.batch_id, f"{type(exc).__name__}: {exc}"[:500])
-        _close_batch(engine, report, "failed", report.error.message("en"), user, time.perf_counter() - t0)
+        _close_batch(engine, report, "failed", report.error, user, time.perf_counter() - t0)
         raise report.error from exc
     finally:
         if progress and report.status == "done":

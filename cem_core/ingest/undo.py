@@ -1,8 +1,9 @@
 """Undo an import batch: remove exactly its rows and what was derived from them, keep the record.
 
-Removed: the batch's responses (their ratings follow by cascade), its rollup rows, the customers it
-created that no other batch refers to, and reference rows it created (channels, stages, touchpoints,
-attributes) that nothing refers to any more. A customer first seen in this batch but also answering
+Removed: the batch's action items nobody worked on yet (``act.rules.on_batch_undo``; worked-on items
+stay, marked ``source_undone``), the batch's responses (their ratings follow by cascade), its rollup
+rows, the customers it created that no other batch refers to, and reference rows it created (channels,
+stages, touchpoints, attributes) that nothing refers to any more. A customer first seen in this batch but also answering
 in a later batch is handed to that batch instead of deleted, because the customer's cascade would
 otherwise take the later batch's responses with it. The batch row stays, marked ``undone``, so the
 history shows what happened and by whom.
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cem_core import audit
+from cem_core.act.rules import on_batch_undo
 from cem_core.db import write_transaction
 from cem_core.db.models import (
     Attribute,
@@ -51,6 +53,7 @@ def undo_batch(engine: Engine, batch_id: int, user: str) -> int:
         shared = and_(c.c.batch_id == batch_id,
                       exists().where(r.c.customer_id == c.c.id, r.c.batch_id != batch_id))
         conn.execute(update(c).where(shared).values(batch_id=others))
+        items = on_batch_undo(conn, batch_id)
         removed = conn.execute(r.delete().where(r.c.batch_id == batch_id)).rowcount or 0
         conn.execute(ResponseRollup.__table__.delete().where(ResponseRollup.batch_id == batch_id))
         conn.execute(c.delete().where(c.c.batch_id == batch_id))
@@ -61,7 +64,7 @@ def undo_batch(engine: Engine, batch_id: int, user: str) -> int:
         conn.execute(update(ImportDetail.__table__).where(ImportDetail.batch_id == batch_id)
                      .values(undone_by=user, undone_at=now))
         audit.record(conn, user, "undo", target=f"batch:{batch_id}", rows=int(removed), file_hash=row.content_hash,
-                     detail={"batch_id": batch_id, "rows_removed": int(removed)})
+                     detail={"batch_id": batch_id, "rows_removed": int(removed), **items})
     return int(removed)
 
 

@@ -44,6 +44,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/text.py", "nav.text", ":material/forum:", "view_analysis", "nav.section.insights"),
     PageSpec("pages/alerts.py", "nav.alerts", ":material/notifications:", "view_overview", "nav.section.insights",
              uses_filters=False),
+    PageSpec("pages/actions.py", "nav.actions", ":material/task_alt:", "view_actions", "nav.section.act",
+             uses_filters=False),
     PageSpec("pages/data.py", "nav.data", ":material/database:", "manage_data", "nav.section.admin",
              uses_filters=False),
     PageSpec("pages/users.py", "nav.users", ":material/group:", "manage_users", "nav.section.admin",

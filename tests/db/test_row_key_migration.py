@@ -15,7 +15,7 @@ from cem_core.db import alembic_config, make_engine, migrate
 from cem_core.demo.generator import load_demo
 from cem_core.ingest.load import import_file
 from tests.fixtures.ingest_files import write_csv
-from tests.test_ingest_load import counts
+from tests.ingest.test_load import counts
 
 HEADER = ["提交时间", "推荐度", "满意度", "意见", "手机号", "邮箱", "客户ID", "门店", "渠道", "服务态度", "消费金额"]
 

@@ -9,7 +9,7 @@ from cem_core.db import make_engine, migrate
 from cem_core.ingest.producer import PROCESS_MIN_ROWS
 from tests.browser_harness import sign_in, wait_for_app
 from tests.fixtures.ingest_files import excel_with_title, gbk_csv, write_csv
-from tests.test_ingest_load import many_rows
+from tests.ingest.test_load import many_rows
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,8 @@ from cem_core.analyze.queries import Filters
 from cem_core.db import make_engine
 from cem_core.journey import curve, journeymap, sources
 from cem_core.journey import templates as tpl
+from tests.journey.test_peakend import HAND
 from tests.journey_data import load_journeys
-from tests.test_journey_peakend import HAND
 
 
 def _rows(engine: Engine) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from cem_core.text.dictionaries import build_config, default_config
 from cem_core.text.evaluate import evaluate
 from cem_core.text.sentiment import SentimentEngine, engine_for
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def test_floor_on_the_test_set() -> None:

@@ -19,7 +19,7 @@ from cem_core.ingest.load import check_file, import_file
 from cem_core.ingest.read import Caps
 from cem_core.ingest.undo import undo_batch
 from tests.fixtures.ingest_files import write_csv
-from tests.test_ingest_load import counts, many_rows, rollup_total
+from tests.ingest.test_load import counts, many_rows, rollup_total
 
 HEADER = ["提交时间", "推荐度", "满意度", "意见", "手机号", "门店", "渠道", "服务态度"]
 

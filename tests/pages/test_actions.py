@@ -1,0 +1,91 @@
+"""The Actions page under AppTest for each role, on a copy of the demo database (it writes)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from cem_core.auth.roles import User
+from cem_core.db import make_engine
+from cem_core.i18n import t
+from tests.pages_harness import open_page, point_app_at
+
+PAGE = "pages/actions.py"
+
+
+@pytest.fixture
+def app_db(demo_sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    copy = tmp_path / "demo.db"
+    shutil.copy(demo_sqlite_url.split("///", 1)[1], copy)
+    url = f"sqlite:///{copy}"
+    point_app_at(monkeypatch, url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def tabs(at) -> list[str]:
+    return [tab.label for tab in at.tabs]
+
+
+def test_admin_sees_every_tab_unmasked(app_db: Engine) -> None:
+    at = open_page(PAGE, User("boss", "admin"))
+    assert not at.exception, [e.value for e in at.exception]
+    keys = ("act.tab.figures", "act.tab.items", "act.tab.excel", "act.tab.improvements", "act.tab.rules")
+    assert tabs(at) == [t(k, "en") for k in keys]
+    assert t("act.fig.closure_rate", "en") in [m.label for m in at.metric]
+    with app_db.connect() as conn:
+        viewed = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'view_unmasked'")).scalar_one()
+    assert viewed >= 1  # the unmasked work list was audited
+
+
+@pytest.mark.parametrize("role", ["executive", "analyst", "dept_lead"])
+def test_roles(app_db: Engine, role: str) -> None:
+    user = User(f"u_{role}", role, ("operations",) if role == "dept_lead" else ())
+    at = open_page(PAGE, user)
+    assert not at.exception, [e.value for e in at.exception]
+    if role == "executive":
+        assert tabs(at) == [t("act.tab.figures", "en")]
+        frames = [str(df.value.columns.tolist()) for df in at.dataframe]
+        assert not any(t("act.col.name", "en") in f or t("act.col.comment", "en") in f for f in frames)
+        assert not at.selectbox or all(s.key != "act_item" for s in at.selectbox)
+        return
+    items = next(df.value for df in at.dataframe if t("act.col.comment", "en") in df.value.columns)
+    names = items[t("act.col.name", "en")].dropna()
+    assert len(names) and names.str.contains(r"\*").all()  # masked for roles without unmask_pii
+    forms = [b.label for b in at.button]
+    if role == "analyst":
+        assert t("act.tab.rules", "en") in tabs(at) and t("act.save", "en") not in forms  # reads, cannot work items
+    if role == "dept_lead":
+        assert set(items[t("act.col.department", "en")]) == {"Operations"}
+        assert t("act.tab.rules", "en") not in tabs(at)
+
+
+def test_dept_lead_changes_a_status_and_the_figures_move(app_db: Engine) -> None:
+    lead = User("ops_lead", "dept_lead", ("operations",))
+    at = open_page(PAGE, lead)
+    closure_before = {m.label: m.value for m in at.metric}[t("act.fig.closure_rate", "en")]
+    with app_db.connect() as conn:
+        open_ids = [r[0] for r in conn.execute(text(
+            "SELECT i.id FROM action_items i JOIN departments d ON d.id = i.department_id "
+            "WHERE d.code = 'operations' AND i.status = 'in_progress' ORDER BY i.id"))]
+    item = next(i for i in open_ids if i in at.selectbox(key="act_item").options or str(i) in
+                at.selectbox(key="act_item").options)
+    at.selectbox(key="act_item").set_value(item).run()
+    at.selectbox(key=f"act_status_{item}").set_value("resolved")
+    at.selectbox(key=f"act_cause_{item}").set_value("process")
+    at.text_area(key=f"act_note_{item}").set_value("流程已调整")
+    next(b for b in at.button if b.label == t("act.save", "en")).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert t("act.saved", "en", item=item) in [s.value for s in at.success]
+    with app_db.connect() as conn:
+        status, actor = conn.execute(text("SELECT status, updated_by FROM action_items WHERE id = :i"),
+                                     {"i": item}).one()
+        audited = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'action_change' "
+                                    "AND target = :t"), {"t": f"action:{item}"}).scalar_one()
+    assert (status, actor, audited) == ("resolved", "ops_lead", 1)
+    closure_after = {m.label: m.value for m in at.metric}[t("act.fig.closure_rate", "en")]
+    assert closure_after != closure_before
