@@ -7,7 +7,7 @@ import streamlit as st
 
 from cem_core.alerts.inbox import alert_list, deliveries, mark_read
 from cem_core.alerts.messages import alert_text
-from cem_core.alerts.rules import DIMENSIONS, MEASURES, SPIKES, Rule, delete_rule, list_rules, save_rule
+from cem_core.alerts.rules import DIMENSIONS, MEASURES, SLA, SPIKES, Rule, delete_rule, list_rules, save_rule
 from cem_core.alerts.run import run_alerts, where_name
 from cem_core.alerts.view import view_for
 from cem_core.ui import cache
@@ -54,9 +54,9 @@ if admin:
         with st.form("alert_rule_form"):
             name = st.text_input(T("alerts.rule.name"), key="rule_name")
             c1, c2, c3 = st.columns(3)
-            measure = c1.selectbox(T("alerts.rule.measure"), (*MEASURES, *SPIKES), key="rule_measure",
-                                   format_func=lambda m: T(f"alerts.measure.{m}") if m in SPIKES else m.upper())
-            dimension = c2.selectbox(T("alerts.rule.dimension"), list(DIMENSIONS),
+            measure = c1.selectbox(T("alerts.rule.measure"), (*MEASURES, *SPIKES, SLA), key="rule_measure",
+                                   format_func=lambda m: m.upper() if m in MEASURES else T(f"alerts.measure.{m}"))
+            dimension = c2.selectbox(T("alerts.rule.dimension"), [*DIMENSIONS, "department"],
                                      format_func=lambda d: T(f"alerts.dim.{d}"), key="rule_dimension")
             window = c3.number_input(T("alerts.rule.window"), min_value=1, max_value=366, value=28, key="rule_window")
             c4, c5 = st.columns(2)

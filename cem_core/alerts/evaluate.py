@@ -18,7 +18,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cem_core.alerts.findings import Finding, periods
-from cem_core.alerts.rules import DIMENSIONS, SPIKES, Rule, list_rules
+from cem_core.alerts.rules import DIMENSIONS, SLA, SPIKES, Rule, list_rules
+from cem_core.alerts.sla import find_sla
 from cem_core.alerts.spikes import find_spikes
 from cem_core.analyze.metrics import NpsResult
 from cem_core.analyze.queries import Filters, date_bounds
@@ -116,10 +117,11 @@ def evaluate(engine: Engine, as_of: dt.date | None = None) -> list[int]:
     rules = list_rules(engine, enabled_only=True)
     if not rules:
         return []
-    if as_of is None:
-        as_of = date_bounds(engine)[1]
-        if as_of is None:
-            return []
-    findings = [f for rule in rules
-                for f in (find_spikes if rule.measure in SPIKES else find_drops)(engine, rule, as_of)]
+    newest = as_of or date_bounds(engine)[1]
+    findings: list[Finding] = []
+    for rule in rules:
+        if rule.measure == SLA:  # items are live: their period is the calendar's, not the feedback's
+            findings += find_sla(engine, rule, as_of or dt.date.today())
+        elif newest is not None:
+            findings += (find_spikes if rule.measure in SPIKES else find_drops)(engine, rule, newest)
     return _insert_new(engine, findings) if findings else []

@@ -21,10 +21,11 @@ def _fmt(measure: str, value: float) -> str:
 def alert_text(alert: dict[str, object], where: str, lang: str) -> AlertText:
     """``alert``: a row of ``alerts``; ``where``: the dimension value's display name (or overall)."""
     measure = str(alert["measure"])
-    spike = measure in ("negative", "topic")
+    spike = measure in ("negative", "topic", "sla")
     label = t(f"alerts.measure.{measure}", lang) if spike else measure.upper()
-    title = t("alerts.msg.spike_title" if spike else "alerts.msg.title", lang, measure=label, where=where)
-    body = t("alerts.msg.spike_body" if spike else "alerts.msg.body", lang, measure=label, where=where,
+    kind = "sla" if measure == "sla" else "spike" if spike else ""
+    title = t(f"alerts.msg.{kind}_title" if kind else "alerts.msg.title", lang, measure=label, where=where)
+    body = t(f"alerts.msg.{kind}_body" if kind else "alerts.msg.body", lang, measure=label, where=where,
              previous=_fmt(measure, float(alert["previous"])),  # type: ignore[arg-type]
              current=_fmt(measure, float(alert["current"])),  # type: ignore[arg-type]
              n_previous=f"{int(alert['n_previous']):,}", n_current=f"{int(alert['n_current']):,}",  # type: ignore[call-overload]

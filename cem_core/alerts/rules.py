@@ -15,6 +15,8 @@ from cem_core.db.models import AlertRule
 MEASURES = ("nps", "csat", "ces")
 #: Text spikes: the share of negative comments, or of negative mentions of each topic (overall only).
 SPIKES = ("negative", "topic")
+#: Follow-up items breaching their SLA, per department (``cem_core.act``).
+SLA = "sla"
 #: Dimension -> the responses column a rule compares per value (None: everything together).
 DIMENSIONS: dict[str, str | None] = {"overall": None, "channel": "channel_id", "stage": "stage_id",
                                      "touchpoint": "touchpoint_id", "segment": "segment"}
@@ -46,9 +48,11 @@ class Rule:
     def __post_init__(self) -> None:
         if self.measure in SPIKES and self.dimension != "overall":
             raise ValueError("text spikes are evaluated overall")
-        if self.measure not in (*MEASURES, *SPIKES):
+        if (self.measure == SLA) != (self.dimension == "department"):
+            raise ValueError("SLA rules, and only they, are evaluated per department")
+        if self.measure not in (*MEASURES, *SPIKES, SLA):
             raise ValueError(f"unknown measure: {self.measure}")
-        if self.dimension not in DIMENSIONS:
+        if self.dimension not in DIMENSIONS and self.measure != SLA:
             raise ValueError(f"unknown dimension: {self.dimension}")
         if self.window_days < 1 or self.min_n < 2 or not 0 < self.max_p < 1:
             raise ValueError("window_days >= 1, min_n >= 2 and 0 < max_p < 1")

@@ -12,11 +12,12 @@ from cem_core.alerts.evaluate import evaluate
 from cem_core.alerts.messages import alert_text
 from cem_core.alerts.rules import list_rules
 from cem_core.config import default_language
-from cem_core.db.models import Alert, Channel, JourneyStage, Touchpoint
+from cem_core.db.models import Alert, Channel, Department, JourneyStage, Touchpoint
 from cem_core.i18n import t
 
 log = logging.getLogger(__name__)
 _NAME_TABLES = {"channel": (Channel.__table__, "code"), "stage": (JourneyStage.__table__, "code"),
+                "department": (Department.__table__, "code"),
                 "touchpoint": (Touchpoint.__table__, "id")}
 
 

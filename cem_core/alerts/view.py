@@ -27,6 +27,8 @@ def view_for(engine: Engine, alert: dict[str, object]) -> tuple[str, dict[str, o
         state["flt_stages"] = [key]
     elif dimension == "segment":
         state["flt_segments"] = [key]
+    elif dimension == "department":
+        page = "pages/actions.py"
     elif dimension == "topic" or alert["measure"] == "negative":
         page = "pages/text.py"
     elif dimension == "touchpoint" and key is not None:

@@ -18,6 +18,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "previous period of equal length."),
     "alerts.measure.negative": ("负面评论", "Negative comments"),
     "alerts.measure.topic": ("负面话题提及", "Negative topic mentions"),
+    "alerts.measure.sla": ("超时未处理的跟进", "Follow-ups past their SLA"),
+    "alerts.msg.sla_title": ("{measure} 显著增加：{where}", "{measure} rising significantly: {where}"),
+    "alerts.msg.sla_body": ("{measure}（{where}）占有期限的跟进：{previous}% → {current}%；跟进数 {n_previous} → "
+                            "{n_current}；p = {p}；本期 {date_from} 至 {date_to}（按创建时间），与上一等长周期相比。",
+                            "{measure} ({where}) share of follow-ups with a due time: {previous}% -> {current}%; "
+                            "items {n_previous} -> {n_current}; p = {p}; items created {date_from} to {date_to} "
+                            "against the previous period of equal length."),
+    "alerts.dim.department": ("每个部门", "Each department"),
     "alerts.dim.topic": ("每个话题", "Each topic"),
     "alerts.tab.inbox": ("预警列表", "Alerts"),
     "alerts.tab.rules": ("预警规则", "Rules"),
