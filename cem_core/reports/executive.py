@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Engine, and_, select
 
+from cem_core.act.figures import loop_figures
+from cem_core.act.items import scope_of
 from cem_core.alerts.inbox import visible_rule_ids
 from cem_core.alerts.messages import alert_text
 from cem_core.alerts.run import where_name
@@ -30,6 +32,7 @@ TOP_TOPICS = 5
 VERBATIMS = 2  # per topic
 HOT_SPOTS = 5
 RECENT_DAYS = 31
+LOOP_COLUMNS = ["department", "opened", "closure_rate", "breach_rate", "open_overdue", "recovery_rate"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class ExecutiveReport:
     alerts: pd.DataFrame  # created_at, title, text
     verbatims: pd.DataFrame  # name (topic), comment (masked)
     hot_spots: pd.DataFrame  # stage, touchpoint, nps, nps_n, neg_share, top_topic
+    loop: pd.DataFrame  # close the loop per department and in total (``act.figures.loop_figures``)
 
     @property
     def headline(self) -> dict[str, object]:
@@ -115,7 +119,16 @@ def build_report(engine: Engine, f: Filters, lang: str, user: User | None = None
     return ExecutiveReport(lang, ov.date_from, ov.date_to, _filters_shown(f, lang),
                            kpi_table(ov.current, ov.previous, lang), ov, drivers, topics,
                            period_alerts(engine, user, ov.date_from, ov.date_to, lang),
-                           verbatims(engine, window, topics), hot_spots(engine, window, lang))
+                           verbatims(engine, window, topics), hot_spots(engine, window, lang),
+                           close_the_loop(engine, window, lang))
+
+
+def close_the_loop(engine: Engine, f: Filters, lang: str) -> pd.DataFrame:
+    """The Actions page's figures for items created in the period; the total row named as such."""
+    loop = loop_figures(engine, lang, scope=scope_of(engine, f.departments), date_from=f.date_from,
+                        date_to=f.date_to)
+    loop["department"] = loop["department"].where(loop["department_code"] != "", t("report.total", lang))
+    return loop[LOOP_COLUMNS].reset_index(drop=True)
 
 
 def hot_spots(engine: Engine, f: Filters, lang: str) -> pd.DataFrame:

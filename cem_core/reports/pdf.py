@@ -140,6 +140,9 @@ def to_pdf(report: ExecutiveReport, generated: dt.datetime | None = None) -> byt
               _table(report.verbatims, ["name", "comment"], L, s),
               Paragraph(escape(t("report.sec.hot_spots", L)), s["h"]),
               _table(report.hot_spots, ["stage", "touchpoint", "nps", "nps_n", "neg_share", "top_topic"], L, s),
+              Paragraph(escape(t("report.sec.loop", L)), s["h"]),
+              _table(report.loop, ["department", "opened", "closure_rate", "breach_rate", "open_overdue",
+                                   "recovery_rate"], L, s),
               Paragraph(escape(t("report.sec.alerts", L)), s["h"]),
               _table(report.alerts, ["title", "text"], L, s), Spacer(1, 6)]
 

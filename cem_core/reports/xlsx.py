@@ -32,6 +32,7 @@ def sheets(report: ExecutiveReport) -> dict[str, pd.DataFrame]:
         t("report.sec.topics", L): report.topics.drop(columns=["topic"], errors="ignore"),
         t("report.sec.verbatims", L): report.verbatims,
         t("report.sec.hot_spots", L): report.hot_spots,
+        t("report.sec.loop", L): report.loop,
         t("report.sec.alerts", L): report.alerts,
     }
     return {name[:31]: _labelled(frame, L) for name, frame in out.items()}

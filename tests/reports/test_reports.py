@@ -56,6 +56,9 @@ def test_pdf_shows_the_stats_figures(demo: Engine, tmp_path: Path, capsys, lang:
         assert figure in text, figure
     assert t("report.title", lang) in text and "2026-01-01" in text and "2026-06-30" in text
     assert t("report.page", lang, n=len(reader.pages)) in text  # page numbers
+    for section in ("kpis", "trend", "stage", "channel", "drivers", "concentrate", "topics", "verbatims", "hot_spots",
+                    "loop", "alerts"):
+        assert t(f"report.sec.{section}", lang) in text, section
     fonts = [f.get_object() for p in reader.pages for f in p["/Resources"]["/Font"].get_object().values()]
     embedded = [str(f["/BaseFont"]) for f in fonts
                 if "/FontDescriptor" in f and "/FontFile2" in f["/FontDescriptor"].get_object()]
