@@ -90,6 +90,8 @@ def find_drops(engine: Engine, rule: Rule, as_of: dt.date) -> list[Finding]:
         p = p_value(cur, prev, rule.measure)
         if p is None or p > rule.max_p:
             continue
+        if isinstance(key, float) and key.is_integer():  # an id column with NULLs comes back as float
+            key = int(key)
         dim_key = None if column is None else str(codes.get(key, key))
         found.append(Finding(rule.id, rule.measure, rule.dimension, dim_key, cur_from, cur_to, cv, pv, cn, pn, p))
     return found

@@ -28,7 +28,7 @@ def where_name(engine: Engine, dimension: str, dim_key: str | None, lang: str) -
     if dimension not in _NAME_TABLES:
         return dim_key
     table, key = _NAME_TABLES[dimension]
-    value: object = int(dim_key) if key == "id" else dim_key
+    value: object = int(float(dim_key)) if key == "id" else dim_key
     name = table.c.name_en if lang == "en" else table.c.name_zh
     with engine.connect() as conn:
         found = conn.execute(select(name).where(table.c[key] == value)).scalar()
