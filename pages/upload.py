@@ -22,6 +22,7 @@ from cem_core.ingest.read import ACCEPTED_TYPES, sheet_names
 from cem_core.queries import dimension_table
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
+from cem_core.ui.plain import plain
 
 user = require("upload")
 L = lang()
@@ -54,24 +55,24 @@ for upload in files or []:
         audit.record(engine, user.username, "upload", target=f"file:{fid[:12]}", file_hash=fid,
                      detail={"bytes": len(data)})
         audited.add(fid)
-    st.subheader(upload.name, divider="gray")
+    st.subheader(plain(upload.name), divider="gray")
     try:
         sheets = sheet_names(data, upload.name)
         chosen = None
         if len(sheets) > 1:
             pick = st.selectbox(T("upload.sheet"), ["*", *sheets], key=f"upl_sheet_{key}",
-                                format_func=lambda s: T("upload.all_sheets") if s == "*" else s)
+                                format_func=lambda s: T("upload.all_sheets") if s == "*" else plain(s))
             chosen = None if pick == "*" else [pick]
         plans = read_plans(engine, data, upload.name, sheets=chosen)
     except IngestError as exc:
-        st.error(exc.message(L))
+        st.error(plain(exc.message(L)))
         continue
 
     for plan in plans:
-        st.caption(T("upload.preview", table=plan.table.label, row=plan.header.row + 1,
+        st.caption(T("upload.preview", table=plain(plan.table.label), row=plan.header.row + 1,
                      rows=fmt_int(max(0, plan.table.est_rows - plan.header.row - 1), L)))
         if plan.template:
-            st.info(T("upload.template_applied", name=plan.template))
+            st.info(T("upload.template_applied", name=plain(plan.template)))
         st.dataframe(preview(plan, unmask=unmask), hide_index=True, width="stretch")
 
     st.markdown(f"**{T('upload.mapping')}**")
@@ -91,7 +92,7 @@ for upload in files or []:
             for plan in plans:
                 save_template(engine, tname.strip(), plan.header.names,
                               {h: mapping.get(h, f) for h, f in plan.mapping.items()}, user.username)
-            st.success(T("upload.template_saved", name=tname.strip()))
+            st.success(T("upload.template_saved", name=plain(tname.strip())))
 
     if st.button(T("upload.check"), key=f"upl_check_{key}", type="secondary"):
         bar, report_progress = progress_bar(upload.name)
@@ -101,7 +102,7 @@ for upload in files or []:
     if report is None:
         continue
     if report.status == "rejected" and report.error is not None:
-        st.error(report.message(L))
+        st.error(plain(report.message(L)))
         continue
     cols = st.columns(3)
     cols[0].metric(T("upload.rows"), fmt_int(report.rows_read, L))
@@ -124,16 +125,16 @@ for upload in files or []:
             done = import_file(engine, data, upload.name, user=user.username, source=source, mapping=mapping,
                                on_invalid="skip", sheets=chosen, progress=report_progress)
         except ImportFailed as exc:
-            st.error(exc.message(L))
+            st.error(plain(exc.message(L)))
         else:
             cache.clear()
-            (st.success if done.status == "done" else st.info)(done.message(L))
+            (st.success if done.status == "done" else st.info)(plain(done.message(L)))
             for kind, values in done.created.items():
                 st.info(T("upload.created", kind=T(f"ingest.field.{kind}") if kind != "attribute"
-                          else T("upload.attributes"), values="、".join(values)))
+                          else T("upload.attributes"), values=plain("、".join(values))))
             for kind, values in done.unmatched.items():
-                st.warning(T("upload.unmatched", kind=T(f"ingest.field.{kind}"), values="、".join(values)))
+                st.warning(T("upload.unmatched", kind=T(f"ingest.field.{kind}"), values=plain("、".join(values))))
         bar.empty()
     if stop.button(T("upload.reject"), key=f"upl_stop_{key}"):
         reports.pop(key, None)
-        st.info(T("upload.rejected_by_user", file=upload.name))
+        st.info(T("upload.rejected_by_user", file=plain(upload.name)))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cem_core.ingest.errors import ImportFailed, IngestError
+from cem_core.ingest.errors import ImportFailed, IngestError, unexpected
 from cem_core.ingest.load import ImportReport, import_file
 from cem_core.ingest.mapping import load_mapping_file
 from cem_core.pii import mask_text
@@ -37,6 +37,8 @@ def run_import(engine: Engine, args: argparse.Namespace) -> int:
                                      on_invalid=args.on_invalid, sheets=args.sheet, progress=progress)
             except ImportFailed as exc:
                 report = ImportReport(path.name, status="failed", batch_id=exc.batch_id, error=exc)
+            except Exception as exc:  # whatever the file, the answer is a report, never a traceback
+                report = ImportReport(path.name, status="rejected", error=unexpected(path.name, exc))
             print(file=sys.stderr)
         summary = report.summary(args.lang)
         for err in summary["errors"]:  # the file's own values, but logs of scheduled jobs travel: mask PII

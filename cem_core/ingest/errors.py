@@ -37,3 +37,9 @@ class ImportFailed(IngestError):
     def __init__(self, batch_id: int, error: str) -> None:
         super().__init__("ingest.err.failed", batch=batch_id, error=error)
         self.batch_id = batch_id
+
+
+def unexpected(file_name: str, exc: BaseException) -> IngestError:
+    """A failure no check foresaw, as a refusal with a reason: a bad file must never end in a traceback
+    (the CLI's JSON report and the page's message are the only answers a user gets)."""
+    return IngestError("ingest.err.unexpected", file=file_name, error=f"{type(exc).__name__}: {exc}"[:300])

@@ -44,7 +44,7 @@ from cem_core.export import to_xlsx_bytes
 from cem_core.i18n import t
 from cem_core.ingest import mapping as mapping_mod
 from cem_core.ingest import producer
-from cem_core.ingest.errors import ImportFailed, IngestError
+from cem_core.ingest.errors import ImportFailed, IngestError, unexpected
 from cem_core.ingest.headers import Header, detect_header
 from cem_core.ingest.prepare import Prepared, prepare, row_key_secrets, row_keys
 from cem_core.ingest.read import CAPS, CHUNK_ROWS, Caps, RawTable, Source, content_hash, open_tables, size_of
@@ -197,10 +197,15 @@ def read_plans(engine: Engine, src: Source, file_name: str, *, mapping: dict[str
     unknown = mapping_mod.check_fields(mapping or {})
     if unknown:
         raise IngestError("ingest.err.unknown_field", file=file_name, fields=", ".join(sorted(set(unknown))))
-    tables = open_tables(src, file_name, caps, sheets)
-    for table in tables:
-        table.chunk_rows = chunk_rows
-    return plan_tables(engine, tables, mapping)
+    try:
+        tables = open_tables(src, file_name, caps, sheets)
+        for table in tables:
+            table.chunk_rows = chunk_rows
+        return plan_tables(engine, tables, mapping)
+    except IngestError:
+        raise
+    except Exception as exc:  # a hostile file gets an answer, never a traceback
+        raise unexpected(file_name, exc) from exc
 
 
 def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progress | None
@@ -265,6 +270,8 @@ def check_file(engine: Engine, src: Source, file_name: str, *, mapping: dict[str
                 raise IngestError("ingest.err.no_rows", file=file_name)
         except IngestError as exc:
             report.status, report.error = "rejected", exc
+        except Exception as exc:  # a hostile file gets an answer, never a traceback
+            report.status, report.error = "rejected", unexpected(file_name, exc)
     report.seconds = time.perf_counter() - t0
     return report
 
