@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from cem_core.config import get_setting
+from cem_core.phones import canonical_phone, default_region
 from cem_core.settings_store import get_value, set_value
 
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
@@ -64,18 +65,10 @@ def mask_text(text: str | None) -> str | None:
 
 
 def normalise_phone(raw: object) -> str | None:
-    """Digits only, full-width digits folded, a leading +86/0086 kept as +86, leading zeros kept."""
+    """The form phones are hashed and matched in: E.164 in the default region (``phones.canonical_phone``)."""
     if raw is None:
         return None
-    text = unicodedata.normalize("NFKC", str(raw)).strip()
-    if not text or text.lower() == "nan":
-        return None
-    plus86 = bool(re.match(r"^(\+|00)86", text.replace(" ", "")))
-    digits = re.sub(r"\D", "", text)
-    if plus86:
-        digits = digits[2:] if digits.startswith("86") else digits[4:]
-        return "+86" + digits
-    return digits or None
+    return canonical_phone(str(raw), default_region())
 
 
 def normalise_email(raw: object) -> str | None:

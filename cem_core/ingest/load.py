@@ -368,7 +368,7 @@ class _Writer:
         stages = _resolved(col("stage"), refs.stage_id)
         tps = _resolved(list(zip(col("touchpoint"), stages, strict=True)), lambda p: refs.touchpoint_ids(*p))
         touchpoints, stages = [tp for tp, _ in tps], [s for _, s in tps]
-        phones, emails, phone_h, email_h = col("phone"), col("email"), chunk.phone_h, chunk.email_h
+        phones, emails, phone_h, email_h = col("phone_display"), col("email"), chunk.phone_h, chunk.email_h
         keys = col("customer_key")
         at_s, day, attrs = chunk.at_s, chunk.day, chunk.attrs
         rk = row_keys(chunk.content, self.secrets, channels, stages, touchpoints)

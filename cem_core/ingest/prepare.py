@@ -80,6 +80,6 @@ def prepare(d: pd.DataFrame, pii_key: bytes) -> Prepared:
     at = d["occurred_at"]
     attrs = sorted(c for c in d.columns if c.startswith(mapping_mod.ATTRIBUTE))
     return Prepared(n, lists, at.dt.strftime("%Y-%m-%d %H:%M:%S").tolist(), at.dt.strftime("%Y-%m-%d").tolist(),
-                    attrs, keyed_hashes(pii_key, lists.get("phone", [None] * n)),
+                    attrs, keyed_hashes(pii_key, lists.get("phone_key", [None] * n)),
                     keyed_hashes(pii_key, lists.get("email", [None] * n)),
                     content_hashes(d, attrs, row_key_secrets(pii_key)))

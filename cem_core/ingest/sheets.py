@@ -173,7 +173,7 @@ def _child(memory: int) -> None:
         send(("done",))
     except MemoryError:
         send(("error", "ingest.err.reader_memory", {"limit": f"{memory / 1024**3:.0f} GB"}))
-    except BaseException as exc:  # noqa: BLE001 - a Rust panic arrives as a BaseException (pyo3 PanicException)
+    except BaseException as exc:
         send(("error", "ingest.err.parse", {"error": f"{type(exc).__name__}: {exc}"[:300]}))
     out.close()
 

@@ -8,7 +8,9 @@ Rules, each with a reason key in ``cem_core/i18n/messages/ingest.py``:
 - dates: ISO, Chinese (2024年3月5日 14时02分, 2024/3/5 14:02, 2024.3.5), 20240305, Excel serials in the
   workbook's 1900 or 1904 system, real date cells; years 1990..tomorrow;
 - full-width digits and punctuation are folded (１２３ -> 123) before numbers, dates, phones, emails;
-- phones keep leading zeros and a +86 prefix (same rule as ``pii.normalise_phone``); 5-15 digits;
+- phones: 5-15 digits; ``phone`` is the old normal form (digits, +86 kept: the row key hashes it, so
+  keys of stored rows stay valid), ``phone_key`` the canonical E.164 form customers are matched on
+  (``phones.canonical_phones``), ``phone_display`` what the file said, which is what is stored;
 - text longer than its column (comment: 5,000 characters) is an error, not silently cut;
 - control characters (NUL and the rest of C0, except tab and line ends) never reach the database: free
   text (comment, name, region, product, segment, channel, stage, touchpoint) loses them (a CR becomes a
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from cem_core.ingest.encoding import MARK
+from cem_core.phones import canonical_phones
 
 # The formula marker, parentheses etc. are folded too: NFKC for the ASCII block is a fixed offset.
 FOLD = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}, "\u3000": " "})
@@ -48,6 +51,7 @@ _WIDE = f"[{chr(0xFF01)}-{chr(0xFF5E)}{chr(0x3000)}]"
 # Control characters except tab and LF (free text folds CR into LF first), and the encoding mark.
 _CONTROL = f"[{chr(0)}-{chr(8)}{chr(11)}-{chr(31)}{chr(127)}]"
 _SUSPECT = f"[{chr(0)}-{chr(8)}{chr(11)}-{chr(31)}{chr(127)}{MARK}]"
+PHONE_DISPLAY = 32  # customers.phone
 FREE_TEXT = ("comment", "name", "region", "product", "segment", "channel", "stage", "touchpoint")
 _DATE_PARTS = re.compile(
     r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
@@ -219,7 +223,7 @@ def parse_dates(raw: pd.Series, text_cells: bool, date1904: bool
 
 
 def parse_phone(text: pd.Series) -> tuple[pd.Series, list[tuple[pd.Series, str, dict]]]:
-    """Digits only, +86/0086 kept as +86, leading zeros kept (as ``pii.normalise_phone``)."""
+    """Digits only, +86/0086 kept as +86, leading zeros kept (``phones.legacy_phone``, vectorised)."""
     t = fold(text).str.strip()
     blank = t == ""
     plus86 = t.str.replace(" ", "", regex=False).str.match(r"^(\+|00)86")
@@ -311,6 +315,10 @@ def validate_chunk(raw: pd.DataFrame, columns: dict[str, int], attributes: dict[
         add("journey_step", columns["journey_step"], parse_int(text(columns["journey_step"]), 0, 32767))
     if "phone" in columns:
         add("phone", columns["phone"], parse_phone(text(columns["phone"])))
+        shown = text(columns["phone"]).where(data["phone"].notna())
+        data["phone_key"] = canonical_phones(shown)
+        # Stored as the file wrote it (the customers column holds 32 characters; a longer one shows its key)
+        data["phone_display"] = shown.where(shown.str.len() <= PHONE_DISPLAY, data["phone_key"])
     if "email" in columns:
         add("email", columns["email"], parse_email(text(columns["email"])))
     for f, limit in TEXT_LIMITS.items():
