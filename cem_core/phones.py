@@ -92,5 +92,5 @@ def canonical_phones(values: pd.Series, region: str | None = None) -> pd.Series:
     if not done.all():
         rest = text[~done]
         found = {v: canonical_phone(v, region) for v in rest.unique()}
-        out[~done] = rest.map(found).to_numpy(dtype=object)
+        out[~done] = [found[v] for v in rest]
     return pd.Series(out, index=values.index, dtype=object)

@@ -375,7 +375,7 @@ class _SheetCount:
 
     def add(self, block: bytes) -> None:
         self.rows += block.count(b"<row ") + block.count(b"<row>") + block.count(b":row ")
-        self.cells += block.count(b"<c ") + block.count(b":c r=")
+        self.cells += block.count(b"<c ") + block.count(b"<c>") + block.count(b":c ")
         for m in _WIDE_REF.finditer(block):
             self.widest = max(self.widest, _column_number(m.group(1)))
 
