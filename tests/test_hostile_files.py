@@ -125,12 +125,12 @@ def test_a_reader_crash_is_a_refusal_with_a_reason(tmp_path: Path) -> None:
 
 
 def test_bombs_are_refused_early_within_the_memory_bound(engine: Engine, tmp_path: Path) -> None:
-    """Class 4: 2.1M rows (over the row cap) and 9M cells (over the cell cap) in a few compressed megabytes
+    """Class 4: 2.1M rows (over the row cap) and 9M cells (over the 4M cell cap) in a few compressed megabytes
     are refused while the sheet streams, before any parser holds it."""
     files = [hf.row_bomb_xlsx(tmp_path / "rows.xlsx", 2_100_000),
              hf.row_bomb_xlsx(tmp_path / "cells.xlsx", 900_000, cells_per_row=10)]
     by = check(run_cli(engine, tmp_path, *files), 1, ["rejected", "rejected"])
-    assert "2,000,000 rows" in by["rows.xlsx"]["message"] and "8,000,000 cells" in by["cells.xlsx"]["message"]
+    assert "2,000,000 rows" in by["rows.xlsx"]["message"] and "4,000,000 cells" in by["cells.xlsx"]["message"]
     assert count(engine) == 0
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +26,7 @@ from typing import BinaryIO
 from cem_core.ingest.errors import IngestError
 
 BLOCK = 1 << 22
+Opener = Callable[[], BinaryIO]  # opens the file afresh (it is read more than once)
 MARK = "\ufffd"  # what an undecodable or foreign character becomes; validation reports cells holding it
 
 
@@ -40,7 +42,7 @@ class Decoding:
     transcoded: Path | None = None
 
 
-def decodes(open_src: callable, encoding: str) -> bool:
+def decodes(open_src: Opener, encoding: str) -> bool:
     """Does the whole file decode strictly? Streamed in blocks (an incremental decoder keeps state)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
@@ -53,7 +55,7 @@ def decodes(open_src: callable, encoding: str) -> bool:
         return False
 
 
-def _lines(fh: BinaryIO) -> tuple[int, bytes]:
+def _lines(fh: BinaryIO) -> Iterator[tuple[int, bytes]]:
     """(1-based line number, line without its end) for every line; CR, LF and CRLF all end a line."""
     number, rest = 0, b""
     for block in iter(lambda: fh.read(BLOCK), b""):
@@ -82,7 +84,7 @@ def _gb18030(line: bytes) -> bool:
         return False
 
 
-def survey(open_src: callable, file_name: str) -> Decoding:
+def survey(open_src: Opener, file_name: str) -> Decoding:
     """Decide the decoding of a file that is not strict UTF-8 and has no BOM (see the module docstring)."""
     utf8_lines = other_lines = 0
     first_utf8 = first_other = first_neither = None
@@ -107,7 +109,7 @@ def survey(open_src: callable, file_name: str) -> Decoding:
     return Decoding("gb18030", "strict", utf8_lines, first_utf8, _transcode(open_src))
 
 
-def _transcode(open_src: callable) -> Path:
+def _transcode(open_src: Opener) -> Path:
     """A UTF-8 copy of a GB18030 file whose valid-UTF-8 lines are marked (non-ASCII -> U+FFFD)."""
     fd, name = tempfile.mkstemp(prefix="cem-transcoded-", suffix=".csv")
     with os.fdopen(fd, "wb") as out, open_src() as fh:

@@ -59,7 +59,7 @@ class Caps:
     max_unzipped: int = 1024**3
     max_ratio: int = 500  # declared uncompressed / compressed size of one xlsx member
     max_columns: int = 1_000
-    max_cells: int = 8_000_000  # cells of one xlsx sheet: the spreadsheet library holds them all (~90 B each)
+    max_cells: int = 4_000_000  # cells of one xlsx sheet: the reader holds them all, the import ~150 B each
     max_json_bytes: int = 32 * 1024**2  # a JSON file is parsed whole (Python objects ~10x its size)
     max_json_depth: int = 64
     reader_memory: int = 1024**3  # address-space limit of the workbook-reading child process
