@@ -15,12 +15,12 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
+from cem_core.analyze.overview import build_overview
+from cem_core.analyze.queries import Filters
+from cem_core.analyze.rollup import rebuild_all
 from cem_core.db import get_engine, migrate, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
-from cem_core.overview import build_overview
-from cem_core.queries import Filters
-from cem_core.rollup import rebuild_all
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}

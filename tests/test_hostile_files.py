@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from cem_core.config import PROJECT_ROOT
+from cem_core.db.models import Customer, Response
 from cem_core.ingest.errors import IngestError
 from cem_core.ingest.read import Caps, open_tables
-from cem_core.models import Customer, Response
 from tests.fixtures import hostile_files as hf
 
 GB = 1024**3

@@ -12,10 +12,10 @@ from alembic import command
 from sqlalchemy import Engine, select, update
 
 from cem_core.db import alembic_config, make_engine, migrate
+from cem_core.db.models import Customer, Response
 from cem_core.ingest.load import import_file
-from cem_core.models import Customer, Response
 from cem_core.phones import canonical_phone, canonical_phones, legacy_phone
-from cem_core.pii import hash_key, keyed_hash
+from cem_core.privacy.hashing import hash_key, keyed_hash
 from tests.fixtures.ingest_files import write_csv
 from tests.test_ingest_load import counts, rollup_total
 

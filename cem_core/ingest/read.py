@@ -26,6 +26,7 @@ import json
 import re
 import weakref
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ from defusedxml import ElementTree as SafeET
 
 from cem_core.ingest import sheets as sheets_mod
 from cem_core.ingest.encoding import Decoding, decodes, survey
-from cem_core.ingest.errors import IngestError
+from cem_core.ingest.errors import IngestError, unexpected
 
 Source = bytes | Path
 
@@ -48,6 +49,9 @@ EXCEL_TYPES = (".xlsx", ".xlsm")
 TEXT_TYPES = (".csv", ".tsv", ".txt")
 JSON_TYPES = (".json", ".jsonl", ".ndjson")
 ACCEPTED_TYPES = tuple(s.lstrip(".") for s in EXCEL_TYPES + TEXT_TYPES + JSON_TYPES)
+#: Whole-file passes made in this process, by kind ("open", "hash", "decode", "unzip"): what a rerun of
+#: the upload page must not repeat (``ingest.staging``); tests and bench/bench_upload_rerun.py read it.
+PASSES: Counter[str] = Counter()
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ def size_of(src: Source) -> int:
 
 def content_hash(src: Source) -> str:
     """SHA-256 of the file's bytes, streamed: the identity of "the same file again"."""
+    PASSES["hash"] += 1
     digest = hashlib.sha256()
     with _open(src) as fh:
         for block in iter(lambda: fh.read(BLOCK), b""):
@@ -123,8 +128,19 @@ def suffix_of(file_name: str) -> str:
 def open_tables(src: Source, file_name: str, caps: Caps = CAPS, sheets: list[str] | None = None) -> list[RawTable]:
     """Check the caps and the format, then return the file's tables (one per chosen sheet).
 
-    ``sheets=None`` means every sheet of a workbook. Raises ``IngestError`` with a translated reason.
+    ``sheets=None`` means every sheet of a workbook. Raises ``IngestError`` with a translated reason, for
+    any failure: a hostile file gets an answer, never a traceback (``errors.unexpected``).
     """
+    PASSES["open"] += 1
+    try:
+        return _open_tables(src, file_name, caps, sheets)
+    except IngestError:
+        raise
+    except Exception as exc:
+        raise unexpected(file_name, exc) from exc
+
+
+def _open_tables(src: Source, file_name: str, caps: Caps, sheets: list[str] | None) -> list[RawTable]:
     size = size_of(src)
     if size > caps.max_bytes:
         raise IngestError("ingest.err.too_big", file=file_name, size=_mb(size), limit=_mb(caps.max_bytes))
@@ -165,6 +181,7 @@ def detect_encoding(src: Source, file_name: str) -> str:
 
 def decoding(src: Source, file_name: str) -> Decoding:
     """A BOM decides; else strict UTF-8; else a line-by-line survey (``encoding.survey``); else detection."""
+    PASSES["decode"] += 1
     with _open(src) as fh:
         start = fh.read(4)
     if start.startswith(codecs.BOM_UTF8):
@@ -392,6 +409,7 @@ def _check_zip(src: Source, file_name: str, caps: Caps) -> bool:
 
     Every worksheet is counted as it streams (``_SheetCount``), so an over-long or over-wide sheet is
     refused here, at the first block past a limit, before any parser holds it."""
+    PASSES["unzip"] += 1
     try:
         with _open(src) as fh, zipfile.ZipFile(fh) as zf:
             members = zf.infolist()
@@ -428,11 +446,17 @@ def _check_zip(src: Source, file_name: str, caps: Caps) -> bool:
 
 
 def sheet_names(src: Source, file_name: str) -> list[str]:
-    """Sheet names of a workbook (for the sheet picker); [] for csv and json."""
+    """Sheet names of a workbook (for the sheet picker); [] for csv and json. Any failure is an
+    ``IngestError``, as in ``open_tables``."""
     if suffix_of(file_name) not in EXCEL_TYPES:
         return []
-    _check_zip(src, file_name, CAPS)
-    names, _ = sheets_mod.open_sheets(src, file_name, [], HEAD_ROWS, CAPS.reader_memory)
+    try:
+        _check_zip(src, file_name, CAPS)
+        names, _ = sheets_mod.open_sheets(src, file_name, [], HEAD_ROWS, CAPS.reader_memory)
+    except IngestError:
+        raise
+    except Exception as exc:
+        raise unexpected(file_name, exc) from exc
     return names
 
 

@@ -15,9 +15,9 @@ from typing import TypeVar
 import streamlit as st
 from sqlalchemy import Engine
 
+from cem_core.analyze.queries import data_version
 from cem_core.config import database_url
 from cem_core.db import get_engine, migrate
-from cem_core.queries import data_version
 
 T = TypeVar("T")
 

@@ -1,7 +1,7 @@
 """What every analysis chart shares: a click drills down, a drill-down panel, audited downloads.
 
 One ``ChartKit`` per script run holds what these need (engine, user, filters, language), so the
-analysis page's tabs only read their controls, call ``cem_core.analysis`` and hand the chart here.
+analysis page's tabs only read their controls, call ``cem_core.analyze`` and hand the chart here.
 Session-state keys start with ``an_``: they survive reruns and tab switches, and a tab change clears
 the drill-down (``clear_drill``).
 """
@@ -16,15 +16,27 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from cem_core import analysis_charts as charts
 from cem_core import audit
-from cem_core.analysis import drivers
-from cem_core.analysis.dims import UNKNOWN, names
-from cem_core.analysis.drilldown import COLUMNS, EXPORT_LIMIT, PAGE_SIZE, Drill, drill_count, drill_export, drill_page
-from cem_core.analysis.exports import DATA_FORMATS, IMAGE_FORMATS, audited, chart_bytes, data_bytes
+from cem_core.analyze import drivers
+from cem_core.analyze.dims import UNKNOWN, names
+from cem_core.analyze.drilldown import (
+    COLUMNS,
+    EXPORT_LIMIT,
+    PAGE_SIZE,
+    PERSONAL,
+    Drill,
+    drill_count,
+    drill_export,
+    drill_page,
+)
+from cem_core.analyze.exports import IMAGE_FORMATS, audited, chart_bytes
+from cem_core.analyze.queries import Filters
+from cem_core.auth.roles import User
+from cem_core.charts import analysis as charts
+from cem_core.export import DATA_FORMATS
 from cem_core.i18n import fmt_date, fmt_int, t
-from cem_core.queries import Filters
-from cem_core.roles import User
+from cem_core.privacy.columns import NONE
+from cem_core.privacy.release import export_file
 from cem_core.ui import cache
 
 DRILL = "an_drill"  # (chart name, Drill) of the open drill-down
@@ -72,8 +84,9 @@ class ChartKit:
                                 key=f"an_dl_{name}_{fmt}", on_click="ignore", icon=":material/download:")
 
     def _data_file(self, name: str, frame: pd.DataFrame, fmt: str) -> bytes:
-        audited(self.engine, self.user.username, name, fmt, len(frame))
-        return data_bytes(frame, fmt, name)
+        """Aggregates hold no personal column; free text in them is still masked by the one rule."""
+        return export_file(self.engine, self.user, {name: frame}, fmt, target=f"analysis:{name}", columns=NONE,
+                           detail={"analysis": name})
 
     def _image_file(self, name: str, chart: alt.TopLevelMixin, fmt: str, rows: int) -> bytes:
         audited(self.engine, self.user.username, name, fmt, rows)
@@ -82,7 +95,11 @@ class ChartKit:
     # --- drill-down --------------------------------------------------------------------------------------
 
     def show_chart(self, name: str, chart: alt.TopLevelMixin, to_drill) -> None:
-        """Render ``chart`` with click selection; a new click sets the drill-down, clearing it clears it."""
+        """Render ``chart`` with click selection; a new click sets the drill-down, clearing it clears it.
+
+        Clickable charts render as SVG: every mark is an element with an aria-label (screen readers read
+        the cells, and browser tests click a cell by what it shows rather than at a guessed position)."""
+        chart = chart.properties(usermeta={"embedOptions": {"renderer": "svg"}})
         event = st.altair_chart(chart, key=f"an_chart_{name}", on_select="rerun", selection_mode=charts.PICK,
                                 width="stretch")
         points = list((event.selection.get(charts.PICK) if event is not None else None) or [])
@@ -129,8 +146,8 @@ class ChartKit:
 
     def _drill_file(self, drill: Drill, fmt: str) -> bytes:
         frame = drill_export(self.engine, self.filters, drill, self.unmask, self.lang)
-        audited(self.engine, self.user.username, "drilldown", fmt, len(frame), masked=not self.unmask)
-        return data_bytes(frame, fmt, "drilldown")
+        return export_file(self.engine, self.user, {"drilldown": frame}, fmt, target="analysis:drilldown",
+                           columns=PERSONAL, detail={"analysis": "drilldown"})
 
     def _audit_unmasked_view(self, drill: Drill, page: int, rows: int) -> None:
         """Log each unmasked page once per session (not on every rerun)."""

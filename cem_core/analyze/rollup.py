@@ -1,0 +1,42 @@
+"""The per-batch rollup of additive measures (``response_rollup``) that keeps the overview fast at 1M rows.
+
+Contract for every writer of ``responses``: call ``add_batch(conn, batch_id)`` in the same transaction
+after inserting a batch's rows, and ``rebuild_batches(conn, ids)`` after deleting individual rows of
+existing batches (e.g. deletion on request). Deleting a whole batch needs nothing: the cascade removes
+its rollup rows. ``tests/test_rollup.py`` checks rollup == rows after each kind of write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, insert, literal, select
+
+from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
+from cem_core.db.models import Response, ResponseRollup
+
+_rows = Response.__table__
+_rollup = ResponseRollup.__table__
+KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")
+
+
+def add_batch(conn: Connection, batch_id: int) -> None:
+    """Aggregate one batch's responses into the rollup (one INSERT ... SELECT ... GROUP BY)."""
+    keys = [_rows.c[k] for k in KEYS]
+    stmt = select(literal(batch_id).label("batch_id"), *keys, *sql_measures(_rows)).where(
+        _rows.c.batch_id == batch_id).group_by(*keys)
+    conn.execute(insert(_rollup).from_select(["batch_id", *KEYS, *MEASURE_COLUMNS], stmt))
+
+
+def rebuild_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
+    """Recompute the rollup of batches whose rows changed individually."""
+    for batch_id in sorted(set(batch_ids)):
+        conn.execute(_rollup.delete().where(_rollup.c.batch_id == batch_id))
+        add_batch(conn, batch_id)
+
+
+def rebuild_all(conn: Connection) -> None:
+    """Recompute the whole rollup (``python -m cem_core rollup``; after manual edits of the rows)."""
+    conn.execute(_rollup.delete())
+    for (batch_id,) in conn.execute(select(_rows.c.batch_id).distinct()).all():
+        add_batch(conn, batch_id)
