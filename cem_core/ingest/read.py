@@ -452,7 +452,7 @@ def sheet_names(src: Source, file_name: str) -> list[str]:
         return []
     try:
         _check_zip(src, file_name, CAPS)
-        names, _ = sheets_mod.open_sheets(src, file_name, [], HEAD_ROWS, CAPS.reader_memory)
+        names = sheets_mod.Workbook(src, file_name, [], HEAD_ROWS, CAPS.reader_memory).names
     except IngestError:
         raise
     except Exception as exc:
@@ -462,7 +462,8 @@ def sheet_names(src: Source, file_name: str) -> list[str]:
 
 def _excel_tables(src: Source, file_name: str, caps: Caps, sheets: list[str] | None) -> list[RawTable]:
     date1904 = _check_zip(src, file_name, caps)
-    names, infos = sheets_mod.open_sheets(src, file_name, sheets, HEAD_ROWS, caps.reader_memory)
+    book = sheets_mod.Workbook(src, file_name, sheets, HEAD_ROWS, caps.reader_memory)
+    names, infos = book.names, book.infos
     missing = [s for s in (sheets or []) if s not in names]
     if missing:
         raise IngestError("ingest.err.no_sheet", file=file_name, sheet=", ".join(missing))
@@ -473,22 +474,21 @@ def _excel_tables(src: Source, file_name: str, caps: Caps, sheets: list[str] | N
         _check_width(info.width, file_name, caps)
         if info.width * info.height > caps.max_cells:
             raise IngestError("ingest.err.too_many_cells", file=file_name, limit=f"{caps.max_cells:,}")
-        tables.append(_sheet_table(src, file_name, info, caps, date1904))
+        tables.append(_sheet_table(book, info, date1904))
     if not tables:
         raise IngestError("ingest.err.empty", file=file_name)
     return tables
 
 
-def _sheet_table(src: Source, file_name: str, info: sheets_mod.SheetInfo, caps: Caps, date1904: bool) -> RawTable:
-    """A sheet whose rows come from the reading child chunk by chunk (``sheets.sheet_rows``)."""
+def _sheet_table(book: sheets_mod.Workbook, info: sheets_mod.SheetInfo, date1904: bool) -> RawTable:
+    """A sheet whose rows come from the reading child chunk by chunk (``sheets.Workbook.rows``)."""
     width = info.width
 
     def chunks(skip: int, size: int) -> Iterator[pd.DataFrame]:
-        for lo, rows in sheets_mod.sheet_rows(src, file_name, info.name, skip, chunk_size(size, width),
-                                              caps.reader_memory):
+        for lo, rows in book.rows(info.name, skip, chunk_size(size, width)):
             frame = pd.DataFrame(rows, columns=range(width), dtype=object)
             frame.index = range(lo, lo + len(rows))
             yield frame
 
     head = [list(r) + [None] * (width - len(r)) for r in info.head]
-    return RawTable(file_name, info.name, head, width, info.height, date1904, info.merged, _chunks=chunks)
+    return RawTable(book.file_name, info.name, head, width, info.height, date1904, info.merged, _chunks=chunks)

@@ -9,9 +9,10 @@ columns and cells counted while streaming the sheet XML); this is the backstop f
 
 The child sends pickled messages on its own copy of stdout (fd 1 is pointed at stderr, so nothing a
 library prints can corrupt the stream): ``("names", [...])``, ``("sheet", name, head, width, height,
-merged)``, ``("rows", first_row, rows)``, then ``("done",)`` or ``("error", key, values)``. Rows are sent
-a chunk at a time and the pipe blocks the child while the parent works, so neither process ever holds
-a whole sheet as Python objects. The parent's side is ``open_sheets`` and ``sheet_rows``.
+merged)``, ``("rows", first_row, rows)``, each answer ending in ``("done",)`` or ``("error", key, values)``. Rows
+are sent a chunk at a time and the pipe blocks the child while the parent works, so neither process
+ever holds a whole sheet as Python objects. The parent's side is ``Workbook``: the child that opened
+the workbook keeps the chosen sheets and serves their rows, so an import parses a workbook once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import resource
 import signal
 import subprocess
 import sys
-import tempfile
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,36 +45,50 @@ class SheetInfo:
     merged: list[tuple[tuple[int, int], tuple[int, int]]]
 
 
-def _messages(job: dict[str, object], file_name: str, memory: int) -> Iterator[tuple]:
-    """Run a child on ``job`` and yield its messages up to ``done``; any other ending is a refusal."""
-    root = str(Path(__file__).resolve().parents[2])  # so the child imports this same cem_core
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([sys.executable, "-m", __name__, str(memory)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=errors, env=env)
-        assert proc.stdin is not None and proc.stdout is not None
+class _Child:
+    """One reading process: ``job`` goes in on stdin, which stays open for requests (``request``)."""
+
+    def __init__(self, job: dict[str, object], file_name: str, memory: int) -> None:
+        root = str(Path(__file__).resolve().parents[2])  # so the child imports this same cem_core
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        self.file_name, self.memory = file_name, memory
+        self.proc = subprocess.Popen([sys.executable, "-m", __name__, str(memory)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        weakref.finalize(self, _stop, self.proc)
+        self.request(job)
+
+    def request(self, job: dict[str, object]) -> None:
         try:
-            try:
-                pickle.dump(job, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass  # the child died at start: the end of its stream, below, says how
+            pickle.dump(job, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # the child died: the end of its stream (``messages``) says how
+
+    def messages(self) -> Iterator[tuple]:
+        """The child's messages up to ``done``; an error is raised, any other ending is a refusal."""
+        try:
             while True:
                 try:
-                    msg = pickle.load(proc.stdout)
+                    msg = pickle.load(self.proc.stdout)
                 except (EOFError, pickle.UnpicklingError):
-                    raise IngestError("ingest.err.reader_crashed", file=file_name, how=_how(proc.wait()),
-                                      limit=f"{memory / 1024**3:.0f} GB") from None
+                    raise IngestError("ingest.err.reader_crashed", file=self.file_name, how=_how(self.proc.wait()),
+                                      limit=f"{self.memory / 1024**3:.0f} GB") from None
                 if msg[0] == "done":
                     return
                 if msg[0] == "error":
-                    raise IngestError(msg[1], file=file_name, **msg[2])
+                    raise IngestError(msg[1], file=self.file_name, **msg[2])
                 yield msg
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            proc.stdout.close()
+        except BaseException:
+            _stop(self.proc)  # stopped early or failed: the child is of no further use
+            raise
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        stream.close()
 
 
 def _how(code: int) -> str:
@@ -86,25 +101,35 @@ def _how(code: int) -> str:
     return f"exit code {code}"
 
 
-def open_sheets(src: Source, file_name: str, sheets: list[str] | None, head_rows: int, memory: int
-                ) -> tuple[list[str], list[SheetInfo]]:
-    """Every sheet name, and the chosen sheets (``None``: all) that hold any cell, with their first rows."""
-    names: list[str] = []
-    infos: list[SheetInfo] = []
-    for msg in _messages({"mode": "open", "src": src, "sheets": sheets, "head": head_rows}, file_name, memory):
-        if msg[0] == "names":
-            names = msg[1]
-        elif msg[0] == "sheet":
-            infos.append(SheetInfo(*msg[1:]))
-    return names, infos
+class Workbook:
+    """An opened workbook: its sheet names and the chosen sheets' first rows. The child that opened it
+    keeps the chosen sheets parsed and serves each one's rows once (``rows``), so an import parses the
+    workbook once; a sheet read again gets a fresh child. The child ends when every sheet was served or
+    this object is dropped."""
 
+    def __init__(self, src: Source, file_name: str, sheets: list[str] | None, head_rows: int, memory: int) -> None:
+        self.src, self.file_name, self.memory = src, file_name, memory
+        self.names: list[str] = []
+        self.infos: list[SheetInfo] = []
+        self._child = _Child({"mode": "open", "src": src, "sheets": sheets, "head": head_rows}, file_name, memory)
+        for msg in self._child.messages():
+            if msg[0] == "names":
+                self.names = msg[1]
+            elif msg[0] == "sheet":
+                self.infos.append(SheetInfo(*msg[1:]))
+        self._unserved = {info.name for info in self.infos}
 
-def sheet_rows(src: Source, file_name: str, sheet: str, skip: int, size: int, memory: int
-               ) -> Iterator[tuple[int, list[list[object]]]]:
-    """(table row of the first, rows) for the sheet's rows from ``skip`` on, ``size`` at a time."""
-    job = {"mode": "rows", "src": src, "sheet": sheet, "skip": skip, "size": size}
-    for msg in _messages(job, file_name, memory):
-        yield msg[1], msg[2]
+    def rows(self, sheet: str, skip: int, size: int) -> Iterator[tuple[int, list[list[object]]]]:
+        """(table row of the first, rows) for the sheet's rows from ``skip`` on, ``size`` at a time."""
+        job = {"mode": "rows", "src": self.src, "sheet": sheet, "skip": skip, "size": size}
+        if sheet in self._unserved:
+            self._unserved.discard(sheet)
+            child = self._child
+            child.request(job)
+        else:
+            child = _Child(job, self.file_name, self.memory)
+        for msg in child.messages():
+            yield msg[1], msg[2]
 
 
 # ---------------------------------------------------------------- the child
@@ -121,41 +146,55 @@ def _padded(sheet: object, width: int) -> Iterator[list[object]]:
         yield pad + list(row)
 
 
+def _send_rows(sheet: object, skip: int, size: int, send: Callable[[tuple], None]) -> None:
+    width = (sheet.start[1] + sheet.width) if sheet.start else 0
+    lo, batch = skip, []
+    for i, row in enumerate(_padded(sheet, width)):
+        if i < skip:
+            continue
+        batch.append(row)
+        if len(batch) == size:
+            send(("rows", lo, batch))
+            lo, batch = lo + size, []
+    if batch:
+        send(("rows", lo, batch))
+    send(("done",))
+
+
 def _work(job: dict[str, object], send: Callable[[tuple], None]) -> None:
     from python_calamine import CalamineWorkbook
 
     src = job["src"]
     wb = CalamineWorkbook.from_filelike(io.BytesIO(src)) if isinstance(src, bytes) else CalamineWorkbook.from_path(
         str(src))
-    if job["mode"] == "open":
-        names = list(wb.sheet_names)
-        send(("names", names))
-        for name in names if job["sheets"] is None else job["sheets"]:
-            if name not in names:
-                continue
-            sheet = wb.get_sheet_by_name(name)
-            if not sheet.start or not sheet.width or not sheet.height:
-                continue
-            width, height = sheet.start[1] + sheet.width, sheet.start[0] + sheet.height
-            head = []
-            for row in _padded(sheet, width):
-                head.append(row)
-                if len(head) >= job["head"]:
-                    break
-            send(("sheet", name, head, width, height, list(sheet.merged_cell_ranges or [])))
-    else:
-        sheet = wb.get_sheet_by_name(job["sheet"])
-        width = (sheet.start[1] + sheet.width) if sheet.start else 0
-        skip, size, lo, batch = job["skip"], job["size"], job["skip"], []
-        for i, row in enumerate(_padded(sheet, width)):
-            if i < skip:
-                continue
-            batch.append(row)
-            if len(batch) == size:
-                send(("rows", lo, batch))
-                lo, batch = lo + size, []
-        if batch:
-            send(("rows", lo, batch))
+    if job["mode"] == "rows":
+        _send_rows(wb.get_sheet_by_name(job["sheet"]), job["skip"], job["size"], send)
+        return
+    names = list(wb.sheet_names)
+    send(("names", names))
+    loaded = {}
+    for name in names if job["sheets"] is None else job["sheets"]:
+        if name not in names:
+            continue
+        sheet = wb.get_sheet_by_name(name)
+        if not sheet.start or not sheet.width or not sheet.height:
+            continue
+        width, height = sheet.start[1] + sheet.width, sheet.start[0] + sheet.height
+        head = []
+        for row in _padded(sheet, width):
+            head.append(row)
+            if len(head) >= job["head"]:
+                break
+        loaded[name] = sheet
+        send(("sheet", name, head, width, height, list(sheet.merged_cell_ranges or [])))
+    send(("done",))
+    del wb
+    while loaded:  # serve each opened sheet's rows once, as the parent asks for them
+        try:
+            request = pickle.load(sys.stdin.buffer)
+        except EOFError:
+            return
+        _send_rows(loaded.pop(request["sheet"]), request["skip"], request["size"], send)
 
 
 def _child(memory: int) -> None:
@@ -170,7 +209,6 @@ def _child(memory: int) -> None:
     job = pickle.load(sys.stdin.buffer)
     try:
         _work(job, send)
-        send(("done",))
     except MemoryError:
         send(("error", "ingest.err.reader_memory", {"limit": f"{memory / 1024**3:.0f} GB"}))
     except BaseException as exc:
