@@ -15,7 +15,7 @@ The hash key is the installation's (setting ``pii_hash_key``, else ``app_setting
 has none has never hashed a phone. Downgrade keeps the merge (it cannot be undone) and the new hashes.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from cem_core.config import get_setting
 from cem_core.phones import canonical_phone, default_region
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0011"  # relinked after main gained 0010 and 0011 (was "0006")
 branch_labels = None
 depends_on = None
 
