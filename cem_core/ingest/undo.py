@@ -17,6 +17,7 @@ from sqlalchemy import Engine, and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cem_core import audit
+from cem_core.analyze import rollup
 from cem_core.db import write_transaction
 from cem_core.db.models import (
     Attribute,
@@ -52,7 +53,7 @@ def undo_batch(engine: Engine, batch_id: int, user: str) -> int:
                       exists().where(r.c.customer_id == c.c.id, r.c.batch_id != batch_id))
         conn.execute(update(c).where(shared).values(batch_id=others))
         removed = conn.execute(r.delete().where(r.c.batch_id == batch_id)).rowcount or 0
-        conn.execute(ResponseRollup.__table__.delete().where(ResponseRollup.batch_id == batch_id))
+        rollup.rebuild_batches(conn, [batch_id])  # no rows left: removes the batch's share of every rollup
         conn.execute(c.delete().where(c.c.batch_id == batch_id))
         for kind, names in (json.loads(created) if created else {}).items():
             _drop_unused(conn, kind, names)
