@@ -64,9 +64,9 @@ def _from_cells(engine: Engine, f: Filters, split: str | None, measure: str | No
             part = pd.DataFrame({m: k, "n": totals[f"{m}_{k}"].astype(int)})
             if split:
                 part.insert(0, "key", totals["k0"])
-            elif m == "nps":
-                part["spend_n"] = totals[f"nps_spend_n_{k}"].astype(int)
-                part["spend"] = totals[f"nps_spend_{k}"].astype(float)
+            else:  # spend per NPS score; the CSAT and CES rows carry none (and have no NPS, so spend skips them)
+                part["spend_n"] = totals[f"nps_spend_n_{k}"].astype(int) if m == "nps" else 0
+                part["spend"] = totals[f"nps_spend_{k}"].astype(float) if m == "nps" else 0.0
             parts.append(part[part["n"] > 0])
     columns_out = ["key", measure, "n"] if split else ["nps", "csat", "ces", "n", "spend_n", "spend"]
     cube = pd.concat(parts, ignore_index=True).reindex(columns=columns_out)
