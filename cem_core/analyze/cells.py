@@ -143,8 +143,11 @@ def cell_totals(engine: Engine, f: Filters, dims: tuple[str, ...], columns: tupl
         keys = [rows.c[lbl] for lbl in labels]
         stmt = select(*keys, *[measures[m] for m in columns])
         frames.append(read_frame(engine, stmt.group_by(*keys) if keys else stmt))
-    frame = pd.concat([fr for fr in frames if not fr.empty] or [pd.DataFrame(columns=[*labels, *columns])])
-    frame[list(columns)] = frame[list(columns)].apply(pd.to_numeric).fillna(0)
+    frames = [fr for fr in frames if not fr.empty] or [pd.DataFrame(columns=[*labels, *columns])]
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    frame[list(columns)] = frame[list(columns)].astype(float).fillna(0.0)
+    if len(frames) == 1 and (labels or len(frame) == 1):
+        return frame  # one query's result is already grouped
     if labels:
         frame = frame.groupby(labels, dropna=False, as_index=False)[list(columns)].sum()
     else:

@@ -58,19 +58,20 @@ def _from_cells(engine: Engine, f: Filters, split: str | None, measure: str | No
     totals = cell_totals(engine, f, (split,) if split else (), columns)
     if totals is None:
         return None
-    parts = []
-    for m in measures:
-        for k in SCORE_VALUES[m]:
-            part = pd.DataFrame({m: k, "n": totals[f"{m}_{k}"].astype(int)})
-            if split:
-                part.insert(0, "key", totals["k0"])
-            else:  # spend per NPS score; the CSAT and CES rows carry none (and have no NPS, so spend skips them)
-                part["spend_n"] = totals[f"nps_spend_n_{k}"].astype(int) if m == "nps" else 0
-                part["spend"] = totals[f"nps_spend_{k}"].astype(float) if m == "nps" else 0.0
-            parts.append(part[part["n"] > 0])
+    if split:
+        cube = totals.melt(id_vars=["k0"], value_vars=list(columns[:len(SCORE_VALUES[measure])]), var_name="col",
+                           value_name="n").rename(columns={"k0": "key"})
+        cube[measure] = cube["col"].str.rsplit("_", n=1).str[1].astype(int)
+        cube = cube[cube["n"] > 0].astype({"n": int})
+    else:  # spend per NPS score; the CSAT and CES rows carry none (and have no NPS, so spend skips them)
+        t = totals.iloc[0]
+        cube = pd.DataFrame([{m: k, "n": int(t[f"{m}_{k}"]),
+                              "spend_n": int(t[f"nps_spend_n_{k}"]) if m == "nps" else 0,
+                              "spend": float(t[f"nps_spend_{k}"]) if m == "nps" else 0.0}
+                             for m in measures for k in SCORE_VALUES[m] if t[f"{m}_{k}"] > 0])
     columns_out = ["key", measure, "n"] if split else ["nps", "csat", "ces", "n", "spend_n", "spend"]
-    cube = pd.concat(parts, ignore_index=True).reindex(columns=columns_out)
-    return cube if not cube.empty else pd.DataFrame(columns=columns_out)
+    return cube.reindex(columns=columns_out).reset_index(drop=True) if not cube.empty \
+        else pd.DataFrame(columns=columns_out)
 
 
 def score_group(measure: str, score: int) -> str:
