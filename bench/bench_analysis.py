@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.demo_db import setup
-from bench.ratios import GOAL_DEFAULT, GOAL_TYPICAL, HEADER, TYPICAL, line, reference, timed
+from bench.ratios import GOAL_DEFAULT, GOAL_TYPICAL, HEADER, TYPICAL, line, reference
 from cem_core.analyze import distributions, drivers, matrix, segments, trends
 from cem_core.analyze.drilldown import Drill, drill_count, drill_page
 from cem_core.analyze.overview import default_window
@@ -57,18 +57,17 @@ def main() -> None:
              **{name: (f, GOAL_TYPICAL) for name, f in TYPICAL.items()}}
     print(f"database: {args.url.split('@')[-1]}  rows: {args.rows:,}  cpus: {os.cpu_count()}  "
           f"{dt.datetime.now():%Y-%m-%d %H:%M} (shared machine: compare ratios, not seconds)")
-    unit = reference(args.url)
+    reference(args.url)
     over = 0
     for case, (f, goal) in cases.items():
         print(f"\n== {case}\n{HEADER}")
         for label, fn, extra in QUERIES:
-            cold, warm = timed(args.url, fn, f, *extra)
-            over += not line(label, cold, warm, unit, goal)
+            over += not line(args.url, label, goal, fn, f, *extra)
         cache.query(QUERIES[0][1], f, *QUERIES[0][2])
         t0 = time.perf_counter()
         cache.query(QUERIES[0][1], f, *QUERIES[0][2])
         print(f"(a rerun served by the app's cache: {time.perf_counter() - t0:.4f} s)")
-    unit = reference(args.url)
+    reference(args.url)
     print(f"\n{'all within goals' if not over else f'{over} over goal'}")
 
 

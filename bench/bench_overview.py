@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.demo_db import setup
-from bench.ratios import GOAL_DEFAULT, GOAL_TYPICAL, HEADER, TYPICAL, line, reference, timed
+from bench.ratios import GOAL_DEFAULT, GOAL_TYPICAL, HEADER, TYPICAL, line, reference
 from cem_core.analyze.overview import build_overview
 from cem_core.analyze.queries import Filters
 
@@ -34,12 +34,11 @@ def main() -> None:
     args, cache = setup(__doc__.splitlines()[0])
     print(f"database: {args.url.split('@')[-1]}  rows: {args.rows:,}  cpus: {os.cpu_count()}  "
           f"{dt.datetime.now():%Y-%m-%d %H:%M} (shared machine: compare ratios, not seconds)")
-    unit = reference(args.url)
+    reference(args.url)
     print(HEADER)
     over = 0
     for name, (f, goal) in CASES.items():
-        cold, warm = timed(args.url, build_overview, f, "zh")
-        over += not line(f"overview: {name}", cold, warm, unit, goal)
+        over += not line(args.url, f"overview: {name}", goal, build_overview, f, "zh")
         cache.query(build_overview, f, "zh")
         t0 = time.perf_counter()
         cache.query(build_overview, f, "zh")

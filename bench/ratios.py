@@ -50,19 +50,25 @@ def _scan(engine) -> None:
         conn.execute(text(REFERENCE_SQL)).one()
 
 
-def reference(url: str) -> float:
-    """The reference scan's warm median: the unit every ratio is expressed in."""
+def reference(url: str, quiet: bool = False) -> float:
+    """The reference scan's warm median: the unit every ratio is expressed in. The load of a shared
+    machine drifts within minutes, so ``line`` measures it again right before each query."""
     cold, warm = timed(url, _scan)
-    print(f"reference full scan: cold {cold:.3f} s, warm {warm:.3f} s  ({REFERENCE_SQL})")
+    if not quiet:
+        print(f"reference full scan: cold {cold:.3f} s, warm {warm:.3f} s  ({REFERENCE_SQL})")
     return warm
 
 
-def line(label: str, cold: float, warm: float, unit: float, goal: float) -> bool:
-    """Print one query's times and ratios; return whether its cold ratio meets ``goal``."""
+def line(url: str, label: str, goal: float, fn: Callable[..., object], *args: object) -> bool:
+    """Time ``fn(engine, *args)`` next to a fresh reference scan; print times and ratios; return whether
+    the cold ratio meets ``goal``."""
+    unit = reference(url, quiet=True)
+    cold, warm = timed(url, fn, *args)
     ok = cold / unit <= goal
-    print(f"{label:<44} {cold:7.3f} {warm:7.3f} {cold / unit:7.2f} {warm / unit:7.2f}  <= {goal:<4} "
+    print(f"{label:<44} {cold:7.3f} {warm:7.3f} {unit:7.3f} {cold / unit:7.2f} {warm / unit:7.2f}  <= {goal:<4} "
           f"{'OK' if ok else 'OVER'}")
     return ok
 
 
-HEADER = f"{'query':<44} {'cold s':>7} {'warm s':>7} {'cold/x':>7} {'warm/x':>7}  goal (x = reference scan)"
+HEADER = (f"{'query':<44} {'cold s':>7} {'warm s':>7} {'scan s':>7} {'cold/x':>7} {'warm/x':>7}  "
+          "goal (x = the reference scan measured just before)")
