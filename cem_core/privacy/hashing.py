@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from cem_core.config import get_setting
-from cem_core.db.settings_store import get_value, set_value
+from cem_core.db.settings_store import get_value, set_default
 
 PII_KEY_SETTING = "pii_hash_key"
 
@@ -49,9 +49,8 @@ def hash_key(engine: Engine) -> bytes:
     if configured:
         return configured.encode()
     stored = get_value(engine, PII_KEY_SETTING)
-    if stored is None:
-        stored = secrets.token_hex(32)
-        set_value(engine, PII_KEY_SETTING, stored)
+    if stored is None:  # generated once; several servers starting at once all keep the first one
+        stored = set_default(engine, PII_KEY_SETTING, secrets.token_hex(32))
     return stored.encode()
 
 
