@@ -21,6 +21,8 @@ from cem_core.analyze.rollup import rebuild_all
 from cem_core.db import get_engine, migrate, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
+from cem_core.journey.peakend import peak_end
+from cem_core.text import cli as text_cli
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
@@ -90,6 +92,29 @@ def _stats(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+@command("peakend")
+def _peakend(engine: Engine, args: argparse.Namespace) -> int:
+    """Whether journeys' overall ratings follow the peak and end or the mean (``cem_core.journey.peakend``)."""
+    f = Filters(date_from=args.date_from, date_to=args.date_to, channels=tuple(args.channel or ()))
+    figures = peak_end(engine, f, args.measure).as_dict()
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+        return 0
+    print(f"journeys: {figures['journeys']}")
+    for name in ("peak_end", "mean", "peak", "end", "trough"):
+        fig = figures[name]
+        print(f"{name:>9}: r = {fig['r']}  95% CI {fig['ci']}")
+    print(f"   winner: {figures['winner']} by {figures['margin']} (95% CI {figures['margin_ci']}, "
+          f"{'clear' if figures['clear'] else 'not clear'})")
+    return 0
+
+
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="date_from", type=dt.date.fromisoformat)
+    p.add_argument("--to", dest="date_to", type=dt.date.fromisoformat)
+    p.add_argument("--channel", action="append", help="channel code; repeat for several")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m cem_core", description="CEM Dashboard command line")
     sub = p.add_subparsers(dest="command", required=True)
@@ -103,9 +128,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("rollup", help="rebuild the per-batch rollup the overview reads")
     stats = sub.add_parser("stats", help="responses, NPS, CSAT and CES of the filtered feedback")
     stats.add_argument("--json", action="store_true")
-    stats.add_argument("--from", dest="date_from", type=dt.date.fromisoformat)
-    stats.add_argument("--to", dest="date_to", type=dt.date.fromisoformat)
-    stats.add_argument("--channel", action="append", help="channel code; repeat for several")
+    _filter_args(stats)
+    pe = sub.add_parser("peakend", help="peak-end analysis: do peaks and ends or the mean predict the overall rating")
+    pe.add_argument("--json", action="store_true")
+    pe.add_argument("--measure", choices=("csat", "nps", "ces"), default="csat", help="touchpoint score")
+    _filter_args(pe)
     imp = sub.add_parser("import", help="import feedback files (csv/tsv/xlsx/json) as one batch each")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--source", help="channel (code or name) for rows without a channel column")
@@ -116,6 +143,7 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--user", default=os.environ.get("USER", "cli"), help="recorded as the uploader")
     imp.add_argument("--lang", choices=("zh", "en"), default="en")
     imp.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    text_cli.add_parsers(sub)
     return p
 
 
@@ -123,4 +151,4 @@ def main(argv: Sequence[str] | None = None, engine: Engine | None = None) -> int
     args = parser().parse_args(argv)
     engine = engine or get_engine()
     migrate(engine)
-    return COMMANDS[args.command](engine, args)
+    return {**COMMANDS, **text_cli.COMMANDS}[args.command](engine, args)

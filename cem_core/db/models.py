@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -136,7 +137,9 @@ class Response(Base):
         # Covering index for the overview and filters: a scan of it answers every KPI without the table.
         Index("ix_responses_overview", "occurred_date", "channel_id", "stage_id", "nps", "csat", "ces", "spend"),
         Index("ix_responses_stage_channel", "stage_id", "channel_id"),
-        Index("ix_responses_journey", "journey_key", "journey_step"),
+        # Covering for peak-end and a customer's journeys: read in journey order, no sort, no table (0011).
+        Index("ix_responses_journey", "journey_key", "journey_step", "touchpoint_id", "csat", "nps", "ces",
+              "overall_sat", "occurred_date", "channel_id", "stage_id"),
         # Covering index for analyses by region, product or segment (migration 0004).
         Index("ix_responses_text_dims", "occurred_date", "region", "product", "segment", "nps", "csat", "ces"),
         # A unique index, not a constraint, so a bulk load rebuilds it once like the others (migration 0006).
@@ -300,6 +303,132 @@ class LoginAttempt(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     success: Mapped[bool] = mapped_column(Boolean)
 
+
+# --- Journeys (issue 14): the editable journey's layout, and remembered names of imported stages/touchpoints ---
+
+
+class JourneyLayout(Base):
+    """Where a stage or touchpoint sits in the journey and whether it is retired or still to be mapped.
+
+    Kept beside ``journey_stages``/``touchpoints`` (which imports and the demo write) so the journey's
+    editing state never changes their shape. A stage's order is ``journey_stages.position``; a
+    touchpoint's is ``position`` here (touchpoints without a row keep template order, by id).
+    ``needs_mapping`` marks a name an import met that matched nothing: listed for an admin to map.
+    """
+
+    __tablename__ = "journey_layout"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # stage / touchpoint
+    ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int | None] = mapped_column(Integer)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_mapping: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class JourneySynonym(Base):
+    """A name (normalised like ``ingest.resolve.key_of``) an admin mapped to a stage or touchpoint:
+    the next import with that name lands on the target instead of creating a new row."""
+
+    __tablename__ = "journey_synonyms"
+    __table_args__ = (UniqueConstraint("kind", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # stage / touchpoint
+    name_key: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128))  # as first seen
+    target_id: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+#: Covering index for the emotion curve: per-touchpoint score sums in index order, no sort, no table (0011).
+Index("ix_responses_touchpoint_scores", Response.stage_id, Response.touchpoint_id, Response.nps, Response.csat,
+      Response.ces, Response.occurred_date, Response.channel_id)
+
+#: One customer's story is found by phone or email as deletion on request matches them: the keyed hash when
+#: the importer stored one, else the stored value (demo rows, older imports). These keep that lookup an index
+#: read instead of a scan of every customer (0011).
+Index("ix_customers_phone", Customer.phone)
+Index("ix_customers_email_lower", func.lower(Customer.email))
+# --- Text analytics (issue 13): per-comment analysis, additive term/topic rollups, versioned settings ---
+
+
+class ResponseText(Base):
+    """What text analysis found in one response's comment (see ``cem_core.text.store``).
+
+    ``terms`` and ``topics`` are delimited strings ("|前台|排队|", "|check_in:negative|...") rather than
+    child rows: the page counts from the rollups, so per-comment detail is only read to list the comments
+    of one term, a LIKE over the filtered rows. One row per non-blank comment.
+    """
+
+    __tablename__ = "response_text"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(2))
+    label: Mapped[str] = mapped_column(String(8))  # positive / neutral / negative
+    score: Mapped[float] = mapped_column(Float)
+    terms: Mapped[str] = mapped_column(Text)
+    topics: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)  # JSON list of the words and rules that decided the label
+    version: Mapped[int] = mapped_column(Integer)  # text settings version it was analysed with
+
+
+class TextTermRollup(Base):
+    """Counts of each term (kind 1) and bigram (kind 2) per batch, day, channel, stage, touchpoint and the
+    comment's sentiment: a word cloud or term table for any filter is a SUM over this, and a term's
+    colour is its net sentiment (positive - negative) / n from the same rows."""
+
+    __tablename__ = "text_term_rollup"
+    __table_args__ = (Index("ix_text_term_rollup_day", "occurred_date", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    occurred_date: Mapped[dt.date] = mapped_column(Date)
+    channel_id: Mapped[int | None] = mapped_column(Integer)
+    stage_id: Mapped[int | None] = mapped_column(Integer)
+    touchpoint_id: Mapped[int | None] = mapped_column(Integer)
+    sentiment: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[int] = mapped_column(SmallInteger)
+    term: Mapped[str] = mapped_column(String(64))
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class TextTopicRollup(Base):
+    """Comments per topic and the topic's own sentiment (of the clause naming it), with the NPS counts
+    of those comments, per batch, day, channel, stage and touchpoint. Topic ``*`` counts every analysed
+    comment, so "comments that don't mention the topic" is a difference of two sums."""
+
+    __tablename__ = "text_topic_rollup"
+    __table_args__ = (Index("ix_text_topic_rollup_day", "occurred_date", "topic"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    occurred_date: Mapped[dt.date] = mapped_column(Date)
+    channel_id: Mapped[int | None] = mapped_column(Integer)
+    stage_id: Mapped[int | None] = mapped_column(Integer)
+    touchpoint_id: Mapped[int | None] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(64))
+    sentiment: Mapped[str] = mapped_column(String(8))
+    n: Mapped[int] = mapped_column(Integer)
+    nps_n: Mapped[int] = mapped_column(Integer)
+    promoters: Mapped[int] = mapped_column(Integer)
+    detractors: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[float] = mapped_column(Float)
+
+
+class TextSettingsVersion(Base):
+    """One saved version of the admin's text settings (industry template + overrides of dictionaries,
+    stop words, synonyms, lexicon and taxonomy). The newest is active; older ones stay for the record."""
+
+    __tablename__ = "text_settings"
+
+    version: Mapped[int] = mapped_column(primary_key=True)
+    industry: Mapped[str] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(Text)  # JSON overrides (``dictionaries.default_overrides``)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(String(255))
 
 # --- Scale (issue 17): month-cell rollups for the analysis page (migration 0014) -------------------------
 #: Keys of an analysis cell besides the batch: what the rollups can filter and group by. Touchpoint
