@@ -21,16 +21,3 @@ def set_value(engine: Engine, key: str, value: str) -> None:
         conn.execute(_table.delete().where(_table.c.key == key))
         conn.execute(_table.insert().values(key=key, value=value))
 
-
-def set_default(engine: Engine, key: str, value: str) -> str:
-    """Store ``value`` under ``key`` unless a value is there already; return the stored one.
-
-    Atomic across processes (the write lock): when two app servers start on one database at once,
-    both end up with the first server's value instead of the second overwriting it.
-    """
-    with write_transaction(engine) as conn:
-        stored = conn.execute(select(_table.c.value).where(_table.c.key == key)).scalar()
-        if stored is not None:
-            return stored
-        conn.execute(_table.insert().values(key=key, value=value))
-    return value

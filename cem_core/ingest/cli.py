@@ -35,7 +35,8 @@ def run_import(engine: Engine, args: argparse.Namespace) -> int:
         else:
             try:
                 report = import_file(engine, path, user=args.user, source=args.source, mapping=mapping,
-                                     on_invalid=args.on_invalid, sheets=args.sheet, progress=progress)
+                                     on_invalid=args.on_invalid, sheets=args.sheet, progress=progress,
+                                     date_order=args.date_order)
             except ImportFailed as exc:
                 report = ImportReport(path.name, status="failed", batch_id=exc.batch_id, error=exc)
             print(file=sys.stderr)
@@ -47,6 +48,8 @@ def run_import(engine: Engine, args: argparse.Namespace) -> int:
             print(json.dumps(summary, ensure_ascii=False, default=str))
         else:
             print(summary["message"])
+            for note in [*summary["dates"], *summary["column_issues"]]:
+                print(f"  {note['message']}")
             for err in summary["errors"]:
                 print(f"  row {err['row']} [{err['column']}] {err['value']!r}: {err['reason']}")
         if not report.ok:

@@ -8,7 +8,7 @@ rows by the same code the writers use (``analyze.rollup.rebuild_all``): about a 
 and ratings per batch, tens of seconds at 1M rows.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from cem_core.analyze.rollup import rebuild_all
 from cem_core.db.models import analysis_rollup, driver_rollup, rollup_coverage
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
