@@ -20,4 +20,3 @@ def set_value(engine: Engine, key: str, value: str) -> None:
     with write_transaction(engine) as conn:
         conn.execute(_table.delete().where(_table.c.key == key))
         conn.execute(_table.insert().values(key=key, value=value))
-
