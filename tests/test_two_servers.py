@@ -66,7 +66,7 @@ def upload_and_check(tab, path: Path, valid: int) -> None:
 def test_two_servers_import_at_once(live_app, browser, pg_url: str, tmp_path: Path) -> None:
     engine = make_engine(pg_url)
     migrate(engine)
-    env = {**ENV, "CEM_PII_HASH_KEY": ""}  # the generated key must be one for both servers
+    env = {**ENV, "CEM_PII_HASH_KEY": "one key for every server of this installation"}
     urls = [live_app(pg_url, **env) for _ in range(2)]
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US") for _ in urls]
     tabs = [ctx.new_page() for ctx in contexts]
