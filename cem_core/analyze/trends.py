@@ -13,8 +13,9 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
+from cem_core.analyze.dims import can_use_rollup
 from cem_core.analyze.metrics import CSAT_TOP2_MIN, DETRACTOR_MAX, PROMOTER_MIN, NpsResult, nps_diff_significant
-from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses
+from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup
 from cem_core.analyze.stats import mean_ci, proportion_ci, proportion_diff_significant, welch_significant
 
 MEASURES = ("nps", "csat", "ces")
@@ -23,7 +24,12 @@ DAILY_COLUMNS = ("nps_n", "promoters", "detractors", "csat_n", "csat_top2", "ces
 
 
 def daily(engine: Engine, f: Filters) -> pd.DataFrame:
-    """Additive figures per day; grouping by occurred_date follows the covering index (no sort)."""
+    """Additive figures per day: from the per-batch day rollup (``response_rollup``, ~35x fewer rows)
+    unless a free-text filter needs the rows; grouping by occurred_date follows an index (no sort)."""
+    if can_use_rollup(engine, f, ()):
+        c = rollup.c
+        stmt = select(c.occurred_date.label("day"), *[func.sum(c[k]).label(k) for k in DAILY_COLUMNS])
+        return _frame(read_frame(engine, apply_filters(stmt, f, rollup).group_by(c.occurred_date)))
     c = responses.c
 
     def count_if(cond):
@@ -35,7 +41,10 @@ def daily(engine: Engine, f: Filters) -> pd.DataFrame:
                   func.count(c.csat).label("csat_n"), count_if(c.csat >= CSAT_TOP2_MIN).label("csat_top2"),
                   func.count(c.ces).label("ces_n"), func.coalesce(func.sum(c.ces), 0).label("ces_sum"),
                   func.coalesce(func.sum(c.ces * c.ces), 0).label("ces_sq"))
-    frame = read_frame(engine, apply_filters(stmt, f).group_by(c.occurred_date))
+    return _frame(read_frame(engine, apply_filters(stmt, f).group_by(c.occurred_date)))
+
+
+def _frame(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=["day", *DAILY_COLUMNS])
     frame["day"] = pd.to_datetime(frame["day"])
