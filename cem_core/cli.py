@@ -203,7 +203,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--end", type=dt.date.fromisoformat, default=DEFAULT_END, help="last day (YYYY-MM-DD)")
     demo.add_argument("--remove", action="store_true", help="remove all demo data instead")
-    sub.add_parser("rollup", help="rebuild the per-batch rollup the overview reads")
+    sub.add_parser("rollup", help="rebuild the rollups the overview and analysis pages read")
     window = (f"Default window: the {DEFAULT_WINDOW_DAYS} days ending on the newest response's day (as the "
               "overview page). --all covers every date. The output always names the window as from/to.")
     stats = sub.add_parser("stats", help="responses, NPS, CSAT and CES of the filtered feedback",

@@ -46,6 +46,8 @@ SETTINGS: tuple[Setting, ...] = (
             "First admin's password (at least 10 characters); without it a one-time setup screen asks"),
     Setting("session_idle_minutes", "CEM_SESSION_IDLE_MINUTES", "60", "Sign out after this many idle minutes"),
     Setting("session_max_hours", "CEM_SESSION_MAX_HOURS", "12", "Sign out this many hours after sign-in"),
+    Setting("default_phone_region", "CEM_PHONE_REGION", "CN",
+            "Region (ISO 3166 code) of phone numbers written without a country code, for matching customers"),
     Setting("import_reader_process", "CEM_IMPORT_READER_PROCESS", "on",
             "Read, validate and prepare large csv imports in a second process while this one writes (on/off)"),
     Setting("sso_role_claim", "CEM_SSO_ROLE_CLAIM", "",

@@ -8,6 +8,7 @@ from cem_core.ingest.history import count_batches, list_batches
 from cem_core.ingest.undo import undo_batch
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
+from cem_core.ui.plain import plain
 
 user = require("view_imports")
 L = lang()
@@ -41,12 +42,12 @@ if done.empty:
     st.stop()
 labels = {int(r.id): f"#{r.id} · {r.file_name} · {fmt_int(r.rows_imported, L)}" for r in done.itertuples()}
 batch = st.selectbox(T("imports.undo_pick"), list(labels), format_func=labels.get, key="imp_undo_pick")
-sure = st.checkbox(T("imports.undo_confirm", label=labels[batch]), key="imp_undo_sure")
+sure = st.checkbox(T("imports.undo_confirm", label=plain(labels[batch])), key="imp_undo_sure")
 if st.button(T("imports.undo_button"), type="primary", disabled=not sure, key="imp_undo_go"):
     try:
         removed = undo_batch(cache.engine(), batch, user.username)
     except IngestError as exc:
-        st.error(exc.message(L))
+        st.error(plain(exc.message(L)))
     else:
         cache.clear()
         st.success(T("imports.undone", batch=batch, rows=fmt_int(removed, L)))

@@ -27,6 +27,7 @@ from cem_core.ingest.read import ACCEPTED_TYPES
 from cem_core.ingest.staging import StagedFile, finished, stage
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
+from cem_core.ui.plain import plain
 
 user = require("upload")
 L = lang()
@@ -59,16 +60,16 @@ def progress_bar(label: str):
 
 
 def show_finished(report) -> None:
-    (st.success if report.status == "done" else st.info)(report.message(L))
+    (st.success if report.status == "done" else st.info)(plain(report.message(L)))
     for kind, values in report.created.items():
         st.info(T("upload.created", kind=T(f"ingest.field.{kind}") if kind != "attribute"
-                  else T("upload.attributes"), values="、".join(values)))
+                  else T("upload.attributes"), values=plain("、".join(values))))
     for kind, values in report.unmatched.items():
-        st.warning(T("upload.unmatched", kind=T(f"ingest.field.{kind}"), values="、".join(values)))
+        st.warning(T("upload.unmatched", kind=T(f"ingest.field.{kind}"), values=plain("、".join(values))))
 
 
 for upload in files or []:
-    st.subheader(upload.name, divider="gray")
+    st.subheader(plain(upload.name), divider="gray")
     if upload.file_id in done_ids:
         show_finished(done_ids[upload.file_id])
         continue
@@ -85,19 +86,19 @@ for upload in files or []:
         chosen = None
         if len(file.sheets) > 1:
             pick = st.selectbox(T("upload.sheet"), ["*", *file.sheets], key=f"upl_sheet_{key}",
-                                format_func=lambda s: T("upload.all_sheets") if s == "*" else s)
+                                format_func=lambda s: T("upload.all_sheets") if s == "*" else plain(s))
             chosen = None if pick == "*" else [pick]
         plans = read_plans(engine, data, upload.name, sheets=chosen, tables=file.tables(data, chosen))
         tables = file.readable(data, chosen)  # for the check and the import: None means open it again
     except IngestError as exc:
-        st.error(exc.message(L))
+        st.error(plain(exc.message(L)))
         continue
 
     for plan in plans:
-        st.caption(T("upload.preview", table=plan.table.label, row=plan.header.row + 1,
+        st.caption(T("upload.preview", table=plain(plan.table.label), row=plan.header.row + 1,
                      rows=fmt_int(max(0, plan.table.est_rows - plan.header.row - 1), L)))
         if plan.template:
-            st.info(T("upload.template_applied", name=plan.template))
+            st.info(T("upload.template_applied", name=plain(plan.template)))
         st.dataframe(preview(plan, unmask=unmask), hide_index=True, width="stretch")
 
     st.markdown(f"**{T('upload.mapping')}**")
@@ -117,7 +118,7 @@ for upload in files or []:
             for plan in plans:
                 save_template(engine, tname.strip(), plan.header.names,
                               {h: mapping.get(h, f) for h, f in plan.mapping.items()}, user.username)
-            st.success(T("upload.template_saved", name=tname.strip()))
+            st.success(T("upload.template_saved", name=plain(tname.strip())))
 
     if st.button(T("upload.check"), key=f"upl_check_{key}", type="secondary"):
         bar, report_progress = progress_bar(upload.name)
@@ -128,7 +129,7 @@ for upload in files or []:
     if report is None:
         continue
     if report.status == "rejected" and report.error is not None:
-        st.error(report.message(L))
+        st.error(plain(report.message(L)))
         continue
     cols = st.columns(3)
     cols[0].metric(T("upload.rows"), fmt_int(report.rows_read, L))
@@ -157,7 +158,7 @@ for upload in files or []:
                                on_invalid="skip", sheets=chosen, progress=report_progress, tables=tables,
                                file_hash=fid)
         except ImportFailed as exc:
-            st.error(exc.message(L))
+            st.error(plain(exc.message(L)))
         else:
             cache.clear()
             # The import is over: nothing read from the file stays in the session, only its counts.
@@ -168,4 +169,4 @@ for upload in files or []:
         bar.empty()
     if stop.button(T("upload.reject"), key=f"upl_stop_{key}"):
         reports.pop(key, None)
-        st.info(T("upload.rejected_by_user", file=upload.name))
+        st.info(T("upload.rejected_by_user", file=plain(upload.name)))

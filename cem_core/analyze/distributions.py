@@ -11,9 +11,11 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from cem_core.analyze.cells import cell_totals
 from cem_core.analyze.dims import attach_names, column, filtered_rows
 from cem_core.analyze.metrics import CES_AGREE_MIN, CSAT_TOP2_MIN, DETRACTOR_MAX, PROMOTER_MIN
 from cem_core.analyze.queries import Filters, read_frame, responses
+from cem_core.db.models import SCORE_VALUES
 
 #: Scale of each measure: (lowest, highest) score.
 SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
@@ -21,11 +23,19 @@ SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1,
 
 def score_cube(engine: Engine, f: Filters, split: str | None = None, measure: str | None = None) -> pd.DataFrame:
     """Counts and spend per combination of NPS, CSAT and CES scores; with ``split``, counts per
-    (split key, ``measure`` score) only: half the sort work, as one split histogram shows one measure."""
+    (split key, ``measure`` score) only: half the sort work, as one split histogram shows one measure.
+
+    Read from the month cells when they can answer (``cells.cell_totals``): then the unsplit cube holds
+    each measure's histogram separately (a row per score of one measure, the others blank), which gives
+    the same histograms and spend figures as the joint cube read from the rows.
+    """
+    if split is not None and measure not in SCALES:
+        raise ValueError(f"a split histogram needs a measure, got {measure!r}")
+    from_cells = _from_cells(engine, f, split, measure)
+    if from_cells is not None:
+        return from_cells
     c = responses.c
     if split is not None:
-        if measure not in SCALES:
-            raise ValueError(f"a split histogram needs a measure, got {measure!r}")
         rows = filtered_rows(f, column(split).label("key"), c[measure])
         keys = [rows.c.key, rows.c[measure]]
         stmt = select(*keys, func.count().label("n")).group_by(*keys)
@@ -38,6 +48,30 @@ def score_cube(engine: Engine, f: Filters, split: str | None = None, measure: st
         columns = ["nps", "csat", "ces", "n", "spend_n", "spend"]
     cube = read_frame(engine, stmt)
     return cube if not cube.empty else pd.DataFrame(columns=columns)
+
+
+def _from_cells(engine: Engine, f: Filters, split: str | None, measure: str | None) -> pd.DataFrame | None:
+    measures = (measure,) if split else tuple(SCALES)
+    columns = tuple(f"{m}_{k}" for m in measures for k in SCORE_VALUES[m])
+    if not split:
+        columns += tuple(f"nps_{part}_{k}" for part in ("spend_n", "spend") for k in SCORE_VALUES["nps"])
+    totals = cell_totals(engine, f, (split,) if split else (), columns)
+    if totals is None:
+        return None
+    if split:
+        cube = totals.melt(id_vars=["k0"], value_vars=list(columns[:len(SCORE_VALUES[measure])]), var_name="col",
+                           value_name="n").rename(columns={"k0": "key"})
+        cube[measure] = cube["col"].str.rsplit("_", n=1).str[1].astype(int)
+        cube = cube[cube["n"] > 0].astype({"n": int})
+    else:  # spend per NPS score; the CSAT and CES rows carry none (and have no NPS, so spend skips them)
+        t = totals.iloc[0]
+        cube = pd.DataFrame([{m: k, "n": int(t[f"{m}_{k}"]),
+                              "spend_n": int(t[f"nps_spend_n_{k}"]) if m == "nps" else 0,
+                              "spend": float(t[f"nps_spend_{k}"]) if m == "nps" else 0.0}
+                             for m in measures for k in SCORE_VALUES[m] if t[f"{m}_{k}"] > 0])
+    columns_out = ["key", measure, "n"] if split else ["nps", "csat", "ces", "n", "spend_n", "spend"]
+    return cube.reindex(columns=columns_out).reset_index(drop=True) if not cube.empty \
+        else pd.DataFrame(columns=columns_out)
 
 
 def score_group(measure: str, score: int) -> str:

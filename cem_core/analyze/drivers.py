@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Select, Subquery, case, func, select
 
+from cem_core.analyze import moments
+from cem_core.analyze.moments import RatingMoments
 from cem_core.analyze.queries import Filters, apply_filters, dimension_table, read_frame, responses
 from cem_core.db.models import Attribute, Rating
 
@@ -28,17 +30,6 @@ QUADRANTS = ("concentrate", "keep_up", "low_priority", "overkill")
 
 _ratings = Rating.__table__
 _attributes = Attribute.__table__
-
-
-@dataclass(frozen=True)
-class RatingMoments:
-    """What SQL returns for a set of attributes over the complete cases: all a driver analysis needs."""
-
-    attribute_ids: tuple[int, ...]  # model variables, in this order, then the outcome
-    n: int  # complete cases: every listed attribute and the outcome present
-    sums: np.ndarray  # (p+1,) sums of x_1..x_p, y
-    cross: np.ndarray  # (p+1, p+1) sums of products
-    top2: np.ndarray  # (p,) count of 4s and 5s per attribute
 
 
 def attribute_ids(engine: Engine) -> tuple[int, ...]:
@@ -67,14 +58,29 @@ def _joined(f: Filters, outcome: str, ids: tuple[int, ...]) -> tuple[Select, Sub
 
 def rating_moments(engine: Engine, f: Filters, outcome: str = "nps",
                    attributes: tuple[int, ...] | None = None) -> RatingMoments:
-    """One query over the complete cases: n, sums, sums of products and top-2-box counts.
+    """n, sums, sums of products and top-2-box counts over the complete cases.
 
-    Incomplete rows are removed in WHERE rather than by CASE inside each aggregate: at 1M responses on
-    SQLite that halves the time (1.4 s instead of 2.4 s), as the aggregates are most of the work.
+    Whole months come from the key-driver rollup (``analyze.moments``) when it covers every attribute
+    and the filters, the edge days (or everything, when it cannot answer) from the rows.
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome: {outcome}")
     ids = attribute_ids(engine) if attributes is None else tuple(attributes)
+    rolled = moments.from_rollup(engine, f, outcome, ids)
+    if rolled is None:
+        return _row_moments(engine, f, outcome, ids)
+    total, edges = rolled
+    for lo, hi in edges:
+        total = total.plus(_row_moments(engine, f.with_dates(lo, hi), outcome, ids))
+    return total
+
+
+def _row_moments(engine: Engine, f: Filters, outcome: str, ids: tuple[int, ...]) -> RatingMoments:
+    """One query over the rows' complete cases.
+
+    Incomplete rows are removed in WHERE rather than by CASE inside each aggregate: at 1M responses on
+    SQLite that halves the time (1.4 s instead of 2.4 s), as the aggregates are most of the work.
+    """
     p = len(ids)
     if not ids:
         return RatingMoments((), 0, np.zeros(1), np.zeros((1, 1)), np.zeros(0))

@@ -1,7 +1,8 @@
 """NPS grouped by one or two dimensions: the heat matrix (default journey stage x channel) and segments.
 
-Grouping only by stage, channel or touchpoint without a free-text filter reads the per-batch rollup
-(tens of thousands of rows at 1M responses); anything else groups the filtered rows in SQL.
+Grouping by stage, channel, region or segment without a product or department filter reads the month
+cells (``analyze.cells``); by touchpoint the per-batch day rollup; anything else groups the filtered
+rows in SQL.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
+from cem_core.analyze.cells import cell_totals
 from cem_core.analyze.dims import attach_names, can_use_rollup, column, filtered_rows
 from cem_core.analyze.metrics import DETRACTOR_MAX, PROMOTER_MIN, NpsResult
 from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup
@@ -19,18 +21,21 @@ MIN_N = 30  # cells and segments with fewer NPS answers are greyed: their CI is 
 def nps_by(engine: Engine, f: Filters, dims: tuple[str, ...]) -> pd.DataFrame:
     """k0[, k1], n, promoters, detractors per combination of the dimensions' keys."""
     labels = [f"k{i}" for i in range(len(dims))]
-    if can_use_rollup(engine, f, dims):
+    summed = cell_totals(engine, f, dims, ("nps_n", "promoters", "detractors"))
+    if summed is not None:
+        frame = summed.rename(columns={"nps_n": "n"})
+    elif can_use_rollup(engine, f, dims):
         keys = [column(d, rollup).label(lbl) for d, lbl in zip(dims, labels, strict=True)]
         stmt = select(*keys, func.sum(rollup.c.nps_n).label("n"), func.sum(rollup.c.promoters).label("promoters"),
                       func.sum(rollup.c.detractors).label("detractors"))
-        stmt = apply_filters(stmt, f, rollup).group_by(*keys)
+        frame = read_frame(engine, apply_filters(stmt, f, rollup).group_by(*keys))
     else:
         rows = filtered_rows(f, responses.c.nps, *[column(d).label(lbl) for d, lbl in zip(dims, labels, strict=True)])
         keys = [rows.c[lbl] for lbl in labels]
         stmt = select(*keys, func.count(rows.c.nps).label("n"),
                       func.sum(case((rows.c.nps >= PROMOTER_MIN, 1), else_=0)).label("promoters"),
                       func.sum(case((rows.c.nps <= DETRACTOR_MAX, 1), else_=0)).label("detractors")).group_by(*keys)
-    frame = read_frame(engine, stmt)
+        frame = read_frame(engine, stmt)
     if frame.empty:
         return pd.DataFrame(columns=[*labels, "n", "promoters", "detractors"])
     return with_nps(frame)

@@ -114,11 +114,12 @@ def sql_measures(table) -> list[ColumnElement]:
         count_if(c.ces >= CES_AGREE_MIN).label("ces_agree"),
         func.coalesce(func.sum(c.spend), 0.0).label("spend"),
         func.coalesce(func.sum(case((c.nps <= DETRACTOR_MAX, c.spend), else_=None)), 0.0).label("detractor_spend"),
+        func.coalesce(func.sum(c.ces * c.ces), 0).label("ces_sq"),
     ]
 
 
 MEASURE_COLUMNS = ("responses", "nps_n", "promoters", "detractors", "csat_n", "csat_top2", "ces_n",
-                   "ces_sum", "ces_agree", "spend", "detractor_spend")
+                   "ces_sum", "ces_agree", "spend", "detractor_spend", "ces_sq")
 
 
 @dataclass(frozen=True)

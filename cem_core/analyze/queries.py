@@ -7,6 +7,7 @@ Pages never load rows: they ask for aggregates grouped by a few keys, computed b
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, Select, func, select
 
 from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
 from cem_core.db.models import (
+    AppSetting,
     Base,
     Channel,
     Department,
@@ -160,12 +162,20 @@ def text_dimension_values(engine: Engine, column: str, departments: tuple[str, .
 
 
 def data_version(engine: Engine) -> str:
-    """A token that changes whenever stored feedback changes: imports, undo and demo changes move the
-    batches; deleting single rows (deletion on request) moves the rollup's totals, which writers rebuild."""
+    """A token read from the database that changes whenever stored feedback or a setting changes, so
+    every app server's cache (``ui.cache`` keys by it) sees another server's writes at its next rerun.
+
+    Imports, undo and demo loads and removal move the batches (count, newest id, rows, finish time,
+    statuses); deleting single rows (deletion on request) moves the rollup's totals, which writers
+    rebuild in the same transaction; a settings change moves the digest of ``app_settings`` (a few
+    rows). ``tests/test_data_version.py`` checks each writer."""
     b = ImportBatch.__table__.c
     batches = select(func.count(), func.coalesce(func.max(b.id), 0), func.coalesce(func.sum(b.rows_imported), 0),
                      func.max(b.finished_at), func.sum(func.length(b.status)))
     totals = select(func.coalesce(func.sum(rollup.c.responses), 0), func.coalesce(func.sum(rollup.c.nps_n), 0),
                     func.coalesce(func.sum(rollup.c.csat_n), 0))
+    setting = AppSetting.__table__.c
     with engine.connect() as conn:
-        return ":".join(str(v) for v in (*conn.execute(batches).one(), *conn.execute(totals).one()))
+        digest = hashlib.sha1(repr(conn.execute(select(setting.key, setting.value).order_by(setting.key)).all())
+                              .encode()).hexdigest()[:12]
+        return ":".join(str(v) for v in (*conn.execute(batches).one(), *conn.execute(totals).one(), digest))

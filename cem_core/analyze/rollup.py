@@ -4,16 +4,20 @@ Contract for every writer of ``responses``: call ``add_batch(conn, batch_id)`` i
 after inserting a batch's rows, and ``rebuild_batches(conn, ids)`` after deleting individual rows of
 existing batches (e.g. deletion on request). Deleting a whole batch needs nothing: the cascade removes
 its rollup rows. ``tests/analyze/test_rollup.py`` checks rollup == rows after each kind of write.
+
+The same calls keep the analysis page's month cells (``analyze.cells``), key-driver moments
+(``analyze.moments``) and their coverage record (``rollup_coverage``), so no writer knows about them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, insert, literal, select
+from sqlalchemy import Connection, func, insert, literal, select
 
+from cem_core.analyze import cells, moments
 from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
-from cem_core.db.models import Response, ResponseRollup
+from cem_core.db.models import Response, ResponseRollup, analysis_rollup, driver_rollup, rollup_coverage
 
 _rows = Response.__table__
 _rollup = ResponseRollup.__table__
@@ -26,17 +30,27 @@ def add_batch(conn: Connection, batch_id: int) -> None:
     stmt = select(literal(batch_id).label("batch_id"), *keys, *sql_measures(_rows)).where(
         _rows.c.batch_id == batch_id).group_by(*keys)
     conn.execute(insert(_rollup).from_select(["batch_id", *KEYS, *MEASURE_COLUMNS], stmt))
+    cells.add_batch(conn, batch_id)
+    key = moments.add_batch(conn, batch_id)
+    count = conn.execute(select(func.count()).where(_rows.c.batch_id == batch_id)).scalar_one()
+    conn.execute(insert(rollup_coverage).values(batch_id=batch_id, responses=count, attribute_set=key))
+
+
+def _delete(conn: Connection, batch_id: int | None = None) -> None:
+    for table in (_rollup, analysis_rollup, driver_rollup, rollup_coverage):
+        stmt = table.delete()
+        conn.execute(stmt if batch_id is None else stmt.where(table.c.batch_id == batch_id))
 
 
 def rebuild_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
     """Recompute the rollup of batches whose rows changed individually."""
     for batch_id in sorted(set(batch_ids)):
-        conn.execute(_rollup.delete().where(_rollup.c.batch_id == batch_id))
+        _delete(conn, batch_id)
         add_batch(conn, batch_id)
 
 
 def rebuild_all(conn: Connection) -> None:
     """Recompute the whole rollup (``python -m cem_core rollup``; after manual edits of the rows)."""
-    conn.execute(_rollup.delete())
+    _delete(conn)
     for (batch_id,) in conn.execute(select(_rows.c.batch_id).distinct()).all():
         add_batch(conn, batch_id)

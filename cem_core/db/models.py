@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    Column,
     Date,
     DateTime,
     Float,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -208,6 +211,7 @@ class ResponseRollup(Base):
     ces_agree: Mapped[int] = mapped_column(Integer)
     spend: Mapped[float] = mapped_column(Float)
     detractor_spend: Mapped[float] = mapped_column(Float)
+    ces_sq: Mapped[int | None] = mapped_column(BigInteger)  # sum of CES squares: trends' Welch test (0014)
 
 
 class AppSetting(Base):
@@ -562,6 +566,58 @@ class TextSettingsVersion(Base):
     created_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     note: Mapped[str | None] = mapped_column(String(255))
+
+# --- Scale (issue 17): month-cell rollups for the analysis page (migration 0014) -------------------------
+#: Keys of an analysis cell besides the batch: what the rollups can filter and group by. Touchpoint
+#: (department scope) and product are left out: with them a cell holds ~13 rows at 1M demo responses
+#: (78.5k cells), without them ~100 (10.2k cells); queries by them read the rows as before.
+CELL_KEYS = ("month", "channel_id", "stage_id", "region", "segment")
+SCORE_VALUES = {"nps": range(0, 11), "csat": range(1, 6), "ces": range(1, 8)}
+#: Histogram columns: one count per score value, and per NPS score the spend and how many recorded it.
+HISTOGRAM_COLUMNS = (*(f"{m}_{k}" for m, ks in SCORE_VALUES.items() for k in ks),
+                     *(f"nps_spend_n_{k}" for k in SCORE_VALUES["nps"]))
+SPEND_COLUMNS = tuple(f"nps_spend_{k}" for k in SCORE_VALUES["nps"])
+CELL_COUNTS = ("responses", "nps_n", "promoters", "detractors")
+#: Attribute slots of the key-driver moments; more attributes than this and key drivers read the rows.
+MAX_DRIVERS = 12
+MOMENT_COLUMNS = ("n", "sy", "syy", *(f"s{i}" for i in range(MAX_DRIVERS)), *(f"t{i}" for i in range(MAX_DRIVERS)),
+                  *(f"cy{i}" for i in range(MAX_DRIVERS)),
+                  *(f"c{i}_{k}" for i in range(MAX_DRIVERS) for k in range(i, MAX_DRIVERS)))
+
+
+def _cell_keys() -> list[Column]:
+    return [Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False, index=True),
+            Column("month", Date, nullable=False), Column("channel_id", Integer), Column("stage_id", Integer),
+            Column("region", String(64)), Column("segment", String(64))]
+
+
+#: Per batch and month cell: counts, NPS/CSAT/CES histograms and spend per NPS score (``analyze.cells``).
+analysis_rollup = Table(
+    "analysis_rollup", Base.metadata,
+    Column("id", Integer, primary_key=True), *_cell_keys(),
+    *(Column(c, BigInteger, nullable=False, default=0) for c in (*CELL_COUNTS, *HISTOGRAM_COLUMNS)),
+    *(Column(c, Float, nullable=False, default=0.0) for c in SPEND_COLUMNS),
+    Index("ix_analysis_rollup_cell", "month", "channel_id", "stage_id"),
+)
+
+#: Per batch, month cell and outcome (0 NPS, 1 overall satisfaction): the complete cases' n, sums and sums
+#: of products of the attribute ratings (slots in attribute id order) and the outcome (``analyze.moments``).
+driver_rollup = Table(
+    "driver_rollup", Base.metadata,
+    Column("id", Integer, primary_key=True), *_cell_keys(), Column("outcome", SmallInteger, nullable=False),
+    *(Column(c, Float, nullable=False, default=0.0) for c in MOMENT_COLUMNS),
+    Index("ix_driver_rollup_cell", "outcome", "month", "channel_id", "stage_id"),
+)
+
+#: What the analysis rollups of each batch cover: its row count when summarised (the completeness check)
+#: and the attribute ids its moments were computed over (comma-separated; '' = too many attributes).
+rollup_coverage = Table(
+    "rollup_coverage", Base.metadata,
+    Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("responses", BigInteger, nullable=False),
+    Column("attribute_set", Text, nullable=False),
+)
+
 
 
 

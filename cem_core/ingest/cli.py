@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cem_core.ingest.errors import ImportFailed, IngestError
+from cem_core.ingest.errors import ImportFailed, IngestError, unexpected
 from cem_core.ingest.load import ImportReport, import_file
 from cem_core.ingest.mapping import load_mapping_file
 from cem_core.ingest.present import report_columns
@@ -39,6 +39,8 @@ def run_import(engine: Engine, args: argparse.Namespace) -> int:
                                      date_order=args.date_order)
             except ImportFailed as exc:
                 report = ImportReport(path.name, status="failed", batch_id=exc.batch_id, error=exc)
+            except Exception as exc:  # whatever the file, the answer is a report, never a traceback
+                report = ImportReport(path.name, status="rejected", error=unexpected(path.name, exc))
             print(file=sys.stderr)
         summary = report.summary(args.lang)
         kinds = report_columns(report)

@@ -63,3 +63,7 @@ def stored_message(stored: object, lang: str) -> str | None:
     if not isinstance(data, dict) or not isinstance(data.get("key"), str):
         return stored
     return t(data["key"], lang, **(data.get("values") or {}))
+def unexpected(file_name: str, exc: BaseException) -> IngestError:
+    """A failure no check foresaw, as a refusal with a reason: a bad file must never end in a traceback
+    (the CLI's JSON report and the page's message are the only answers a user gets)."""
+    return IngestError("ingest.err.unexpected", file=file_name, error=f"{type(exc).__name__}: {exc}"[:300])

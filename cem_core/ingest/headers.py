@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from cem_core.ingest.read import RawTable
 
 SCAN_ROWS = 30
+MAX_NAME = 128
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _VALUE = re.compile(r"^[\s¥￥$+\-]*[\d０-９][\d０-９,，.．:：/\-年月日号时分秒 T]*[分元%]?\s*$")
 
 
@@ -67,11 +69,14 @@ def detect_header(table: RawTable) -> Header:
 
 
 def _clean(value: object) -> str:
+    """A header cell as a column name: spaces collapsed, control characters dropped, at most ``MAX_NAME``
+    characters (a megabyte-long header cell would otherwise be matched, stored in templates and shown)."""
     if _blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return re.sub(r"\s+", " ", str(value)).strip()
+    name = _CONTROL.sub("", re.sub(r"\s+", " ", str(value))).strip()
+    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
 
 
 def _names(row: list[object], above: list[object] | None) -> list[str]:

@@ -50,7 +50,7 @@ from cem_core.db.models import Customer, ImportBatch, ImportDetail, Rating, Resp
 from cem_core.i18n import t
 from cem_core.ingest import mapping as mapping_mod
 from cem_core.ingest import producer
-from cem_core.ingest.errors import ImportFailed, IngestError
+from cem_core.ingest.errors import ImportFailed, IngestError, unexpected
 from cem_core.ingest.headers import Header, detect_header
 from cem_core.ingest.prepare import Prepared, prepare
 from cem_core.ingest.read import CAPS, CHUNK_ROWS, Caps, RawTable, Source, content_hash, open_tables, size_of
@@ -280,10 +280,15 @@ def read_plans(engine: Engine, src: Source, file_name: str, *, mapping: dict[str
     unknown = mapping_mod.check_fields(mapping or {})
     if unknown:
         raise IngestError("ingest.err.unknown_field", file=file_name, fields=", ".join(sorted(set(unknown))))
-    tables = open_tables(src, file_name, caps, sheets) if tables is None else tables
-    for table in tables:
-        table.chunk_rows = chunk_rows
-    return plan_tables(engine, tables, mapping)
+    try:
+        tables = open_tables(src, file_name, caps, sheets) if tables is None else tables
+        for table in tables:
+            table.chunk_rows = chunk_rows
+        return plan_tables(engine, tables, mapping)
+    except IngestError:
+        raise
+    except Exception as exc:  # a hostile file gets an answer, never a traceback
+        raise unexpected(file_name, exc) from exc
 
 
 def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progress | None
@@ -387,6 +392,8 @@ def check_file(engine: Engine, src: Source, file_name: str, *, mapping: dict[str
                 raise IngestError("ingest.err.no_rows", file=file_name)
         except IngestError as exc:
             report.status, report.error = "rejected", exc
+        except Exception as exc:  # a hostile file gets an answer, never a traceback
+            report.status, report.error = "rejected", unexpected(file_name, exc)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -482,7 +489,7 @@ class _Writer:
         stages = _resolved(col("stage"), refs.stage_id)
         tps = _resolved(list(zip(col("touchpoint"), stages, strict=True)), lambda p: refs.touchpoint_ids(*p))
         touchpoints, stages = [tp for tp, _ in tps], [s for _, s in tps]
-        phones, emails, phone_h, email_h = col("phone"), col("email"), chunk.phone_h, chunk.email_h
+        phones, emails, phone_h, email_h = col("phone_display"), col("email"), chunk.phone_h, chunk.email_h
         keys = col("customer_key")
         at_s, day, attrs = chunk.at_s, chunk.day, chunk.attrs
         # Customers before duplicates: the row key covers the customer (``row_key``). A duplicate's identity is

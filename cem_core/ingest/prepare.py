@@ -43,6 +43,6 @@ def prepare(d: pd.DataFrame, pii_key: bytes) -> Prepared:
     at_s = at.dt.strftime("%Y-%m-%d %H:%M:%S").tolist()
     attrs = sorted(c for c in d.columns if c.startswith(mapping_mod.ATTRIBUTE))
     return Prepared(n, lists, at_s, at.dt.strftime("%Y-%m-%d").tolist(),
-                    attrs, keyed_hashes(pii_key, lists.get("phone", [None] * n)),
+                    attrs, keyed_hashes(pii_key, lists.get("phone_key", [None] * n)),
                     keyed_hashes(pii_key, lists.get("email", [None] * n)),
                     content_digests(d, at_s))

@@ -6,9 +6,14 @@ streaming every member through the decompressor with a running counter, so a zip
 its headers is still stopped after ``max_unzipped`` bytes. XML parts with a DTD (entity-expansion
 bombs) are refused, and the workbook part is parsed with defusedxml.
 
-Text is decoded in a fixed order (BOM, strict UTF-8, strict GB18030, then charset detection) and never
-with replacement characters, because a silently mangled GBK comment is worse than a clear refusal.
-csv cells are read as strings, so leading zeros of phones and ids and formula-looking text survive.
+Text is decoded in a fixed order (BOM, strict UTF-8, then line by line: see ``encoding``): an encoding is
+accepted only when it decodes the file plausibly, and lines in another encoding are marked so that
+validation reports them; nothing garbled is stored. csv cells are read as strings, so leading zeros of
+phones and ids and formula-looking text survive.
+
+Shapes are bounded too: at most ``max_columns`` columns, chunks of at most ``CHUNK_CELLS`` cells, JSON at
+most ``max_json_bytes`` and ``max_json_depth`` levels deep. Workbooks are parsed in a child process
+(``sheets``), where a crash or a memory blow-up of the spreadsheet library becomes a refusal.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import csv
 import hashlib
 import io
 import json
+import re
+import weakref
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -28,11 +35,14 @@ from typing import BinaryIO
 import pandas as pd
 from defusedxml import ElementTree as SafeET
 
-from cem_core.ingest.errors import IngestError
+from cem_core.ingest import sheets as sheets_mod
+from cem_core.ingest.encoding import Decoding, decodes, survey
+from cem_core.ingest.errors import IngestError, unexpected
 
 Source = bytes | Path
 
 CHUNK_ROWS = 100_000
+CHUNK_CELLS = 2_000_000  # a chunk of a very wide file gets fewer rows, so its memory stays bounded
 HEAD_ROWS = 200  # rows kept for header detection, column mapping and the preview
 BLOCK = 1 << 20
 EXCEL_TYPES = (".xlsx", ".xlsm")
@@ -52,6 +62,11 @@ class Caps:
     max_rows: int = 2_000_000
     max_unzipped: int = 1024**3
     max_ratio: int = 500  # declared uncompressed / compressed size of one xlsx member
+    max_columns: int = 1_000
+    max_cells: int = 4_000_000  # cells of one xlsx sheet: the reader holds them all, the import ~150 B each
+    max_json_bytes: int = 32 * 1024**2  # a JSON file is parsed whole (Python objects ~10x its size)
+    max_json_depth: int = 64
+    reader_memory: int = 1024**3  # address-space limit of the workbook-reading child process
 
 
 CAPS = Caps()
@@ -113,9 +128,19 @@ def suffix_of(file_name: str) -> str:
 def open_tables(src: Source, file_name: str, caps: Caps = CAPS, sheets: list[str] | None = None) -> list[RawTable]:
     """Check the caps and the format, then return the file's tables (one per chosen sheet).
 
-    ``sheets=None`` means every sheet of a workbook. Raises ``IngestError`` with a translated reason.
+    ``sheets=None`` means every sheet of a workbook. Raises ``IngestError`` with a translated reason, for
+    any failure: a hostile file gets an answer, never a traceback (``errors.unexpected``).
     """
     PASSES["open"] += 1
+    try:
+        return _open_tables(src, file_name, caps, sheets)
+    except IngestError:
+        raise
+    except Exception as exc:
+        raise unexpected(file_name, exc) from exc
+
+
+def _open_tables(src: Source, file_name: str, caps: Caps, sheets: list[str] | None) -> list[RawTable]:
     size = size_of(src)
     if size > caps.max_bytes:
         raise IngestError("ingest.err.too_big", file=file_name, size=_mb(size), limit=_mb(caps.max_bytes))
@@ -137,25 +162,26 @@ def open_tables(src: Source, file_name: str, caps: Caps = CAPS, sheets: list[str
     raise IngestError("ingest.err.type", file=file_name, types=", ".join(ACCEPTED_TYPES))
 
 
-def sheet_names(src: Source, file_name: str) -> list[str]:
-    """Sheet names of a workbook (for the sheet picker); [] for csv and json."""
-    if suffix_of(file_name) not in EXCEL_TYPES:
-        return []
-    from python_calamine import CalamineWorkbook
-
-    _check_zip(src, file_name, CAPS)
-    with _open(src) as fh:
-        return list(CalamineWorkbook.from_filelike(fh).sheet_names)
-
-
 def _mb(n: int) -> str:
     return f"{n / 1024**2:,.1f} MB"
 
 
 # ---------------------------------------------------------------- text (csv/tsv)
 
+# The sniffing sample is at most one block, so no field in it is longer; the default (131,072) would make
+# a long comment in the first rows a crash instead of a row reported as too long.
+csv.field_size_limit(2 * BLOCK)
+_BARE_CR = re.compile(r"\r(?!\n)")
+
+
 def detect_encoding(src: Source, file_name: str) -> str:
-    """The first of utf-8-sig / utf-16 (by BOM), utf-8, gb18030 that decodes the whole file strictly."""
+    """The encoding the file is read with (see ``decoding``)."""
+    return decoding(src, file_name).encoding
+
+
+def decoding(src: Source, file_name: str) -> Decoding:
+    """A BOM decides; else strict UTF-8; else a line-by-line survey (``encoding.survey``); else detection."""
+    PASSES["decode"] += 1
     with _open(src) as fh:
         start = fh.read(4)
     if start.startswith(codecs.BOM_UTF8):
@@ -167,27 +193,16 @@ def detect_encoding(src: Source, file_name: str) -> str:
     elif len(start) >= 4 and start[0] == 0 and start[2] == 0:
         candidates = ["utf-16-be"]
     else:
-        candidates = ["utf-8", "gb18030"]
+        if decodes(lambda: _open(src), "utf-8"):
+            return Decoding("utf-8")
+        return survey(lambda: _open(src), file_name)
     for enc in candidates:
-        if _decodes(src, enc):
-            return enc
+        if decodes(lambda: _open(src), enc):
+            return Decoding(enc)
     guess = _charset_guess(src)
-    if guess and _decodes(src, guess):
-        return guess
+    if guess and decodes(lambda: _open(src), guess):
+        return Decoding(guess)
     raise IngestError("ingest.err.encoding", file=file_name)
-
-
-def _decodes(src: Source, encoding: str) -> bool:
-    PASSES["decode"] += 1
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    try:
-        with _open(src) as fh:
-            for block in iter(lambda: fh.read(4 * BLOCK), b""):
-                decoder.decode(block)
-        decoder.decode(b"", final=True)
-        return True
-    except (UnicodeDecodeError, LookupError):
-        return False
 
 
 def _charset_guess(src: Source) -> str | None:
@@ -218,27 +233,53 @@ def detect_delimiter(sample: str, file_name: str) -> str:
     return best
 
 
+def chunk_size(rows: int, width: int) -> int:
+    """``rows``, fewer for a wide table: a chunk holds at most ``CHUNK_CELLS`` cells."""
+    return max(1, min(rows, CHUNK_CELLS // max(1, width)))
+
+
+def _check_width(width: int, file_name: str, caps: Caps) -> None:
+    if width > caps.max_columns:
+        raise IngestError("ingest.err.too_many_columns", file=file_name, columns=f"{width:,}",
+                          limit=f"{caps.max_columns:,}")
+
+
 def _csv_table(src: Source, file_name: str, caps: Caps) -> RawTable:
-    encoding = detect_encoding(src, file_name)
+    dec = decoding(src, file_name)
+    if dec.transcoded is not None:  # read the marked UTF-8 copy instead; it goes when the table goes
+        src, encoding = dec.transcoded, "utf-8"
+    else:
+        encoding = dec.encoding
     with _open(src) as fh:
         raw = fh.read(BLOCK)
-    sample = raw.decode(encoding, errors="ignore")  # only to sniff the layout; the data is decoded strictly
+    sample = raw.decode(encoding, errors="replace")  # only to sniff the layout and show the head
     if len(raw) == BLOCK:
-        sample = sample[: sample.rfind("\n") + 1] or sample
+        cut = max(sample.rfind("\n"), sample.rfind("\r"))
+        sample = sample[: cut + 1] or sample
     sep = detect_delimiter(sample, file_name)
-    rows = list(csv.reader(io.StringIO(sample), delimiter=sep))
+    # Lines end in LF (or CRLF) in nearly every file; then a bare CR is text inside a field (validation turns
+    # it into a line break in free text) and the parser splits on LF only. A file without any LF is an old
+    # Mac export whose lines end in CR: the parser's default splits on CR, LF and CRLF alike.
+    lf = "\n" in sample
+    terminator = "\n" if lf else None
+    if lf:  # Python's csv refuses a bare CR in an unquoted field; in the head it is only shown
+        sample = _BARE_CR.sub(" ", sample)
+    rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=sep))
     width = max((len(r) for r in rows), default=0)
+    _check_width(width, file_name, caps)
     if width == 0 or not any(any(c.strip() for c in r) for r in rows):
         raise IngestError("ingest.err.empty", file=file_name)
     head = [list(r) + [""] * (width - len(r)) for r in rows[:HEAD_ROWS]]
     per_row = max(1.0, len(raw) / max(1, len(rows)))
     est = max(len(rows), int(size_of(src) / per_row))
+    errors = "replace" if dec.errors == "replace" else "strict"
 
     def chunks(skip: int, size: int) -> Iterator[pd.DataFrame]:
         with _open(src) as fh:
-            reader = pd.read_csv(fh, sep=sep, encoding=encoding, header=None, names=range(width), dtype=str,
-                                 keep_default_na=False, na_filter=False, skip_blank_lines=False, skiprows=skip,
-                                 chunksize=size, engine="c", quoting=csv.QUOTE_MINIMAL)
+            reader = pd.read_csv(fh, sep=sep, encoding=encoding, encoding_errors=errors, header=None,
+                                 names=range(width), dtype=str, keep_default_na=False, na_filter=False,
+                                 skip_blank_lines=False, skiprows=skip, chunksize=chunk_size(size, width),
+                                 engine="c", quoting=csv.QUOTE_MINIMAL, lineterminator=terminator)
             done = skip
             try:
                 for frame in reader:
@@ -250,32 +291,63 @@ def _csv_table(src: Source, file_name: str, caps: Caps) -> RawTable:
             except pd.errors.ParserError as exc:
                 raise IngestError("ingest.err.parse", file=file_name, error=str(exc)) from exc
 
-    return RawTable(file_name, None, head, width, est, text_cells=True, streamed=True, _chunks=chunks)
+    table = RawTable(file_name, None, head, width, est, text_cells=True, streamed=True, _chunks=chunks)
+    if dec.transcoded is not None:
+        weakref.finalize(table, dec.transcoded.unlink, missing_ok=True)
+    return table
 
 
 # ---------------------------------------------------------------- json / jsonl
 
 def _json_table(src: Source, file_name: str, caps: Caps) -> RawTable:
-    encoding = detect_encoding(src, file_name)
+    size = size_of(src)
+    if size > caps.max_json_bytes:
+        raise IngestError("ingest.err.json_too_big", file=file_name, size=_mb(size), limit=_mb(caps.max_json_bytes))
+    dec = decoding(src, file_name)
+    if dec.odd_lines:  # JSON has no rows to report a line on: a mixed encoding refuses the whole file
+        if dec.transcoded is not None:
+            dec.transcoded.unlink(missing_ok=True)
+        raise IngestError("ingest.err.encoding_line", file=file_name, line=dec.first_odd_line)
     with _open(src) as fh:
-        text = fh.read().decode(encoding)
+        text = fh.read().decode(dec.encoding)
     try:
         if suffix_of(file_name) == ".json" and text.lstrip().startswith("["):
             records = json.loads(text)
         else:
-            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+            # JSON Lines end in "\n" only: str.splitlines would also split inside strings at U+2028/U+2029,
+            # which JSON allows unescaped (common in text pasted from the web).
+            records = [json.loads(line) for line in text.split("\n") if line.strip()]
     except json.JSONDecodeError as exc:
         raise IngestError("ingest.err.parse", file=file_name, error=str(exc)) from exc
+    except RecursionError as exc:
+        raise IngestError("ingest.err.json_depth", file=file_name, limit=caps.max_json_depth) from exc
+    del text
     if isinstance(records, dict):
         records = next((v for v in records.values() if isinstance(v, list)), [records])
     if not records or not all(isinstance(r, dict) for r in records):
         raise IngestError("ingest.err.json_shape", file=file_name)
     if len(records) > caps.max_rows:
         raise IngestError("ingest.err.too_many_rows", file=file_name, limit=f"{caps.max_rows:,}")
+    if _too_deep(records, caps.max_json_depth):
+        raise IngestError("ingest.err.json_depth", file=file_name, limit=caps.max_json_depth)
     keys = list(dict.fromkeys(k for r in records for k in r))
+    _check_width(len(keys), file_name, caps)
     rows: list[list[object]] = [list(keys)]
     rows += [[_json_cell(r.get(k)) for k in keys] for r in records]
     return _rows_table(file_name, None, rows, len(keys), keyed=True)
+
+
+def _too_deep(records: list[dict], limit: int) -> bool:
+    """Is any value nested more than ``limit`` levels? Iterative, so depth itself cannot crash it; only
+    nested values are visited (a flat record costs one ``isinstance`` per value)."""
+    stack = [(v, 2) for r in records for v in r.values() if isinstance(v, dict | list)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
 
 
 def _json_cell(value: object) -> object:
@@ -287,6 +359,7 @@ def _rows_table(file_name: str, sheet: str | None, rows: list[list[object]], wid
     head = [list(r) + [None] * (width - len(r)) for r in rows[:HEAD_ROWS]]
 
     def chunks(skip: int, size: int) -> Iterator[pd.DataFrame]:
+        size = chunk_size(size, width)
         for lo in range(skip, len(rows), size):
             hi = min(lo + size, len(rows))
             frame = pd.DataFrame(rows[lo:hi], columns=range(width), dtype=object)
@@ -298,8 +371,44 @@ def _rows_table(file_name: str, sheet: str | None, rows: list[list[object]], wid
 
 # ---------------------------------------------------------------- xlsx
 
+_WIDE_REF = re.compile(rb'r="([A-Z]{3})[0-9]')  # a cell in column AAA (703) or beyond
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+@dataclass
+class _SheetCount:
+    """What streaming one sheet's XML saw: rows, cells and the widest column (from its cell references).
+    The declared ``<dimension>`` is not trusted: it can claim A1:XFD1048576 for two rows of data."""
+
+    rows: int = 0
+    cells: int = 0
+    widest: int = 0
+
+    def add(self, block: bytes) -> None:
+        self.rows += block.count(b"<row ") + block.count(b"<row>") + block.count(b":row ")
+        self.cells += block.count(b"<c ") + block.count(b"<c>") + block.count(b":c ")
+        for m in _WIDE_REF.finditer(block):
+            self.widest = max(self.widest, _column_number(m.group(1)))
+
+    def check(self, file_name: str, caps: Caps) -> None:
+        if self.rows > caps.max_rows:
+            raise IngestError("ingest.err.too_many_rows", file=file_name, limit=f"{caps.max_rows:,}")
+        _check_width(self.widest, file_name, caps)
+        if self.cells > caps.max_cells:
+            raise IngestError("ingest.err.too_many_cells", file=file_name, limit=f"{caps.max_cells:,}")
+
+
 def _check_zip(src: Source, file_name: str, caps: Caps) -> bool:
-    """Refuse zip and XML bombs without holding more than one block in memory; return the 1904 flag."""
+    """Refuse zip and XML bombs without holding more than one block in memory; return the 1904 flag.
+
+    Every worksheet is counted as it streams (``_SheetCount``), so an over-long or over-wide sheet is
+    refused here, at the first block past a limit, before any parser holds it."""
     PASSES["unzip"] += 1
     try:
         with _open(src) as fh, zipfile.ZipFile(fh) as zf:
@@ -312,6 +421,7 @@ def _check_zip(src: Source, file_name: str, caps: Caps) -> bool:
                     raise IngestError("ingest.err.bomb", file=file_name, limit=_mb(caps.max_unzipped))
             total = 0
             for m in members:
+                sheet = _SheetCount() if m.filename.startswith("xl/worksheets/") else None
                 with zf.open(m) as part:
                     first = True
                     for block in iter(lambda part=part: part.read(BLOCK), b""):
@@ -321,6 +431,9 @@ def _check_zip(src: Source, file_name: str, caps: Caps) -> bool:
                         if first and (b"<!DOCTYPE" in block[:4096] or b"<!ENTITY" in block[:4096]):
                             raise IngestError("ingest.err.xml_dtd", file=file_name, part=m.filename)
                         first = False
+                        if sheet is not None:
+                            sheet.add(block)
+                            sheet.check(file_name, caps)
             if "xl/workbook.xml" not in zf.namelist():
                 raise IngestError("ingest.err.not_xlsx", file=file_name)
             root = SafeET.fromstring(zf.read("xl/workbook.xml"))
@@ -332,31 +445,50 @@ def _check_zip(src: Source, file_name: str, caps: Caps) -> bool:
     return pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
 
 
-def _excel_tables(src: Source, file_name: str, caps: Caps, sheets: list[str] | None) -> list[RawTable]:
-    from python_calamine import CalamineError, CalamineWorkbook
-
-    date1904 = _check_zip(src, file_name, caps)
-    tables = []
+def sheet_names(src: Source, file_name: str) -> list[str]:
+    """Sheet names of a workbook (for the sheet picker); [] for csv and json. Any failure is an
+    ``IngestError``, as in ``open_tables``."""
+    if suffix_of(file_name) not in EXCEL_TYPES:
+        return []
     try:
-        with _open(src) as fh:
-            wb = CalamineWorkbook.from_filelike(fh)
-            names = list(wb.sheet_names)
-            chosen = names if not sheets else [s for s in sheets if s in names]
-            missing = [s for s in (sheets or []) if s not in names]
-            if missing:
-                raise IngestError("ingest.err.no_sheet", file=file_name, sheet=", ".join(missing))
-            for name in chosen:
-                sheet = wb.get_sheet_by_name(name)
-                if sheet.total_height > caps.max_rows:
-                    raise IngestError("ingest.err.too_many_rows", file=file_name, limit=f"{caps.max_rows:,}")
-                rows = sheet.to_python(skip_empty_area=False)
-                width = max((len(r) for r in rows), default=0)
-                if width == 0 or not any(any(c not in ("", None) for c in r) for r in rows):
-                    continue
-                tables.append(_rows_table(file_name, name, rows, width, date1904=date1904,
-                                          merged=list(sheet.merged_cell_ranges or [])))
-    except CalamineError as exc:
-        raise IngestError("ingest.err.parse", file=file_name, error=str(exc)) from exc
+        _check_zip(src, file_name, CAPS)
+        names = sheets_mod.Workbook(src, file_name, [], HEAD_ROWS, CAPS.reader_memory).names
+    except IngestError:
+        raise
+    except Exception as exc:
+        raise unexpected(file_name, exc) from exc
+    return names
+
+
+def _excel_tables(src: Source, file_name: str, caps: Caps, sheets: list[str] | None) -> list[RawTable]:
+    date1904 = _check_zip(src, file_name, caps)
+    book = sheets_mod.Workbook(src, file_name, sheets, HEAD_ROWS, caps.reader_memory)
+    names, infos = book.names, book.infos
+    missing = [s for s in (sheets or []) if s not in names]
+    if missing:
+        raise IngestError("ingest.err.no_sheet", file=file_name, sheet=", ".join(missing))
+    tables = []
+    for info in infos:
+        if info.height > caps.max_rows:
+            raise IngestError("ingest.err.too_many_rows", file=file_name, limit=f"{caps.max_rows:,}")
+        _check_width(info.width, file_name, caps)
+        if info.width * info.height > caps.max_cells:
+            raise IngestError("ingest.err.too_many_cells", file=file_name, limit=f"{caps.max_cells:,}")
+        tables.append(_sheet_table(book, info, date1904))
     if not tables:
         raise IngestError("ingest.err.empty", file=file_name)
     return tables
+
+
+def _sheet_table(book: sheets_mod.Workbook, info: sheets_mod.SheetInfo, date1904: bool) -> RawTable:
+    """A sheet whose rows come from the reading child chunk by chunk (``sheets.Workbook.rows``)."""
+    width = info.width
+
+    def chunks(skip: int, size: int) -> Iterator[pd.DataFrame]:
+        for lo, rows in book.rows(info.name, skip, chunk_size(size, width)):
+            frame = pd.DataFrame(rows, columns=range(width), dtype=object)
+            frame.index = range(lo, lo + len(rows))
+            yield frame
+
+    head = [list(r) + [None] * (width - len(r)) for r in info.head]
+    return RawTable(book.file_name, info.name, head, width, info.height, date1904, info.merged, _chunks=chunks)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cem_core import audit
 from cem_core.act.rules import on_batch_undo
+from cem_core.analyze import rollup
 from cem_core.db import write_transaction
 from cem_core.db.models import (
     Attribute,
@@ -55,7 +56,7 @@ def undo_batch(engine: Engine, batch_id: int, user: str) -> int:
         conn.execute(update(c).where(shared).values(batch_id=others))
         items = on_batch_undo(conn, batch_id)
         removed = conn.execute(r.delete().where(r.c.batch_id == batch_id)).rowcount or 0
-        conn.execute(ResponseRollup.__table__.delete().where(ResponseRollup.batch_id == batch_id))
+        rollup.rebuild_batches(conn, [batch_id])  # no rows left: removes the batch's share of every rollup
         conn.execute(c.delete().where(c.c.batch_id == batch_id))
         for kind, names in (json.loads(created) if created else {}).items():
             _drop_unused(conn, kind, names)

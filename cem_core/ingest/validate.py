@@ -10,8 +10,15 @@ Rules, each with a reason key in ``cem_core/i18n/messages/ingest.py``:
   exports write them (09/15/2024 3:45 PM, 15.09.2024, 9/15/24) in the column's ``date_order``: ``mdy``
   month first, ``dmy`` day first, ``ymd`` year-first dates only (see ``infer_date_order``);
 - full-width digits and punctuation are folded (１２３ -> 123) before numbers, dates, phones, emails;
-- phones keep leading zeros and a +86 prefix (same rule as ``privacy.hashing.normalise_phone``); 5-15 digits;
+- phones: 5-15 digits; ``phone`` is the old normal form (digits, +86 kept: the row key hashes it, so
+  keys of stored rows stay valid), ``phone_key`` the canonical E.164 form customers are matched on
+  (``phones.canonical_phones``), ``phone_display`` what the file said, which is what is stored;
 - text longer than its column (comment: 5,000 characters) is an error, not silently cut;
+- control characters (NUL and the rest of C0, except tab and line ends) never reach the database: free
+  text (comment, name, region, product, segment, channel, stage, touchpoint) loses them (a CR becomes a
+  line end); any other field holding one is invalid (``ingest.reason.control``), since ``d\x00@qq.com``
+  is not an email one can trust; a cell holding U+FFFD, the mark of bytes that were not in the file's
+  encoding (``encoding.MARK``), is invalid whatever its field (``ingest.reason.encoding``);
 - a row needs a date and at least one of NPS, CSAT, CES or comment. Rows with no value at all are
   blank lines and are ignored, not counted.
 """
@@ -24,6 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from cem_core.ingest.encoding import MARK
+from cem_core.privacy.phones import canonical_phones
 
 # The formula marker, parentheses etc. are folded too: NFKC for the ASCII block is a fixed offset.
 FOLD = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}, "\u3000": " "})
@@ -41,6 +51,11 @@ _EPOCH_1904 = pd.Timestamp("1904-01-01")
 # Arrow (vectorised, 4x faster on a million cells) and falls back to Python's re cell by cell otherwise.
 _CJK = f"[{chr(0x4E00)}-{chr(0x9FFF)}]"
 _WIDE = f"[{chr(0xFF01)}-{chr(0xFF5E)}{chr(0x3000)}]"
+# Control characters except tab and LF (free text folds CR into LF first), and the encoding mark.
+_CONTROL = f"[{chr(0)}-{chr(8)}{chr(11)}-{chr(31)}{chr(127)}]"
+_SUSPECT = f"[{chr(0)}-{chr(8)}{chr(11)}-{chr(31)}{chr(127)}{MARK}]"
+PHONE_DISPLAY = 32  # customers.phone
+FREE_TEXT = ("comment", "name", "region", "product", "segment", "channel", "stage", "touchpoint")
 _DATE_PARTS = re.compile(
     r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
     r"(?:\s*(?P<hour>\d{1,2}):(?P<minute>\d{1,2})(?::(?P<second>\d{1,2}))?(?:\.\d+)?)?$")
@@ -266,7 +281,7 @@ def parse_dates(raw: pd.Series, text_cells: bool, date1904: bool, order: str = "
 
 
 def parse_phone(text: pd.Series) -> tuple[pd.Series, list[tuple[pd.Series, str, dict]]]:
-    """Digits only, +86/0086 kept as +86, leading zeros kept (as ``privacy.hashing.normalise_phone``)."""
+    """Digits only, +86/0086 kept as +86, leading zeros kept (``phones.legacy_phone``, vectorised)."""
     t = fold(text).str.strip()
     blank = t == ""
     plus86 = t.str.replace(" ", "", regex=False).str.match(r"^(\+|00)86")
@@ -287,9 +302,29 @@ def parse_email(text: pd.Series) -> tuple[pd.Series, list[tuple[pd.Series, str, 
 
 
 def parse_text(text: pd.Series, limit: int) -> tuple[pd.Series, list[tuple[pd.Series, str, dict]]]:
-    t = text.str.replace("\x00", "", regex=False)
-    long = t.str.len() > limit
-    return t.where((t != "") & ~long), [(long, "ingest.reason.too_long", {"max": f"{limit:,}"})]
+    long = text.str.len() > limit
+    return text.where((text != "") & ~long), [(long, "ingest.reason.too_long", {"max": f"{limit:,}"})]
+
+
+def clean_controls(text: pd.Series, free_text: bool) -> tuple[pd.Series, list[tuple[pd.Series, str, dict]]]:
+    """Cells with control characters or the encoding mark: free text loses the control characters (CR ->
+    LF); other fields holding them are reported. One vectorised test first: nearly every cell is clean."""
+    suspect = text.str.contains(_SUSPECT, regex=True)
+    if not suspect.any():
+        return text, []
+    hit = text[suspect]
+    marked = pd.Series(False, index=text.index)
+    marked[suspect] = hit.str.contains(MARK, regex=False)
+    problems: list[tuple[pd.Series, str, dict]] = [(marked, "ingest.reason.encoding", {})]
+    if free_text:
+        text = text.copy()
+        text[suspect] = hit.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False).str.replace(
+            _CONTROL, "", regex=True).str.strip()
+    else:
+        control = pd.Series(False, index=text.index)
+        control[suspect] = hit.str.contains(_CONTROL, regex=True)
+        problems.append((control, "ingest.reason.control", {}))
+    return text, problems
 
 
 def parse_language(text: pd.Series) -> pd.Series:
@@ -304,9 +339,13 @@ def validate_chunk(raw: pd.DataFrame, columns: dict[str, int], attributes: dict[
     index = raw.index
     texts: dict[int, pd.Series] = {}
 
+    checks: list[tuple[str, pd.Series, str, dict]] = []  # (column header, bad mask, reason, values)
+    free = {columns[f] for f in FREE_TEXT if f in columns}
+
     def text(pos: int) -> pd.Series:
         if pos not in texts:
-            texts[pos] = as_text(raw[pos], text_cells)
+            texts[pos], problems = clean_controls(as_text(raw[pos], text_cells), pos in free)
+            checks.extend((headers[pos], mask, key, vals) for mask, key, vals in problems)
         return texts[pos]
 
     used = sorted(set(columns.values()) | {p for p, _ in attributes.values()})
@@ -314,7 +353,6 @@ def validate_chunk(raw: pd.DataFrame, columns: dict[str, int], attributes: dict[
     for pos in used:
         blank &= text(pos) == ""
     data = pd.DataFrame(index=index)
-    checks: list[tuple[str, pd.Series, str, dict]] = []  # (column header, bad mask, reason, values)
 
     def add(f: str, pos: int, result: tuple[pd.Series, list]) -> None:
         data[f] = result[0]
@@ -337,6 +375,10 @@ def validate_chunk(raw: pd.DataFrame, columns: dict[str, int], attributes: dict[
         add("journey_step", columns["journey_step"], parse_int(text(columns["journey_step"]), 0, 32767))
     if "phone" in columns:
         add("phone", columns["phone"], parse_phone(text(columns["phone"])))
+        shown = text(columns["phone"]).where(data["phone"].notna())
+        data["phone_key"] = canonical_phones(shown)
+        # Stored as the file wrote it (the customers column holds 32 characters; a longer one shows its key)
+        data["phone_display"] = shown.where(shown.str.len() <= PHONE_DISPLAY, data["phone_key"])
     if "email" in columns:
         add("email", columns["email"], parse_email(text(columns["email"])))
     for f, limit in TEXT_LIMITS.items():

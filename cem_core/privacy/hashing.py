@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import secrets
 import unicodedata
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from cem_core.db import write_transaction
 from cem_core.db.models import AppSetting, Customer
 from cem_core.db.settings_store import get_value, set_value
 from cem_core.i18n import t
+from cem_core.privacy.phones import canonical_phone, default_region
 
 PII_KEY_SETTING = "pii_hash_key"  # the setting, and the app_settings row where earlier releases kept the key
 FINGERPRINT_SETTING = "pii_hash_key_fingerprint"
@@ -49,18 +49,10 @@ class PiiKeyError(Exception):
 
 
 def normalise_phone(raw: object) -> str | None:
-    """Digits only, full-width digits folded, a leading +86/0086 kept as +86, leading zeros kept."""
+    """The form phones are hashed and matched in: E.164 in the default region (``phones.canonical_phone``)."""
     if raw is None:
         return None
-    text = unicodedata.normalize("NFKC", str(raw)).strip()
-    if not text or text.lower() == "nan":
-        return None
-    plus86 = bool(re.match(r"^(\+|00)86", text.replace(" ", "")))
-    digits = re.sub(r"\D", "", text)
-    if plus86:
-        digits = digits[2:] if digits.startswith("86") else digits[4:]
-        return "+86" + digits
-    return digits or None
+    return canonical_phone(str(raw), default_region())
 
 
 def normalise_email(raw: object) -> str | None:

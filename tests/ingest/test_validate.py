@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pandas as pd
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from cem_core.i18n import t
 from cem_core.ingest.validate import as_text, parse_dates, parse_int, parse_phone, validate_chunk
 from cem_core.privacy.hashing import normalise_phone
+from cem_core.privacy.phones import canonical_phones, legacy_phone
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -58,8 +60,10 @@ def test_scores_full_width_and_ranges() -> None:
 @pytest.mark.parametrize("raw", ["013800138000", "+86 138 0013 8000", "0086-13800138000", "１３８００１３８０００",
                                  "010-6552 1234"])
 def test_phones_match_the_pii_rule(raw: str) -> None:
+    """Matching uses the canonical E.164 form of ``pii.normalise_phone``; the row key keeps the old form."""
     values, checks = parse_phone(pd.Series([raw]))
-    assert values.iloc[0] == normalise_phone(raw)
+    assert values.iloc[0] == legacy_phone(unicodedata.normalize("NFKC", raw))
+    assert canonical_phones(pd.Series([raw])).iloc[0] == normalise_phone(raw)
     assert not checks[0][0].iloc[0]
 
 

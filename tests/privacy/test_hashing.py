@@ -7,10 +7,11 @@ import pytest
 from cem_core.privacy.hashing import hash_key, keyed_hash, keyed_hashes, normalise_email, normalise_phone
 
 
-def test_normalise_phone_keeps_leading_zeros_and_plus86() -> None:
+def test_normalise_phone_is_e164_in_the_default_region() -> None:
     assert normalise_phone("+86 138-1234-5678") == "+8613812345678"
     assert normalise_phone("008613812345678") == "+8613812345678"
-    assert normalise_phone("０２１－１２３４５６７８") == "02112345678"  # full-width digits
+    assert normalise_phone("13812345678") == "+8613812345678"
+    assert normalise_phone("０２１－１２３４５６７８") == "+862112345678"  # full-width digits, a Shanghai landline
     assert normalise_phone("  ") is None
     assert normalise_email(" Li.Si@Example.COM ") == "li.si@example.com"
 
