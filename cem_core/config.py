@@ -45,6 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_max_hours", "CEM_SESSION_MAX_HOURS", "12", "Sign out this many hours after sign-in"),
     Setting("sso_role_claim", "CEM_SSO_ROLE_CLAIM", "",
             "OIDC claim holding a role name (e.g. roles or groups); empty: roles only from the users page"),
+    Setting("import_wait_minutes", "CEM_IMPORT_WAIT_MINUTES", "30",
+            "SQLite: how long an import waits for the one in progress before giving up (exit code 4)"),
 )
 
 

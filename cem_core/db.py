@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -19,6 +19,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from cem_core.config import database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000  # SQLite: how long a writer waits for another one's lock before "database is locked"
+PG_CONNECT_TIMEOUT_S = 10  # an unreachable Postgres host fails in seconds instead of the OS's minutes
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -27,7 +29,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache: the overview scan stays in memory
     cur.execute("PRAGMA temp_store=MEMORY")
@@ -49,7 +51,7 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
 
 
 @functools.cache
@@ -59,9 +61,10 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """One writer at a time: BEGIN IMMEDIATE on SQLite, an advisory lock on Postgres; commit or roll back."""
-    with engine.connect() as conn:
+def write_transaction(bind: Engine | Connection) -> Iterator[Connection]:
+    """One writer at a time: BEGIN IMMEDIATE on SQLite, an advisory lock on Postgres; commit or roll back.
+    Given a Connection (not in a transaction), runs on it and leaves it open."""
+    with nullcontext(bind) if isinstance(bind, Connection) else bind.connect() as conn:
         conn.info["write"] = True
         try:
             with conn.begin():
