@@ -1,7 +1,9 @@
 """Command line: ``python -m cem_core migrate | demo | stats``, on the same functions as the app.
 
-Every command reads ``CEM_DATABASE_URL`` (else secrets.toml, else data/cem.db) and brings the schema up
-to date first, so a scheduled job never runs against an old schema.
+Every command reads ``CEM_DATABASE_URL`` (else secrets.toml, else data/cem.db), brings the schema up
+to date first, so a scheduled job never runs against an old schema, and settles imports whose process
+died (``lease.settle_interrupted``). A database or disk fault ends in one translated line (or a JSON
+object with ``--json``) and an exit code from ``faults``, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,10 +16,16 @@ import sys
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from cem_core.config import database_url
 from cem_core.db import get_engine, migrate, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
+from cem_core.faults import EXIT_BAD_INPUT, EXIT_CODES_HELP, Fault, classify, location
+from cem_core.i18n import t
+from cem_core.ingest.cli import run_import
+from cem_core.ingest.lease import settle_on_start
 from cem_core.overview import build_overview
 from cem_core.queries import Filters
 from cem_core.rollup import rebuild_all
@@ -72,8 +80,6 @@ def _rollup(engine: Engine, args: argparse.Namespace) -> int:
 @command("import")
 def _import(engine: Engine, args: argparse.Namespace) -> int:
     """Import files on the upload page's code path; exit 1 when any file is rejected or fails."""
-    from cem_core.ingest.cli import run_import
-
     return run_import(engine, args)
 
 
@@ -90,8 +96,17 @@ def _stats(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are bad input: exit 1 (argparse's own 2 would read as an environment fault)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m cem_core", description="CEM Dashboard command line")
+    p = _Parser(prog="python -m cem_core", description="CEM Dashboard command line", epilog=EXIT_CODES_HELP,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="bring the database schema up to date")
     demo = sub.add_parser("demo", help="load deterministic demo feedback with planted truths")
@@ -116,11 +131,38 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--user", default=os.environ.get("USER", "cli"), help="recorded as the uploader")
     imp.add_argument("--lang", choices=("zh", "en"), default="en")
     imp.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    imp.add_argument("--wait-minutes", type=float, default=None,
+                     help="SQLite: how long to wait for an import in progress (default: import_wait_minutes)")
     return p
+
+
+def _settle(engine: Engine, lang: str) -> None:
+    """Mark imports whose process died as interrupted, and say so."""
+    for batch in settle_on_start(engine, actor=cli_actor()):
+        print(t("faults.interrupted", lang, batch=batch.batch_id, file=batch.file_name,
+                started=f"{batch.started_at:%Y-%m-%d %H:%M:%S}"), file=sys.stderr)
+
+
+def report_fault(fault: Fault, url: str, args: argparse.Namespace) -> None:
+    """One line on stderr; with ``--json`` also one JSON object on stdout."""
+    lang = getattr(args, "lang", "en")
+    print(f"error: {fault.message(lang)}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"status": "error", "error": fault.kind, "exit_code": fault.exit_code,
+                          "database": location(url), "message": fault.message(lang)}, ensure_ascii=False))
 
 
 def main(argv: Sequence[str] | None = None, engine: Engine | None = None) -> int:
     args = parser().parse_args(argv)
-    engine = engine or get_engine()
-    migrate(engine)
-    return COMMANDS[args.command](engine, args)
+    url = engine.url.render_as_string(hide_password=False) if engine else database_url()
+    try:
+        engine = engine or get_engine(url)
+        migrate(engine)
+        _settle(engine, getattr(args, "lang", "en"))
+        return COMMANDS[args.command](engine, args)
+    except (SQLAlchemyError, OSError, Fault) as exc:
+        fault = classify(exc, url)
+        if fault is None:
+            raise
+        report_fault(fault, url, args)
+        return fault.exit_code

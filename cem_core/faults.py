@@ -20,9 +20,11 @@ import sqlite3
 import uuid
 from pathlib import Path
 
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from cem_core.db import BUSY_TIMEOUT_MS
 from cem_core.i18n import t
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNREACHABLE, EXIT_NOT_WRITABLE, EXIT_BUSY, EXIT_OTHER = 0, 1, 2, 3, 4, 5
@@ -152,16 +154,41 @@ def _os_fault(exc: OSError, db: str) -> Fault:
     where = exc.filename or db
     if exc.errno == errno.ENOSPC:
         return Fault("faults.disk_full", exit_code=EXIT_NOT_WRITABLE, db=db)
+    if exc.filename and not Path(exc.filename).exists() and exc.errno in (
+            errno.ENOENT, errno.EROFS, errno.EACCES, errno.EPERM):  # a directory that could not be created
+        return Fault("faults.missing_dir", exit_code=EXIT_UNREACHABLE, db=db, dir=str(where))
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return Fault("faults.not_writable", exit_code=EXIT_NOT_WRITABLE, db=db, path=str(where))
-    if exc.errno == errno.ENOENT:
-        return Fault("faults.missing_dir", exit_code=EXIT_UNREACHABLE, db=db, dir=str(where))
     return Fault("faults.io_error", exit_code=EXIT_OTHER, db=db, error=f"{where}: {os.strerror(exc.errno or 0)}")
 
 
 def _first_line(exc: BaseException) -> str:
     line = next((s.strip() for s in str(exc).splitlines() if s.strip()), type(exc).__name__)
     return line.removeprefix("connection failed: ")[:300]
+
+
+def probe_write(engine: Engine) -> Fault | None:
+    """Whether the database takes a write, tried for real and rolled back: None if it does (or if another
+    writer holds the lock this instant), else the Fault that says why not. The app asks this so it can
+    say up front that it is read-only instead of failing at the first click that writes."""
+    url = engine.url.render_as_string(hide_password=False)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":  # do not queue behind an import for the answer
+                conn.connection.driver_connection.execute("PRAGMA busy_timeout=200")
+            try:
+                with conn.begin() as tx:
+                    conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                    tx.rollback()
+            finally:
+                if conn.dialect.name == "sqlite":
+                    conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    except (SQLAlchemyError, OSError) as exc:
+        fault = classify(exc, url)
+        if fault is None:
+            raise
+        return None if fault.kind == "busy" else fault
+    return None
 
 
 def classify(exc: BaseException, url: str) -> Fault | None:

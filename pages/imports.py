@@ -5,6 +5,7 @@ import streamlit as st
 from cem_core.i18n import fmt_int
 from cem_core.ingest.errors import IngestError
 from cem_core.ingest.history import count_batches, list_batches
+from cem_core.ingest.lease import settle_on_start
 from cem_core.ingest.undo import undo_batch
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
@@ -12,6 +13,8 @@ from cem_core.ui.context import T, lang, require
 user = require("view_imports")
 L = lang()
 st.title(T("imports.title"))
+if settle_on_start(cache.engine(), user.username):  # an importer died since the app started
+    cache.clear()
 total = cache.query(count_batches)
 if total == 0:
     st.info(T("imports.empty"))
@@ -29,6 +32,8 @@ view = frame.assign(
    "duration_s", "status", "content_hash", "error"]]
 st.dataframe(view, hide_index=True, width="stretch", column_config={
     c: st.column_config.Column(T(f"imports.col.{c}")) for c in view.columns})
+if (frame["status"] == "interrupted").any():
+    st.info(T("faults.interrupted_note"), icon=":material/restart_alt:")
 
 if not user.can("upload"):
     st.stop()

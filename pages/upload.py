@@ -5,8 +5,11 @@ import hashlib
 import streamlit as st
 
 from cem_core import audit
+from cem_core.faults import Fault, classify
 from cem_core.i18n import fmt_int
+from cem_core.ingest.cli import waiting_message
 from cem_core.ingest.errors import ImportFailed, IngestError
+from cem_core.ingest.lease import Holder
 from cem_core.ingest.load import check_file, error_workbook, import_file, read_plans
 from cem_core.ingest.mapping import save_template
 from cem_core.ingest.present import (
@@ -22,6 +25,7 @@ from cem_core.ingest.read import ACCEPTED_TYPES, sheet_names
 from cem_core.queries import dimension_table
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
+from cem_core.ui.faults import write_fault
 
 user = require("upload")
 L = lang()
@@ -29,6 +33,8 @@ engine = cache.engine()
 unmask = user.can("unmask_pii")
 st.title(T("upload.title"))
 st.caption(T("upload.intro", types=", ".join(ACCEPTED_TYPES)))
+if write_fault() is not None:  # the app's notice above says why; nothing here could be saved
+    st.stop()
 
 channels = cache.query(dimension_table, "channels", L)
 names = dict(zip(channels["code"], channels["name"], strict=True))
@@ -120,11 +126,19 @@ for upload in files or []:
     if go.button(T("upload.import_valid", rows=fmt_int(report.rows_valid, L)), key=f"upl_go_{key}", type="primary",
                  disabled=report.rows_valid == 0):
         bar, report_progress = progress_bar(upload.name)
+        queued = st.empty()
+
+        def waiting(holder: Holder, waited: float, queued=queued, bar=bar) -> None:
+            queued.info(waiting_message(holder, waited, L), icon=":material/hourglass_top:")
+            bar.progress(holder.progress, text=T("faults.progress_other", progress=f"{holder.progress:.0%}"))
+
         try:
             done = import_file(engine, data, upload.name, user=user.username, source=source, mapping=mapping,
-                               on_invalid="skip", sheets=chosen, progress=report_progress)
-        except ImportFailed as exc:
+                               on_invalid="skip", sheets=chosen, progress=report_progress, waiting=waiting)
+        except Fault as exc:  # waited longer than import_wait_minutes
             st.error(exc.message(L))
+        except ImportFailed as exc:  # a database or disk fault is named as one, with the database
+            st.error((classify(exc, cache.current_url()) or exc).message(L))
         else:
             cache.clear()
             (st.success if done.status == "done" else st.info)(done.message(L))
@@ -133,6 +147,7 @@ for upload in files or []:
                           else T("upload.attributes"), values="、".join(values)))
             for kind, values in done.unmatched.items():
                 st.warning(T("upload.unmatched", kind=T(f"ingest.field.{kind}"), values="、".join(values)))
+        queued.empty()
         bar.empty()
     if stop.button(T("upload.reject"), key=f"upl_stop_{key}"):
         reports.pop(key, None)

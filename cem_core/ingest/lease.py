@@ -48,11 +48,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from cem_core import audit
 from cem_core.config import SETTINGS, get_setting
 from cem_core.db import BUSY_TIMEOUT_MS, write_transaction
-from cem_core.faults import Fault
+from cem_core.faults import Fault, classify
 from cem_core.models import ImportBatch
 
 LEASE_KEY = 7243  # first half of the Postgres advisory lock key; the batch id is the second
@@ -225,6 +226,17 @@ def settle_interrupted(engine: Engine, actor: str = "system") -> list[Interrupte
             with suppress(OSError):
                 (lock_dir(engine) / f"{batch.batch_id}.lease").unlink()
     return settled
+
+
+def settle_on_start(engine: Engine, actor: str = "system") -> list[Interrupted]:
+    """``settle_interrupted`` for the start of the app or the CLI: a database that cannot be written now
+    (read-only, locked) is left as it is, to be settled by a later start; reading must still work."""
+    try:
+        return settle_interrupted(engine, actor)
+    except (SQLAlchemyError, OSError) as exc:
+        if classify(exc, engine.url.render_as_string(hide_password=False)) is None:
+            raise
+        return []
 
 
 class _Queue:

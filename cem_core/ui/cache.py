@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from cem_core.config import database_url
 from cem_core.db import get_engine, migrate
+from cem_core.ingest.lease import settle_on_start
 from cem_core.queries import data_version
 
 T = TypeVar("T")
@@ -24,9 +25,11 @@ T = TypeVar("T")
 
 @st.cache_resource(show_spinner=False)
 def engine_for(url: str) -> Engine:
-    """The process-wide engine for ``url``, with the schema brought up to date once."""
+    """The process-wide engine for ``url``, with the schema brought up to date and imports whose process
+    died marked interrupted, once per process (the imports page settles again on every view)."""
     engine = get_engine(url)
     migrate(engine)
+    settle_on_start(engine)
     return engine
 
 

@@ -72,6 +72,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "正在等待另一个导入完成，已等待 {waited} 秒。",
         "Waiting for another import to finish; waited {waited} s.",
     ),
+    "faults.progress_other": ("进行中的导入：{progress}", "Import in progress: {progress}"),
     "faults.waited": (
         "已等待 {waited} 秒，前一个导入完成后开始导入。",
         "Waited {waited} s for the previous import, then ran.",
