@@ -1,5 +1,6 @@
 """Import history: every batch with its counts and status; undo a batch."""
 
+import pandas as pd
 import streamlit as st
 
 from cem_core.i18n import fmt_int
@@ -27,7 +28,7 @@ view = frame.assign(
     content_hash=frame["content_hash"].str[:12],
     status=frame["status"].map(lambda s: T(f"imports.status.{s}")),
     source=frame["source"].fillna("–"),
-    duration_s=frame["duration_s"].round(1),
+    duration_s=pd.to_numeric(frame["duration_s"]).round(1),  # None (running, interrupted) stays blank
 )[["id", "file_name", "source", "user_name", "started_at", "rows_imported", "rows_skipped", "rows_duplicate",
    "duration_s", "status", "content_hash", "error"]]
 st.dataframe(view, hide_index=True, width="stretch", column_config={
