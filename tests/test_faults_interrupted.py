@@ -104,7 +104,8 @@ def test_killed_import_is_interrupted_by_the_next_cli_start_and_imports_again(
         time.sleep(0.1)
     start = cli(url, "stats")
     assert start.returncode == 0, start.stderr
-    assert f"Batch {running.id} (big.csv, started" in start.stderr and "Importing the file again is safe" in start.stderr
+    assert f"Batch {running.id} (big.csv, started" in start.stderr
+    assert "Importing the file again is safe" in start.stderr
     settled = batch(engine, running.id)
     assert settled.status == "interrupted" and settled.rows_imported == 0 and settled.finished_at is not None
     assert settled.started_at == running.started_at

@@ -22,9 +22,8 @@ def waiting_message(holder: Holder, waited: float, lang: str) -> str:
     """What a queued import says about the one it waits for (the page shows the same text)."""
     if not holder.file:
         return t("faults.waiting_unknown", lang, waited=f"{waited:.0f}")
-    started = holder.started.replace("T", " ")
-    return t("faults.waiting", lang, file=holder.file, user=holder.user or "?", started=started, host=holder.host,
-             pid=holder.pid, progress=f"{holder.progress:.0%}", waited=f"{waited:.0f}")
+    return t("faults.waiting", lang, file=holder.file, user=holder.user or "?", started=holder.started,
+             host=holder.host, pid=holder.pid, progress=f"{holder.progress:.0%}", waited=f"{waited:.0f}")
 
 
 def run_import(engine: Engine, args: argparse.Namespace) -> int:
@@ -60,7 +59,8 @@ def run_import(engine: Engine, args: argparse.Namespace) -> int:
                 if fault is not None:
                     raise fault from exc
                 report = ImportReport(path.name, status="failed", batch_id=exc.batch_id, error=exc)
-            print(file=sys.stderr)
+            finally:
+                print(file=sys.stderr)  # ends the progress (or waiting) line, also before a fault's line
             if report.waited_s >= 1:
                 print(t("faults.waited", args.lang, waited=f"{report.waited_s:.0f}"), file=sys.stderr)
         summary = report.summary(args.lang)

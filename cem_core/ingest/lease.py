@@ -67,7 +67,7 @@ class Holder:
 
     file: str = ""
     user: str = ""
-    started: str = ""  # ISO time
+    started: str = ""  # ISO time, "YYYY-MM-DD HH:MM:SS"
     host: str = ""
     pid: int = 0
     progress: float = 0.0
@@ -312,8 +312,8 @@ def import_slot(engine: Engine, file_name: str, user: str, *, waiting: Waiting |
             if waiting:
                 waiting(holder, waited)
             time.sleep(POLL_S)
-        queue.holder = Holder(file=file_name, user=user, started=dt.datetime.now().isoformat(timespec="seconds"),
-                              host=socket.gethostname(), pid=os.getpid())
+        now = dt.datetime.now().isoformat(sep=" ", timespec="seconds")
+        queue.holder = Holder(file=file_name, user=user, started=now, host=socket.gethostname(), pid=os.getpid())
         queue.write_holder(queue.holder)
         yield Slot(queue, time.monotonic() - t0)
     finally:
