@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -145,7 +147,7 @@ def test_unreachable_postgres_exit_2_password_masked() -> None:
 def test_refused_postgres_sign_in_and_missing_database_exit_2(pg_server: str) -> None:
     """The cluster trusts every login from 127.0.0.1, so a wrong password is accepted there; what the
     server refuses is a role that may not log in (NOLOGIN, with a password) and a role or database that
-    does not exist. The libpq text of a wrong password is classified in the test after this one."""
+    does not exist. A wrong password is tried on a private password-checking cluster (``password_pg``)."""
     role = f"cem_nologin_{uuid.uuid4().hex[:8]}"
     admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -166,6 +168,47 @@ def test_refused_postgres_sign_in_and_missing_database_exit_2(pg_server: str) ->
         with admin.connect() as conn:
             conn.execute(text(f"DROP ROLE {role}"))
         admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def password_pg() -> Iterator[str]:
+    """A private Postgres cluster that checks passwords (scram-sha-256), since the shared one trusts
+    127.0.0.1: initdb and pg_ctl as the ``postgres`` user (initdb refuses root), on a free port."""
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins or shutil.which("runuser") is None:
+        pytest.skip("no initdb or runuser to start a password-checking Postgres")
+    folder = Path(tempfile.mkdtemp(prefix="cem-pgpw-"))  # pytest's tmp is root-only: postgres could not enter
+    (folder / "pw").write_text("rightpw\n")
+    shutil.chown(folder, "postgres")
+    shutil.chown(folder / "pw", "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def as_postgres(*cmd: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *cmd], check=True, capture_output=True, timeout=120)
+
+    as_postgres(str(bins[-1]), "-D", str(folder / "data"), "--auth=scram-sha-256", "--username=postgres",
+                f"--pwfile={folder / 'pw'}", "-E", "UTF8")
+    pg_ctl = str(bins[-1].with_name("pg_ctl"))
+    as_postgres(pg_ctl, "-D", str(folder / "data"), "-w", "-l", str(folder / "log"), "-o",
+                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start")
+    try:
+        yield f"127.0.0.1:{port}/postgres"
+    finally:
+        as_postgres(pg_ctl, "-D", str(folder / "data"), "-m", "immediate", "stop")
+        shutil.rmtree(folder)
+
+
+@pytest.mark.postgres
+def test_wrong_postgres_password_exit_2_password_masked(password_pg: str) -> None:
+    proc = cli(f"postgresql+psycopg://postgres:wrongpw@{password_pg}", "import", "nothing.csv")
+    assert proc.returncode == EXIT_UNREACHABLE
+    line = one_line(proc)
+    assert line.startswith(f"error: The database postgresql+psycopg://postgres:***@{password_pg} refused the sign-in")
+    assert 'password authentication failed for user "postgres"' in line and "wrongpw" not in proc.stderr
+    right = cli(f"postgresql+psycopg://postgres:rightpw@{password_pg}", "migrate")
+    assert right.returncode == 0, right.stderr  # the same server takes the right password
 
 
 def test_wrong_password_text_from_libpq_is_an_authentication_fault() -> None:
