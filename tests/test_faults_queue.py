@@ -88,3 +88,14 @@ def test_upload_page_gives_up_waiting_with_a_translated_message(sqlite_url: str,
     assert [e.value for e in at.error] and at.error[0].value.startswith("等待进行中的导入（long.csv，child 于 ")
     assert "0.02 分钟" in at.error[0].value
     assert child.proc.poll() is None  # the import in progress carries on
+
+
+@pytest.mark.postgres
+def test_two_cli_imports_into_postgres_both_land_without_queueing(pg_url: str, tmp_path: Path) -> None:
+    migrate(make_engine(pg_url))
+    files = [feedback_csv(tmp_path / "east.csv", 20_000, day=3), feedback_csv(tmp_path / "west.csv", 20_000, day=4)]
+    procs = [start_cli(pg_url, "import", str(f), "--json") for f in files]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _out, err in results]
+    assert [json.loads(out)["rows_imported"] for out, _err in results] == [20_000, 20_000]
+    assert not any("Waiting" in err for _out, err in results)

@@ -126,16 +126,17 @@ class Lease:
             raise Fault("faults.lease_taken", exit_code=5, batch=batch_id, path=str(self._path))
 
     def release(self) -> None:
-        if self._fd is not None:
+        if self._fd is not None and self._path is not None:
             with suppress(OSError):
-                assert self._path is not None
                 self._path.unlink()
             os.close(self._fd)  # closing drops the flock
             self._fd = None
         if self._conn is not None:
-            with suppress(Exception):  # a broken connection has lost its lock with its session anyway
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k, :b)"), {"k": LEASE_KEY, "b": self.batch_id})
-                self._conn.commit()
+            if self.batch_id is not None:
+                with suppress(SQLAlchemyError):  # a broken connection lost its lock with its session anyway
+                    self._conn.execute(text("SELECT pg_advisory_unlock(:k, :b)"),
+                                       {"k": LEASE_KEY, "b": self.batch_id})
+                    self._conn.commit()
             self._conn.close()
             self._conn = None
 
