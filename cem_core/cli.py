@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from cem_core.config import database_url
-from cem_core.db import get_engine, migrate, write_transaction
+from cem_core.db import get_engine, migrate, read_only_url, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
 from cem_core.faults import EXIT_BAD_INPUT, EXIT_CODES_HELP, Fault, classify, location
@@ -32,6 +32,7 @@ from cem_core.rollup import rebuild_all
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
+READS_ONLY = {"stats"}  # commands that still answer from a database they cannot write
 
 
 def command(name: str) -> Callable[[Command], Command]:
@@ -152,13 +153,25 @@ def report_fault(fault: Fault, url: str, args: argparse.Namespace) -> None:
                           "database": location(url), "message": fault.message(lang)}, ensure_ascii=False))
 
 
+def _ready(engine: Engine, url: str, args: argparse.Namespace) -> Engine:
+    """The engine migrated and settled; for a command that only reads, a SQLite database in a directory
+    that cannot be written is read as immutable (``db.read_only_url``) instead of failing."""
+    try:
+        migrate(engine)
+    except SQLAlchemyError as exc:
+        fault = classify(exc, url)
+        if args.command not in READS_ONLY or fault is None or fault.kind != "read_only_dir":
+            raise
+        return get_engine(read_only_url(url))
+    _settle(engine, getattr(args, "lang", "en"))
+    return engine
+
+
 def main(argv: Sequence[str] | None = None, engine: Engine | None = None) -> int:
     args = parser().parse_args(argv)
     url = engine.url.render_as_string(hide_password=False) if engine else database_url()
     try:
-        engine = engine or get_engine(url)
-        migrate(engine)
-        _settle(engine, getattr(args, "lang", "en"))
+        engine = _ready(engine or get_engine(url), url, args)
         return COMMANDS[args.command](engine, args)
     except (SQLAlchemyError, OSError, Fault) as exc:
         fault = classify(exc, url)

@@ -15,6 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
 
 from cem_core.config import database_url
 
@@ -40,12 +41,27 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file behind a SQLite URL, ``sqlite:///path`` or a URI filename ``sqlite:///file:path?mode=ro&uri=true``
+    (None for an in-memory database)."""
+    database = make_url(url).database or ""
+    database = database.removeprefix("file:").split("?", 1)[0]
+    return None if database in ("", ":memory:") else database
+
+
+def read_only_url(url: str) -> str:
+    """A SQLite URL that reads the file as immutable: the only way SQLite reads a WAL database whose
+    directory cannot be written (it cannot create the -shm file), and safe exactly then, because nobody
+    can write such a database either (no -wal file can be created beside it)."""
+    return f"sqlite:///file:{sqlite_path(url)}?immutable=1&uri=true"
+
+
 def make_engine(url: str | None = None) -> Engine:
     """A new engine for ``url`` (default: the configured URL), with SQLite tuned as described above."""
     url = url or database_url()
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        path = sqlite_path(url)
+        if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from cem_core.db import BUSY_TIMEOUT_MS
+from cem_core.db import BUSY_TIMEOUT_MS, sqlite_path
 from cem_core.i18n import t
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNREACHABLE, EXIT_NOT_WRITABLE, EXIT_BUSY, EXIT_OTHER = 0, 1, 2, 3, 4, 5
@@ -65,13 +65,6 @@ def location(url: str) -> str:
     if parsed.get_backend_name() == "sqlite":
         return sqlite_path(url) or ":memory:"
     return parsed.render_as_string(hide_password=True)
-
-
-def sqlite_path(url: str) -> str | None:
-    """The file behind a SQLite URL (``sqlite:///path`` or ``sqlite:///file:path?mode=ro&uri=true``)."""
-    database = make_url(url).database or ""
-    database = database.removeprefix("file:").split("?", 1)[0]
-    return None if database in ("", ":memory:") else database
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

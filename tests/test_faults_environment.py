@@ -102,6 +102,8 @@ def test_read_only_directory_exit_3_json(sqlite_with_rows: tuple[str, Path], tmp
         assert proc.returncode == EXIT_NOT_WRITABLE
         assert one_line(proc).startswith(f"error: 数据库 {folder / 'cem.db'} 所在目录 {folder} 不可写")
         assert '"error": "read_only_dir", "exit_code": 3' in proc.stdout
+        stats = cli(url, "stats", "--json")  # reading still works
+        assert stats.returncode == 0 and '"responses": 2' in stats.stdout, stats.stderr
 
 
 def test_missing_directory_that_cannot_be_created_exit_2(tmp_path: Path) -> None:
@@ -250,3 +252,19 @@ def test_app_on_read_only_file_says_so_and_still_reads(sqlite_with_rows: tuple[s
         assert at.dataframe[0].value["rows_imported"].tolist() == [2]  # reading works
         upload = open_page("pages/upload.py", User("admin", "admin"), "en")
         assert not upload.exception and not [w for w in upload.file_uploader]
+
+
+def test_app_in_read_only_directory_reads_the_data_and_says_why_it_cannot_write(
+        sqlite_with_rows: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    url, folder = sqlite_with_rows
+    shutil.rmtree(folder / "cem.db-imports")
+    point_app_at(monkeypatch, url)
+    with immutable(folder):
+        home = open_page(None, User("admin", "admin"), "en")
+        assert not home.exception, [e.value for e in home.exception]
+        assert home.warning[0].value.startswith(f"Read-only mode: The directory {folder} of the database "
+                                                f"{folder / 'cem.db'} cannot be written.")
+        at = open_page("pages/imports.py", User("admin", "admin"), "en")
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.dataframe[0].value["rows_imported"].tolist() == [2]
+    assert sorted(p.name for p in folder.iterdir()) == ["cem.db"]  # nothing was written beside it
