@@ -9,7 +9,7 @@ Exit codes, documented in ``python -m cem_core --help`` and the README:
 0 success; 1 bad input (a rejected file, a wrong option); 2 the database cannot be opened or reached
 (missing directory, server unreachable, authentication failed, no such database); 3 the database or its
 disk cannot be written (read-only file, read-only directory, disk full); 4 waited too long for another
-import; 5 any other database or I/O error.
+import or writer; 5 any other database or I/O error.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ EXIT_CODES_HELP = """exit codes:
   2  the database cannot be opened or reached: missing directory, server unreachable,
      authentication failed, no such database
   3  the database or its disk cannot be written: read-only file or directory, disk full
-  4  waited longer than import_wait_minutes for another import (SQLite)
+  4  busy: waited longer than import_wait_minutes for another import, or the
+     database stayed locked by another writer (SQLite)
   5  any other database or I/O error"""
 
 
