@@ -36,19 +36,17 @@ except OPERATIONAL as exc:
 
 specs = allowed_pages(user)
 sections: dict[str, list] = {}
-by_page = {}
-by_path = {}
+pages = {}  # url path -> (page, spec): pages are found by their address, never by their translated title
 for spec in specs:
     page = st.Page(spec.abspath, title=T(spec.title_key), icon=spec.icon, url_path=spec.url_path,
                    default=spec.default)
     sections.setdefault(T(spec.section_key), []).append(page)
-    by_page[page.title] = spec  # titles are unique; url_path is "" for the default page
-    by_path[spec.url_path] = page
+    pages[spec.url_path] = (page, spec)
 current = st.navigation(sections)
-wanted = by_path.get(st.session_state.pop(WANTED_PAGE, None) or "")
-if wanted is not None and wanted.title != current.title:  # a deep link that reached a page before sign-in
-    st.switch_page(wanted)
-spec = by_page.get(current.title)
+wanted = pages.get(st.session_state.pop(WANTED_PAGE, None) or "")
+if wanted is not None and wanted[0].url_path != current.url_path:  # a deep link that reached a page before sign-in
+    st.switch_page(wanted[0])
+spec = next((s for p, s in pages.values() if p.url_path == current.url_path), None)
 try:
     if spec is not None and spec.uses_filters:
         sidebar_filters()

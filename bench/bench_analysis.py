@@ -21,11 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.demo_db import setup
-from cem_core.analysis import distributions, drivers, matrix, segments, trends
-from cem_core.analysis.drilldown import Drill, drill_count, drill_page
+from cem_core.analyze import distributions, drivers, matrix, segments, trends
+from cem_core.analyze.drilldown import Drill, drill_count, drill_page
+from cem_core.analyze.overview import default_window
+from cem_core.analyze.queries import Filters, date_bounds
 from cem_core.db import make_engine
-from cem_core.overview import default_window
-from cem_core.queries import Filters, date_bounds
 
 TARGET_COLD, TARGET_WARM = 2.0, 0.5
 

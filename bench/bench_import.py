@@ -109,10 +109,11 @@ def run_import(path: str, url: str) -> dict:
             "skipped": report.rows_skipped}
 
 
-def _child(kind: str, *args: str) -> dict:
+def _child(kind: str, *args: str, reader: bool = True) -> dict:
     os.sync()  # start on a quiet disk: not while the last measurement's gigabyte is still being written back
+    env = {**os.environ, "CEM_IMPORT_READER_PROCESS": "on" if reader else "off"}
     proc = subprocess.run([sys.executable, __file__, "--child", kind, *args], capture_output=True, text=True,
-                          cwd=ROOT, check=False)
+                          cwd=ROOT, check=False, env=env)
     if proc.returncode:
         raise RuntimeError(proc.stderr[-3000:])
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -151,11 +152,34 @@ def _line(label: str, res: dict, floor: float | None, target: float | None) -> N
     print("  ".join(parts), flush=True)
 
 
+def _fresh_sqlite(name: str) -> str:
+    db = OUT / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{db}"
+
+
+def reader_compare(csv_path: Path, floor: float, rounds: int) -> None:
+    """The reading process earns its place only if it saves at least 20 % (issue 12): alternate both ways
+    of importing the same file so drifting machine speed hits both alike."""
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(rounds):
+        for reader in (True, False):
+            res = _child("import", str(csv_path), _fresh_sqlite("import_bench.db"), reader=reader)
+            times[reader].append(res["seconds"])
+            _line(f"SQLite csv, reader {'on' if reader else 'off'}", res, floor, None)
+    on, off = min(times[True]), min(times[False])
+    print(f"best of {rounds}: reader on {on:.1f} s, off {off:.1f} s: the reading process saves "
+          f"{(off - on) / off:.0%} (keep it if >= 20 %)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--xlsx-rows", type=int, default=200_000)
     ap.add_argument("--pg", default=PG_DEFAULT, help="admin URL of a Postgres server ('' to skip)")
+    ap.add_argument("--reader-compare", type=int, default=0, metavar="N",
+                    help="only compare the SQLite csv import with and without the reading process, N rounds")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -177,6 +201,9 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (figures scale with contention)")
     floor = _child("floor", str(csv_path))
     _line(f"floor csv {args.rows:,}", floor, None, None)
+    if args.reader_compare:
+        reader_compare(csv_path, floor["seconds"], args.reader_compare)
+        return
 
     db = OUT / "import_bench.db"
     for suffix in ("", "-wal", "-shm"):

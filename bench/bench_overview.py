@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.demo_db import setup
+from cem_core.analyze.overview import build_overview
+from cem_core.analyze.queries import Filters
 from cem_core.db import make_engine
-from cem_core.overview import build_overview
-from cem_core.queries import Filters
 
 TARGET_COLD, TARGET_WARM = 2.0, 0.3
 CASES = {

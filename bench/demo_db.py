@@ -12,8 +12,8 @@ from types import ModuleType
 from sqlalchemy import func, select
 
 from cem_core.db import make_engine, migrate
+from cem_core.db.models import Response
 from cem_core.demo.generator import load_demo
-from cem_core.models import Response
 
 OUT = Path(__file__).resolve().parent / "out"
 DEFAULT_URL = f"sqlite:///{OUT / 'demo_1m.db'}"

@@ -18,6 +18,9 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from cem_core.analyze.overview import build_overview
+from cem_core.analyze.queries import Filters
+from cem_core.analyze.rollup import rebuild_all
 from cem_core.config import database_url
 from cem_core.db import get_engine, migrate, read_only_url, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
@@ -26,9 +29,6 @@ from cem_core.faults import EXIT_BAD_INPUT, EXIT_CODES_HELP, Fault, classify, lo
 from cem_core.i18n import t
 from cem_core.ingest.cli import run_import
 from cem_core.ingest.lease import settle_on_start
-from cem_core.overview import build_overview
-from cem_core.queries import Filters
-from cem_core.rollup import rebuild_all
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}

@@ -43,6 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
             "First admin's password (at least 10 characters); without it a one-time setup screen asks"),
     Setting("session_idle_minutes", "CEM_SESSION_IDLE_MINUTES", "60", "Sign out after this many idle minutes"),
     Setting("session_max_hours", "CEM_SESSION_MAX_HOURS", "12", "Sign out this many hours after sign-in"),
+    Setting("import_reader_process", "CEM_IMPORT_READER_PROCESS", "on",
+            "Read, validate and prepare large csv imports in a second process while this one writes (on/off)"),
     Setting("sso_role_claim", "CEM_SSO_ROLE_CLAIM", "",
             "OIDC claim holding a role name (e.g. roles or groups); empty: roles only from the users page"),
     Setting("import_wait_minutes", "CEM_IMPORT_WAIT_MINUTES", "30",

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from cem_core.config import get_setting
-from cem_core.settings_store import get_value, set_value
+from cem_core.db.settings_store import get_value, set_value
 
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Column, ColumnElement, Connection, Engine, Table, func, or_, select
 
-from cem_core import audit, rollup
+from cem_core import audit
+from cem_core.analyze import rollup
+from cem_core.auth.roles import User
 from cem_core.db import write_transaction
-from cem_core.models import Base, Customer, Response
+from cem_core.db.models import Base, Customer, Response
 from cem_core.pii import (
     hash_key,
     keyed_hash,
@@ -35,7 +37,6 @@ from cem_core.pii import (
     normalise_email,
     normalise_phone,
 )
-from cem_core.roles import User
 
 MASKERS: dict[str, Callable[[str], str | None]] = {
     "name": mask_name, "phone": mask_phone, "email": mask_email, "id": mask_id, "text": mask_text}

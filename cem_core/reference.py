@@ -1,4 +1,5 @@
-"""Reference rows (departments, channels, journey stages, touchpoints, attributes), upserted by code.
+"""The product's reference data: departments, channels and attribute codes every installation has, and
+the upserts that put them (and an industry template's stages, touchpoints and attributes) in the database.
 
 Imports and the demo resolve dimension values to ids through these tables; an industry template adds
 its stages and touchpoints without disturbing rows that already exist.
@@ -6,10 +7,40 @@ its stages and touchpoints without disturbing rows that already exist.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Connection, select
 
-from cem_core.demo.catalog import ATTRIBUTE_CODES, CHANNELS, DEPARTMENTS, Industry
-from cem_core.models import Attribute, Channel, Department, JourneyStage, Touchpoint
+from cem_core.db.models import Attribute, Channel, Department, JourneyStage, Touchpoint
+
+if TYPE_CHECKING:  # the template type only; reference data never depends on the demo at run time
+    from cem_core.demo.catalog import Industry
+
+#: Departments actions are routed to: (code, zh, en).
+DEPARTMENTS: tuple[tuple[str, str, str], ...] = (
+    ("customer_service", "客户服务部", "Customer Service"),
+    ("operations", "运营部", "Operations"),
+    ("sales", "销售部", "Sales"),
+    ("marketing", "市场部", "Marketing"),
+    ("digital", "数字化部", "Digital & IT"),
+    ("product", "产品部", "Product"),
+    ("finance", "财务部", "Finance"),
+)
+
+#: Feedback channels: (code, zh, en, kind). kind is survey / social / review / call.
+CHANNELS: tuple[tuple[str, str, str, str], ...] = (
+    ("sms_survey", "短信调研", "SMS survey", "survey"),
+    ("wechat_mini", "微信小程序", "WeChat mini-program", "survey"),
+    ("app", "App 内问卷", "In-app survey", "survey"),
+    ("wechat_oa", "微信公众号", "WeChat official account", "social"),
+    ("weibo", "微博", "Weibo", "social"),
+    ("review_site", "点评网站", "Review site", "review"),
+    ("call_center", "呼叫中心", "Call centre", "call"),
+)
+
+#: The five attribute (driver) codes, in the order of the planted weights.
+ATTRIBUTE_CODES: tuple[str, ...] = ("staff", "speed", "reliability", "value", "digital")
+
 
 
 def _upsert(conn: Connection, table, key: dict[str, object], values: dict[str, object]) -> int:

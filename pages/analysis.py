@@ -11,10 +11,10 @@ import datetime as dt
 
 import streamlit as st
 
-from cem_core import analysis_charts as charts
-from cem_core.analysis import distributions, drivers, matrix, segments, spend, trends
-from cem_core.analysis.dims import DIMENSIONS
-from cem_core.analysis.drilldown import Drill
+from cem_core.analyze import distributions, drivers, matrix, segments, spend, trends
+from cem_core.analyze.dims import DIMENSIONS
+from cem_core.analyze.drilldown import Drill
+from cem_core.charts import analysis as charts
 from cem_core.i18n import fmt_int, fmt_money, fmt_num, fmt_pct, t
 from cem_core.ui import cache
 from cem_core.ui.chart_kit import ChartKit, clear_drill

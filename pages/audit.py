@@ -5,7 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from cem_core import audit
-from cem_core.auth.audit_log import AuditFilter, count_entries, distinct_values, entries, export_frame
+from cem_core.audit import AuditFilter, count_entries, distinct_values, entries, export_frame
 from cem_core.export import to_xlsx_bytes
 from cem_core.i18n import fmt_int
 from cem_core.ui import cache

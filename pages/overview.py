@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from cem_core import charts
+from cem_core.analyze.overview import build_overview
+from cem_core.analyze.queries import previous_period
+from cem_core.charts import overview as charts
 from cem_core.i18n import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct
-from cem_core.overview import build_overview
-from cem_core.queries import previous_period
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
 from cem_core.ui.filters import current_filters

@@ -5,6 +5,7 @@ import hashlib
 import streamlit as st
 
 from cem_core import audit
+from cem_core.analyze.queries import dimension_table
 from cem_core.faults import Fault, classify
 from cem_core.i18n import fmt_int
 from cem_core.ingest.cli import waiting_message
@@ -22,7 +23,6 @@ from cem_core.ingest.present import (
     reasons_frame,
 )
 from cem_core.ingest.read import ACCEPTED_TYPES, sheet_names
-from cem_core.queries import dimension_table
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
 from cem_core.ui.faults import write_fault

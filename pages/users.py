@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from cem_core.analyze.queries import dimension_table
+from cem_core.auth.roles import ROLES
 from cem_core.auth.users import UserError, create_user, list_users, set_password, update_user
-from cem_core.queries import dimension_table
-from cem_core.roles import ROLES
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 from sqlalchemy import Engine, select
 
-from cem_core import rollup
+from cem_core.analyze import rollup
 from cem_core.db import write_transaction
-from cem_core.models import Attribute, Channel, Customer, ImportBatch, JourneyStage, Rating, Response
+from cem_core.db.models import Attribute, Channel, Customer, ImportBatch, JourneyStage, Rating, Response
 from cem_core.reference import ensure_base
 
 STAGES = (("s1", "阶段一", "Stage one"), ("s2", "阶段二", "Stage two"))

@@ -31,43 +31,55 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    """Until the server answers its health check; waiting on the process doubles as the pause between
+    tries and notices a server that exits early."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early: {proc.stdout.read() if proc.stdout else ''}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
                 if resp.status == 200:
                     return
         except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"streamlit did not answer on {url}")
+            pass
+        try:
+            code = proc.wait(timeout=0.3)
+        except subprocess.TimeoutExpired:
+            continue
+        raise RuntimeError(f"streamlit exited early with code {code}:\n{log.read_text(errors='replace')}")
+    raise TimeoutError(f"streamlit did not answer on {url}:\n{log.read_text(errors='replace')}")
 
 
 @pytest.fixture
-def live_app() -> Iterator[Callable[..., str]]:
-    procs: list[subprocess.Popen] = []
+def live_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Callable[..., str]]:
+    """Start servers; each one's output goes to a log file that is shown with the test's report when it
+    fails (pytest prints report sections of failed tests only)."""
+    procs: list[tuple[subprocess.Popen, Path]] = []
 
-    def start(db_url: str, **env: str) -> str:
+    def start(db_url: str, *, address: str = "127.0.0.1", **env: str) -> str:
         port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=PROJECT_ROOT, env={**os.environ, "CEM_DATABASE_URL": db_url, **env},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        procs.append(proc)
+        log = tmp_path_factory.mktemp("server") / "streamlit.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"), "--server.port", str(port),
+                 "--server.address", address, "--server.headless", "true"],
+                cwd=PROJECT_ROOT, env={**os.environ, "CEM_DATABASE_URL": db_url, **env},
+                stdout=out, stderr=subprocess.STDOUT, text=True)
+        procs.append((proc, log))
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, proc)
+        _wait_healthy(url, proc, log)
         return url
 
     yield start
-    for proc in procs:
+    for i, (proc, log) in enumerate(procs):
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        request.node.add_report_section("teardown", f"streamlit server {i + 1} log ({log})",
+                                        log.read_text(errors="replace")[-20_000:])
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from cem_core.auth.roles import User
 from cem_core.config import PROJECT_ROOT
-from cem_core.roles import User
 
 APP = str(PROJECT_ROOT / "app.py")
 

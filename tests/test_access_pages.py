@@ -14,16 +14,16 @@ import pytest
 from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
-from cem_core.analysis.drilldown import Drill, drill_export
+from cem_core.analyze.drilldown import Drill, drill_export
+from cem_core.analyze.overview import build_overview
+from cem_core.analyze.queries import Filters
+from cem_core.auth.roles import PERMISSIONS, ROLES, User
 from cem_core.auth.users import create_user, get_user, update_user
 from cem_core.db import make_engine, migrate
+from cem_core.db.models import AuditEntry, Customer, Department, Response, Touchpoint
 from cem_core.export import to_xlsx_bytes
 from cem_core.i18n import t
-from cem_core.models import AuditEntry, Customer, Department, Response, Touchpoint
-from cem_core.overview import build_overview
 from cem_core.privacy import mask_frame
-from cem_core.queries import Filters
-from cem_core.roles import PERMISSIONS, ROLES, User
 from cem_core.ui.nav import PAGES
 from tests.pages_harness import open_page
 

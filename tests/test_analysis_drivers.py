@@ -10,17 +10,17 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from cem_core.analysis.drivers import (
+from cem_core.analyze.drivers import (
     correlation_matrix,
     key_drivers,
     quadrant,
     rating_moments,
     relative_weights,
 )
+from cem_core.analyze.queries import Filters
 from cem_core.db import make_engine
+from cem_core.db.models import Rating, Response
 from cem_core.demo.generator import PLANTED
-from cem_core.models import Rating, Response
-from cem_core.queries import Filters
 from tests.analysis_data import load_rows
 
 

@@ -7,16 +7,16 @@ import io
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from cem_core import analysis_charts as charts
-from cem_core.analysis.distributions import histogram, score_cube
-from cem_core.analysis.drivers import attribute_histogram, key_drivers
-from cem_core.analysis.exports import audited, chart_bytes, data_bytes
-from cem_core.analysis.matrix import heat_matrix
-from cem_core.analysis.segments import segments
-from cem_core.analysis.spend import spend_summary
-from cem_core.analysis.trends import bucket, daily, trend
-from cem_core.models import AuditEntry
-from cem_core.queries import Filters
+from cem_core.analyze.distributions import histogram, score_cube
+from cem_core.analyze.drivers import attribute_histogram, key_drivers
+from cem_core.analyze.exports import audited, chart_bytes, data_bytes
+from cem_core.analyze.matrix import heat_matrix
+from cem_core.analyze.queries import Filters
+from cem_core.analyze.segments import segments
+from cem_core.analyze.spend import spend_summary
+from cem_core.analyze.trends import bucket, daily, trend
+from cem_core.charts import analysis as charts
+from cem_core.db.models import AuditEntry
 
 
 def test_every_chart_renders_to_images(demo_engine: Engine) -> None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cem_core.analysis.drilldown import Drill
+from cem_core.analyze.drilldown import Drill
+from cem_core.auth.roles import User
 from cem_core.config import PROJECT_ROOT
-from cem_core.roles import User
 from tests.pages_harness import open_page
 
 ADMIN = User("admin", "admin", display_name="Admin")

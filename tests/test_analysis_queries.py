@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from cem_core.analysis.distributions import histogram, histogram_summary, score_cube
-from cem_core.analysis.drilldown import Drill, drill_count, drill_export, drill_page
-from cem_core.analysis.drivers import attribute_histogram
-from cem_core.analysis.matrix import heat_matrix
-from cem_core.analysis.segments import segments
-from cem_core.analysis.spend import spend_summary
-from cem_core.analysis.trends import bucket, daily, trend
-from cem_core.models import Attribute, Channel, JourneyStage, Response
-from cem_core.queries import Filters
+from cem_core.analyze.distributions import histogram, histogram_summary, score_cube
+from cem_core.analyze.drilldown import Drill, drill_count, drill_export, drill_page
+from cem_core.analyze.drivers import attribute_histogram
+from cem_core.analyze.matrix import heat_matrix
+from cem_core.analyze.queries import Filters
+from cem_core.analyze.segments import segments
+from cem_core.analyze.spend import spend_summary
+from cem_core.analyze.trends import bucket, daily, trend
+from cem_core.db.models import Attribute, Channel, JourneyStage, Response
 from tests.analysis_data import load_rows
 
 D1, D2 = dt.date(2025, 1, 10), dt.date(2025, 2, 10)

@@ -8,14 +8,14 @@ import math
 import pandas as pd
 import pytest
 
-from cem_core.analysis.stats import (
+from cem_core.analyze.stats import (
     mean_ci,
     proportion_ci,
     proportion_diff_significant,
     t_quantile_975,
     welch_significant,
 )
-from cem_core.analysis.trends import bucket, period_end, trend
+from cem_core.analyze.trends import bucket, period_end, trend
 
 
 @pytest.mark.parametrize(("df", "table"), [(3, 3.182), (5, 2.571), (10, 2.228), (30, 2.042), (120, 1.980)])

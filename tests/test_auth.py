@@ -21,8 +21,8 @@ from cem_core.auth.signin import authenticate
 from cem_core.auth.sso import role_from_claims, user_from_claims
 from cem_core.auth.users import UserError, create_user, get_user, list_users, set_password, update_user
 from cem_core.db import make_engine, write_transaction
+from cem_core.db.models import AuditEntry, Base
 from cem_core.demo.generator import load_demo, remove_demo
-from cem_core.models import AuditEntry, Base
 from cem_core.reference import ensure_base
 
 PASSWORD = "Correct-Horse-42"

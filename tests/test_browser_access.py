@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cem_core.auth.bootstrap import DEMO_USERS
+from cem_core.auth.roles import PERMISSIONS
 from cem_core.i18n import t
-from cem_core.roles import PERMISSIONS
 from cem_core.ui.nav import PAGES
 from tests.browser_harness import private_copy, sign_in, wait_for_app
 

@@ -1,5 +1,5 @@
 """The large-import paths, on SQLite and Postgres (``engine`` fixture), with real files made small by
-lowering the thresholds: bulk-load mode (``cem_core.bulk.deferred_indexes``: an import that at least doubles
+lowering the thresholds: bulk-load mode (``cem_core.db.bulk.deferred_indexes``: an import that at least doubles
 the table rebuilds the secondary indexes, and on Postgres the foreign keys, once before the commit) and the
 second reading process (``cem_core.ingest.producer``)."""
 
@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from cem_core import bulk
+from cem_core.db import bulk
+from cem_core.db.models import Rating, Response
 from cem_core.ingest import load, producer
 from cem_core.ingest.errors import ImportFailed
 from cem_core.ingest.load import check_file, import_file
 from cem_core.ingest.read import Caps
 from cem_core.ingest.undo import undo_batch
-from cem_core.models import Rating, Response
 from tests.fixtures.ingest_files import write_csv
 from tests.test_ingest_load import counts, many_rows, rollup_total
 
@@ -181,3 +181,10 @@ def test_which_imports_use_a_reading_process() -> None:
     assert producer.worth_it(producer.PROCESS_MIN_ROWS, streamed=True)
     assert not producer.worth_it(producer.PROCESS_MIN_ROWS - 1, streamed=True)  # start-up costs more than it saves
     assert not producer.worth_it(10 * producer.PROCESS_MIN_ROWS, streamed=False)  # a workbook: parsed whole anyway
+
+
+def test_reader_process_setting_turns_the_second_process_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert producer.worth_it(producer.PROCESS_MIN_ROWS, streamed=True)
+    assert not producer.worth_it(producer.PROCESS_MIN_ROWS - 1, streamed=True)
+    monkeypatch.setenv("CEM_IMPORT_READER_PROCESS", "off")
+    assert not producer.worth_it(producer.PROCESS_MIN_ROWS, streamed=True)

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from cem_core.demo.catalog import ATTRIBUTE_CODES, INDUSTRIES
+from cem_core.db.models import AuditEntry, Customer, ImportBatch, Rating, Response
+from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import PLANTED, generate, load_demo, remove_demo
-from cem_core.models import AuditEntry, Customer, ImportBatch, Rating, Response
+from cem_core.reference import ATTRIBUTE_CODES
 
 
 @pytest.fixture(scope="module")

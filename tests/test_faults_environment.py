@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from cem_core.auth.roles import User
 from cem_core.config import PROJECT_ROOT
 from cem_core.db import make_engine, migrate
 from cem_core.faults import EXIT_NOT_WRITABLE, EXIT_UNREACHABLE, classify
 from cem_core.ingest.load import import_file
-from cem_core.roles import User
 from tests.fixtures.ingest_files import write_csv
 from tests.pages_harness import open_page, point_app_at
 

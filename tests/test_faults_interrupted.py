@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from cem_core.auth.roles import User
 from cem_core.config import PROJECT_ROOT
 from cem_core.db import make_engine, migrate
+from cem_core.db.models import ImportBatch, Response
 from cem_core.ingest.lease import orphaned, settle_interrupted
-from cem_core.models import ImportBatch, Response
-from cem_core.roles import User
 from tests.fixtures.ingest_files import write_csv
 from tests.pages_harness import open_page, point_app_at
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from cem_core.auth.roles import User
 from cem_core.config import PROJECT_ROOT
 from cem_core.db import make_engine, migrate
-from cem_core.models import ImportBatch
-from cem_core.roles import User
+from cem_core.db.models import ImportBatch
 from tests.fixtures.ingest_files import write_csv
 from tests.pages_harness import open_page, point_app_at
 from tests.test_faults_interrupted import Child, children, feedback_csv  # noqa: F401 (fixture)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from cem_core.analyze.queries import date_bounds
 from cem_core.auth.bootstrap import DEMO_USERS
+from cem_core.auth.roles import User
 from cem_core.db import make_engine
-from cem_core.queries import date_bounds
-from cem_core.roles import User
-from cem_core.settings_store import get_value
+from cem_core.db.settings_store import get_value
 from cem_core.ui.context import DEMO_REMOVED_KEY
 from tests.browser_harness import sign_in, wait_for_app
 from tests.pages_harness import open_page, point_app_at

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from cem_core.cli import main
 from cem_core.config import PROJECT_ROOT
-from cem_core.models import Response
+from cem_core.db.models import Response
 from tests.fixtures.ingest_files import gbk_csv, text_renamed_xlsx, write_csv
 
 

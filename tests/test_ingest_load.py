@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
+from cem_core.db.models import AuditEntry, Channel, Customer, ImportBatch, Rating, Response, ResponseRollup
 from cem_core.ingest.errors import ImportFailed
 from cem_core.ingest.load import check_file, error_workbook, import_file, read_plans
 from cem_core.ingest.mapping import save_template
 from cem_core.ingest.undo import undo_batch
-from cem_core.models import AuditEntry, Channel, Customer, ImportBatch, Rating, Response, ResponseRollup
 from tests.fixtures.ingest_files import HEADER_ZH, ROWS_ZH, excel_with_title, gbk_csv, write_csv
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from cem_core.auth.roles import User
 from cem_core.db import make_engine, migrate
+from cem_core.db.models import Response
 from cem_core.ingest.load import import_file
-from cem_core.models import Response
-from cem_core.roles import User
 from cem_core.ui.nav import allowed_pages
 from tests.fixtures.ingest_files import gbk_csv
 from tests.pages_harness import open_page, point_app_at

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from cem_core.metrics import (
+from cem_core.analyze.metrics import (
     Kpis,
     NpsResult,
     ces_from_scores,
@@ -17,7 +17,7 @@ from cem_core.metrics import (
     nps_from_scores,
     sql_measures,
 )
-from cem_core.models import Response
+from cem_core.db.models import Response
 
 
 def test_nps_counts_passives_in_denominator_and_excludes_blanks() -> None:
@@ -70,7 +70,7 @@ def test_sql_measures_equal_pandas_definitions(engine) -> None:
     import datetime as dt
 
     from cem_core.db import write_transaction
-    from cem_core.models import ImportBatch
+    from cem_core.db.models import ImportBatch
 
     rows = [
         (10, 5, 7, 100.0), (9, 4, 6, None), (8, 3, 5, 50.0), (7, None, None, 20.0),

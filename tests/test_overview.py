@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
+from cem_core.analyze.metrics import ces_from_scores, csat_from_scores, nps_from_scores
+from cem_core.analyze.overview import build_overview, default_window
+from cem_core.analyze.queries import Filters, date_bounds, previous_period
 from cem_core.cli import main as cli_main
 from cem_core.db import make_engine
-from cem_core.metrics import ces_from_scores, csat_from_scores, nps_from_scores
-from cem_core.models import Channel, JourneyStage, Response
-from cem_core.overview import build_overview, default_window
-from cem_core.queries import Filters, date_bounds, previous_period
+from cem_core.db.models import Channel, JourneyStage, Response
 
 
 def all_rows(engine: Engine) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cem_core.roles import User
+from cem_core.auth.roles import User
 from cem_core.ui.nav import PAGES
 from tests.pages_harness import open_page
 

@@ -70,9 +70,9 @@ def test_unmasked_views_are_audited(sqlite_engine) -> None:
     import pandas as pd
     from sqlalchemy import select
 
-    from cem_core.models import AuditEntry
+    from cem_core.auth.roles import User
+    from cem_core.db.models import AuditEntry
     from cem_core.privacy import reveal_or_mask
-    from cem_core.roles import User
 
     frame = pd.DataFrame({"phone": ["13812345678"], "nps": [9]})
     analyst, admin = User("ann", "analyst"), User("root", "admin")

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Connection, Engine, func, select
 
 from cem_core import privacy
+from cem_core.db.models import AuditEntry, Customer, Rating, Response, ResponseRollup
 from cem_core.demo.generator import load_demo
-from cem_core.models import AuditEntry, Customer, Rating, Response, ResponseRollup
 from cem_core.privacy import customer_preview, delete_customers, find_customers, register_eraser
 
 C, R, RT = Customer.__table__, Response.__table__, Rating.__table__

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from cem_core import rollup
+from cem_core.analyze import rollup
+from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
+from cem_core.analyze.queries import Filters, measures_cube, read_frame
 from cem_core.db import write_transaction
+from cem_core.db.models import Response, ResponseRollup
 from cem_core.demo.generator import load_demo, remove_demo
-from cem_core.metrics import MEASURE_COLUMNS, sql_measures
-from cem_core.models import Response, ResponseRollup
-from cem_core.queries import Filters, measures_cube, read_frame
 
 R, U = Response.__table__, ResponseRollup.__table__
 KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")
@@ -63,7 +63,7 @@ def test_cube_from_rollup_equals_cube_from_rows(demo_engine: Engine) -> None:
 
 def test_stale_rollup_falls_back_to_rows(engine: Engine) -> None:
     """A writer that forgets the rollup contract must not make the overview wrong."""
-    from cem_core.queries import rollup_is_complete
+    from cem_core.analyze.queries import rollup_is_complete
 
     load_demo(engine, rows=1_000, seed=3)
     assert rollup_is_complete(engine)
@@ -77,7 +77,7 @@ def test_stale_rollup_falls_back_to_rows(engine: Engine) -> None:
 
 def test_data_version_moves_when_single_rows_are_deleted(engine: Engine) -> None:
     """Caches are keyed by data_version: deleting rows of an existing batch must change it."""
-    from cem_core.queries import data_version
+    from cem_core.analyze.queries import data_version
 
     load_demo(engine, rows=800, seed=4)
     before = data_version(engine)

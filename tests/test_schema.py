@@ -12,8 +12,8 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import IntegrityError
 
 from cem_core.db import alembic_config, make_engine, migrate
+from cem_core.db.models import Base
 from cem_core.ingest.load import import_file
-from cem_core.models import Base
 from tests.fixtures.ingest_files import write_csv
 from tests.test_bulk import HEADER, insert_copy_of_a_row_key
 from tests.test_ingest_load import counts, many_rows

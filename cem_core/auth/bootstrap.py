@@ -14,7 +14,7 @@ from cem_core import audit
 from cem_core.auth.users import UserError, count_users, insert_user, normalise_username
 from cem_core.config import get_setting
 from cem_core.db import write_transaction
-from cem_core.models import AppUser, Department, ImportBatch, Touchpoint
+from cem_core.db.models import AppUser, Department, ImportBatch, Touchpoint
 
 _users = AppUser.__table__
 

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from sqlalchemy import Engine
 
 from cem_core import audit
+from cem_core.auth.roles import ROLES, User
 from cem_core.auth.users import create_user, get_user, normalise_username, touch_sign_in
 from cem_core.config import get_setting
 from cem_core.db import write_transaction
-from cem_core.roles import ROLES, User
 
 
 def role_from_claims(claims: Mapping[str, object], claim: str) -> str | None:

@@ -12,7 +12,7 @@ import datetime as dt
 
 from sqlalchemy import Connection, select
 
-from cem_core.models import LoginAttempt
+from cem_core.db.models import LoginAttempt
 
 MAX_FAILURES = 5
 WINDOW = dt.timedelta(minutes=15)

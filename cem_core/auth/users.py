@@ -16,9 +16,9 @@ from sqlalchemy import Connection, Engine, func, select
 
 from cem_core import audit
 from cem_core.auth.passwords import hash_password, weakness
+from cem_core.auth.roles import ROLES, User
 from cem_core.db import write_transaction
-from cem_core.models import AppUser, Department, UserDepartment
-from cem_core.roles import ROLES, User
+from cem_core.db.models import AppUser, Department, UserDepartment
 
 _users = AppUser.__table__
 _links = UserDepartment.__table__

@@ -5,38 +5,13 @@ ordered journey of stages with touchpoints. Every touchpoint names the departmen
 (so actions can be routed) and carries bilingual praise and problem phrases, so demo comments fit
 the stage, touchpoint and score: a detractor's comment names what went wrong.
 
-Attribute ratings (the key drivers) use five fixed codes across industries so the planted driver
-weights in ``generator.py`` apply everywhere; only their labels differ by industry.
+Attribute ratings (the key drivers) use the five fixed codes of ``cem_core.reference`` across industries
+so the planted driver weights in ``generator.py`` apply everywhere; only their labels differ by industry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-#: Departments actions are routed to: (code, zh, en).
-DEPARTMENTS: tuple[tuple[str, str, str], ...] = (
-    ("customer_service", "客户服务部", "Customer Service"),
-    ("operations", "运营部", "Operations"),
-    ("sales", "销售部", "Sales"),
-    ("marketing", "市场部", "Marketing"),
-    ("digital", "数字化部", "Digital & IT"),
-    ("product", "产品部", "Product"),
-    ("finance", "财务部", "Finance"),
-)
-
-#: Feedback channels: (code, zh, en, kind). kind is survey / social / review / call.
-CHANNELS: tuple[tuple[str, str, str, str], ...] = (
-    ("sms_survey", "短信调研", "SMS survey", "survey"),
-    ("wechat_mini", "微信小程序", "WeChat mini-program", "survey"),
-    ("app", "App 内问卷", "In-app survey", "survey"),
-    ("wechat_oa", "微信公众号", "WeChat official account", "social"),
-    ("weibo", "微博", "Weibo", "social"),
-    ("review_site", "点评网站", "Review site", "review"),
-    ("call_center", "呼叫中心", "Call centre", "call"),
-)
-
-#: The five attribute (driver) codes, in the order of the planted weights.
-ATTRIBUTE_CODES: tuple[str, ...] = ("staff", "speed", "reliability", "value", "digital")
 
 #: Regions: (zh, en).
 REGIONS: tuple[tuple[str, str], ...] = (

@@ -33,12 +33,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select, update
 
-from cem_core import audit, rollup
-from cem_core.bulk import bulk_insert, next_id, sync_sequence
+from cem_core import audit
+from cem_core.analyze import rollup
 from cem_core.db import write_transaction
-from cem_core.demo.catalog import ATTRIBUTE_CODES, CHANNELS, INDUSTRIES, REGIONS, SEGMENTS, Industry
-from cem_core.models import Customer, ImportBatch, Rating, Response
-from cem_core.reference import ensure_industry
+from cem_core.db.bulk import bulk_insert, next_id, sync_sequence
+from cem_core.db.models import Customer, ImportBatch, Rating, Response
+from cem_core.demo.catalog import INDUSTRIES, REGIONS, SEGMENTS, Industry
+from cem_core.reference import ATTRIBUTE_CODES, CHANNELS, ensure_industry
 
 DRIVER_WEIGHTS = np.array([0.35, 0.25, 0.20, 0.15, 0.05])
 PEAK_END_WEIGHT = 0.8

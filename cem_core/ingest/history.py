@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from cem_core.models import ImportBatch, ImportDetail
+from cem_core.db.models import ImportBatch, ImportDetail
 
 HISTORY_COLUMNS = ("id", "file_name", "content_hash", "source", "user_name", "started_at", "rows_imported",
                    "rows_skipped", "rows_duplicate", "duration_s", "status", "is_demo", "error", "undone_by",

@@ -53,8 +53,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from cem_core import audit
 from cem_core.config import SETTINGS, get_setting
 from cem_core.db import BUSY_TIMEOUT_MS, write_transaction
+from cem_core.db.models import ImportBatch
 from cem_core.faults import Fault, classify
-from cem_core.models import ImportBatch
 
 LEASE_KEY = 7243  # first half of the Postgres advisory lock key; the batch id is the second
 POLL_S = 0.5  # how often a waiting import looks at the queue again

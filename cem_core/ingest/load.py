@@ -37,9 +37,11 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, select, update
 
-from cem_core import audit, rollup
-from cem_core.bulk import bulk_insert, bulk_worth_it, deferred_indexes, next_id, sync_sequence
+from cem_core import audit
+from cem_core.analyze import rollup
 from cem_core.db import write_transaction
+from cem_core.db.bulk import bulk_insert, bulk_worth_it, deferred_indexes, next_id, sync_sequence
+from cem_core.db.models import Customer, ImportBatch, ImportDetail, Rating, Response
 from cem_core.export import to_xlsx_bytes
 from cem_core.i18n import t
 from cem_core.ingest import mapping as mapping_mod
@@ -51,7 +53,6 @@ from cem_core.ingest.prepare import Prepared, prepare, row_key_secrets, row_keys
 from cem_core.ingest.read import CAPS, CHUNK_ROWS, Caps, RawTable, Source, content_hash, open_tables, size_of
 from cem_core.ingest.resolve import Customers, References, lookup
 from cem_core.ingest.validate import MEASURES, Checked, Problem, validate_chunk
-from cem_core.models import Customer, ImportBatch, ImportDetail, Rating, Response
 from cem_core.pii import hash_key, mask_text
 
 Progress = Callable[[float, int], None]

@@ -166,7 +166,7 @@ def signature(headers: list[str]) -> str:
 
 def find_template(engine_or_conn: Engine | Connection, headers: list[str]) -> tuple[str, dict[str, str]] | None:
     """The newest template saved for this header set: (name, mapping)."""
-    from cem_core.models import MappingTemplate
+    from cem_core.db.models import MappingTemplate
 
     t = MappingTemplate.__table__
     stmt = select(t.c.name, t.c.mapping).where(t.c.signature == signature(headers)).order_by(t.c.updated_at.desc())
@@ -181,7 +181,7 @@ def find_template(engine_or_conn: Engine | Connection, headers: list[str]) -> tu
 def save_template(engine: Engine, name: str, headers: list[str], mapping: dict[str, str], user: str) -> None:
     """Create or replace the template ``name``."""
     from cem_core.db import write_transaction
-    from cem_core.models import MappingTemplate
+    from cem_core.db.models import MappingTemplate
 
     t = MappingTemplate.__table__
     now = dt.datetime.now()
@@ -195,7 +195,7 @@ def save_template(engine: Engine, name: str, headers: list[str], mapping: dict[s
 
 
 def list_templates(engine: Engine) -> list[str]:
-    from cem_core.models import MappingTemplate
+    from cem_core.db.models import MappingTemplate
 
     with engine.connect() as conn:
         return list(conn.execute(select(MappingTemplate.name).order_by(MappingTemplate.name)).scalars())

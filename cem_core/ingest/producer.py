@@ -9,7 +9,7 @@ database part alone. Small files are read in-process: the reader costs about a s
 Why ``python -m cem_core.ingest.producer`` and not ``multiprocessing``: ``spawn`` re-runs the parent's
 ``__main__`` in the child, and under Streamlit ``__main__`` is the page script (the upload page would
 run again, without a session); ``fork`` is unsafe in Streamlit's threaded server. A plain child process
-imports only this module.
+imports only what it needs (``reader_child``, which the importing process never imports).
 
 Protocol: the job goes in pickled on stdin; pickled messages come back on a private pipe (stdout stays
 free for anything a library prints): ``("chunk", Prepared)``, ``("progress", fraction, rows)``, then
@@ -21,20 +21,18 @@ from __future__ import annotations
 
 import os
 import pickle
-import queue
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cem_core.ingest.errors import IngestError
+from cem_core.config import get_setting
 from cem_core.ingest.headers import Header
 from cem_core.ingest.prepare import Prepared
-from cem_core.ingest.read import Caps, Source, open_tables
+from cem_core.ingest.read import Caps, Source
 
 if TYPE_CHECKING:
     from cem_core.ingest.load import ImportReport
@@ -44,14 +42,17 @@ DEPTH = 2  # chunks prepared ahead of the writer
 # Smaller than the in-process chunk: the writer starts after 25k rows instead of 100k (measured: ~2.5 s
 # sooner on a 1M-row file), and the two processes stay in step; per-chunk costs are the same in total.
 CHUNK_ROWS = 25_000
-_REPORT_FIELDS = ("rows_read", "rows_valid", "rows_skipped", "problems", "reason_counts", "error_rows")
+CHILD_MODULE = "cem_core.ingest.reader_child"  # the reading process's entry point
+REPORT_FIELDS = ("rows_read", "rows_valid", "rows_skipped", "problems", "reason_counts", "error_rows")
 
 
 def worth_it(incoming: int, streamed: bool) -> bool:
     """Read in a second process? Only a large file that is read as it goes (csv: a workbook is parsed
     whole when opened, and a reader process would parse it again), and only where a pipe can be handed
-    to a child (POSIX; on Windows everything is read in-process, just slower)."""
-    return incoming >= PROCESS_MIN_ROWS and streamed and os.name == "posix"
+    to a child (POSIX; on Windows everything is read in-process, just slower). The setting
+    ``import_reader_process=off`` reads everything in-process (and lets the benchmark compare both)."""
+    enabled = get_setting("import_reader_process").strip().lower() not in ("off", "0", "false", "no")
+    return enabled and incoming >= PROCESS_MIN_ROWS and streamed and os.name == "posix"
 
 
 @dataclass
@@ -68,47 +69,6 @@ class ReadJob:
     reject: bool  # on_invalid="reject": stop sending rows once one is invalid (keep counting for the report)
 
 
-def _read(job: ReadJob, send: Callable[[tuple], None]) -> None:
-    """The reading process: validate and prepare every chunk, then send the report's counts."""
-    from cem_core.ingest.load import ImportReport, TablePlan, prepared_chunks
-
-    try:
-        tables = open_tables(job.src, job.file_name, job.caps, job.sheets)
-        report = ImportReport(job.file_name)
-        for table, (header, mapping) in zip(tables, job.layout, strict=True):
-            table.chunk_rows = job.chunk_rows
-            report.plans.append(TablePlan(table, header, mapping))
-        for chunk in prepared_chunks(report, job.pii_key, job.reject, lambda f, n: send(("progress", f, n))):
-            send(("chunk", chunk))
-        send(("end", {f: getattr(report, f) for f in _REPORT_FIELDS}))
-    except IngestError as exc:
-        send(("error", exc))
-    except Exception as exc:  # anything else crosses as text: not every exception pickles
-        send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
-
-
-def _child(fd: int) -> None:
-    """Entry point of the reading process. A sender thread pickles onto the pipe so the next chunk is
-    read while the parent takes the last one."""
-    job: ReadJob = pickle.load(sys.stdin.buffer)
-    outbox: queue.Queue = queue.Queue(maxsize=DEPTH)
-
-    def sender() -> None:
-        try:
-            with os.fdopen(fd, "wb") as pipe:
-                while (msg := outbox.get()) is not None:
-                    pickle.dump(msg, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                    pipe.flush()
-        except BrokenPipeError:  # the importer is gone (killed): end, instead of blocking on a full outbox
-            os._exit(1)
-
-    thread = threading.Thread(target=sender, daemon=True)
-    thread.start()
-    _read(job, outbox.put)
-    outbox.put(None)
-    thread.join()
-
-
 def chunks_from_process(job: ReadJob, report: ImportReport, progress: Callable[[float, int], None] | None
                         ) -> Iterator[Prepared]:
     """Prepared chunks from a reading process; fills ``report``'s counts at the end. Stopping early (the
@@ -117,7 +77,7 @@ def chunks_from_process(job: ReadJob, report: ImportReport, progress: Callable[[
     root = str(Path(__file__).resolve().parents[2])  # so the child imports this same cem_core
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([sys.executable, "-m", __name__, str(write_end)], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", CHILD_MODULE, str(write_end)], stdin=subprocess.PIPE,
                                 stderr=errors, pass_fds=(write_end,), env=env)
         os.close(write_end)
         try:
@@ -152,6 +112,3 @@ def chunks_from_process(job: ReadJob, report: ImportReport, progress: Callable[[
                 proc.kill()
             proc.wait()
 
-
-if __name__ == "__main__":
-    _child(int(sys.argv[1]))

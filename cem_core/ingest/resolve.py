@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, func, select
 
-from cem_core.bulk import bulk_insert, next_id
-from cem_core.models import Attribute, Channel, Customer, JourneyStage, Touchpoint
+from cem_core.db.bulk import bulk_insert, next_id
+from cem_core.db.models import Attribute, Channel, Customer, JourneyStage, Touchpoint
 from cem_core.reference import ensure_base
 
 LOOKUP_SLICE = 10_000

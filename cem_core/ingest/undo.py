@@ -18,8 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cem_core import audit
 from cem_core.db import write_transaction
-from cem_core.ingest.errors import IngestError
-from cem_core.models import (
+from cem_core.db.models import (
     Attribute,
     Channel,
     Customer,
@@ -31,6 +30,7 @@ from cem_core.models import (
     ResponseRollup,
     Touchpoint,
 )
+from cem_core.ingest.errors import IngestError
 
 _REFS = {"channel": (Channel, [Response.channel_id, ResponseRollup.channel_id]),
          "stage": (JourneyStage, [Response.stage_id, ResponseRollup.stage_id, Touchpoint.stage_id]),

@@ -16,11 +16,11 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from cem_core.analyze.queries import data_version
 from cem_core.config import database_url
 from cem_core.db import get_engine, migrate, read_only_url
 from cem_core.faults import classify
 from cem_core.ingest.lease import settle_on_start
-from cem_core.queries import data_version
 
 T = TypeVar("T")
 

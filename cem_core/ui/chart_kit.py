@@ -1,7 +1,7 @@
 """What every analysis chart shares: a click drills down, a drill-down panel, audited downloads.
 
 One ``ChartKit`` per script run holds what these need (engine, user, filters, language), so the
-analysis page's tabs only read their controls, call ``cem_core.analysis`` and hand the chart here.
+analysis page's tabs only read their controls, call ``cem_core.analyze`` and hand the chart here.
 Session-state keys start with ``an_``: they survive reruns and tab switches, and a tab change clears
 the drill-down (``clear_drill``).
 """
@@ -16,15 +16,15 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from cem_core import analysis_charts as charts
 from cem_core import audit
-from cem_core.analysis import drivers
-from cem_core.analysis.dims import UNKNOWN, names
-from cem_core.analysis.drilldown import COLUMNS, EXPORT_LIMIT, PAGE_SIZE, Drill, drill_count, drill_export, drill_page
-from cem_core.analysis.exports import DATA_FORMATS, IMAGE_FORMATS, audited, chart_bytes, data_bytes
+from cem_core.analyze import drivers
+from cem_core.analyze.dims import UNKNOWN, names
+from cem_core.analyze.drilldown import COLUMNS, EXPORT_LIMIT, PAGE_SIZE, Drill, drill_count, drill_export, drill_page
+from cem_core.analyze.exports import DATA_FORMATS, IMAGE_FORMATS, audited, chart_bytes, data_bytes
+from cem_core.analyze.queries import Filters
+from cem_core.auth.roles import User
+from cem_core.charts import analysis as charts
 from cem_core.i18n import fmt_date, fmt_int, t
-from cem_core.queries import Filters
-from cem_core.roles import User
 from cem_core.ui import cache
 
 DRILL = "an_drill"  # (chart name, Drill) of the open drill-down
@@ -82,7 +82,11 @@ class ChartKit:
     # --- drill-down --------------------------------------------------------------------------------------
 
     def show_chart(self, name: str, chart: alt.TopLevelMixin, to_drill) -> None:
-        """Render ``chart`` with click selection; a new click sets the drill-down, clearing it clears it."""
+        """Render ``chart`` with click selection; a new click sets the drill-down, clearing it clears it.
+
+        Clickable charts render as SVG: every mark is an element with an aria-label (screen readers read
+        the cells, and browser tests click a cell by what it shows rather than at a guessed position)."""
+        chart = chart.properties(usermeta={"embedOptions": {"renderer": "svg"}})
         event = st.altair_chart(chart, key=f"an_chart_{name}", on_select="rerun", selection_mode=charts.PICK,
                                 width="stretch")
         points = list((event.selection.get(charts.PICK) if event is not None else None) or [])

@@ -7,12 +7,12 @@ import threading
 import streamlit as st
 from sqlalchemy import Engine, func, select
 
+from cem_core.auth.roles import User
 from cem_core.config import LANGUAGES, default_language, get_setting
+from cem_core.db.models import ImportBatch
+from cem_core.db.settings_store import get_value
 from cem_core.demo.generator import load_demo
 from cem_core.i18n import t
-from cem_core.models import ImportBatch
-from cem_core.roles import User
-from cem_core.settings_store import get_value
 from cem_core.ui import cache
 from cem_core.ui.nav import PAGES
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import func, select
 
+from cem_core.db.models import ImportBatch
+from cem_core.db.settings_store import set_value
 from cem_core.demo.generator import remove_demo
-from cem_core.models import ImportBatch
-from cem_core.settings_store import set_value
 from cem_core.ui import cache
 from cem_core.ui.context import DEMO_REMOVED_KEY, T, current_user
 

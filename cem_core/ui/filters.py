@@ -12,8 +12,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from cem_core.overview import default_window
-from cem_core.queries import Filters, date_bounds, dimension_table, text_dimension_values
+from cem_core.analyze.overview import default_window
+from cem_core.analyze.queries import Filters, date_bounds, dimension_table, text_dimension_values
 from cem_core.ui import cache
 from cem_core.ui.context import T, current_user, lang
 

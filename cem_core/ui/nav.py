@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cem_core.auth.roles import User
 from cem_core.config import PROJECT_ROOT
-from cem_core.roles import User
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from cem_core.auth.bootstrap import (
     needs_setup,
     sync_demo_users,
 )
+from cem_core.auth.roles import User
 from cem_core.auth.signin import authenticate
 from cem_core.auth.sso import user_from_claims
 from cem_core.auth.users import UserError, get_user
-from cem_core.roles import User
 from cem_core.ui.context import T, current_user
 from cem_core.ui.nav import PAGES
 

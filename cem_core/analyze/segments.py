@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
-from cem_core.analysis.dims import attach_names
-from cem_core.analysis.matrix import MIN_N, nps_by
-from cem_core.queries import Filters
+from cem_core.analyze.dims import attach_names
+from cem_core.analyze.matrix import MIN_N, nps_by
+from cem_core.analyze.queries import Filters
 
 
 def segments(engine: Engine, f: Filters, dim: str = "region", lang: str = "zh", min_n: int = MIN_N) -> pd.DataFrame:

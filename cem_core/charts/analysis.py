@@ -1,4 +1,4 @@
-"""Altair builders for the analysis page. They take the small frames ``cem_core.analysis`` returns and
+"""Altair builders for the analysis page. They take the small frames ``cem_core.analyze`` returns and
 carry the keys a click needs: each chart has one point selection named ``PICK`` over key fields, which
 ``st.altair_chart(..., on_select="rerun")`` reports back to drive the drill-down."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from cem_core.charts import NEGATIVE, NEUTRAL, POSITIVE
+from cem_core.charts.palette import NEGATIVE, NEUTRAL, POSITIVE
 from cem_core.i18n import t
 
 PICK = "pick"

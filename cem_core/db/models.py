@@ -178,7 +178,7 @@ class Rating(Base):
 
 
 class ResponseRollup(Base):
-    """Additive measures of one batch per day, channel, stage and touchpoint (see ``cem_core.rollup``).
+    """Additive measures of one batch per day, channel, stage and touchpoint (see ``cem_core.analyze.rollup``).
 
     About 40x fewer rows than ``responses`` at 1M rows, so the overview reads it instead of the rows
     whenever no free-text filter (region, product, segment) is set. Keyed by batch, so undoing or

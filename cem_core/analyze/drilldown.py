@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Engine, Select, func, select
 
-from cem_core.analysis.dims import key_clause
+from cem_core.analyze.dims import key_clause
+from cem_core.analyze.queries import Filters, apply_filters, channels, read_frame, responses, stages
+from cem_core.db.models import Customer, Rating
 from cem_core.i18n import name_col
-from cem_core.models import Customer, Rating
 from cem_core.privacy import mask_frame
-from cem_core.queries import Filters, apply_filters, channels, read_frame, responses, stages
 
 PAGE_SIZE = 20
 EXPORT_LIMIT = 10_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from cem_core.db import make_engine
-from cem_core.models import Base
+from cem_core.db.models import Base
 
 config = context.config
 engine = config.attributes.get("engine") or make_engine()

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Select, Subquery, case, func, select
 
-from cem_core.models import Attribute, Rating
-from cem_core.queries import Filters, apply_filters, dimension_table, read_frame, responses
+from cem_core.analyze.queries import Filters, apply_filters, dimension_table, read_frame, responses
+from cem_core.db.models import Attribute, Rating
 
 OUTCOMES = ("nps", "overall_sat")
 METHODS = ("relative_weights", "correlation")

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, insert, literal, select
 
-from cem_core.metrics import MEASURE_COLUMNS, sql_measures
-from cem_core.models import Response, ResponseRollup
+from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
+from cem_core.db.models import Response, ResponseRollup
 
 _rows = Response.__table__
 _rollup = ResponseRollup.__table__

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Engine
 
-from cem_core.metrics import MEASURE_COLUMNS, Kpis
-from cem_core.queries import Filters, date_bounds, dimension_table, measures_cube, previous_period
+from cem_core.analyze.metrics import MEASURE_COLUMNS, Kpis
+from cem_core.analyze.queries import Filters, date_bounds, dimension_table, measures_cube, previous_period
 
 
 @dataclass(frozen=True)

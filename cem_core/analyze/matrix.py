@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
-from cem_core.analysis.dims import attach_names, can_use_rollup, column, filtered_rows
-from cem_core.metrics import DETRACTOR_MAX, PROMOTER_MIN, NpsResult
-from cem_core.queries import Filters, apply_filters, read_frame, responses, rollup
+from cem_core.analyze.dims import attach_names, can_use_rollup, column, filtered_rows
+from cem_core.analyze.metrics import DETRACTOR_MAX, PROMOTER_MIN, NpsResult
+from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup
 
 MIN_N = 30  # cells and segments with fewer NPS answers are greyed: their CI is too wide to compare
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cem_core.analysis.distributions import score_group
+from cem_core.analyze.distributions import score_group
 
 GROUPS = ("promoter", "passive", "detractor")
 _BAND_TO_GROUP = {"positive": "promoter", "neutral": "passive", "negative": "detractor"}

@@ -1,7 +1,7 @@
 """Confidence intervals and significance tests computed from aggregates (counts, sums, sums of squares).
 
 Everything takes the additive figures SQL returns, so no test ever needs the rows. NPS has its own
-rules in ``cem_core.metrics`` (CI from the +1/0/-1 variable, ``nps_diff_significant``); here are the
+rules in ``cem_core.analyze.metrics`` (CI from the +1/0/-1 variable, ``nps_diff_significant``); here are the
 proportion (CSAT top-2-box) and mean (CES) counterparts, all at the 95% level.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from cem_core.metrics import Z95
+from cem_core.analyze.metrics import Z95
 
 
 def t_quantile_975(df: float) -> float:

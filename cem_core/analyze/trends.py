@@ -13,9 +13,9 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
-from cem_core.analysis.stats import mean_ci, proportion_ci, proportion_diff_significant, welch_significant
-from cem_core.metrics import CSAT_TOP2_MIN, DETRACTOR_MAX, PROMOTER_MIN, NpsResult, nps_diff_significant
-from cem_core.queries import Filters, apply_filters, read_frame, responses
+from cem_core.analyze.metrics import CSAT_TOP2_MIN, DETRACTOR_MAX, PROMOTER_MIN, NpsResult, nps_diff_significant
+from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses
+from cem_core.analyze.stats import mean_ci, proportion_ci, proportion_diff_significant, welch_significant
 
 MEASURES = ("nps", "csat", "ces")
 GRAINS = ("day", "week", "month")

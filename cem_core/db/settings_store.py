@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from cem_core.db import write_transaction
-from cem_core.models import AppSetting
+from cem_core.db.models import AppSetting
 
 _table = AppSetting.__table__
 

@@ -1,13 +1,12 @@
-"""Altair chart builders. They take small, already aggregated frames (never raw rows) and return charts."""
+"""Charts of the executive overview: the NPS trend and NPS bars by stage or channel."""
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
 
+from cem_core.charts.palette import NEGATIVE, POSITIVE
 from cem_core.i18n import t
-
-POSITIVE, NEGATIVE, NEUTRAL = "#2e7d32", "#c62828", "#9e9e9e"
 
 
 def nps_trend(df: pd.DataFrame, lang: str) -> alt.Chart:

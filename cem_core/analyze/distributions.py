@@ -11,9 +11,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from cem_core.analysis.dims import attach_names, column, filtered_rows
-from cem_core.metrics import CES_AGREE_MIN, CSAT_TOP2_MIN, DETRACTOR_MAX, PROMOTER_MIN
-from cem_core.queries import Filters, read_frame, responses
+from cem_core.analyze.dims import attach_names, column, filtered_rows
+from cem_core.analyze.metrics import CES_AGREE_MIN, CSAT_TOP2_MIN, DETRACTOR_MAX, PROMOTER_MIN
+from cem_core.analyze.queries import Filters, read_frame, responses
 
 #: Scale of each measure: (lowest, highest) score.
 SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}

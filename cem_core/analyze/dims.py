@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Subquery, select
 
-from cem_core.queries import Filters, apply_filters, dimension_table, responses, rollup_is_complete
+from cem_core.analyze.queries import Filters, apply_filters, dimension_table, responses, rollup_is_complete
 
 
 @dataclass(frozen=True)

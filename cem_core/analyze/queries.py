@@ -12,8 +12,17 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 from sqlalchemy import Engine, Select, func, select
 
-from cem_core.metrics import MEASURE_COLUMNS, sql_measures
-from cem_core.models import Base, Channel, Department, ImportBatch, JourneyStage, Response, ResponseRollup, Touchpoint
+from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
+from cem_core.db.models import (
+    Base,
+    Channel,
+    Department,
+    ImportBatch,
+    JourneyStage,
+    Response,
+    ResponseRollup,
+    Touchpoint,
+)
 
 responses = Response.__table__
 rollup = ResponseRollup.__table__
@@ -100,7 +109,7 @@ def previous_period(date_from: dt.date, date_to: dt.date) -> tuple[dt.date, dt.d
 def rollup_is_complete(engine: Engine) -> bool:
     """Whether the rollup covers exactly the stored rows (~10 ms at 1M rows on SQLite).
 
-    A safety net for the rollup contract (``cem_core.rollup``): if a writer ever forgets it, pages
+    A safety net for the rollup contract (``cem_core.analyze.rollup``): if a writer ever forgets it, pages
     fall back to scanning the rows and stay correct, only slower.
     """
     with engine.connect() as conn:
