@@ -24,7 +24,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from cem_core.db import BUSY_TIMEOUT_MS, sqlite_path
+from cem_core.db import brief_lock_wait, sqlite_path
 from cem_core.i18n import t
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNREACHABLE, EXIT_NOT_WRITABLE, EXIT_BUSY, EXIT_OTHER = 0, 1, 2, 3, 4, 5
@@ -167,16 +167,9 @@ def probe_write(engine: Engine) -> Fault | None:
     say up front that it is read-only instead of failing at the first click that writes."""
     url = engine.url.render_as_string(hide_password=False)
     try:
-        with engine.connect() as conn:
-            if conn.dialect.name == "sqlite":  # do not queue behind an import for the answer
-                conn.connection.driver_connection.execute("PRAGMA busy_timeout=200")
-            try:
-                with conn.begin() as tx:
-                    conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
-                    tx.rollback()
-            finally:
-                if conn.dialect.name == "sqlite":
-                    conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        with engine.connect() as conn, brief_lock_wait(conn, 200), conn.begin() as tx:  # not behind an import
+            conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            tx.rollback()
     except (SQLAlchemyError, OSError) as exc:
         fault = classify(exc, url)
         if fault is None:

@@ -3,9 +3,11 @@
 import hashlib
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
 from cem_core import audit
 from cem_core.analyze.queries import dimension_table
+from cem_core.db import brief_lock_wait, write_transaction
 from cem_core.faults import Fault, classify
 from cem_core.i18n import fmt_int
 from cem_core.ingest.cli import waiting_message
@@ -52,14 +54,32 @@ def progress_bar(label: str):
                                                                        rows=fmt_int(rows, L)))
 
 
+pending: dict[str, int] = st.session_state.setdefault("upl_audit_pending", {})  # file hash -> bytes
+
+
+def record_uploads() -> None:
+    """Audit each uploaded file once. On SQLite an import in progress holds the only write lock for
+    minutes: then the entries wait in the session for a later run instead of stalling this page."""
+    for fid, size in list(pending.items()):
+        try:
+            with engine.connect() as conn, brief_lock_wait(conn, 300), write_transaction(conn) as tx:
+                audit.record(tx, user.username, "upload", target=f"file:{fid[:12]}", file_hash=fid,
+                             detail={"bytes": size})
+        except OperationalError as exc:
+            if (fault := classify(exc, cache.current_url())) is None or fault.kind != "busy":
+                raise
+            return
+        audited.add(fid)
+        del pending[fid]
+
+
 for upload in files or []:
     data = upload.getvalue()
     fid = hashlib.sha256(data).hexdigest()
     key = fid[:12]
     if fid not in audited:
-        audit.record(engine, user.username, "upload", target=f"file:{fid[:12]}", file_hash=fid,
-                     detail={"bytes": len(data)})
-        audited.add(fid)
+        pending[fid] = len(data)
+        record_uploads()
     st.subheader(upload.name, divider="gray")
     try:
         sheets = sheet_names(data, upload.name)
@@ -147,6 +167,7 @@ for upload in files or []:
                           else T("upload.attributes"), values="、".join(values)))
             for kind, values in done.unmatched.items():
                 st.warning(T("upload.unmatched", kind=T(f"ingest.field.{kind}"), values="、".join(values)))
+        record_uploads()  # entries kept while the import in progress held the lock
         queued.empty()
         bar.empty()
     if stop.button(T("upload.reject"), key=f"upl_stop_{key}"):

@@ -41,8 +41,9 @@ def cli(url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProce
 class Child:
     """``tests.fault_child`` running an import; ``until`` reads its output up to a line that starts so."""
 
-    def __init__(self, url: str, path: Path, pause: float) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fault_child", url, str(path), str(pause)],
+    def __init__(self, url: str, path: Path, pause: float, gate: Path | None = None) -> None:
+        gated = [str(gate)] if gate else []
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fault_child", url, str(path), str(pause), *gated],
                                      cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
         self.lines: list[str] = []
 
@@ -122,8 +123,9 @@ def test_killed_import_is_interrupted_by_the_next_cli_start_and_imports_again(
 
 def test_live_import_in_another_process_is_left_alone(engine: Engine, tmp_path: Path,
                                                       children: list[Child]) -> None:
-    url = url_of(engine)
-    child = Child(url, feedback_csv(tmp_path / "live.csv", 1500), pause=1.5)
+    url, gate = url_of(engine), tmp_path / "hold"
+    gate.touch()  # the child waits after its first chunk until this file is gone
+    child = Child(url, feedback_csv(tmp_path / "live.csv", 1500), pause=0, gate=gate)
     children.append(child)
     child.until("progress")
     live = batch(engine)
@@ -131,7 +133,8 @@ def test_live_import_in_another_process_is_left_alone(engine: Engine, tmp_path: 
     start = cli(url, "stats")  # a CLI start while the import runs
     assert start.returncode == 0, start.stderr
     assert "interrupted" not in start.stderr
-    assert batch(engine, live.id).status == "running"
+    assert batch(engine, live.id).status == "running" and child.proc.poll() is None
+    gate.unlink()
     assert child.until("status") == f"status done {live.id}"
     child.proc.wait(timeout=30)
     assert batch(engine, live.id).status == "done" and batch_rows(engine, live.id) == 1500

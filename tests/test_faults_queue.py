@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cem_core.auth.roles import User
 from cem_core.config import PROJECT_ROOT
 from cem_core.db import make_engine, migrate
-from cem_core.db.models import ImportBatch
+from cem_core.db.models import AuditEntry, ImportBatch
 from tests.fixtures.ingest_files import write_csv
 from tests.pages_harness import open_page, point_app_at
 from tests.test_faults_interrupted import Child, children, feedback_csv  # noqa: F401 (fixture)
@@ -52,7 +52,8 @@ def test_two_cli_imports_into_one_sqlite_file_both_land_one_waits(sqlite_url: st
 def test_waiting_limit_ends_with_exit_code_4_and_one_line(sqlite_url: str, tmp_path: Path,
                                                           children: list[Child]) -> None:  # noqa: F811
     migrate(make_engine(sqlite_url))
-    child = Child(sqlite_url, feedback_csv(tmp_path / "long.csv", 3000), pause=2)
+    (tmp_path / "hold").touch()  # the child holds the queue until this file is gone (at the test's end)
+    child = Child(sqlite_url, feedback_csv(tmp_path / "long.csv", 3000), pause=0, gate=tmp_path / "hold")
     children.append(child)
     child.until("progress")
     small = write_csv(tmp_path / "small.csv", ["日期", "推荐度"], [["2024-03-05", "9"]])
@@ -72,7 +73,8 @@ def test_upload_page_gives_up_waiting_with_a_translated_message(sqlite_url: str,
                                                                 children: list[Child],  # noqa: F811
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     migrate(make_engine(sqlite_url))
-    child = Child(sqlite_url, feedback_csv(tmp_path / "long.csv", 3000), pause=3)
+    (tmp_path / "hold").touch()
+    child = Child(sqlite_url, feedback_csv(tmp_path / "long.csv", 3000), pause=0, gate=tmp_path / "hold")
     children.append(child)
     child.until("progress")
     point_app_at(monkeypatch, sqlite_url)
@@ -88,6 +90,17 @@ def test_upload_page_gives_up_waiting_with_a_translated_message(sqlite_url: str,
     assert [e.value for e in at.error] and at.error[0].value.startswith("等待进行中的导入（long.csv，child 于 ")
     assert "0.02 分钟" in at.error[0].value
     assert child.proc.poll() is None  # the import in progress carries on
+    assert uploads_audited(sqlite_url) == 0  # the lock is the import's: the entry waits in the session
+    (tmp_path / "hold").unlink()
+    assert child.until("status").startswith("status done")
+    at.run()
+    assert not at.exception and uploads_audited(sqlite_url) == 1  # written on the next run, once
+
+
+def uploads_audited(url: str) -> int:
+    with make_engine(url).connect() as conn:
+        return conn.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "upload")
+                            ).scalar_one()
 
 
 @pytest.mark.postgres

@@ -92,6 +92,22 @@ def write_transaction(bind: Engine | Connection) -> Iterator[Connection]:
             conn.info.pop("write", None)
 
 
+@contextmanager
+def brief_lock_wait(conn: Connection, ms: int) -> Iterator[None]:
+    """On SQLite, let writes on ``conn`` wait at most ``ms`` for another writer's lock instead of
+    ``BUSY_TIMEOUT_MS``: for writes that can be done later (settling interrupted imports, the upload's
+    audit entry, a write probe) and must not stall a page behind a long import. Use before ``begin``."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection  # outside any transaction: the driver is in autocommit mode
+    raw.execute(f"PRAGMA busy_timeout={int(ms)}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

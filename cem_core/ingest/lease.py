@@ -52,7 +52,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cem_core import audit
 from cem_core.config import SETTINGS, get_setting
-from cem_core.db import BUSY_TIMEOUT_MS, write_transaction
+from cem_core.db import brief_lock_wait, write_transaction
 from cem_core.db.models import ImportBatch
 from cem_core.faults import Fault, classify
 
@@ -192,20 +192,6 @@ def orphaned(engine: Engine) -> list[Interrupted]:
     return [Interrupted(r.id, r.file_name, r.started_at, r.user_name) for r in rows if r.id not in alive]
 
 
-@contextmanager
-def _short_wait(conn: Connection, ms: int) -> Iterator[None]:
-    """On SQLite, wait at most ``ms`` for the write lock: settling must not stall a start behind an import."""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    raw = conn.connection.driver_connection  # outside any transaction: the driver is in autocommit mode
-    raw.execute(f"PRAGMA busy_timeout={int(ms)}")
-    try:
-        yield
-    finally:
-        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-
-
 def settle_interrupted(engine: Engine, actor: str = "system") -> list[Interrupted]:
     """Mark every running batch whose importer is gone as ``interrupted`` (rows 0, finished now) and
     return them. Run on every start of the app and the CLI; a live import is never touched."""
@@ -213,7 +199,7 @@ def settle_interrupted(engine: Engine, actor: str = "system") -> list[Interrupte
     if not dead:
         return []
     settled = []
-    with engine.connect() as conn, _short_wait(conn, 2000), write_transaction(conn) as tx:
+    with engine.connect() as conn, brief_lock_wait(conn, 2000), write_transaction(conn) as tx:
         for batch in dead:
             changed = tx.execute(update(_batches).where(_batches.c.id == batch.batch_id,
                                                         _batches.c.status == "running").values(
