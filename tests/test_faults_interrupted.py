@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,55 +20,14 @@ from cem_core.config import PROJECT_ROOT
 from cem_core.db import make_engine, migrate
 from cem_core.db.models import ImportBatch, Response
 from cem_core.ingest.lease import orphaned, settle_interrupted
-from tests.fixtures.ingest_files import write_csv
+from tests.fault_processes import ROWS, Child, feedback_csv
 from tests.pages_harness import open_page, point_app_at
-
-ROWS = 5000
-
-
-def feedback_csv(path: Path, rows: int = ROWS, day: int = 1) -> Path:
-    return write_csv(path, ["日期", "推荐度", "评论"],
-                     [[f"2024-03-{day:02d}", str(i % 11), f"comment {day} {i}"] for i in range(rows)])
 
 
 def cli(url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CEM_DATABASE_URL": url, "CEM_DEMO_ROWS": "0"}
     return subprocess.run([sys.executable, "-m", "cem_core", *args], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
-
-
-class Child:
-    """``tests.fault_child`` running an import; ``until`` reads its output up to a line that starts so."""
-
-    def __init__(self, url: str, path: Path, pause: float, gate: Path | None = None) -> None:
-        gated = [str(gate)] if gate else []
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fault_child", url, str(path), str(pause), *gated],
-                                     cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
-        self.lines: list[str] = []
-
-    def until(self, prefix: str, count: int = 1) -> str:
-        assert self.proc.stdout is not None
-        seen = 0
-        for line in self.proc.stdout:
-            self.lines.append(line.strip())
-            if line.startswith(prefix):
-                seen += 1
-                if seen >= count:
-                    return line.strip()
-        raise AssertionError(f"child ended before {prefix!r}: {self.lines}")
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-
-@pytest.fixture
-def children() -> Iterator[list[Child]]:
-    started: list[Child] = []
-    yield started
-    for child in started:
-        child.kill()
 
 
 def batch(engine: Engine, batch_id: int | None = None) -> ImportBatch:
@@ -90,10 +48,10 @@ def url_of(engine: Engine) -> str:
 
 
 def test_killed_import_is_interrupted_by_the_next_cli_start_and_imports_again(
-        engine: Engine, tmp_path: Path, children: list[Child]) -> None:
+        engine: Engine, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     url, data = url_of(engine), feedback_csv(tmp_path / "big.csv")
     child = Child(url, data, pause=0.3)
-    children.append(child)
+    request.addfinalizer(child.kill)
     child.until("progress", 3)  # 1,500 rows written inside the import's open transaction
     running = batch(engine)
     assert running.status == "running"
@@ -122,11 +80,11 @@ def test_killed_import_is_interrupted_by_the_next_cli_start_and_imports_again(
 
 
 def test_live_import_in_another_process_is_left_alone(engine: Engine, tmp_path: Path,
-                                                      children: list[Child]) -> None:
+                                                      request: pytest.FixtureRequest) -> None:
     url, gate = url_of(engine), tmp_path / "hold"
     gate.touch()  # the child waits after its first chunk until this file is gone
     child = Child(url, feedback_csv(tmp_path / "live.csv", 1500), pause=0, gate=gate)
-    children.append(child)
+    request.addfinalizer(child.kill)
     child.until("progress")
     live = batch(engine)
     assert orphaned(engine) == [] and settle_interrupted(engine) == []
@@ -140,12 +98,12 @@ def test_live_import_in_another_process_is_left_alone(engine: Engine, tmp_path: 
     assert batch(engine, live.id).status == "done" and batch_rows(engine, live.id) == 1500
 
 
-def test_app_start_settles_a_killed_import(sqlite_url: str, tmp_path: Path, children: list[Child],
+def test_app_start_settles_a_killed_import(sqlite_url: str, tmp_path: Path, request: pytest.FixtureRequest,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     engine = make_engine(sqlite_url)
     migrate(engine)
     child = Child(sqlite_url, feedback_csv(tmp_path / "门店.csv"), pause=0.3)
-    children.append(child)
+    request.addfinalizer(child.kill)
     child.until("progress", 2)
     os.kill(child.proc.pid, signal.SIGKILL)
     child.proc.wait(timeout=30)

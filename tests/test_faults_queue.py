@@ -17,9 +17,9 @@ from cem_core.auth.roles import User
 from cem_core.config import PROJECT_ROOT
 from cem_core.db import make_engine, migrate
 from cem_core.db.models import AuditEntry, ImportBatch
+from tests.fault_processes import Child, feedback_csv
 from tests.fixtures.ingest_files import write_csv
 from tests.pages_harness import open_page, point_app_at
-from tests.test_faults_interrupted import Child, children, feedback_csv  # noqa: F401 (fixture)
 
 
 def start_cli(url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -50,11 +50,11 @@ def test_two_cli_imports_into_one_sqlite_file_both_land_one_waits(sqlite_url: st
 
 
 def test_waiting_limit_ends_with_exit_code_4_and_one_line(sqlite_url: str, tmp_path: Path,
-                                                          children: list[Child]) -> None:  # noqa: F811
+                                                          request: pytest.FixtureRequest) -> None:
     migrate(make_engine(sqlite_url))
     (tmp_path / "hold").touch()  # the child holds the queue until this file is gone (at the test's end)
     child = Child(sqlite_url, feedback_csv(tmp_path / "long.csv", 3000), pause=0, gate=tmp_path / "hold")
-    children.append(child)
+    request.addfinalizer(child.kill)
     child.until("progress")
     small = write_csv(tmp_path / "small.csv", ["日期", "推荐度"], [["2024-03-05", "9"]])
     proc = start_cli(sqlite_url, "import", str(small), "--json", env={"CEM_IMPORT_WAIT_MINUTES": "0.02"})
@@ -70,12 +70,12 @@ def test_waiting_limit_ends_with_exit_code_4_and_one_line(sqlite_url: str, tmp_p
 
 
 def test_upload_page_gives_up_waiting_with_a_translated_message(sqlite_url: str, tmp_path: Path,
-                                                                children: list[Child],  # noqa: F811
+                                                                request: pytest.FixtureRequest,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     migrate(make_engine(sqlite_url))
     (tmp_path / "hold").touch()
     child = Child(sqlite_url, feedback_csv(tmp_path / "long.csv", 3000), pause=0, gate=tmp_path / "hold")
-    children.append(child)
+    request.addfinalizer(child.kill)
     child.until("progress")
     point_app_at(monkeypatch, sqlite_url)
     monkeypatch.setenv("CEM_IMPORT_WAIT_MINUTES", "0.02")
