@@ -144,13 +144,14 @@ def _pg_fault(exc: BaseException, db: str) -> Fault | None:
     return None
 
 
-def _os_fault(exc: OSError, db: str) -> Fault:
+def _os_fault(exc: OSError, db: str, path: str | None) -> Fault:
     where = exc.filename or db
     if exc.errno == errno.ENOSPC:
         return Fault("faults.disk_full", exit_code=EXIT_NOT_WRITABLE, db=db)
-    if exc.filename and not Path(exc.filename).exists() and exc.errno in (
-            errno.ENOENT, errno.EROFS, errno.EACCES, errno.EPERM):  # a directory that could not be created
-        return Fault("faults.missing_dir", exit_code=EXIT_UNREACHABLE, db=db, dir=str(where))
+    folder = Path(path).parent if path else None
+    if (folder is not None and exc.filename and not folder.exists()
+            and Path(exc.filename) in (folder, *folder.parents)):  # the database's directory could not be made
+        return Fault("faults.missing_dir", exit_code=EXIT_UNREACHABLE, db=db, dir=str(folder))
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return Fault("faults.not_writable", exit_code=EXIT_NOT_WRITABLE, db=db, path=str(where))
     return Fault("faults.io_error", exit_code=EXIT_OTHER, db=db, error=f"{where}: {os.strerror(exc.errno or 0)}")
@@ -194,5 +195,5 @@ def classify(exc: BaseException, url: str) -> Fault | None:
                 return fault
             return Fault("faults.database_error", exit_code=EXIT_OTHER, db=db, error=_first_line(item))
         if isinstance(item, OSError):
-            return _os_fault(item, db)
+            return _os_fault(item, db, path)
     return None

@@ -268,3 +268,17 @@ def test_app_in_read_only_directory_reads_the_data_and_says_why_it_cannot_write(
         assert not at.exception, [e.value for e in at.exception]
         assert at.dataframe[0].value["rows_imported"].tolist() == [2]
     assert sorted(p.name for p in folder.iterdir()) == ["cem.db"]  # nothing was written beside it
+
+
+def test_os_errors_name_the_directory_that_is_missing_or_not_writable(tmp_path: Path) -> None:
+    folder = tmp_path / "q"
+    folder.mkdir()
+    with immutable(folder):
+        with pytest.raises(OSError) as lock_dir:
+            (folder / "cem.db-imports").mkdir()
+        with pytest.raises(OSError) as db_dir:
+            (folder / "a" / "b").mkdir(parents=True)
+    fault = classify(lock_dir.value, f"sqlite:///{folder / 'cem.db'}")
+    assert fault is not None and fault.kind == "not_writable" and fault.exit_code == EXIT_NOT_WRITABLE
+    fault = classify(db_dir.value, f"sqlite:///{folder / 'a' / 'b' / 'cem.db'}")
+    assert fault is not None and fault.kind == "missing_dir" and fault.values["dir"] == str(folder / "a" / "b")

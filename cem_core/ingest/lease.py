@@ -43,7 +43,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -54,7 +54,7 @@ from cem_core import audit
 from cem_core.config import SETTINGS, get_setting
 from cem_core.db import brief_lock_wait, write_transaction
 from cem_core.db.models import ImportBatch
-from cem_core.faults import Fault, classify
+from cem_core.faults import EXIT_BUSY, EXIT_OTHER, Fault, classify
 
 LEASE_KEY = 7243  # first half of the Postgres advisory lock key; the batch id is the second
 POLL_S = 0.5  # how often a waiting import looks at the queue again
@@ -105,7 +105,7 @@ class Lease:
         self._path: Path | None = None
         self._conn: Connection | None = None
 
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self) -> AbstractContextManager[Connection]:
         """The write transaction that creates the batch: on Postgres on the connection that keeps the lock."""
         if self.engine.dialect.name == "postgresql":
             self._conn = self.engine.connect()
@@ -123,7 +123,7 @@ class Lease:
         self._path = folder / f"{batch_id}.lease"
         self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
         if not _try_lock(self._fd):  # another process holds this id: the database was replaced under it
-            raise Fault("faults.lease_taken", exit_code=5, batch=batch_id, path=str(self._path))
+            raise Fault("faults.lease_taken", exit_code=EXIT_OTHER, batch=batch_id, path=str(self._path))
 
     def release(self) -> None:
         if self._fd is not None and self._path is not None:
@@ -158,12 +158,12 @@ def _alive_sqlite(folder: Path, batch_id: int) -> bool:
         os.close(fd)
 
 
-def _alive_postgres(conn: Connection, ids: list[int]) -> set[int]:
-    rows = conn.execute(text(
+def _leased_postgres(conn: Connection) -> set[int]:
+    """Ids of the batches whose lease a live session of this database holds."""
+    return set(conn.execute(text(
         "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = :k "
         "AND objsubid = 2 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    ), {"k": LEASE_KEY}).scalars()
-    return set(rows) & set(ids)
+    ), {"k": LEASE_KEY}).scalars())
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def orphaned(engine: Engine) -> list[Interrupted]:
         if not rows:
             return []
         if conn.dialect.name == "postgresql":
-            alive = _alive_postgres(conn, [r.id for r in rows])
+            alive = _leased_postgres(conn)
         else:
             folder = lock_dir(engine)
             alive = {r.id for r in rows if _alive_sqlite(folder, r.id)}
@@ -294,7 +294,7 @@ def import_slot(engine: Engine, file_name: str, user: str, *, waiting: Waiting |
             waited = time.monotonic() - t0
             holder = queue.read_holder()
             if waited >= limit:
-                raise Fault("faults.wait_timeout", exit_code=4, minutes=f"{limit / 60:g}",
+                raise Fault("faults.wait_timeout", exit_code=EXIT_BUSY, minutes=f"{limit / 60:g}",
                             file=holder.file or "?", user=holder.user or "?", started=holder.started or "?")
             if waiting:
                 waiting(holder, waited)
