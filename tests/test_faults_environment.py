@@ -282,3 +282,25 @@ def test_os_errors_name_the_directory_that_is_missing_or_not_writable(tmp_path: 
     assert fault is not None and fault.kind == "not_writable" and fault.exit_code == EXIT_NOT_WRITABLE
     fault = classify(db_dir.value, f"sqlite:///{folder / 'a' / 'b' / 'cem.db'}")
     assert fault is not None and fault.kind == "missing_dir" and fault.values["dir"] == str(folder / "a" / "b")
+
+
+def test_help_documents_the_exit_codes() -> None:
+    proc = cli("sqlite:///:memory:", "--help")
+    assert proc.returncode == 0
+    assert "exit codes:" in proc.stdout and "3  the database or its disk cannot be written" in proc.stdout
+
+
+@pytest.mark.postgres
+def test_read_only_postgres_database_exit_3_and_stats_still_work(pg_url: str, pg_server: str,
+                                                                  tmp_path: Path) -> None:
+    migrate(make_engine(pg_url))
+    name = pg_url.rsplit("/", 1)[1]
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+    admin.dispose()
+    proc = cli(pg_url, "import", str(new_csv(tmp_path)))
+    assert proc.returncode == EXIT_NOT_WRITABLE
+    assert one_line(proc).startswith(f"error: The database {pg_url} is read-only and cannot be written")
+    stats = cli(pg_url, "stats", "--json")
+    assert stats.returncode == 0 and '"responses": 0' in stats.stdout, stats.stderr
