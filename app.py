@@ -50,6 +50,9 @@ spec = next((s for p, s in pages.values() if p.url_path == current.url_path), No
 try:
     if spec is not None and spec.uses_filters:
         sidebar_filters()
+    if spec is None or spec.path != "pages/upload.py":  # files read on the upload page do not outlive the visit
+        for state in ("upl_staged", "upl_reports"):
+            st.session_state.pop(state, None)
     read_only_notice()
     demo_banner()
     current.run()

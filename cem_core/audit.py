@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Select, func, select
 
 from cem_core.db.models import AuditEntry
-from cem_core.pii import mask_text
+from cem_core.privacy.masking import mask_text
 
 _table = AuditEntry.__table__
 EXPORT_LIMIT = 100_000

@@ -2,7 +2,8 @@
 
 OWASP CSV injection: a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading
 single quote, in csv and xlsx alike (an xlsx is often re-saved as csv), and xlsx cells are written as
-strings, never formulas. Numbers stay numbers. Personal data must be masked by the caller before export (see ``pii``).
+strings, never formulas. Numbers stay numbers. Personal data is masked
+before it gets here: downloads go through ``privacy.release.export_file``.
 """
 
 from __future__ import annotations
@@ -43,3 +44,15 @@ def to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
         for name, frame in sheets.items():
             safe_frame(frame).to_excel(xw, sheet_name=name[:31] or "Sheet1", index=False)
     return buffer.getvalue()
+
+
+DATA_FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def to_bytes(sheets: dict[str, pd.DataFrame], fmt: str) -> bytes:
+    """``sheets`` as ``fmt``: csv holds the first sheet, xlsx all of them."""
+    if fmt == "csv":
+        return to_csv_bytes(next(iter(sheets.values())))
+    if fmt == "xlsx":
+        return to_xlsx_bytes(sheets)
+    raise ValueError(f"unknown data format: {fmt}")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cem_core.i18n import fmt_int
-from cem_core.privacy import LOOKUP_KINDS, customer_preview, delete_customers, find_customers
+from cem_core.privacy.deletion import LOOKUP_KINDS, customer_preview, delete_customers, find_customers
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
 

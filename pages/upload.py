@@ -1,6 +1,8 @@
-"""Upload feedback files: preview, correct the column mapping, check, then import the valid rows or reject."""
+"""Upload feedback files: preview, correct the column mapping, check, then import the valid rows or reject.
 
-import hashlib
+Each upload is read once (``ingest.staging``): widget changes rerun this script but reuse the staged
+file. When an import finishes, or a file leaves the uploader, everything read from it leaves the session.
+"""
 
 import streamlit as st
 from sqlalchemy.exc import OperationalError
@@ -13,18 +15,20 @@ from cem_core.i18n import fmt_int
 from cem_core.ingest.cli import waiting_message
 from cem_core.ingest.errors import ImportFailed, IngestError
 from cem_core.ingest.lease import Holder
-from cem_core.ingest.load import check_file, error_workbook, import_file, read_plans
+from cem_core.ingest.load import check_file, import_file, read_plans
 from cem_core.ingest.mapping import save_template
 from cem_core.ingest.present import (
     CHOICES,
     choice_label,
+    error_workbook,
     mapping_from_table,
     mapping_table,
     preview,
     problems_frame,
     reasons_frame,
 )
-from cem_core.ingest.read import ACCEPTED_TYPES, sheet_names
+from cem_core.ingest.read import ACCEPTED_TYPES
+from cem_core.ingest.staging import StagedFile, finished, stage
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
 from cem_core.ui.faults import write_fault
@@ -44,14 +48,30 @@ source = st.selectbox(T("upload.source"), [None, *names], format_func=lambda c: 
                       if c is None else names[c], help=T("upload.source_help"), key="upl_source")
 files = st.file_uploader(T("upload.files"), type=list(ACCEPTED_TYPES), accept_multiple_files=True,
                          key="upl_files")
-reports: dict[str, object] = st.session_state.setdefault("upl_reports", {})
+reports: dict[str, object] = st.session_state.setdefault("upl_reports", {})  # file key -> ImportReport
 audited: set[str] = st.session_state.setdefault("upl_audited", set())
+staged: dict[str, StagedFile] = st.session_state.setdefault("upl_staged", {})  # upload id -> StagedFile
+done_ids: dict[str, object] = st.session_state.setdefault("upl_done", {})  # upload id -> finished report
+present_ids = {upload.file_id for upload in files or []}
+for gone in [u for u in staged if u not in present_ids]:  # removed from the uploader: forget what was read
+    reports.pop(staged.pop(gone).key, None)
+for gone in [u for u in done_ids if u not in present_ids]:
+    del done_ids[gone]
 
 
 def progress_bar(label: str):
     bar = st.progress(0.0, text=label)
     return bar, lambda frac, rows: bar.progress(min(frac, 1.0), text=T("upload.progress", file=label,
                                                                        rows=fmt_int(rows, L)))
+
+
+def show_finished(report) -> None:
+    (st.success if report.status == "done" else st.info)(report.message(L))
+    for kind, values in report.created.items():
+        st.info(T("upload.created", kind=T(f"ingest.field.{kind}") if kind != "attribute"
+                  else T("upload.attributes"), values="、".join(values)))
+    for kind, values in report.unmatched.items():
+        st.warning(T("upload.unmatched", kind=T(f"ingest.field.{kind}"), values="、".join(values)))
 
 
 pending: dict[str, int] = st.session_state.setdefault("upl_audit_pending", {})  # file hash -> bytes
@@ -74,21 +94,26 @@ def record_uploads() -> None:
 
 
 for upload in files or []:
-    data = upload.getvalue()
-    fid = hashlib.sha256(data).hexdigest()
-    key = fid[:12]
-    if fid not in audited:
-        pending[fid] = len(data)
-        record_uploads()
     st.subheader(upload.name, divider="gray")
+    if upload.file_id in done_ids:
+        show_finished(done_ids[upload.file_id])
+        continue
+    data = upload.getvalue()  # Streamlit's own copy of the upload; not kept by this page
     try:
-        sheets = sheet_names(data, upload.name)
+        if upload.file_id not in staged:
+            staged[upload.file_id] = stage(upload.file_id, data, upload.name)
+        file = staged[upload.file_id]
+        fid, key = file.content_hash, file.key
+        if fid not in audited:
+            pending[fid] = file.size
+            record_uploads()
         chosen = None
-        if len(sheets) > 1:
-            pick = st.selectbox(T("upload.sheet"), ["*", *sheets], key=f"upl_sheet_{key}",
+        if len(file.sheets) > 1:
+            pick = st.selectbox(T("upload.sheet"), ["*", *file.sheets], key=f"upl_sheet_{key}",
                                 format_func=lambda s: T("upload.all_sheets") if s == "*" else s)
             chosen = None if pick == "*" else [pick]
-        plans = read_plans(engine, data, upload.name, sheets=chosen)
+        plans = read_plans(engine, data, upload.name, sheets=chosen, tables=file.tables(data, chosen))
+        tables = file.readable(data, chosen)  # for the check and the import: None means open it again
     except IngestError as exc:
         st.error(exc.message(L))
         continue
@@ -121,7 +146,8 @@ for upload in files or []:
 
     if st.button(T("upload.check"), key=f"upl_check_{key}", type="secondary"):
         bar, report_progress = progress_bar(upload.name)
-        reports[key] = check_file(engine, data, upload.name, mapping=mapping, sheets=chosen, progress=report_progress)
+        reports[key] = check_file(engine, data, upload.name, mapping=mapping, sheets=chosen, progress=report_progress,
+                                  tables=tables, file_hash=fid)
         bar.empty()
     report = reports.get(key)
     if report is None:
@@ -138,8 +164,8 @@ for upload in files or []:
         left, right = st.columns([1, 2])
         left.dataframe(reasons_frame(report, L), hide_index=True)
         right.dataframe(problems_frame(report, L, unmask=unmask), hide_index=True)
-        st.download_button(T("upload.download_errors"), error_workbook(report, L),
-                           file_name=f"errors_{upload.name}.xlsx",
+        st.download_button(T("upload.download_errors"), lambda report=report: error_workbook(engine, user, report, L),
+                           file_name=f"errors_{upload.name}.xlsx", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            key=f"upl_dl_{key}")
     go, stop = st.columns(2)
@@ -154,19 +180,19 @@ for upload in files or []:
 
         try:
             done = import_file(engine, data, upload.name, user=user.username, source=source, mapping=mapping,
-                               on_invalid="skip", sheets=chosen, progress=report_progress, waiting=waiting)
+                               on_invalid="skip", sheets=chosen, progress=report_progress, tables=tables,
+                               file_hash=fid, waiting=waiting)
         except Fault as exc:  # waited longer than import_wait_minutes
             st.error(exc.message(L))
         except ImportFailed as exc:  # a database or disk fault is named as one, with the database
             st.error((classify(exc, cache.current_url()) or exc).message(L))
         else:
             cache.clear()
-            (st.success if done.status == "done" else st.info)(done.message(L))
-            for kind, values in done.created.items():
-                st.info(T("upload.created", kind=T(f"ingest.field.{kind}") if kind != "attribute"
-                          else T("upload.attributes"), values="、".join(values)))
-            for kind, values in done.unmatched.items():
-                st.warning(T("upload.unmatched", kind=T(f"ingest.field.{kind}"), values="、".join(values)))
+            # The import is over: nothing read from the file stays in the session, only its counts.
+            done_ids[upload.file_id] = finished(done)
+            reports.pop(key, None)
+            staged.pop(upload.file_id, None)
+            show_finished(done)
         record_uploads()  # entries kept while the import in progress held the lock
         queued.empty()
         bar.empty()

@@ -23,7 +23,7 @@ from cem_core.db import make_engine, migrate
 from cem_core.db.models import AuditEntry, Customer, Department, Response, Touchpoint
 from cem_core.export import to_xlsx_bytes
 from cem_core.i18n import t
-from cem_core.privacy import mask_frame
+from cem_core.privacy.masking import mask_frame
 from cem_core.ui.nav import PAGES
 from tests.pages_harness import open_page
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 
 from cem_core.analyze.distributions import histogram, score_cube
 from cem_core.analyze.drivers import attribute_histogram, key_drivers
-from cem_core.analyze.exports import audited, chart_bytes, data_bytes
+from cem_core.analyze.exports import audited, chart_bytes
 from cem_core.analyze.matrix import heat_matrix
 from cem_core.analyze.queries import Filters
 from cem_core.analyze.segments import segments
@@ -17,6 +17,7 @@ from cem_core.analyze.spend import spend_summary
 from cem_core.analyze.trends import bucket, daily, trend
 from cem_core.charts import analysis as charts
 from cem_core.db.models import AuditEntry
+from cem_core.export import to_bytes
 
 
 def test_every_chart_renders_to_images(demo_engine: Engine) -> None:
@@ -45,14 +46,14 @@ def test_every_chart_renders_to_images(demo_engine: Engine) -> None:
 
 def test_data_files_and_audit(engine: Engine) -> None:
     frame = pd.DataFrame({"name": ["=cmd", "East"], "nps": [10.0, -5.0]})
-    assert data_bytes(frame, "csv").decode("utf-8-sig").splitlines()[1].startswith("'=cmd")
-    back = pd.read_excel(io.BytesIO(data_bytes(frame, "xlsx")), engine="calamine")
+    assert to_bytes({"x": frame}, "csv").decode("utf-8-sig").splitlines()[1].startswith("'=cmd")
+    back = pd.read_excel(io.BytesIO(to_bytes({"x": frame}, "xlsx")), engine="calamine")
     assert back["nps"].tolist() == [10.0, -5.0]
     audited(engine, "ana", "matrix_stage_channel", "png", 17)
-    audited(engine, "ana", "drilldown", "csv", 20, masked=True)
+    audited(engine, "ana", "trend_nps_month", "svg", 20)
     with engine.connect() as conn:
         rows = conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.target, AuditEntry.rows,
                                    AuditEntry.detail).order_by(AuditEntry.id)).all()
     assert [(r.actor, r.action, r.target, r.rows) for r in rows] == [
-        ("ana", "export", "analysis:matrix_stage_channel", 17), ("ana", "export", "analysis:drilldown", 20)]
-    assert '"masked": true' in rows[1].detail
+        ("ana", "export", "analysis:matrix_stage_channel", 17), ("ana", "export", "analysis:trend_nps_month", 20)]
+    assert '"format": "svg"' in rows[1].detail

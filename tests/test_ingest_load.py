@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 
 from cem_core.db.models import AuditEntry, Channel, Customer, ImportBatch, Rating, Response, ResponseRollup
 from cem_core.ingest.errors import ImportFailed
-from cem_core.ingest.load import check_file, error_workbook, import_file, read_plans
+from cem_core.ingest.load import check_file, error_frame, import_file, read_plans
 from cem_core.ingest.mapping import save_template
 from cem_core.ingest.undo import undo_batch
 from tests.fixtures.ingest_files import HEADER_ZH, ROWS_ZH, excel_with_title, gbk_csv, write_csv
@@ -124,8 +124,8 @@ def test_reject_mode_imports_nothing(engine: Engine, tmp_path: Path) -> None:
                      [["2024-03-05", "9", "好"], ["2024-03-06", "15", "差"], ["明天", "8", "还行"]])
     checked = check_file(engine, path, "bad.csv")
     assert (checked.rows_valid, checked.rows_skipped) == (1, 2)
-    workbook = error_workbook(checked, "zh")
-    assert workbook[:2] == b"PK"
+    rejected = error_frame(checked, "zh")
+    assert rejected["推荐度"].tolist() == ["15", "8"] and len(rejected.columns) == 5  # row, 3 columns, reason
     report = import_file(engine, path, user="u", on_invalid="reject")
     assert report.status == "rejected" and not report.ok
     assert counts(engine)["responses"] == 0

@@ -9,7 +9,7 @@ import pytest
 
 from cem_core.i18n import t
 from cem_core.ingest.validate import as_text, parse_dates, parse_int, parse_phone, validate_chunk
-from cem_core.pii import normalise_phone
+from cem_core.privacy.hashing import normalise_phone
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

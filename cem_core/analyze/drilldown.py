@@ -18,7 +18,8 @@ from cem_core.analyze.dims import key_clause
 from cem_core.analyze.queries import Filters, apply_filters, channels, read_frame, responses, stages
 from cem_core.db.models import Customer, Rating
 from cem_core.i18n import name_col
-from cem_core.privacy import mask_frame
+from cem_core.privacy.columns import frame_columns
+from cem_core.privacy.masking import mask_frame
 
 PAGE_SIZE = 20
 EXPORT_LIMIT = 10_000
@@ -71,13 +72,13 @@ def _rows(engine: Engine, f: Filters, drill: Drill, lang: str, limit: int, offse
     return frame if not frame.empty else pd.DataFrame(columns=list(COLUMNS))
 
 
-#: Which drill-down column holds which kind of personal data (for ``privacy.mask_frame``).
-PII = {"customer": "name", "phone": "phone", "comment": "text"}
+#: The drill-down's personal-data columns, from the one map (``privacy.columns``).
+PERSONAL = frame_columns(COLUMNS)
 
 
 def mask(frame: pd.DataFrame) -> pd.DataFrame:
     """Masked copy: customer name, phone, and phones or emails typed into comments."""
-    return mask_frame(frame, PII)
+    return mask_frame(frame, PERSONAL)
 
 
 def drill_page(engine: Engine, f: Filters, drill: Drill, page: int = 0, unmask: bool = False, lang: str = "zh",

@@ -17,7 +17,7 @@ from cem_core.auth.passwords import hash_password, verify
 from cem_core.auth.roles import User
 from cem_core.auth.users import get_user, normalise_username, password_hash, touch_sign_in
 from cem_core.db import write_transaction
-from cem_core.pii import hash_key, keyed_hash
+from cem_core.privacy.hashing import hash_key, keyed_hash
 
 UNKNOWN = "(unknown)"
 

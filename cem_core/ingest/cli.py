@@ -15,7 +15,8 @@ from cem_core.ingest.errors import ImportFailed, IngestError
 from cem_core.ingest.lease import Holder
 from cem_core.ingest.load import ImportReport, import_file
 from cem_core.ingest.mapping import load_mapping_file
-from cem_core.pii import mask_text
+from cem_core.ingest.present import report_columns
+from cem_core.privacy.masking import mask_value
 
 
 def waiting_message(holder: Holder, waited: float, lang: str) -> str:
@@ -64,8 +65,9 @@ def run_import(engine: Engine, args: argparse.Namespace) -> int:
             if report.waited_s >= 1:
                 print(t("faults.waited", args.lang, waited=f"{report.waited_s:.0f}"), file=sys.stderr)
         summary = report.summary(args.lang)
+        kinds = report_columns(report)
         for err in summary["errors"]:  # the file's own values, but logs of scheduled jobs travel: mask PII
-            err["value"] = mask_text(str(err["value"]))
+            err["value"] = str(mask_value(kinds.get(str(err["column"]), "text"), str(err["value"])))
         if args.json:
             print(json.dumps(summary, ensure_ascii=False, default=str))
         else:

@@ -42,7 +42,6 @@ from cem_core.analyze import rollup
 from cem_core.db import write_transaction
 from cem_core.db.bulk import bulk_insert, bulk_worth_it, deferred_indexes, next_id, sync_sequence
 from cem_core.db.models import Customer, ImportBatch, ImportDetail, Rating, Response
-from cem_core.export import to_xlsx_bytes
 from cem_core.i18n import t
 from cem_core.ingest import mapping as mapping_mod
 from cem_core.ingest import producer
@@ -53,7 +52,8 @@ from cem_core.ingest.prepare import Prepared, prepare, row_key_secrets, row_keys
 from cem_core.ingest.read import CAPS, CHUNK_ROWS, Caps, RawTable, Source, content_hash, open_tables, size_of
 from cem_core.ingest.resolve import Customers, References, lookup
 from cem_core.ingest.validate import MEASURES, Checked, Problem, validate_chunk
-from cem_core.pii import hash_key, mask_text
+from cem_core.privacy.hashing import hash_key
+from cem_core.privacy.masking import mask_text
 
 Progress = Callable[[float, int], None]
 ERROR_ROWS = 50_000  # invalid rows kept for the downloadable error file
@@ -172,14 +172,15 @@ def problem_rows(problems: list[Problem], lang: str, mask: Callable[[str, str], 
              "reason": t(p.reason, lang, **dict(p.values))} for p in problems]
 
 
-def error_workbook(report: ImportReport, lang: str) -> bytes:
-    """The invalid rows as they were in the file, with their row number and the reason (xlsx)."""
+def error_frame(report: ImportReport, lang: str) -> pd.DataFrame:
+    """The invalid rows as they were in the file, with their row number and the reason, unmasked: it
+    leaves the app only through ``present.error_workbook`` (masked per role, audited)."""
     frame = pd.concat(report.error_rows, ignore_index=True) if report.error_rows else pd.DataFrame()
     if not frame.empty:
         frame["_reason"] = [t(k, lang, **v) for k, v, _h in frame["_reason"]]
         frame = frame.rename(columns={"_row": t("ingest.col.row", lang), "_sheet": t("ingest.col.sheet", lang),
                                       "_reason": t("ingest.col.reason", lang)})
-    return to_xlsx_bytes({t("ingest.errors_sheet", lang): frame})
+    return frame
 
 
 def plan_tables(engine: Engine, tables: list[RawTable], override: dict[str, str] | None) -> list[TablePlan]:
@@ -195,13 +196,14 @@ def plan_tables(engine: Engine, tables: list[RawTable], override: dict[str, str]
 
 
 def read_plans(engine: Engine, src: Source, file_name: str, *, mapping: dict[str, str] | None = None,
-               sheets: list[str] | None = None, caps: Caps = CAPS, chunk_rows: int = CHUNK_ROWS
-               ) -> list[TablePlan]:
-    """Open the file and plan every table (for the page's preview and mapping editor)."""
+               sheets: list[str] | None = None, caps: Caps = CAPS, chunk_rows: int = CHUNK_ROWS,
+               tables: list[RawTable] | None = None) -> list[TablePlan]:
+    """Open the file and plan every table (for the page's preview and mapping editor). ``tables``: the
+    file's tables already opened (``ingest.staging``), so the file is not read again."""
     unknown = mapping_mod.check_fields(mapping or {})
     if unknown:
         raise IngestError("ingest.err.unknown_field", file=file_name, fields=", ".join(sorted(set(unknown))))
-    tables = open_tables(src, file_name, caps, sheets)
+    tables = open_tables(src, file_name, caps, sheets) if tables is None else tables
     for table in tables:
         table.chunk_rows = chunk_rows
     return plan_tables(engine, tables, mapping)
@@ -236,11 +238,11 @@ def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress
 
 
 def _start(src: Source, file_name: str, engine: Engine, mapping: dict[str, str] | None, sheets: list[str] | None,
-           caps: Caps, chunk_rows: int, report: ImportReport) -> bool:
+           caps: Caps, chunk_rows: int, report: ImportReport, tables: list[RawTable] | None) -> bool:
     """Read and plan; on a refusal fill ``report`` and return False."""
     try:
         report.plans = read_plans(engine, src, file_name, mapping=mapping, sheets=sheets, caps=caps,
-                                  chunk_rows=chunk_rows)
+                                  chunk_rows=chunk_rows, tables=tables)
         for plan in report.plans:
             missing = plan.missing()
             if missing:
@@ -257,11 +259,13 @@ def _start(src: Source, file_name: str, engine: Engine, mapping: dict[str, str] 
 
 def check_file(engine: Engine, src: Source, file_name: str, *, mapping: dict[str, str] | None = None,
                sheets: list[str] | None = None, caps: Caps = CAPS, progress: Progress | None = None,
-               chunk_rows: int = CHUNK_ROWS) -> ImportReport:
-    """Validate without writing: counts, the first problems and the error rows for the report."""
+               chunk_rows: int = CHUNK_ROWS, tables: list[RawTable] | None = None, file_hash: str | None = None
+               ) -> ImportReport:
+    """Validate without writing: counts, the first problems and the error rows for the report.
+    ``tables`` and ``file_hash`` (of the whole file): what ``ingest.staging`` already read."""
     t0 = time.perf_counter()
-    report = ImportReport(file_name)
-    if _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report):
+    report = ImportReport(file_name, content_hash=file_hash or "")
+    if _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report, tables):
         try:
             for _ in _iter_checked(report.plans, report, progress):
                 pass
@@ -277,8 +281,8 @@ class _Rejected(Exception):
     """Invalid rows under ``on_invalid='reject'``: roll everything back."""
 
 
-def _file_identity(src: Source, sheets: list[str] | None) -> str:
-    digest = content_hash(src)
+def _file_identity(src: Source, sheets: list[str] | None, file_hash: str | None) -> str:
+    digest = file_hash or content_hash(src)
     if sheets:  # a chosen subset of sheets is a different import of the same workbook
         digest = hashlib.sha256(f"{digest}:{json.dumps(sorted(sheets), ensure_ascii=False)}".encode()).hexdigest()
     return digest
@@ -415,11 +419,13 @@ class _Writer:
 def import_file(engine: Engine, src: Source | str, file_name: str | None = None, *, user: str,
                 source: str | None = None, mapping: dict[str, str] | None = None, on_invalid: str = "skip",
                 sheets: list[str] | None = None, caps: Caps = CAPS, progress: Progress | None = None,
-                fail_after: int | None = None, chunk_rows: int = CHUNK_ROWS, waiting: Waiting | None = None,
+                fail_after: int | None = None, chunk_rows: int = CHUNK_ROWS, tables: list[RawTable] | None = None,
+                file_hash: str | None = None, waiting: Waiting | None = None,
                 wait_limit_s: float | None = None) -> ImportReport:
     """Import one file as one batch (see the module docstring). ``fail_after`` is a test hook: raise
     after that many rows were written, to prove the rollback. Raises ``ImportFailed`` when the database
     write fails (the batch is then marked failed); refusals come back as a report with status rejected.
+    ``tables`` and ``file_hash`` (SHA-256 of the whole file): what ``ingest.staging`` already read.
 
     On SQLite imports queue (``lease.import_slot``): ``waiting`` hears about the import in progress while
     this one waits, at most ``wait_limit_s`` (default: the ``import_wait_minutes`` setting), after which
@@ -430,10 +436,10 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
     file_name = file_name or (src.name if isinstance(src, Path) else "upload")
     t0 = time.perf_counter()
     report = ImportReport(file_name)
-    if not _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report):
+    if not _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report, tables):
         report.seconds = time.perf_counter() - t0
         return report
-    report.content_hash = _file_identity(src, sheets)
+    report.content_hash = _file_identity(src, sheets, file_hash)
     with import_slot(engine, file_name, user, waiting=waiting, limit_s=wait_limit_s) as slot, Lease(engine) as held:
         report.waited_s = slot.waited_s
         _write_batch(engine, src, file_name, held, slot, report, user=user, source=source, on_invalid=on_invalid,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cem_core.ingest import mapping as mapping_mod
-from cem_core.pii import keyed_hashes
+from cem_core.privacy.hashing import keyed_hashes
 
 # What makes two rows the same response (besides the resolved channel, stage and touchpoint): text fields
 # and numeric fields in a fixed order, so a file that lacks a column keys its rows as one with it blank.

@@ -1,23 +1,27 @@
 """What the upload page shows: a masked preview, the mapping as an editable table, translated reports.
 
-Kept out of the page script so it is testable without Streamlit. Personal data in a preview or an
-error list is masked unless the viewer may see it (``unmask``): the uploader has the file, but the
-screen may be shared or recorded.
+Kept out of the page script so it is testable without Streamlit. Personal data in a preview, an
+error list or the error workbook is masked by the one rule (``privacy.masking``, columns from
+``privacy.columns.file_columns``) unless the viewer may see it (``unmask``): the uploader has the file,
+but the screen may be shared or recorded, and a workbook travels. The workbook's download is audited.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+from sqlalchemy import Engine
 
+from cem_core.auth.roles import User
 from cem_core.i18n import t
-from cem_core.ingest.load import ImportReport, TablePlan, problem_rows
+from cem_core.ingest.load import ImportReport, TablePlan, error_frame, problem_rows
 from cem_core.ingest.mapping import ATTRIBUTE, FIELDS, IGNORE
 from cem_core.ingest.validate import as_text
-from cem_core.pii import mask_email, mask_id, mask_name, mask_phone
+from cem_core.privacy.columns import file_columns
+from cem_core.privacy.masking import mask_frame, mask_value
+from cem_core.privacy.release import export_file
 
 ATTRIBUTE_CHOICE = "attribute"  # in the editor: "an attribute rating named after this column"
 CHOICES: tuple[str, ...] = (*FIELDS, ATTRIBUTE_CHOICE, IGNORE)
-_MASKS = {"phone": mask_phone, "email": mask_email, "name": mask_name, "customer_key": mask_id}
 
 
 def choice_label(choice: str, lang: str) -> str:
@@ -26,8 +30,9 @@ def choice_label(choice: str, lang: str) -> str:
     return t(f"ingest.field.{choice}", lang)
 
 
-def _pii_columns(plan: TablePlan) -> dict[str, str]:
-    return {h: f for h, f in plan.mapping.items() if f in _MASKS}
+def report_columns(report: ImportReport) -> dict[str, str]:
+    """Every header of the report's tables -> kind of personal data (``privacy.columns.file_columns``)."""
+    return {h: k for p in report.plans for h, k in file_columns(p.mapping).items()}
 
 
 def preview(plan: TablePlan, rows: int = 10, *, unmask: bool = False) -> pd.DataFrame:
@@ -35,11 +40,7 @@ def preview(plan: TablePlan, rows: int = 10, *, unmask: bool = False) -> pd.Data
     body = plan.table.head[plan.header.row + 1: plan.header.row + 1 + rows]
     frame = pd.DataFrame([list(r) + [None] * (len(plan.header.names) - len(r)) for r in body],
                          columns=plan.header.names, dtype=object)
-    frame = frame.apply(lambda c: as_text(c, False))
-    if not unmask:
-        for header, f in _pii_columns(plan).items():
-            frame[header] = frame[header].map(lambda v, f=f: _MASKS[f](v) if v else v)
-    return frame
+    return mask_frame(frame.apply(lambda c: as_text(c, False)), file_columns(plan.mapping), unmask)
 
 
 def mapping_table(plans: list[TablePlan]) -> pd.DataFrame:
@@ -47,12 +48,13 @@ def mapping_table(plans: list[TablePlan]) -> pd.DataFrame:
     rows: dict[str, tuple[str, str]] = {}
     for plan in plans:
         body = plan.table.head[plan.header.row + 1: plan.header.row + 4]
+        kinds = file_columns(plan.mapping)
         for i, (header, f) in enumerate(plan.mapping.items()):
             if header in rows:
                 continue
             sample = next((str(r[i]) for r in body if i < len(r) and r[i] not in (None, "")), "")
             choice = ATTRIBUTE_CHOICE if f.startswith(ATTRIBUTE) else f
-            rows[header] = (choice, sample if f not in _MASKS else _MASKS[f](sample) or "")
+            rows[header] = (choice, str(mask_value(kinds[header], sample) or ""))  # masked for every role
     return pd.DataFrame([(h, c, s) for h, (c, s) in rows.items()], columns=["header", "field", "sample"])
 
 
@@ -64,10 +66,10 @@ def mapping_from_table(frame: pd.DataFrame) -> dict[str, str]:
 
 def problems_frame(report: ImportReport, lang: str, *, unmask: bool = False, limit: int = 50) -> pd.DataFrame:
     """The first problems: row, column, value (personal data masked) and the translated reason."""
-    pii = {h: f for p in report.plans for h, f in _pii_columns(p).items()}
+    kinds = report_columns(report)
 
     def mask(column: str, value: str) -> str:
-        return value if unmask or column not in pii else (_MASKS[pii[column]](value) or "")
+        return value if unmask else str(mask_value(kinds.get(column, "text"), value) or "")
 
     rows = problem_rows(report.problems[:limit], lang, mask)
     frame = pd.DataFrame(rows, columns=["row", "column", "value", "reason"])
@@ -80,3 +82,10 @@ def reasons_frame(report: ImportReport, lang: str) -> pd.DataFrame:
     items = sorted(report.reason_counts.items(), key=lambda kv: -kv[1])
     return pd.DataFrame([(t(k, lang, lo="", hi="", min="", max="").rstrip(" -（）()"), n) for k, n in items],
                         columns=[t("ingest.col.reason", lang), t("upload.count", lang)])
+
+
+def error_workbook(engine: Engine, user: User, report: ImportReport, lang: str) -> bytes:
+    """The rejected rows as an xlsx download: masked unless ``user`` may unmask, and audited."""
+    return export_file(engine, user, {t("ingest.errors_sheet", lang): error_frame(report, lang)}, "xlsx",
+                       target=f"import_errors:{report.content_hash[:12] or report.file_name[:40]}",
+                       columns=report_columns(report), detail={"rows_skipped": report.rows_skipped})

@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,9 @@ EXCEL_TYPES = (".xlsx", ".xlsm")
 TEXT_TYPES = (".csv", ".tsv", ".txt")
 JSON_TYPES = (".json", ".jsonl", ".ndjson")
 ACCEPTED_TYPES = tuple(s.lstrip(".") for s in EXCEL_TYPES + TEXT_TYPES + JSON_TYPES)
+#: Whole-file passes made in this process, by kind ("open", "hash", "decode", "unzip"): what a rerun of
+#: the upload page must not repeat (``ingest.staging``); tests and bench/bench_upload_rerun.py read it.
+PASSES: Counter[str] = Counter()
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ def size_of(src: Source) -> int:
 
 def content_hash(src: Source) -> str:
     """SHA-256 of the file's bytes, streamed: the identity of "the same file again"."""
+    PASSES["hash"] += 1
     digest = hashlib.sha256()
     with _open(src) as fh:
         for block in iter(lambda: fh.read(BLOCK), b""):
@@ -110,6 +115,7 @@ def open_tables(src: Source, file_name: str, caps: Caps = CAPS, sheets: list[str
 
     ``sheets=None`` means every sheet of a workbook. Raises ``IngestError`` with a translated reason.
     """
+    PASSES["open"] += 1
     size = size_of(src)
     if size > caps.max_bytes:
         raise IngestError("ingest.err.too_big", file=file_name, size=_mb(size), limit=_mb(caps.max_bytes))
@@ -172,6 +178,7 @@ def detect_encoding(src: Source, file_name: str) -> str:
 
 
 def _decodes(src: Source, encoding: str) -> bool:
+    PASSES["decode"] += 1
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
         with _open(src) as fh:
@@ -293,6 +300,7 @@ def _rows_table(file_name: str, sheet: str | None, rows: list[list[object]], wid
 
 def _check_zip(src: Source, file_name: str, caps: Caps) -> bool:
     """Refuse zip and XML bombs without holding more than one block in memory; return the 1904 flag."""
+    PASSES["unzip"] += 1
     try:
         with _open(src) as fh, zipfile.ZipFile(fh) as zf:
             members = zf.infolist()

@@ -8,7 +8,7 @@ Rules, each with a reason key in ``cem_core/i18n/messages/ingest.py``:
 - dates: ISO, Chinese (2024年3月5日 14时02分, 2024/3/5 14:02, 2024.3.5), 20240305, Excel serials in the
   workbook's 1900 or 1904 system, real date cells; years 1990..tomorrow;
 - full-width digits and punctuation are folded (１２３ -> 123) before numbers, dates, phones, emails;
-- phones keep leading zeros and a +86 prefix (same rule as ``pii.normalise_phone``); 5-15 digits;
+- phones keep leading zeros and a +86 prefix (same rule as ``privacy.hashing.normalise_phone``); 5-15 digits;
 - text longer than its column (comment: 5,000 characters) is an error, not silently cut;
 - a row needs a date and at least one of NPS, CSAT, CES or comment. Rows with no value at all are
   blank lines and are ignored, not counted.
@@ -208,7 +208,7 @@ def parse_dates(raw: pd.Series, text_cells: bool, date1904: bool
 
 
 def parse_phone(text: pd.Series) -> tuple[pd.Series, list[tuple[pd.Series, str, dict]]]:
-    """Digits only, +86/0086 kept as +86, leading zeros kept (as ``pii.normalise_phone``)."""
+    """Digits only, +86/0086 kept as +86, leading zeros kept (as ``privacy.hashing.normalise_phone``)."""
     t = fold(text).str.strip()
     blank = t == ""
     plus86 = t.str.replace(" ", "", regex=False).str.match(r"^(\+|00)86")

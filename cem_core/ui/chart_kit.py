@@ -19,12 +19,24 @@ from sqlalchemy import Engine
 from cem_core import audit
 from cem_core.analyze import drivers
 from cem_core.analyze.dims import UNKNOWN, names
-from cem_core.analyze.drilldown import COLUMNS, EXPORT_LIMIT, PAGE_SIZE, Drill, drill_count, drill_export, drill_page
-from cem_core.analyze.exports import DATA_FORMATS, IMAGE_FORMATS, audited, chart_bytes, data_bytes
+from cem_core.analyze.drilldown import (
+    COLUMNS,
+    EXPORT_LIMIT,
+    PAGE_SIZE,
+    PERSONAL,
+    Drill,
+    drill_count,
+    drill_export,
+    drill_page,
+)
+from cem_core.analyze.exports import IMAGE_FORMATS, audited, chart_bytes
 from cem_core.analyze.queries import Filters
 from cem_core.auth.roles import User
 from cem_core.charts import analysis as charts
+from cem_core.export import DATA_FORMATS
 from cem_core.i18n import fmt_date, fmt_int, t
+from cem_core.privacy.columns import NONE
+from cem_core.privacy.release import export_file
 from cem_core.ui import cache
 
 DRILL = "an_drill"  # (chart name, Drill) of the open drill-down
@@ -72,8 +84,9 @@ class ChartKit:
                                 key=f"an_dl_{name}_{fmt}", on_click="ignore", icon=":material/download:")
 
     def _data_file(self, name: str, frame: pd.DataFrame, fmt: str) -> bytes:
-        audited(self.engine, self.user.username, name, fmt, len(frame))
-        return data_bytes(frame, fmt, name)
+        """Aggregates hold no personal column; free text in them is still masked by the one rule."""
+        return export_file(self.engine, self.user, {name: frame}, fmt, target=f"analysis:{name}", columns=NONE,
+                           detail={"analysis": name})
 
     def _image_file(self, name: str, chart: alt.TopLevelMixin, fmt: str, rows: int) -> bytes:
         audited(self.engine, self.user.username, name, fmt, rows)
@@ -133,8 +146,8 @@ class ChartKit:
 
     def _drill_file(self, drill: Drill, fmt: str) -> bytes:
         frame = drill_export(self.engine, self.filters, drill, self.unmask, self.lang)
-        audited(self.engine, self.user.username, "drilldown", fmt, len(frame), masked=not self.unmask)
-        return data_bytes(frame, fmt, "drilldown")
+        return export_file(self.engine, self.user, {"drilldown": frame}, fmt, target="analysis:drilldown",
+                           columns=PERSONAL, detail={"analysis": "drilldown"})
 
     def _audit_unmasked_view(self, drill: Drill, page: int, rows: int) -> None:
         """Log each unmasked page once per session (not on every rerun)."""

@@ -6,7 +6,7 @@ each; COPY of the same 1M responses + 3M ratings took ~20 s less without them). 
 by a user: the importer and the demo loader resolve or create them in the same transaction, and undo
 deletes a reference row only after counting that no response, rollup row or rating uses it. The keys
 that deletion relies on stay: ``batch_id`` and ``customer_id`` (ON DELETE CASCADE) and
-``ratings.response_id``, which ``privacy.delete_customers`` follows.
+``ratings.response_id``, which ``privacy.deletion.delete_customers`` follows.
 
 SQLite cannot drop a constraint, so the two tables are rebuilt, with foreign keys off
 (``db.sqlite_without_fk_checks``).

@@ -1,8 +1,7 @@
-"""Personal data: masking for display and export, normalisation and keyed hashes for matching.
+"""Personal data for matching: normalised phones and emails and their keyed hashes.
 
-Masks follow what Chinese users expect to see: ``138****5678``, ``张*``, ``zha****@qq.com``. Phone
-numbers and emails that appear inside free text are masked too. Matching across channels uses an
-HMAC of the normalised value, so the match key reveals nothing without the installation's secret.
+Matching across channels uses an HMAC of the normalised value, so the match key reveals nothing
+without the installation's secret. (Masking for display and export is ``privacy.masking``.)
 """
 
 from __future__ import annotations
@@ -19,48 +18,7 @@ from sqlalchemy import Engine
 from cem_core.config import get_setting
 from cem_core.db.settings_store import get_value, set_value
 
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
-_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PII_KEY_SETTING = "pii_hash_key"
-
-
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return f"{digits[:3]}****{digits[-4:]}" if len(digits) <= 11 else f"{digits[:-8]}****{digits[-4:]}"
-
-
-def mask_name(name: str | None) -> str | None:
-    """``张三`` -> ``张*``; ``Emma Smith`` -> ``E*** S****``."""
-    if not name:
-        return name
-    if re.search(r"[\u4e00-\u9fff]", name):
-        return name[0] + "*" * max(1, len(name) - 1)
-    return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split())
-
-
-def mask_email(email: str | None) -> str | None:
-    if not email or "@" not in email:
-        return email
-    local, domain = email.split("@", 1)
-    return f"{local[:3]}****@{domain}"
-
-
-def mask_id(value: str | None) -> str | None:
-    if not value:
-        return value
-    return value[:2] + "*" * max(1, len(value) - 4) + value[-2:] if len(value) > 4 else "*" * len(value)
-
-
-def mask_text(text: str | None) -> str | None:
-    """Mask phone numbers and emails that customers typed into a comment."""
-    if not text:
-        return text
-    text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)) or "", text)
-    return _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)) or "", text)
 
 
 def normalise_phone(raw: object) -> str | None:

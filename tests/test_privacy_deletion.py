@@ -7,10 +7,10 @@ import json
 import pytest
 from sqlalchemy import Connection, Engine, func, select
 
-from cem_core import privacy
 from cem_core.db.models import AuditEntry, Customer, Rating, Response, ResponseRollup
 from cem_core.demo.generator import load_demo
-from cem_core.privacy import customer_preview, delete_customers, find_customers, register_eraser
+from cem_core.privacy import deletion
+from cem_core.privacy.deletion import customer_preview, delete_customers, find_customers, register_eraser
 
 C, R, RT = Customer.__table__, Response.__table__, Rating.__table__
 
@@ -64,7 +64,7 @@ def test_deletion_removes_every_row_and_audits_without_personal_data(demo_db: En
         ids = find_customers(demo_db, kind="email", value=v["email"])
         result = delete_customers(demo_db, ids, actor="dpo", matched_by="email")
     finally:
-        privacy._ERASERS.pop("test_tokens")
+        deletion._ERASERS.pop("test_tokens")
     assert erased == [([v["id"]], responses)]
     assert (result.customers, result.responses) == (1, responses)
     assert result.tables["ratings"] == v["n"] and result.tables["test_tokens"] == 1

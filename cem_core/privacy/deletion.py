@@ -1,11 +1,7 @@
-"""Personal data rules for everyone: masking of frames and records, and deletion of a customer on request.
+"""Deletion of a customer on request (PIPL Art. 47).
 
-Masking: ``mask_frame(frame, columns, unmask)`` is the one rule pages and exports apply, with
-``unmask=user.can("unmask_pii")``; ``reveal_or_mask`` does that and audits every unmasked view.
-Columns are recognised by name (``PII_COLUMNS``) unless the caller says which column holds what.
-
-Deletion (PIPL Art. 47): ``find_customers`` matches on the customer id, or the keyed hash and the raw
-value of a normalised phone or email; ``delete_customers`` removes the customers and, found from the
+``find_customers`` matches on the customer id, or the keyed hash and the raw value of a normalised
+phone or email; ``delete_customers`` removes the customers and, found from the
 schema's foreign keys, every row that refers to them (responses, ratings, and whatever later tables
 point at customers or responses, e.g. actions), then rebuilds the rollup of the touched batches.
 Data that holds personal data without a foreign key registers an eraser with ``register_eraser``.
@@ -14,8 +10,7 @@ The audit entry holds counts only.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -23,82 +18,13 @@ from sqlalchemy import Column, ColumnElement, Connection, Engine, Table, func, o
 
 from cem_core import audit
 from cem_core.analyze import rollup
-from cem_core.auth.roles import User
 from cem_core.db import write_transaction
 from cem_core.db.models import Base, Customer, Response
-from cem_core.pii import (
-    hash_key,
-    keyed_hash,
-    mask_email,
-    mask_id,
-    mask_name,
-    mask_phone,
-    mask_text,
-    normalise_email,
-    normalise_phone,
-)
-
-MASKERS: dict[str, Callable[[str], str | None]] = {
-    "name": mask_name, "phone": mask_phone, "email": mask_email, "id": mask_id, "text": mask_text}
-
-#: Column name -> kind of personal data, for frames whose caller does not say.
-PII_COLUMNS: dict[str, str] = {
-    "name": "name", "customer_name": "name", "phone": "phone", "mobile": "phone", "email": "email",
-    "customer_key": "id", "customer_id_card": "id", "comment": "text", "text": "text", "note": "text",
-}
+from cem_core.privacy.hashing import hash_key, keyed_hash, normalise_email, normalise_phone
+from cem_core.privacy.masking import mask_frame
 
 _customers: Table = Customer.__table__
 _responses: Table = Response.__table__
-
-
-def _mask_value(fn: Callable[[str], str | None], value: object) -> object:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return value
-    return fn(value if isinstance(value, str) else str(value))
-
-
-def pii_columns(frame_columns: object, columns: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The personal-data columns present: ``columns`` when given, else recognised by name."""
-    rule = PII_COLUMNS if columns is None else columns
-    return {c: rule[c] for c in frame_columns if c in rule}  # type: ignore[union-attr]
-
-
-def mask_frame(frame: pd.DataFrame, columns: Mapping[str, str] | None = None, unmask: bool = False) -> pd.DataFrame:
-    """A copy with names, phones, emails, ids and personal data inside text masked, unless ``unmask``.
-
-    ``columns`` maps column -> kind ("name", "phone", "email", "id", "text"); default: ``PII_COLUMNS``.
-    """
-    out = frame.copy()
-    if unmask:
-        return out
-    for col, kind in pii_columns(out.columns, columns).items():
-        fn = MASKERS[kind]
-        out[col] = out[col].map(lambda v, fn=fn: _mask_value(fn, v))
-    return out
-
-
-def mask_record(record: Mapping[str, object], columns: Mapping[str, str] | None = None,
-                unmask: bool = False) -> dict[str, object]:
-    """``mask_frame`` for one record (a dict of column -> value)."""
-    out = dict(record)
-    if not unmask:
-        for col, kind in pii_columns(out.keys(), columns).items():
-            out[col] = _mask_value(MASKERS[kind], out[col])
-    return out
-
-
-def reveal_or_mask(engine: Engine, frame: pd.DataFrame, user: User, *, target: str,
-                   columns: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Masked for users without ``unmask_pii``; for those with it, unmasked and audited (``view_unmasked``)."""
-    unmask = user.can("unmask_pii")
-    found = pii_columns(frame.columns, columns)
-    if unmask and found and len(frame):
-        audit.record(engine, user.username, "view_unmasked", target=target, rows=len(frame),
-                     detail={"columns": sorted(found)})
-    return mask_frame(frame, columns, unmask)
-
-
-# --- deletion on request -------------------------------------------------------------------------------
 
 LOOKUP_KINDS = ("id", "phone", "email")
 #: name -> fn(conn, customer_ids, response_ids) -> rows deleted; for data without a foreign key.
