@@ -29,10 +29,11 @@ from cem_core.faults import EXIT_BAD_INPUT, EXIT_CODES_HELP, Fault, classify, lo
 from cem_core.i18n import t
 from cem_core.ingest.cli import run_import
 from cem_core.ingest.lease import settle_on_start
+from cem_core.journey.peakend import peak_end
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
-READS_ONLY = {"stats"}  # commands that still answer from a database they cannot write
+READS_ONLY = {"stats", "peakend"}  # commands that still answer from a database they cannot write
 
 
 def command(name: str) -> Callable[[Command], Command]:
@@ -97,6 +98,29 @@ def _stats(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+@command("peakend")
+def _peakend(engine: Engine, args: argparse.Namespace) -> int:
+    """Whether journeys' overall ratings follow the peak and end or the mean (``cem_core.journey.peakend``)."""
+    f = Filters(date_from=args.date_from, date_to=args.date_to, channels=tuple(args.channel or ()))
+    figures = peak_end(engine, f, args.measure).as_dict()
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+        return 0
+    print(f"journeys: {figures['journeys']}")
+    for name in ("peak_end", "mean", "peak", "end", "trough"):
+        fig = figures[name]
+        print(f"{name:>9}: r = {fig['r']}  95% CI {fig['ci']}")
+    print(f"   winner: {figures['winner']} by {figures['margin']} (95% CI {figures['margin_ci']}, "
+          f"{'clear' if figures['clear'] else 'not clear'})")
+    return 0
+
+
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="date_from", type=dt.date.fromisoformat)
+    p.add_argument("--to", dest="date_to", type=dt.date.fromisoformat)
+    p.add_argument("--channel", action="append", help="channel code; repeat for several")
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors are bad input: exit 1 (argparse's own 2 would read as an environment fault)."""
 
@@ -119,9 +143,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("rollup", help="rebuild the per-batch rollup the overview reads")
     stats = sub.add_parser("stats", help="responses, NPS, CSAT and CES of the filtered feedback")
     stats.add_argument("--json", action="store_true")
-    stats.add_argument("--from", dest="date_from", type=dt.date.fromisoformat)
-    stats.add_argument("--to", dest="date_to", type=dt.date.fromisoformat)
-    stats.add_argument("--channel", action="append", help="channel code; repeat for several")
+    _filter_args(stats)
+    pe = sub.add_parser("peakend", help="peak-end analysis: do peaks and ends or the mean predict the overall rating")
+    pe.add_argument("--json", action="store_true")
+    pe.add_argument("--measure", choices=("csat", "nps", "ces"), default="csat", help="touchpoint score")
+    _filter_args(pe)
     imp = sub.add_parser("import", help="import feedback files (csv/tsv/xlsx/json) as one batch each")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--source", help="channel (code or name) for rows without a channel column")

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -133,7 +134,9 @@ class Response(Base):
         # Covering index for the overview and filters: a scan of it answers every KPI without the table.
         Index("ix_responses_overview", "occurred_date", "channel_id", "stage_id", "nps", "csat", "ces", "spend"),
         Index("ix_responses_stage_channel", "stage_id", "channel_id"),
-        Index("ix_responses_journey", "journey_key", "journey_step"),
+        # Covering for peak-end and a customer's journeys: read in journey order, no sort, no table (0011).
+        Index("ix_responses_journey", "journey_key", "journey_step", "touchpoint_id", "csat", "nps", "ces",
+              "overall_sat", "occurred_date", "channel_id", "stage_id"),
         # Covering index for analyses by region, product or segment (migration 0004).
         Index("ix_responses_text_dims", "occurred_date", "region", "product", "segment", "nps", "csat", "ces"),
         # A unique index, not a constraint, so a bulk load rebuilds it once like the others (migration 0006).
@@ -295,3 +298,51 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(128))  # as typed, lower-cased; may name no user
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     success: Mapped[bool] = mapped_column(Boolean)
+
+
+# --- Journeys (issue 14): the editable journey's layout, and remembered names of imported stages/touchpoints ---
+
+
+class JourneyLayout(Base):
+    """Where a stage or touchpoint sits in the journey and whether it is retired or still to be mapped.
+
+    Kept beside ``journey_stages``/``touchpoints`` (which imports and the demo write) so the journey's
+    editing state never changes their shape. A stage's order is ``journey_stages.position``; a
+    touchpoint's is ``position`` here (touchpoints without a row keep template order, by id).
+    ``needs_mapping`` marks a name an import met that matched nothing: listed for an admin to map.
+    """
+
+    __tablename__ = "journey_layout"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # stage / touchpoint
+    ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int | None] = mapped_column(Integer)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_mapping: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class JourneySynonym(Base):
+    """A name (normalised like ``ingest.resolve.key_of``) an admin mapped to a stage or touchpoint:
+    the next import with that name lands on the target instead of creating a new row."""
+
+    __tablename__ = "journey_synonyms"
+    __table_args__ = (UniqueConstraint("kind", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # stage / touchpoint
+    name_key: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128))  # as first seen
+    target_id: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+#: Covering index for the emotion curve: per-touchpoint score sums in index order, no sort, no table (0011).
+Index("ix_responses_touchpoint_scores", Response.stage_id, Response.touchpoint_id, Response.nps, Response.csat,
+      Response.ces, Response.occurred_date, Response.channel_id)
+
+#: One customer's story is found by phone or email as deletion on request matches them: the keyed hash when
+#: the importer stored one, else the stored value (demo rows, older imports). These keep that lookup an index
+#: read instead of a scan of every customer (0011).
+Index("ix_customers_phone", Customer.phone)
+Index("ix_customers_email_lower", func.lower(Customer.email))

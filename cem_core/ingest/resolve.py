@@ -3,7 +3,9 @@
 Channels, stages and touchpoints match by code or by Chinese or English name (case, width and spacing
 ignored), so "微信小程序", "WeChat mini-program" and "wechat_mini" land on the same channel. Values that
 match nothing become new rows, listed in the import report, because silently dropping a channel the
-user typed would hide their data from every channel chart.
+user typed would hide their data from every channel chart. Stage and touchpoint names also match the
+synonyms in ``journey.synonyms`` (built-in, and every name an admin mapped); a new stage or touchpoint
+is flagged there for an admin to map on the journey page.
 
 Customers are one person across channels: matched by customer id, else by the keyed hash of the
 normalised phone, else of the email (a phone/email match is refused only when both sides carry
@@ -23,13 +25,11 @@ from sqlalchemy import Connection, func, select
 
 from cem_core.db.bulk import bulk_insert, next_id
 from cem_core.db.models import Attribute, Channel, Customer, JourneyStage, Touchpoint
+from cem_core.journey.synonyms import mark_unmapped, synonyms
+from cem_core.journey.synonyms import name_key as key_of
 from cem_core.reference import ensure_base
 
 LOOKUP_SLICE = 10_000
-
-
-def key_of(value: object) -> str:
-    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", str(value)).lower())
 
 
 def _code(value: str, prefix: str) -> str:
@@ -50,6 +50,9 @@ class References:
         self.channel = self._names(Channel)
         self.stage = self._names(JourneyStage)
         self.attribute = self._names(Attribute)
+        remembered = synonyms(conn)  # names an admin mapped (and the template stages' everyday names)
+        for k, target in remembered["stage"].items():
+            self.stage.setdefault(k, target)
         tp = Touchpoint.__table__.c
         self.touchpoint: dict[tuple[int, str], int] = {}
         self.touchpoint_any: dict[str, set[tuple[int, int]]] = {}
@@ -57,6 +60,9 @@ class References:
             for name in (code, zh, en):
                 self.touchpoint[(sid, key_of(name))] = tid
                 self.touchpoint_any.setdefault(key_of(name), set()).add((tid, sid))
+        stage_of = {tid: sid for (sid, _k), tid in self.touchpoint.items()}
+        self.touchpoint_synonym = {k: (tid, stage_of[tid]) for k, tid in remembered["touchpoint"].items()
+                                   if tid in stage_of}
 
     def _names(self, model) -> dict[str, int]:
         c = model.__table__.c
@@ -77,6 +83,8 @@ class References:
         rid = int(self.conn.execute(table.insert().values(code=code, name_zh=value, name_en=value, **extra))
                   .inserted_primary_key[0])
         self.created.setdefault(what, []).append(value)
+        if what in ("stage", "touchpoint"):
+            mark_unmapped(self.conn, what, rid)  # listed on the journey page for an admin to map
         return rid
 
     def channel_id(self, value: str | None) -> int | None:
@@ -101,6 +109,8 @@ class References:
         if value is None:
             return None, stage_id
         k = key_of(value)
+        if (stage_id, k) not in self.touchpoint and k in self.touchpoint_synonym:
+            return self.touchpoint_synonym[k]
         if stage_id is not None:
             if (stage_id, k) not in self.touchpoint:
                 tid = self._create("touchpoint", Touchpoint, value, stage_id=stage_id)

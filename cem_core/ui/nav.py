@@ -40,6 +40,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/imports.py", "nav.imports", ":material/history:", "view_imports", "nav.section.capture",
              uses_filters=False),
     PageSpec("pages/analysis.py", "nav.analysis", ":material/analytics:", "view_analysis", "nav.section.insights"),
+    PageSpec("pages/journey.py", "nav.journey", ":material/route:", "view_analysis", "nav.section.insights"),
     PageSpec("pages/data.py", "nav.data", ":material/database:", "manage_data", "nav.section.admin",
              uses_filters=False),
     PageSpec("pages/users.py", "nav.users", ":material/group:", "manage_users", "nav.section.admin",

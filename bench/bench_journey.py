@@ -1,0 +1,127 @@
+"""Time the journey page's queries at 1M responses against a plain full scan measured in the same run.
+
+    python bench/bench_journey.py [--rows 1000000] [--url sqlite:///bench/out/demo_1m.db]
+
+The reference is ``SELECT count(*), sum(nps), sum(csat), sum(spend) FROM responses``: one read of every
+row. Each journey query is reported cold (first run on a new engine), warm (median of 3) and as a ratio
+of the reference; the plan line counts how often the query reads the ``responses`` table (SQLite's
+EXPLAIN QUERY PLAN: SCAN/SEARCH of responses). Targets: cold <= 2 s, at most one full scan; one customer's
+lookup (by phone, keyed hash) plus card, timeline and journey figures <= 0.2 s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import select, text
+
+from bench.demo_db import setup
+from cem_core.analyze.overview import default_window
+from cem_core.analyze.queries import Filters, date_bounds
+from cem_core.db import make_engine
+from cem_core.db.models import Customer
+from cem_core.journey import curve, journeymap, peakend, story
+
+REFERENCE = "SELECT count(*), sum(nps), sum(csat), sum(spend) FROM responses"
+TARGET_COLD = 2.0
+TARGET_CUSTOMER = 0.2
+
+QUERIES = [
+    ("peak-end analysis", peakend.peak_end, ("csat",), lambda f: peakend._summary_sql(f, "csat", "sqlite")),
+    ("journey map (touchpoints)", journeymap.touchpoint_map, (), None),
+    ("emotion curve (csat)", curve.emotion_curve, ("csat",), lambda f: curve.step_sums_sql(f, "csat")),
+]
+
+
+def _time(fn, *args) -> float:
+    t0 = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t0
+
+
+def _cpu(fn, *args) -> float:
+    """CPU seconds of this process (SQLite runs in it): less disturbed than wall time on a shared machine."""
+    t0 = time.process_time()
+    fn(*args)
+    return time.process_time() - t0
+
+
+def _reference(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text(REFERENCE)).all()
+
+
+def _response_reads(engine, stmt) -> list[str]:
+    """Plan lines of a statement that read the responses table (SQLite only)."""
+    if engine.dialect.name != "sqlite":
+        return []
+    compiled = stmt.compile(engine, compile_kwargs={"render_postcompile": True})
+    params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    with engine.connect() as conn:
+        plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)]
+    return [p for p in plan if ("SCAN" in p or "SEARCH" in p) and "responses" in p.split(" USING")[0]]
+
+
+def main() -> None:
+    args, _cache = setup(__doc__.splitlines()[0])
+    engine = make_engine(args.url)
+    lo, hi = date_bounds(engine)
+    engine.dispose()
+    cases = {"all dates": Filters(), "last 12 months (page default)": Filters().with_dates(*default_window(lo, hi)),
+             "12 months, segment VIP": Filters(segments=("VIP",)).with_dates(*default_window(lo, hi))}
+    print(f"database: {args.url.split('@')[-1]}  rows: {args.rows:,}  cpus: {os.cpu_count()}  (machine shared)")
+    slow = 0
+    for case, f in cases.items():
+        engine = make_engine(args.url)
+        ref_cold = _time(_reference, engine)
+        ref = statistics.median(_time(_reference, engine) for _ in range(3))
+        ref_cpu = statistics.median(_cpu(_reference, engine) for _ in range(3))
+        engine.dispose()
+        print(f"\n== {case}   reference full scan: cold {ref_cold:.3f} s, warm {ref:.3f} s, cpu {ref_cpu:.3f} s")
+        print(f"{'query':<28} {'cold s':>7} {'warm s':>7} {'x scan':>7} {'cpu s':>7} {'x scan':>7}  reads of responses")
+        for label, fn, extra, sql in QUERIES:
+            engine = make_engine(args.url)
+            cold = _time(fn, engine, f, *extra)
+            warm = statistics.median(_time(fn, engine, f, *extra) for _ in range(3))
+            cpu = statistics.median(_cpu(fn, engine, f, *extra) for _ in range(3))
+            reads = _response_reads(engine, sql(f)) if sql else []
+            engine.dispose()
+            slow += cold > TARGET_COLD
+            print(f"{label:<28} {cold:7.3f} {warm:7.3f} {warm / ref:7.1f} {cpu:7.3f} {cpu / ref_cpu:7.1f}  "
+                  f"{'; '.join(reads) or '-'}")
+    slow += customer_story(args.url)
+    print(f"\n{'all within' if not slow else f'{slow} over'} the targets "
+          f"at {dt.datetime.now():%Y-%m-%d %H:%M}")
+
+
+def _story(engine, phone: str) -> None:
+    cid = story.find(engine, "phone", phone)[0]
+    story.card(engine, cid, False)
+    story.journeys(engine, story.timeline(engine, cid, "zh", False))
+
+
+def customer_story(url: str) -> int:
+    """Time finding 5 customers by phone and reading their story; returns how many were over target."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        phones = [p for (p,) in conn.execute(select(Customer.phone).where(Customer.phone.is_not(None))
+                                             .order_by(Customer.id).limit(5).offset(50_000))]
+    print(f"\n== one customer's story (find by phone, card, timeline, journeys)   target <= {TARGET_CUSTOMER} s")
+    over = 0
+    for phone in phones:
+        took = _time(_story, engine, phone)
+        over += took > TARGET_CUSTOMER
+        print(f"customer {phone[:3]}****{phone[-4:]}  {took:.3f} s")
+    engine.dispose()
+    return over
+
+
+if __name__ == "__main__":
+    main()

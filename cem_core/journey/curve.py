@@ -1,0 +1,92 @@
+"""The emotion curve: the average score at each step of the journey (stage order, then touchpoint order)
+with a 95 % band, for one selection or two to compare (segments, periods).
+
+One grouped query per selection returns n, sum and sum of squares per (stage, touchpoint); the mean and
+its t interval follow exactly (``analysis.stats.mean_ci``), and the stage-level curve re-sums them. The
+lowest points (among steps with at least ``MIN_N`` answers) are marked. Blanks of the measure are left out.
+The rollup carries no sum of CSAT or NPS scores, so this reads the covering index
+``ix_responses_touchpoint_scores`` (migration 0011): one index-only pass in group order.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, Select, func, select
+
+from cem_core.analyze.dims import filtered_rows
+from cem_core.analyze.distributions import SCALES
+from cem_core.analyze.queries import Filters, read_frame, responses
+from cem_core.analyze.stats import mean_ci
+from cem_core.journey.index_order import filtered, free_text
+from cem_core.journey.templates import layout
+
+MIN_N = 30
+LOWEST = 2
+LEVELS = ("touchpoint", "stage")
+
+
+def step_sums_sql(f: Filters, measure: str, dialect: str = "sqlite") -> Select:
+    """n, total and squares of ``measure`` per (stage_id, touchpoint_id), as SQL."""
+    if measure not in SCALES:
+        raise ValueError(f"unknown measure: {measure}")
+    c = responses.c
+    if free_text(f):
+        rows = filtered_rows(f, c.stage_id, c.touchpoint_id, c[measure].label("s"))
+    else:  # flattened: grouped in the order of the covering ix_responses_touchpoint_scores, no sort (0011)
+        rows = filtered(select(c.stage_id, c.touchpoint_id, c[measure].label("s")), f, dialect).subquery("rows")
+    s = rows.c.s
+    return select(rows.c.stage_id, rows.c.touchpoint_id, func.count(s).label("n"),
+                  func.coalesce(func.sum(s), 0).label("total"), func.coalesce(func.sum(s * s), 0).label("squares")
+                  ).where(s.is_not(None)).group_by(rows.c.stage_id, rows.c.touchpoint_id)
+
+
+def step_sums(engine: Engine, f: Filters, measure: str) -> pd.DataFrame:
+    return read_frame(engine, step_sums_sql(f, measure, engine.dialect.name))
+
+
+def emotion_curve(engine: Engine, f: Filters, measure: str = "csat", level: str = "touchpoint",
+                  lang: str = "zh") -> pd.DataFrame:
+    """step, stage, touchpoint (None at stage level), label, n, mean, lo, hi, lowest (bool), low_n."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level: {level}")
+    lay = layout(engine, lang)
+    sums = step_sums(engine, f, measure)
+    cols = ["step", "stage_id", "stage", "touchpoint_id", "touchpoint", "label", "n", "mean", "lo", "hi", "lowest",
+            "low_n"]
+    if lay.empty:
+        return pd.DataFrame(columns=cols)
+    lay = lay[lay["touchpoint_id"].notna()].copy()
+    if not sums.empty:
+        sums = sums.dropna(subset=["touchpoint_id"]).astype({"touchpoint_id": int, "n": int})
+        sums = sums.drop(columns=["stage_id"])
+    lay["touchpoint_id"] = lay["touchpoint_id"].astype(int)
+    steps = lay.merge(sums, on="touchpoint_id", how="left") if not sums.empty else lay.assign(n=0, total=0, squares=0)
+    steps[["n", "total", "squares"]] = steps[["n", "total", "squares"]].fillna(0)
+    if level == "stage":
+        steps = steps.groupby(["stage_order", "stage_id", "stage"], as_index=False)[["n", "total", "squares"]].sum()
+        steps["touchpoint_id"], steps["touchpoint"] = pd.NA, None
+        steps["label"] = steps["stage"]
+        steps = steps.sort_values("stage_order")
+    else:
+        steps = steps.sort_values(["stage_order", "tp_order"])
+        steps["label"] = steps["touchpoint"]
+    steps = steps.reset_index(drop=True)
+    steps["step"] = range(len(steps))
+    steps["n"] = steps["n"].astype(int)
+    steps["mean"] = [t / n if n else None for t, n in zip(steps["total"], steps["n"], strict=True)]
+    cis = [mean_ci(int(n), float(t), float(q)) for n, t, q in zip(steps["n"], steps["total"], steps["squares"],
+                                                                    strict=True)]
+    steps["lo"] = [None if c is None else c[0] for c in cis]
+    steps["hi"] = [None if c is None else c[1] for c in cis]
+    steps["low_n"] = steps["n"] < MIN_N
+    steps["mean"] = pd.to_numeric(steps["mean"])
+    ranked = steps[~steps["low_n"] & steps["mean"].notna()].nsmallest(LOWEST, "mean")
+    steps["lowest"] = steps.index.isin(ranked.index)
+    return steps[cols]
+
+
+def compare(engine: Engine, a: Filters, b: Filters, labels: tuple[str, str], measure: str = "csat",
+            level: str = "touchpoint", lang: str = "zh") -> pd.DataFrame:
+    """Two curves stacked with a ``series`` column (``labels``), for one chart."""
+    return pd.concat([emotion_curve(engine, a, measure, level, lang).assign(series=labels[0]),
+                      emotion_curve(engine, b, measure, level, lang).assign(series=labels[1])], ignore_index=True)

@@ -1,0 +1,53 @@
+"""Text analytics the journey map shows when it exists: each touchpoint's negative-comment share and its
+top negative topic.
+
+The text module (built separately) registers its answers here, as deletion on request lets other
+tables register erasers (``privacy.register_eraser``); journeys never import it. With nothing
+registered the map shows "–" in those columns instead of guessing from scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from cem_core.analyze.queries import Filters
+
+#: fn(engine, filters) -> DataFrame(touchpoint_id, comments, negative): comments with a sentiment label
+#: and how many of them are negative, per touchpoint, under the filters.
+SentimentSource = Callable[[Engine, Filters], pd.DataFrame]
+#: fn(engine, filters, lang, touchpoint_id or None) -> DataFrame(touchpoint_id, topic, negative) ranked by
+#: negative comments (all touchpoints when None).
+TopicSource = Callable[[Engine, Filters, str, "int | None"], pd.DataFrame]
+
+_sources: dict[str, Callable] = {}
+
+
+def register_sentiment(fn: SentimentSource) -> None:
+    _sources["sentiment"] = fn
+
+
+def register_topics(fn: TopicSource) -> None:
+    _sources["topics"] = fn
+
+
+def unregister(name: str) -> None:
+    _sources.pop(name, None)
+
+
+def negative_share(engine: Engine, f: Filters) -> pd.DataFrame | None:
+    """touchpoint_id, comments, negative, neg_share (%) per touchpoint, or None without a sentiment source."""
+    fn = _sources.get("sentiment")
+    if fn is None:
+        return None
+    frame = fn(engine, f)
+    frame = frame.assign(neg_share=100.0 * frame["negative"] / frame["comments"].where(frame["comments"] > 0))
+    return frame[["touchpoint_id", "comments", "negative", "neg_share"]]
+
+
+def topics(engine: Engine, f: Filters, lang: str, touchpoint_id: int | None = None) -> pd.DataFrame | None:
+    """Negative topics (touchpoint_id, topic, negative), most negative first, or None without a topic source."""
+    fn = _sources.get("topics")
+    return None if fn is None else fn(engine, f, lang, touchpoint_id)
