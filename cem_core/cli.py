@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cem_core.analyze.overview import build_overview
 from cem_core.analyze.queries import Filters
 from cem_core.analyze.rollup import rebuild_all
-from cem_core.config import database_url
+from cem_core.config import LANGUAGES, database_url
 from cem_core.db import get_engine, migrate, read_only_url, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
@@ -30,6 +30,7 @@ from cem_core.i18n import t
 from cem_core.ingest.cli import run_import
 from cem_core.ingest.lease import settle_on_start
 from cem_core.journey.peakend import peak_end
+from cem_core.text import cli as text_cli
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
@@ -160,6 +161,7 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     imp.add_argument("--wait-minutes", type=float, default=None,
                      help="SQLite: how long to wait for an import in progress (default: import_wait_minutes)")
+    text_cli.add_parsers(sub)
     return p
 
 
@@ -170,9 +172,14 @@ def _settle(engine: Engine, lang: str) -> None:
                 started=f"{batch.started_at:%Y-%m-%d %H:%M:%S}"), file=sys.stderr)
 
 
+def _lang(args: argparse.Namespace) -> str:
+    """The language of ``--lang`` where a command has one (``sentiment`` also allows "auto"), else English."""
+    return args.lang if getattr(args, "lang", None) in LANGUAGES else "en"
+
+
 def report_fault(fault: Fault, url: str, args: argparse.Namespace) -> None:
     """One line on stderr; with ``--json`` also one JSON object on stdout."""
-    lang = getattr(args, "lang", "en")
+    lang = _lang(args)
     print(f"error: {fault.message(lang)}", file=sys.stderr)
     if getattr(args, "json", False):
         print(json.dumps({"status": "error", "error": fault.kind, "exit_code": fault.exit_code,
@@ -189,7 +196,7 @@ def _ready(engine: Engine, url: str, args: argparse.Namespace) -> Engine:
         if args.command not in READS_ONLY or fault is None or fault.kind != "read_only_dir":
             raise
         return get_engine(read_only_url(url))
-    _settle(engine, getattr(args, "lang", "en"))
+    _settle(engine, _lang(args))
     return engine
 
 
@@ -198,7 +205,7 @@ def main(argv: Sequence[str] | None = None, engine: Engine | None = None) -> int
     url = engine.url.render_as_string(hide_password=False) if engine else database_url()
     try:
         engine = _ready(engine or get_engine(url), url, args)
-        return COMMANDS[args.command](engine, args)
+        return {**COMMANDS, **text_cli.COMMANDS}[args.command](engine, args)
     except (SQLAlchemyError, OSError, Fault) as exc:
         fault = classify(exc, url)
         if fault is None:

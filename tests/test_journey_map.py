@@ -31,7 +31,6 @@ def test_map_matches_the_rows(demo_engine: Engine) -> None:
     assert room["csat"] == pytest.approx(100 * (mine["csat"].dropna() >= 4).mean())
     assert frame["stage_order"].is_monotonic_increasing
     assert frame["stage"].iloc[0] == "Awareness" and frame["stage"].iloc[-1] == "Loyalty"
-    assert frame["neg_share"].isna().all() and frame["top_topic"].isna().all()  # no text source registered
     scored = journeymap.with_score(frame, "nps")
     assert (scored["low_n"] == (scored["nps_n"] < journeymap.MIN_N)).all()
 
@@ -109,3 +108,15 @@ def test_sqlite_and_postgres_agree(demo_sqlite_url: str, demo_pg_url: str) -> No
         engine.dispose()
     pd.testing.assert_frame_equal(out[0][0], out[1][0])
     pd.testing.assert_frame_equal(out[0][1], out[1][1])
+
+
+def test_text_analysis_fills_negative_share_and_topic(demo_engine: Engine) -> None:
+    """The demo's comments are analysed at load: every touchpoint with comments gets a negative-comment share
+    and a top negative topic, and the weak touchpoints (lowest NPS) have the most negative comments."""
+    frame = journeymap.touchpoint_map(demo_engine, Filters(), "en")
+    with_comments = frame[frame["comments"] > 0]
+    assert len(with_comments) == len(frame)
+    assert with_comments["top_topic"].notna().all()
+    scored = frame.dropna(subset=["nps"]).sort_values("nps")
+    weakest, rest = scored.head(3), scored.iloc[3:]
+    assert weakest["neg_share"].mean() > rest["neg_share"].mean() + 10

@@ -346,3 +346,82 @@ Index("ix_responses_touchpoint_scores", Response.stage_id, Response.touchpoint_i
 #: read instead of a scan of every customer (0011).
 Index("ix_customers_phone", Customer.phone)
 Index("ix_customers_email_lower", func.lower(Customer.email))
+# --- Text analytics (issue 13): per-comment analysis, additive term/topic rollups, versioned settings ---
+
+
+class ResponseText(Base):
+    """What text analysis found in one response's comment (see ``cem_core.text.store``).
+
+    ``terms`` and ``topics`` are delimited strings ("|前台|排队|", "|check_in:negative|...") rather than
+    child rows: the page counts from the rollups, so per-comment detail is only read to list the comments
+    of one term, a LIKE over the filtered rows. One row per non-blank comment.
+    """
+
+    __tablename__ = "response_text"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(2))
+    label: Mapped[str] = mapped_column(String(8))  # positive / neutral / negative
+    score: Mapped[float] = mapped_column(Float)
+    terms: Mapped[str] = mapped_column(Text)
+    topics: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)  # JSON list of the words and rules that decided the label
+    version: Mapped[int] = mapped_column(Integer)  # text settings version it was analysed with
+
+
+class TextTermRollup(Base):
+    """Counts of each term (kind 1) and bigram (kind 2) per batch, day, channel, stage, touchpoint and the
+    comment's sentiment: a word cloud or term table for any filter is a SUM over this, and a term's
+    colour is its net sentiment (positive - negative) / n from the same rows."""
+
+    __tablename__ = "text_term_rollup"
+    __table_args__ = (Index("ix_text_term_rollup_day", "occurred_date", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    occurred_date: Mapped[dt.date] = mapped_column(Date)
+    channel_id: Mapped[int | None] = mapped_column(Integer)
+    stage_id: Mapped[int | None] = mapped_column(Integer)
+    touchpoint_id: Mapped[int | None] = mapped_column(Integer)
+    sentiment: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[int] = mapped_column(SmallInteger)
+    term: Mapped[str] = mapped_column(String(64))
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class TextTopicRollup(Base):
+    """Comments per topic and the topic's own sentiment (of the clause naming it), with the NPS counts
+    of those comments, per batch, day, channel, stage and touchpoint. Topic ``*`` counts every analysed
+    comment, so "comments that don't mention the topic" is a difference of two sums."""
+
+    __tablename__ = "text_topic_rollup"
+    __table_args__ = (Index("ix_text_topic_rollup_day", "occurred_date", "topic"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    occurred_date: Mapped[dt.date] = mapped_column(Date)
+    channel_id: Mapped[int | None] = mapped_column(Integer)
+    stage_id: Mapped[int | None] = mapped_column(Integer)
+    touchpoint_id: Mapped[int | None] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(64))
+    sentiment: Mapped[str] = mapped_column(String(8))
+    n: Mapped[int] = mapped_column(Integer)
+    nps_n: Mapped[int] = mapped_column(Integer)
+    promoters: Mapped[int] = mapped_column(Integer)
+    detractors: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[float] = mapped_column(Float)
+
+
+class TextSettingsVersion(Base):
+    """One saved version of the admin's text settings (industry template + overrides of dictionaries,
+    stop words, synonyms, lexicon and taxonomy). The newest is active; older ones stay for the record."""
+
+    __tablename__ = "text_settings"
+
+    version: Mapped[int] = mapped_column(primary_key=True)
+    industry: Mapped[str] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(Text)  # JSON overrides (``dictionaries.default_overrides``)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(String(255))

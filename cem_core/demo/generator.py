@@ -40,6 +40,8 @@ from cem_core.db.bulk import bulk_insert, next_id, sync_sequence
 from cem_core.db.models import Customer, ImportBatch, Rating, Response
 from cem_core.demo.catalog import INDUSTRIES, REGIONS, SEGMENTS, Industry
 from cem_core.reference import ATTRIBUTE_CODES, CHANNELS, ensure_industry
+from cem_core.text import store as text_store
+from cem_core.text.settings import config_for_demo
 
 DRIVER_WEIGHTS = np.array([0.35, 0.25, 0.20, 0.15, 0.05])
 PEAK_END_WEIGHT = 0.8
@@ -331,6 +333,8 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
         for table in (Customer.__table__, Response.__table__):
             sync_sequence(conn, table)
         rollup.add_batch(conn, batch_id)
+        report(0.9, "text")
+        text_store.add_batch(conn, batch_id, config_for_demo(conn, industry))  # analysed like any import's
         audit.record(conn, actor, "demo_load", target=f"batch:{batch_id}", rows=rows,
                      detail={"industry": industry, "seed": seed})
         elapsed = time.perf_counter() - t0

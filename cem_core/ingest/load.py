@@ -17,7 +17,8 @@ Order of work, and why:
    process while this one writes (two cores instead of one GIL). A load that at least doubles the table
    runs in bulk-load mode: secondary indexes rebuilt once at the end (``bulk.deferred_indexes``) and
    stored row keys and identities held in memory instead of looked up per chunk (``_Writer.preload``).
-5. The rollup, the batch's counts and the audit entry are written in that same transaction.
+5. The rollup, the text analysis of the comments (``cem_core.text.store``), the batch's counts and the
+   audit entry are written in that same transaction.
 
 ``check_file`` runs steps 1 and 4's validation without writing: the page shows its report first and
 the user chooses to import the valid rows or reject the file.
@@ -54,6 +55,7 @@ from cem_core.ingest.resolve import Customers, References, lookup
 from cem_core.ingest.validate import MEASURES, Checked, Problem, validate_chunk
 from cem_core.privacy.hashing import hash_key
 from cem_core.privacy.masking import mask_text
+from cem_core.text import store as text_store
 
 Progress = Callable[[float, int], None]
 ERROR_ROWS = 50_000  # invalid rows kept for the downloadable error file
@@ -495,6 +497,7 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
             for table in (Customer.__table__, Response.__table__):
                 sync_sequence(conn, table)
             rollup.add_batch(conn, report.batch_id)
+            text_store.add_batch(conn, report.batch_id)  # tokens, sentiment, topics and their rollups
             report.seconds = time.perf_counter() - t0
             conn.execute(update(_batches).where(_batches.c.id == report.batch_id).values(
                 status="done", finished_at=dt.datetime.now(), duration_s=report.seconds,

@@ -1,9 +1,9 @@
-"""Text analytics the journey map shows when it exists: each touchpoint's negative-comment share and its
-top negative topic.
+"""Text analytics the journey map shows: each touchpoint's negative-comment share and its top negative
+topic, answered by ``cem_core.text.report`` from the text rollups.
 
-The text module (built separately) registers its answers here, as deletion on request lets other
-tables register erasers (``privacy.register_eraser``); journeys never import it. With nothing
-registered the map shows "–" in those columns instead of guessing from scores.
+The sources are replaceable (``register_sentiment`` / ``register_topics``, e.g. a test's fixed frame or
+another text engine); ``unregister`` puts the text module's answer back. A database without analysed
+comments yields no rows, and the map shows "–" in those columns instead of guessing from scores.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from cem_core.analyze.queries import Filters
+from cem_core.text.report import touchpoint_negative_topics, touchpoint_sentiment
 
 #: fn(engine, filters) -> DataFrame(touchpoint_id, comments, negative): comments with a sentiment label
 #: and how many of them are negative, per touchpoint, under the filters.
@@ -22,7 +23,8 @@ SentimentSource = Callable[[Engine, Filters], pd.DataFrame]
 #: negative comments (all touchpoints when None).
 TopicSource = Callable[[Engine, Filters, str, "int | None"], pd.DataFrame]
 
-_sources: dict[str, Callable] = {}
+_DEFAULTS: dict[str, Callable] = {"sentiment": touchpoint_sentiment, "topics": touchpoint_negative_topics}
+_sources: dict[str, Callable] = dict(_DEFAULTS)
 
 
 def register_sentiment(fn: SentimentSource) -> None:
@@ -34,11 +36,12 @@ def register_topics(fn: TopicSource) -> None:
 
 
 def unregister(name: str) -> None:
-    _sources.pop(name, None)
+    """Back to the text module's answer."""
+    _sources[name] = _DEFAULTS[name]
 
 
 def negative_share(engine: Engine, f: Filters) -> pd.DataFrame | None:
-    """touchpoint_id, comments, negative, neg_share (%) per touchpoint, or None without a sentiment source."""
+    """touchpoint_id, comments, negative, neg_share (%) per touchpoint with analysed comments."""
     fn = _sources.get("sentiment")
     if fn is None:
         return None
@@ -48,6 +51,6 @@ def negative_share(engine: Engine, f: Filters) -> pd.DataFrame | None:
 
 
 def topics(engine: Engine, f: Filters, lang: str, touchpoint_id: int | None = None) -> pd.DataFrame | None:
-    """Negative topics (touchpoint_id, topic, negative), most negative first, or None without a topic source."""
+    """Negative topics (touchpoint_id, topic, negative), most negative first."""
     fn = _sources.get("topics")
     return None if fn is None else fn(engine, f, lang, touchpoint_id)

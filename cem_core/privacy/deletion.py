@@ -22,6 +22,7 @@ from cem_core.db import write_transaction
 from cem_core.db.models import Base, Customer, Response
 from cem_core.privacy.hashing import hash_key, keyed_hash, normalise_email, normalise_phone
 from cem_core.privacy.masking import mask_frame
+from cem_core.text import store as text_store
 
 _customers: Table = Customer.__table__
 _responses: Table = Response.__table__
@@ -127,6 +128,7 @@ def delete_customers(engine: Engine, ids: list[int], *, actor: str, matched_by: 
                 counts[name] = deleted
         _delete_tree(conn, _customers, _customers.c.id.in_(ids), counts)
         rollup.rebuild_batches(conn, batches)
+        text_store.rebuild_batches(conn, batches)
         result = DeletionResult(counts.get("customers", 0), counts.get("responses", 0), counts)
         audit.record(conn, actor, "delete_customer", target="customer", rows=result.responses,
                      detail={"matched_by": matched_by, "customers": result.customers, "deleted": counts})

@@ -10,7 +10,7 @@ customer by phone or email reads ``ix_customers_phone`` / ``ix_customers_email_l
 was stored (demo customers, older imports) instead of scanning every customer.
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0006"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

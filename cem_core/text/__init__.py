@@ -1,0 +1,12 @@
+"""Open-text analytics: tokens, sentiment with evidence, topics, stored at write time and counted from rollups.
+
+- ``dictionaries``: shipped defaults (``data/``) + an admin's overrides -> one ``TextConfig``
+- ``tokens``: comment -> display terms (rjieba + user words, stop words, synonyms, plural folding)
+- ``sentiment``: lexicon + rules -> label, score, evidence; ``evaluate`` measures it on labelled sets
+- ``topics``: the two-level taxonomy, per-clause topic sentiment, suggested new topics
+- ``analyze``: all of the above for one comment
+- ``store``: what writers call in their transaction (``add_batch``, ``rebuild_batches``), re-analysis
+- ``settings``: versioned admin settings; ``forms``: the settings page's text areas
+- ``report``: the SQL sums the Text page and the CLI read; ``cloud``: the PNG word cloud
+- ``highlight``: user text as inert Markdown with a term highlighted; ``cli``: the text commands
+"""

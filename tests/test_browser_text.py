@@ -1,0 +1,49 @@
+"""A real browser opens the Text page, sees the Chinese word cloud drawn (not boxes), clicks a term and
+sees its comments with the term highlighted."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.browser_harness import private_copy, sign_in, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+ADMIN, PASSWORD = "boss", "correct horse battery"
+
+
+def test_click_a_term_shows_its_comments(live_app, page, demo_sqlite_url: str, tmp_path) -> None:
+    db = private_copy(demo_sqlite_url, tmp_path)
+    url = live_app(db, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en", CEM_ADMIN_USER=ADMIN, CEM_ADMIN_PASSWORD=PASSWORD)
+    page.goto(url)
+    wait_for_app(page)
+    sign_in(page, ADMIN, PASSWORD)
+    page.wait_for_selector("[data-testid='stMetric']")
+    page.get_by_role("link", name="Text", exact=True).click()
+    wait_for_app(page)
+    cloud = page.locator("[data-testid='stImage'] img").first
+    cloud.wait_for()
+    # the cloud as the browser received it: dark ink, in more than one colour (sentiment), not blank
+    src = cloud.get_attribute("src") or ""
+    if src.startswith("data:"):
+        raw = base64.b64decode(src.split(",", 1)[1])
+    else:
+        raw = page.request.get(src if src.startswith("http") else url.rstrip("/") + src).body()
+    pixels = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB")).reshape(-1, 3).astype(int)
+    assert (pixels.sum(axis=1) < 600).sum() > 5000
+    pills = page.locator("[data-testid='stElementContainer']").filter(
+        has_text="Click a term to see its comments").locator("button")
+    pills.first.wait_for()
+    term = pills.nth(0).inner_text().strip()
+    pills.nth(0).click()
+    page.get_by_text(re.compile(rf"Comments with “{re.escape(term)}”")).wait_for()
+    page.get_by_text(re.compile(r"[\d,]+ comments, 20 per page, newest first")).wait_for()
+    page.get_by_text(re.compile(r"^Why: ")).first.wait_for()
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(tmp_path / "text_term.png"), full_page=True)
