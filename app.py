@@ -17,7 +17,7 @@ from cem_core.ui.faults import OPERATIONAL, fault_page, read_only_notice
 from cem_core.ui.filters import sidebar_filters
 from cem_core.ui.nav import allowed_pages
 
-st.set_page_config(page_title="CEM Dashboard", page_icon=":material/insights:", layout="wide")
+st.set_page_config(page_title=T("trust_access.page_title"), page_icon=":material/insights:", layout="wide")
 st.session_state["_router_ran"] = True  # pages reached without the router send the session here
 
 try:

@@ -2,8 +2,9 @@
 users and settings) and reading them for the admin page.
 
 Callers pass counts, hashes and ids, never names, phones or emails: ``detail`` is checked for values
-that look like personal data before it is written. Reading filters and pages in SQL; the export reads
-at most ``EXPORT_LIMIT`` entries.
+that look like personal data before it is written. Entries made outside a data change (sign-ins,
+exports, unmasked views) go through ``auth.journal`` so they never wait for a running import. Reading
+filters and pages in SQL; the export reads at most ``EXPORT_LIMIT`` entries.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, Engine, Select, func, select
 
+from cem_core.auth import journal
 from cem_core.db.models import AuditEntry
 from cem_core.privacy.masking import mask_text
 
@@ -23,22 +25,27 @@ EXPORT_LIMIT = 100_000
 COLUMNS = ("at", "actor", "action", "target", "rows", "file_hash", "detail")
 
 
-def record(target_db: Engine | Connection, actor: str, action: str, *, target: str | None = None,
-           rows: int | None = None, file_hash: str | None = None, detail: dict[str, object] | None = None) -> None:
-    """Append one audit entry; inside the caller's transaction when given a Connection."""
+def entry(actor: str, action: str, *, target: str | None = None, rows: int | None = None,
+          file_hash: str | None = None, detail: dict[str, object] | None = None) -> dict[str, object]:
+    """The values of one audit entry, refused if ``detail`` holds something that looks like personal data."""
     text = None
     if detail:
         text = json.dumps(detail, ensure_ascii=False, default=str)
         if mask_text(text) != text:
             raise ValueError("audit detail must not contain phone numbers or emails")
-    values = {"at": dt.datetime.now(), "actor": actor, "action": action, "target": target, "rows": rows,
-              "file_hash": file_hash, "detail": text}
+    return {"at": dt.datetime.now(), "actor": actor, "action": action, "target": target, "rows": rows,
+            "file_hash": file_hash, "detail": text}
+
+
+def record(target_db: Engine | Connection, actor: str, action: str, *, target: str | None = None,
+           rows: int | None = None, file_hash: str | None = None, detail: dict[str, object] | None = None) -> None:
+    """Append one audit entry: inside the caller's transaction when given a Connection, else without
+    waiting for a running import (``journal.write``)."""
+    values = entry(actor, action, target=target, rows=rows, file_hash=file_hash, detail=detail)
     if isinstance(target_db, Connection):
         target_db.execute(_table.insert().values(**values))
     else:
-        with target_db.begin() as conn:
-            conn.execute(_table.insert().values(**values))
-
+        journal.write(target_db, audit=[values])
 
 
 @dataclass(frozen=True)

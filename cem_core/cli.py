@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from cem_core.analyze.overview import build_overview
-from cem_core.analyze.queries import Filters
+from cem_core.analyze.overview import DEFAULT_WINDOW_DAYS, build_overview
+from cem_core.analyze.queries import Filters, date_bounds
 from cem_core.analyze.rollup import rebuild_all
 from cem_core.config import LANGUAGES, database_url
 from cem_core.db import get_engine, migrate, read_only_url, write_transaction
@@ -30,6 +30,7 @@ from cem_core.i18n import t
 from cem_core.ingest.cli import run_import
 from cem_core.ingest.lease import settle_on_start
 from cem_core.journey.peakend import peak_end
+from cem_core.privacy.hashing import PiiKeyError, hash_key, rekey
 from cem_core.text import cli as text_cli
 
 Command = Callable[[Engine, argparse.Namespace], int]
@@ -88,14 +89,37 @@ def _import(engine: Engine, args: argparse.Namespace) -> int:
 
 @command("stats")
 def _stats(engine: Engine, args: argparse.Namespace) -> int:
-    f = Filters(date_from=args.date_from, date_to=args.date_to, channels=tuple(args.channel or ()))
+    """KPIs of a date window that the output names as ``from``/``to`` (inclusive), so a figure is never read
+    as covering more than it does; ``--all`` widens the window to the first and last stored day."""
+    date_from, date_to = args.date_from, args.date_to
+    if args.all:
+        lo, hi = date_bounds(engine)
+        date_from, date_to = date_from or lo, date_to or hi
+    f = Filters(date_from=date_from, date_to=date_to, channels=tuple(args.channel or ()))
     ov = build_overview(engine, f, "en")
-    figures = ov.current.as_dict() if ov else {"responses": 0, "nps": None, "csat": None, "ces": None}
+    figures: dict[str, object] = {"from": None, "to": None}
+    if ov:
+        figures |= {"from": ov.date_from.isoformat(), "to": ov.date_to.isoformat(), **ov.current.as_dict()}
+    else:
+        figures |= {"from": date_from and date_from.isoformat(), "to": date_to and date_to.isoformat(),
+                    "responses": 0, "nps": None, "csat": None, "ces": None}
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))
     else:
         for key, value in figures.items():
             print(f"{key:>16}: {value}")
+    return 0
+
+
+@command("pii")
+def _pii(engine: Engine, args: argparse.Namespace) -> int:
+    """``pii rekey --old-key KEY``: re-hash stored phones and emails under the current key."""
+    try:
+        n = rekey(engine, args.old_key.encode())
+    except PiiKeyError as exc:
+        print(exc.message(), file=sys.stderr)
+        return 1
+    print(t("pii.key.rekeyed", None, n=f"{n:,}"))
     return 0
 
 
@@ -142,19 +166,38 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--end", type=dt.date.fromisoformat, default=DEFAULT_END, help="last day (YYYY-MM-DD)")
     demo.add_argument("--remove", action="store_true", help="remove all demo data instead")
     sub.add_parser("rollup", help="rebuild the per-batch rollup the overview reads")
-    stats = sub.add_parser("stats", help="responses, NPS, CSAT and CES of the filtered feedback")
-    stats.add_argument("--json", action="store_true")
-    _filter_args(stats)
+    window = (f"Default window: the {DEFAULT_WINDOW_DAYS} days ending on the newest response's day (as the "
+              "overview page). --all covers every date. The output always names the window as from/to.")
+    stats = sub.add_parser("stats", help="responses, NPS, CSAT and CES of the filtered feedback",
+                           description=f"Responses, NPS, CSAT and CES of the filtered feedback. {window}")
+    stats.add_argument("--json", action="store_true", help="one JSON object with from, to (ISO, inclusive) "
+                       "and the figures")
+    stats.add_argument("--from", dest="date_from", type=dt.date.fromisoformat,
+                       help="first day, YYYY-MM-DD (default: the start of the default window)")
+    stats.add_argument("--to", dest="date_to", type=dt.date.fromisoformat,
+                       help="last day, YYYY-MM-DD (default: the newest response's day)")
+    stats.add_argument("--all", action="store_true", help="every date (the first to the last stored day)")
+    stats.add_argument("--channel", action="append", help="channel code; repeat for several")
     pe = sub.add_parser("peakend", help="peak-end analysis: do peaks and ends or the mean predict the overall rating")
     pe.add_argument("--json", action="store_true")
     pe.add_argument("--measure", choices=("csat", "nps", "ces"), default="csat", help="touchpoint score")
     _filter_args(pe)
+    pii = sub.add_parser("pii", help="the PII hash key: re-hash stored identities under a new key")
+    pii_sub = pii.add_subparsers(dest="pii_command", required=True)
+    rk = pii_sub.add_parser("rekey", help="re-hash stored phones and emails under the current key "
+                            "(CEM_PII_HASH_KEY or the key file), after checking --old-key against the database")
+    rk.add_argument("--old-key", required=True, help="the key the stored hashes were made with")
     imp = sub.add_parser("import", help="import feedback files (csv/tsv/xlsx/json) as one batch each")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--source", help="channel (code or name) for rows without a channel column")
     imp.add_argument("--mapping", help="JSON file mapping header -> field")
     imp.add_argument("--on-invalid", choices=("skip", "reject"), default="skip",
-                     help="skip invalid rows (default) or reject the whole file")
+                     help="skip invalid rows (default) or reject the whole file; a file with no valid row "
+                     "is rejected either way")
+    imp.add_argument("--date-order", choices=("mdy", "dmy", "ymd"),
+                     help="year-last dates like 09/15/2024 are month-first (mdy) or day-first (dmy), or only "
+                     "year-first dates are accepted (ymd); default: inferred from the values, and when they "
+                     "leave it open month-first under an English header, day-first otherwise")
     imp.add_argument("--sheet", action="append", help="xlsx sheet to read; repeat for several (default: all)")
     imp.add_argument("--user", default=os.environ.get("USER", "cli"), help="recorded as the uploader")
     imp.add_argument("--lang", choices=("zh", "en"), default="en")
@@ -205,6 +248,12 @@ def main(argv: Sequence[str] | None = None, engine: Engine | None = None) -> int
     url = engine.url.render_as_string(hide_password=False) if engine else database_url()
     try:
         engine = _ready(engine or get_engine(url), url, args)
+        if args.command != "pii":
+            try:
+                hash_key(engine)  # refuse to start on a PII hash key other than the stored hashes' (pii.py)
+            except PiiKeyError as exc:
+                print(exc.message(), file=sys.stderr)
+                return 2
         return {**COMMANDS, **text_cli.COMMANDS}[args.command](engine, args)
     except (SQLAlchemyError, OSError, Fault) as exc:
         fault = classify(exc, url)

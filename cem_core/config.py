@@ -37,7 +37,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Responses of demo data loaded on first start into an empty database (0 turns it off)"),
     Setting("demo_industry", "CEM_DEMO_INDUSTRY", "hotel", "Industry template of the first-start demo data"),
     Setting("pii_hash_key", "CEM_PII_HASH_KEY", "",
-            "Secret for keyed hashes of phones/emails; empty: generated once and kept in the database"),
+            "Secret for keyed hashes of phones/emails; empty: generated once into the key file (pii_key_file)"),
+    Setting("pii_key_file", "CEM_PII_KEY_FILE", "",
+            "File holding the generated PII hash key, outside the database; empty: <database file>.pii_key "
+            "beside a SQLite database, data/.pii_hash_key for Postgres"),
     Setting("admin_user", "CEM_ADMIN_USER", "", "First admin's username, created on start when no user exists"),
     Setting("admin_password", "CEM_ADMIN_PASSWORD", "",
             "First admin's password (at least 10 characters); without it a one-time setup screen asks"),

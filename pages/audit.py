@@ -5,6 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from cem_core.audit import AuditFilter, count_entries, distinct_values, entries, export_frame
+from cem_core.auth import journal
 from cem_core.i18n import fmt_int
 from cem_core.privacy.columns import NONE
 from cem_core.privacy.release import export_file
@@ -15,6 +16,7 @@ PAGE_SIZE = 200
 
 user = require("view_audit")
 engine = cache.engine()
+journal.flush(engine)  # entries queued while an import held the writer, if it is free now
 st.title(T("access.audit_title"))
 st.caption(T("access.audit_intro"))
 

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from cem_core.i18n import fmt_int
-from cem_core.ingest.errors import IngestError
+from cem_core.ingest.errors import IngestError, stored_message
 from cem_core.ingest.history import count_batches, list_batches
 from cem_core.ingest.lease import settle_on_start
 from cem_core.ingest.undo import undo_batch
@@ -29,6 +29,7 @@ view = frame.assign(
     status=frame["status"].map(lambda s: T(f"imports.status.{s}")),
     source=frame["source"].fillna("–"),
     duration_s=pd.to_numeric(frame["duration_s"]).round(1),  # None (running, interrupted) stays blank
+    error=frame["error"].map(lambda e: stored_message(e, L)),
 )[["id", "file_name", "source", "user_name", "started_at", "rows_imported", "rows_skipped", "rows_duplicate",
    "duration_s", "status", "content_hash", "error"]]
 st.dataframe(view, hide_index=True, width="stretch", column_config={

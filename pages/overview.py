@@ -32,6 +32,7 @@ def delta(cur: float | None, prev: float | None, unit: str = "") -> str | None:
     return f"{cur - prev:+.1f}{unit}"
 
 
+PP = T("trust_access.pp")  # percentage points, translated
 cur, prev = ov.current, ov.previous
 ci = cur.nps.ci
 row1 = st.columns(4)
@@ -40,7 +41,7 @@ with row1[0]:
              caption=T("overview.nps_caption", low=fmt_num(ci[0], L) if ci else "–",
                        high=fmt_num(ci[1], L) if ci else "–", n=fmt_int(cur.nps.n, L)))
 with row1[1]:
-    kpi_card(T("overview.csat"), fmt_pct(cur.csat, L), delta(cur.csat, prev.csat, " pp"), help=T("overview.csat_help"),
+    kpi_card(T("overview.csat"), fmt_pct(cur.csat, L), delta(cur.csat, prev.csat, PP), help=T("overview.csat_help"),
              caption=T("overview.n_caption", n=fmt_int(cur.csat_n, L)))
 with row1[2]:
     kpi_card(T("overview.ces"), fmt_num(cur.ces_mean, L, 2),
@@ -54,10 +55,10 @@ with row1[3]:
 row2 = st.columns(3)
 with row2[0]:
     kpi_card(T("overview.promoters"), fmt_pct(cur.nps.promoter_share, L),
-             delta(cur.nps.promoter_share, prev.nps.promoter_share, " pp"))
+             delta(cur.nps.promoter_share, prev.nps.promoter_share, PP))
 with row2[1]:
     kpi_card(T("overview.detractors"), fmt_pct(cur.nps.detractor_share, L),
-             delta(cur.nps.detractor_share, prev.nps.detractor_share, " pp"), inverse=True)
+             delta(cur.nps.detractor_share, prev.nps.detractor_share, PP), inverse=True)
 with row2[2]:
     spend_delta = None if not prev.responses else f"{cur.detractor_spend - prev.detractor_spend:+,.0f}"
     kpi_card(T("overview.spend_at_risk"), fmt_money(cur.detractor_spend, L), spend_delta, inverse=True,

@@ -26,6 +26,7 @@ from cem_core.ingest.present import (
     preview,
     problems_frame,
     reasons_frame,
+    report_notes,
 )
 from cem_core.ingest.read import ACCEPTED_TYPES
 from cem_core.ingest.staging import StagedFile, finished, stage
@@ -159,6 +160,11 @@ for upload in files or []:
     cols[0].metric(T("upload.rows"), fmt_int(report.rows_read, L))
     cols[1].metric(T("upload.valid"), fmt_int(report.rows_valid, L))
     cols[2].metric(T("upload.invalid"), fmt_int(report.rows_skipped, L))
+    date_notes, column_issues = report_notes(report, L)
+    for note in date_notes:
+        st.info(note)
+    for issue in column_issues:  # one entry per column failing in nearly every row, instead of its row errors
+        st.warning(issue)
     if report.rows_skipped:
         st.warning(T("upload.has_invalid", rows=fmt_int(report.rows_skipped, L)))
         left, right = st.columns([1, 2])

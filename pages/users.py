@@ -44,7 +44,6 @@ st.dataframe(pd.DataFrame({
     T("access.col_departments"): [", ".join(dept_names.get(d, d) for d in r.departments) for r in records],
     T("access.col_disabled"): [r.disabled for r in records],
     T("access.col_password_set"): [r.has_password for r in records],
-    T("access.col_demo"): [r.is_demo for r in records],
     T("access.col_created"): [r.created_at for r in records],
     T("access.col_last_sign_in"): [r.last_sign_in_at for r in records],
 }), hide_index=True, width="stretch")

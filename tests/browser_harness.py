@@ -1,24 +1,31 @@
 """Real-browser fixtures: ``streamlit run app.py`` on a free port, driven by Debian Chromium via Playwright.
 
 ``live_app(db_url, **env)`` starts a server against that database and returns its base URL (servers
-stop at the end of the test); ``browser`` is a session-wide headless Chromium; ``page`` a fresh tab.
+stop at the end of the test; ``address="0.0.0.0"`` listens on every interface, as ``streamlit run app.py``
+does by default); ``browser`` is a session-wide headless Chromium; ``page`` a fresh tab. A server's
+terminal output is kept in a log file, so ``printed_token`` can read the start token it prints, as a
+person at that terminal would.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from cem_core.auth.start_token import QUERY_PARAM
 from cem_core.config import PROJECT_ROOT
+from cem_core.i18n import t
 
 CHROMIUM = os.environ.get("CEM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -29,6 +36,9 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_LOGS: dict[str, Path] = {}  # base URL -> the server's terminal output
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
@@ -68,6 +78,7 @@ def live_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
                 stdout=out, stderr=subprocess.STDOUT, text=True)
         procs.append((proc, log))
         url = f"http://127.0.0.1:{port}"
+        _LOGS[url] = log
         _wait_healthy(url, proc, log)
         return url
 
@@ -125,3 +136,38 @@ def sign_in(tab, username: str, password: str) -> None:
     tab.get_by_role("button", name="Sign in").click()
     wait_for_app(tab)
     tab.get_by_role("button", name="Sign out").wait_for()
+
+
+def printed_token(url: str, timeout: float = 30) -> str:
+    """The start token in the sign-in link the server at ``url`` printed to its terminal (it prints it when
+    the first visitor sees the sign-in or setup screen)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(rf"https?://\S+\?{QUERY_PARAM}=(\S+)", _LOGS[url].read_text(errors="replace"))
+        if found:
+            return found.group(1)
+        time.sleep(0.2)
+    raise TimeoutError(f"no sign-in link printed by {url}: {_LOGS[url].read_text(errors='replace')}")
+
+
+def demo_sign_in(tab, url: str, role: str, path: str = "") -> None:
+    """Sign in to the demo as a newcomer on the server's machine does: open the link from the terminal,
+    pick a role (English UI)."""
+    tab.goto(f"{url}/{path}")
+    wait_for_app(tab)
+    tab.goto(f"{url}/{path}?{QUERY_PARAM}={urllib.parse.quote(printed_token(url))}")
+    wait_for_app(tab)
+    tab.get_by_role("button", name=t("trust_access.demo_as", "en", role=t(f"access.role.{role}", "en"))).click()
+    wait_for_app(tab)
+    tab.get_by_role("button", name="Sign out").wait_for()
+
+
+def non_loopback_address() -> str | None:
+    """This machine's address on its network (how another machine reaches it), or None if it has none."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # a documentation address: nothing is sent, only a route is chosen
+            address = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address

@@ -18,6 +18,7 @@ from cem_core.analyze.drilldown import Drill, drill_export
 from cem_core.analyze.overview import build_overview
 from cem_core.analyze.queries import Filters
 from cem_core.auth.roles import PERMISSIONS, ROLES, User
+from cem_core.auth.start_token import start_token
 from cem_core.auth.users import create_user, get_user, update_user
 from cem_core.db import make_engine, migrate
 from cem_core.db.models import AuditEntry, Customer, Department, Response, Touchpoint
@@ -87,7 +88,8 @@ def test_every_role_on_every_page(role: str, page, dept: str) -> None:
 def test_signed_out_visitor_sees_only_the_sign_in_screen() -> None:
     at = open_page(None, None)
     assert not at.exception
-    assert [x.value for x in at.title] == [t("access.signin_title", "en")]
+    # No real user yet in this demo database: the (start-token protected) setup screen, demo beside it.
+    assert [x.value for x in at.title] == [t("access.setup_title", "en")]
     # Signed out, every address (kept for after sign-in) shows the sign-in screen and nothing else.
     assert not at.metric and {p["page_name"] for p in at._registered_pages.values()} == {
         t("access.signin_title", "en")}
@@ -169,6 +171,7 @@ def _sign_in(at: AppTest, username: str, password: str) -> AppTest:
 def test_setup_screen_creates_the_first_admin(fresh_app: Engine) -> None:
     at = open_page(None, None)
     assert [x.value for x in at.title] == [t("access.setup_title", "en")]
+    at.text_input(key="setup_token").input(start_token())  # printed to the server's terminal
     at.text_input(key="setup_user").input("Owner")
     for key in ("setup_password", "setup_repeat"):
         at.text_input(key=key).input("Owner-Pass-2026")

@@ -8,21 +8,14 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from cem_core.auth import throttle
-from cem_core.auth.bootstrap import (
-    DEMO_USERS,
-    create_first_admin,
-    demo_mode,
-    ensure_configured_admin,
-    needs_setup,
-    sync_demo_users,
-)
+from cem_core.auth.bootstrap import create_first_admin, ensure_configured_admin, needs_setup
 from cem_core.auth.session import SessionPolicy, expired
 from cem_core.auth.signin import authenticate
 from cem_core.auth.sso import role_from_claims, user_from_claims
+from cem_core.auth.start_token import start_token
 from cem_core.auth.users import UserError, create_user, get_user, list_users, set_password, update_user
 from cem_core.db import make_engine, write_transaction
 from cem_core.db.models import AuditEntry, Base
-from cem_core.demo.generator import load_demo, remove_demo
 from cem_core.reference import ensure_base
 
 PASSWORD = "Correct-Horse-42"
@@ -140,27 +133,14 @@ def test_first_admin_from_environment(engine: Engine, monkeypatch: pytest.Monkey
 
 
 def test_setup_creates_one_admin_only(engine: Engine) -> None:
-    create_first_admin(engine, username="first", password=PASSWORD)
+    with pytest.raises(UserError) as err:  # only with this server's start token
+        create_first_admin(engine, username="first", password=PASSWORD, token="guess")
+    assert err.value.key == "trust_access.bad_token" and needs_setup(engine)
+    create_first_admin(engine, username="first", password=PASSWORD, token=start_token())
     assert not needs_setup(engine)
     with pytest.raises(UserError):
-        create_first_admin(engine, username="second", password=PASSWORD)
+        create_first_admin(engine, username="second", password=PASSWORD, token=start_token())
     assert [u.username for u in list_users(engine)] == ["first"]
-
-
-def test_demo_users_exist_only_with_demo_data(sqlite_engine: Engine) -> None:
-    sync_demo_users(sqlite_engine)
-    assert list_users(sqlite_engine) == [] and not demo_mode(sqlite_engine)
-    load_demo(sqlite_engine, rows=300)
-    sync_demo_users(sqlite_engine)
-    users = {u.username: u for u in list_users(sqlite_engine)}
-    assert sorted(u.role for u in users.values()) == sorted(d.role for d in DEMO_USERS)
-    for demo in DEMO_USERS:
-        assert authenticate(sqlite_engine, username=demo.username, password=demo.password).user.role == demo.role
-    assert users["demo_dept_lead"].as_user().scope  # scoped to a real department
-    remove_demo(sqlite_engine)
-    sync_demo_users(sqlite_engine)
-    assert list_users(sqlite_engine) == []  # no known password survives outside demo mode
-    assert authenticate(sqlite_engine, username="demo_admin", password=DEMO_USERS[0].password).user is None
 
 
 def test_session_expiry() -> None:

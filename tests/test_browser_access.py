@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from cem_core.auth.bootstrap import DEMO_USERS
 from cem_core.auth.roles import PERMISSIONS
 from cem_core.i18n import t
 from cem_core.ui.nav import PAGES
-from tests.browser_harness import private_copy, sign_in, wait_for_app
+from tests.browser_harness import demo_sign_in, private_copy, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def demo_copy(demo_sqlite_url: str, tmp_path) -> str:
-    """A private copy of the session's demo database: signing in writes demo users and audit entries."""
+    """A private copy of the session's demo database: signing in writes audit entries."""
     return private_copy(demo_sqlite_url, tmp_path)
-
-
-def _password(role: str) -> str:
-    return next(u.password for u in DEMO_USERS if u.role == role)
 
 
 def _navigation(page) -> set[str]:
@@ -37,12 +32,10 @@ def test_two_roles_see_different_navigation(live_app, page, demo_copy: str, tmp_
     url = live_app(demo_copy, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en")
     page.goto(url)
     wait_for_app(page)
-    page.get_by_text("Demo users (demo data only)").wait_for()  # labelled, with one account per role
-    for demo in DEMO_USERS:
-        page.get_by_text(demo.username, exact=True).wait_for()
+    page.get_by_text("Try the demo").wait_for()  # labelled; the way in is the link in the terminal
     page.screenshot(path=str(tmp_path / "signin.png"), full_page=True)
 
-    sign_in(page, "demo_analyst", _password("analyst"))
+    demo_sign_in(page, url, "analyst")
     analyst = _navigation(page)
     assert analyst == _expected("analyst") and "Users" not in analyst and "Audit log" not in analyst
     page.wait_for_selector("[data-testid='stMetric']")
@@ -52,7 +45,7 @@ def test_two_roles_see_different_navigation(live_app, page, demo_copy: str, tmp_
     wait_for_app(page)
     page.get_by_text("You have signed out.").wait_for()
 
-    sign_in(page, "demo_admin", _password("admin"))
+    demo_sign_in(page, url, "admin")
     admin = _navigation(page)
     assert admin == _expected("admin") and {"Users", "Audit log", "Deletion on request"} <= admin
     assert admin != analyst
@@ -63,10 +56,10 @@ def test_two_roles_see_different_navigation(live_app, page, demo_copy: str, tmp_
 
     page.goto(f"{url}/users")  # a typed URL opens a new session: sign-in first, not the page
     wait_for_app(page)
-    page.get_by_role("button", name="Sign in").wait_for()
+    page.get_by_text("Try the demo").wait_for()  # the setup screen with the demo beside it
     assert page.get_by_role("heading", name="Users").count() == 0
     assert page.url.endswith("/users")  # the address is kept while signing in ...
-    sign_in(page, "demo_admin", _password("admin"))
+    demo_sign_in(page, url, "admin", path="users")
     page.get_by_role("heading", name="Users").wait_for()  # ... and the page it names opens after
     assert page.url.endswith("/users")
 
@@ -77,10 +70,10 @@ def test_deep_link_to_a_fresh_server_shows_sign_in(live_app, page, demo_copy: st
     url = live_app(demo_copy, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en")
     page.goto(f"{url}/analysis")
     wait_for_app(page)
-    page.get_by_role("button", name="Sign in").wait_for()
+    page.get_by_text("Try the demo").wait_for()  # the setup screen with the demo beside it
     assert page.get_by_text("You do not have permission").count() == 0
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
-    sign_in(page, "demo_analyst", _password("analyst"))
+    demo_sign_in(page, url, "analyst", path="analysis")
     assert "Analysis" in _navigation(page)
     page.get_by_role("heading", name="Analysis").wait_for()  # the linked page, not the start page
     assert page.url.endswith("/analysis")

@@ -6,18 +6,14 @@ import re
 
 import pytest
 
-from cem_core.auth.bootstrap import DEMO_USERS
-from tests.browser_harness import private_copy, sign_in, wait_for_app
+from tests.browser_harness import demo_sign_in, private_copy
 
 pytestmark = pytest.mark.browser
 
 
 def test_overview_kpis_in_real_browser(live_app, page, demo_sqlite_url: str, tmp_path) -> None:
     url = live_app(private_copy(demo_sqlite_url, tmp_path), CEM_DEMO_ROWS="0", CEM_LANGUAGE="en")
-    page.goto(url)
-    wait_for_app(page)
-    executive = next(u for u in DEMO_USERS if u.role == "executive")
-    sign_in(page, executive.username, executive.password)
+    demo_sign_in(page, url, "executive")
     page.wait_for_selector("[data-testid='stMetric']")
     metrics = page.locator("[data-testid='stMetricValue']")
     assert metrics.count() >= 7

@@ -35,3 +35,26 @@ def test_bad_arguments_fail_clearly(tmp_path) -> None:
     bad = run(url, "stats", "--from", "yesterday")
     assert bad.returncode == 1 and "--from" in bad.stderr  # bad input is 1; 2 and up are environment faults
     assert run(url, "demo", "--industry", "spaceship").returncode == 1
+
+
+def test_stats_names_its_window_and_all_covers_every_date(tmp_path) -> None:
+    """Issue 11 point 3: the JSON carries the window it measured; --all counts every row; --help says the
+    default window."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert run(url, "demo", "--rows", "2000", "--seed", "3", "--end", "2024-06-30").returncode == 0
+    default = json.loads(run(url, "stats", "--json").stdout)
+    assert default["to"] == "2024-06-30" and default["from"] == "2023-07-02"  # 365 days, inclusive
+    assert default["responses"] < 2000
+    everything = json.loads(run(url, "stats", "--json", "--all").stdout)
+    assert everything["responses"] == 2000 and everything["to"] == "2024-06-30"
+    assert everything["from"] < default["from"]
+    chosen = json.loads(run(url, "stats", "--json", "--from", "2024-01-01", "--to", "2024-01-31").stdout)
+    assert (chosen["from"], chosen["to"]) == ("2024-01-01", "2024-01-31")
+    text = run(url, "stats").stdout
+    assert "from: 2023-07-02" in text
+    help_text = " ".join(run(url, "stats", "--help").stdout.split())
+    assert "Default window: the 365 days ending on the newest response's day" in help_text
+    assert "--all" in help_text
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    nothing = json.loads(run(empty, "stats", "--json", "--all").stdout)
+    assert {"from", "to"} <= nothing.keys() and nothing["responses"] == 0

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from cem_core.analyze.queries import date_bounds
-from cem_core.auth.bootstrap import DEMO_USERS
 from cem_core.auth.roles import User
 from cem_core.db import make_engine
 from cem_core.db.settings_store import get_value
 from cem_core.ui.context import DEMO_REMOVED_KEY
-from tests.browser_harness import sign_in, wait_for_app
+from tests.browser_harness import demo_sign_in, sign_in, wait_for_app
 from tests.pages_harness import open_page, point_app_at
 
 ADMIN = User("admin", "admin")
@@ -42,20 +41,17 @@ def test_demo_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, fresh: str) -> 
 @pytest.mark.browser
 def test_removing_demo_in_browser_is_remembered(live_app, page, sqlite_url: str) -> None:
     url = live_app(sqlite_url, CEM_DEMO_ROWS="1500", CEM_LANGUAGE="en")
-    page.goto(url)
-    wait_for_app(page)
-    admin = next(u for u in DEMO_USERS if u.role == "admin")
-    sign_in(page, admin.username, admin.password)
+    demo_sign_in(page, url, "admin")
     page.get_by_text("demo data (1,500 simulated responses)").wait_for()
     page.get_by_role("button", name="Remove demo data").click()
     page.get_by_role("button", name="Confirm").click()
-    # The demo accounts leave with the demo data, so the page may return to the sign-in screen.
-    page.get_by_text("Removed 1,500 demo responses.").or_(page.get_by_role("button", name="Sign in")).wait_for()
+    # Demo sign-in ends with the demo data, so the page may return to the sign-in screen.
+    page.get_by_text("Removed 1,500 demo responses.").or_(page.get_by_text("Demo sign-in has ended")).first.wait_for()
     engine = make_engine(sqlite_url)
     assert date_bounds(engine) == (None, None)
     assert get_value(engine, DEMO_REMOVED_KEY) == "1"
 
-    # A new server process with a configured first admin (the demo accounts left with the demo data).
+    # A new server process with a configured first admin.
     restarted = live_app(sqlite_url, CEM_DEMO_ROWS="1500", CEM_LANGUAGE="en", CEM_ADMIN_USER="boss",
                          CEM_ADMIN_PASSWORD="Boss-Pass-2026")
     page.goto(restarted)

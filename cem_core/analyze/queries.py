@@ -148,13 +148,15 @@ def dimension_table(engine: Engine, table_name: str, lang: str) -> pd.DataFrame:
     return read_frame(engine, select(*cols).order_by(order))
 
 
-def text_dimension_values(engine: Engine, column: str) -> list[str]:
-    """Distinct non-empty values of region, product or segment (an index scan)."""
+def text_dimension_values(engine: Engine, column: str, departments: tuple[str, ...] = ()) -> list[str]:
+    """Distinct non-empty values of region, product or segment (an index scan), within a department
+    lead's scope when ``departments`` is given: a filter list must not reveal values from other departments."""
     if column not in TEXT_DIMENSIONS:
         raise ValueError(f"not a text dimension: {column}")
     col = responses.c[column]
+    stmt = apply_filters(select(col).where(col.is_not(None)), Filters(departments=departments))
     with engine.connect() as conn:
-        return [v for (v,) in conn.execute(select(col).where(col.is_not(None)).distinct().order_by(col)) if v]
+        return [v for (v,) in conn.execute(stmt.distinct().order_by(col)) if v]
 
 
 def data_version(engine: Engine) -> str:

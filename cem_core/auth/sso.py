@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from sqlalchemy import Engine
 
 from cem_core import audit
+from cem_core.auth import journal
 from cem_core.auth.roles import ROLES, User
 from cem_core.auth.users import create_user, get_user, normalise_username, touch_sign_in
 from cem_core.config import get_setting
-from cem_core.db import write_transaction
 
 
 def role_from_claims(claims: Mapping[str, object], claim: str) -> str | None:
@@ -43,7 +43,6 @@ def user_from_claims(engine: Engine, claims: Mapping[str, object]) -> User | Non
     if not record.can_sign_in:
         audit.record(engine, email, "sign_in_failed", target=email, detail={"reason": "disabled"})
         return None
-    with write_transaction(engine) as conn:
-        touch_sign_in(conn, username=email)
-        audit.record(conn, email, "sign_in", target=email, detail={"method": "sso"})
+    journal.write(engine, audit=[audit.entry(email, "sign_in", target=email, detail={"method": "sso"})],
+                  also=lambda conn: touch_sign_in(conn, username=email))  # never waits for an import
     return record.as_user()

@@ -2,6 +2,8 @@
 
 Every change is written to the audit log in the same transaction (who changed whom, which fields;
 never a password). Errors are ``UserError`` carrying an i18n key, so pages show them translated.
+A demo account may neither create nor change accounts, roles or passwords (``refuse_demo_actor``): a
+visitor trying the demo must not be able to leave a lasting way in. The demo names are reserved.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, func, select
 
 from cem_core import audit
+from cem_core.auth.demo_accounts import is_demo_username
 from cem_core.auth.passwords import hash_password, weakness
 from cem_core.auth.roles import ROLES, User
 from cem_core.db import write_transaction
@@ -60,6 +63,12 @@ class UserRecord:
 
 def normalise_username(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw or "").strip().lower()
+
+
+def refuse_demo_actor(actor: str) -> None:
+    """Account changes are never made by a demo account, whichever page or command asks."""
+    if is_demo_username(actor):
+        raise UserError("trust_access.demo_cannot_manage_users")
 
 
 def _departments_of(conn: Connection, user_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
@@ -134,18 +143,21 @@ def _set_departments(conn: Connection, user_id: int, role: str, departments: tup
 
 
 def insert_user(conn: Connection, *, username: str, role: str, actor: str, password: str | None = None,
-                display_name: str = "", departments: tuple[str, ...] = (), is_demo: bool = False) -> UserRecord:
+                display_name: str = "", departments: tuple[str, ...] = ()) -> UserRecord:
     """Create a user inside the caller's transaction (see ``create_user``)."""
+    refuse_demo_actor(actor)
     name = normalise_username(username)
     if not _USERNAME.match(name):
         raise UserError("access.bad_username")
+    if is_demo_username(name):
+        raise UserError("trust_access.reserved_username", username=name)
     _check_role(role, departments)
     if password is not None and (why := weakness(password, name)):
         raise UserError(why)
     if conn.execute(select(_users.c.id).where(_users.c.username == name)).first():
         raise UserError("access.user_exists", username=name)
     user_id = conn.execute(_users.insert().values(
-        username=name, display_name=display_name.strip(), role=role, disabled=False, is_demo=is_demo,
+        username=name, display_name=display_name.strip(), role=role, disabled=False, is_demo=False,
         password_hash=hash_password(password) if password is not None else None,
         created_at=dt.datetime.now(), created_by=actor).returning(_users.c.id)).scalar_one()
     _set_departments(conn, user_id, role, departments)
@@ -155,11 +167,11 @@ def insert_user(conn: Connection, *, username: str, role: str, actor: str, passw
 
 
 def create_user(engine: Engine, *, username: str, role: str, actor: str, password: str | None = None,
-                display_name: str = "", departments: tuple[str, ...] = (), is_demo: bool = False) -> UserRecord:
+                display_name: str = "", departments: tuple[str, ...] = ()) -> UserRecord:
     """A new user; ``password=None`` makes an SSO-only account that cannot sign in with a password."""
     with write_transaction(engine) as conn:
         return insert_user(conn, username=username, role=role, actor=actor, password=password,
-                           display_name=display_name, departments=departments, is_demo=is_demo)
+                           display_name=display_name, departments=departments)
 
 
 def _enabled_admins(conn: Connection) -> int:
@@ -171,6 +183,7 @@ def update_user(engine: Engine, *, username: str, actor: str, role: str | None =
                 departments: tuple[str, ...] | None = None, display_name: str | None = None,
                 disabled: bool | None = None) -> UserRecord:
     """Change role, departments, display name or the disabled flag; the last enabled admin stays an admin."""
+    refuse_demo_actor(actor)
     with write_transaction(engine) as conn:
         current = get_user(conn, username=username)
         if current is None:
@@ -207,6 +220,7 @@ def update_user(engine: Engine, *, username: str, actor: str, role: str | None =
 
 def set_password(engine: Engine, *, username: str, password: str, actor: str) -> None:
     """Replace a user's password (admin reset or own change); only its argon2 hash is stored."""
+    refuse_demo_actor(actor)
     name = normalise_username(username)
     if why := weakness(password, name):
         raise UserError(why)

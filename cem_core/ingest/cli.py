@@ -54,7 +54,7 @@ def run_import(engine: Engine, args: argparse.Namespace) -> int:
             try:
                 report = import_file(engine, path, user=args.user, source=args.source, mapping=mapping,
                                      on_invalid=args.on_invalid, sheets=args.sheet, progress=progress,
-                                     waiting=waiting, wait_limit_s=limit)
+                                     waiting=waiting, wait_limit_s=limit, date_order=args.date_order)
             except ImportFailed as exc:
                 fault = classify(exc, engine.url.render_as_string(hide_password=False))
                 if fault is not None:
@@ -72,6 +72,8 @@ def run_import(engine: Engine, args: argparse.Namespace) -> int:
             print(json.dumps(summary, ensure_ascii=False, default=str))
         else:
             print(summary["message"])
+            for note in [*summary["dates"], *summary["column_issues"]]:
+                print(f"  {note['message']}")
             for err in summary["errors"]:
                 print(f"  row {err['row']} [{err['column']}] {err['value']!r}: {err['reason']}")
         if not report.ok:

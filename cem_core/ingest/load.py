@@ -4,15 +4,17 @@ Order of work, and why:
 
 1. Read and plan (header row, mapping) before touching the database, so unreadable files and
    missing required columns are refused without a trace.
-2. The content hash (SHA-256 of the bytes) is checked against finished batches: the same file again
-   adds nothing and the report says when and by whom it was imported.
+2. The content hash (SHA-256 of the file's bytes, hex; with a chosen subset of sheets, SHA-256 of
+   ``"<that hex>:<sorted sheet names as JSON>"``) is checked against finished batches: the same file
+   again adds nothing and the report says when and by whom it was imported.
 3. The batch row is written (status ``running``) in its own short transaction, so that if the import
    transaction dies - an exception, a killed connection - the batch can be marked ``failed`` while
    every row of it is rolled back.
 4. The rows are streamed chunk by chunk through validation into ``bulk_insert`` (executemany on SQLite,
-   COPY on Postgres) inside ONE ``write_transaction``. Each row's ``row_key`` is a keyed hash of its
-   normalised content (date, resolved channel/stage/touchpoint, customer identity, scores, text), so the
-   same response arriving in two different files is stored once and counted as a duplicate.
+   COPY on Postgres) inside ONE ``write_transaction``. Each row's ``row_key`` is a BLAKE2b digest of a
+   canonical text of its normalised values (date, resolved channel/stage/touchpoint and customer, scores,
+   texts, ratings; defined in ``row_key``), so the same response arriving in two different files is stored
+   once and counted as a duplicate.
    Csv files of ``producer.PROCESS_MIN_ROWS`` rows or more are read, validated and prepared in a second
    process while this one writes (two cores instead of one GIL). A load that at least doubles the table
    runs in bulk-load mode: secondary indexes rebuilt once at the end (``bulk.deferred_indexes``) and
@@ -49,16 +51,21 @@ from cem_core.ingest import producer
 from cem_core.ingest.errors import ImportFailed, IngestError
 from cem_core.ingest.headers import Header, detect_header
 from cem_core.ingest.lease import Lease, Slot, Waiting, import_slot
-from cem_core.ingest.prepare import Prepared, prepare, row_key_secrets, row_keys
+from cem_core.ingest.prepare import Prepared, prepare
 from cem_core.ingest.read import CAPS, CHUNK_ROWS, Caps, RawTable, Source, content_hash, open_tables, size_of
 from cem_core.ingest.resolve import Customers, References, lookup
-from cem_core.ingest.validate import MEASURES, Checked, Problem, validate_chunk
+from cem_core.ingest.row_key import rating_texts, row_keys
+from cem_core.ingest.validate import MEASURES, Checked, Problem, as_text, infer_date_order, validate_chunk
 from cem_core.privacy.hashing import hash_key
 from cem_core.privacy.masking import mask_text
 from cem_core.text import store as text_store
 
 Progress = Callable[[float, int], None]
 ERROR_ROWS = 50_000  # invalid rows kept for the downloadable error file
+# A column failing in at least this share of a file's rows (and at least COLUMN_ISSUE_MIN rows) is reported
+# once, with what its values look like and how to fix it, instead of row by row.
+COLUMN_ISSUE_SHARE = 0.9
+COLUMN_ISSUE_MIN = 10
 RESPONSE_COLUMNS = ("id", "batch_id", "row_key", "customer_id", "channel_id", "stage_id", "touchpoint_id",
                     "occurred_at", "occurred_date", "journey_key", "journey_step", "nps", "csat", "ces",
                     "overall_sat", "spend", "region", "product", "segment", "comment", "language")
@@ -77,11 +84,18 @@ class TablePlan:
     header: Header
     mapping: dict[str, str]  # header -> field
     template: str | None = None
+    date_note: DateNote | None = None  # how the date column's year-last dates are read, once resolved
 
     @property
     def columns(self) -> dict[str, int]:
-        return {f: i for i, (h, f) in enumerate(self.mapping.items())
+        return {mapping_mod.base_field(f): i for i, (h, f) in enumerate(self.mapping.items())
                 if f != mapping_mod.IGNORE and not f.startswith(mapping_mod.ATTRIBUTE)}
+
+    @property
+    def date_order(self) -> str:
+        """The order of year-last dates in the date column: chosen or resolved, else month-first."""
+        orders = [mapping_mod.date_order_of(f) for f in self.mapping.values()]
+        return next((o for o in orders if o), "mdy")
 
     @property
     def attributes(self) -> dict[str, tuple[int, int]]:
@@ -96,9 +110,45 @@ class TablePlan:
 
     def missing(self) -> list[str]:
         """Required fields the mapping lacks: a date, and one of NPS / CSAT / CES / comment."""
-        fields = set(self.mapping.values())
+        fields = {mapping_mod.base_field(f) for f in self.mapping.values()}
         out = [] if "occurred_at" in fields else ["occurred_at"]
         return out + ([] if fields & set(MEASURES) else ["nps|csat|ces|comment"])
+
+
+@dataclass(frozen=True)
+class DateNote:
+    """How a date column's year-last dates (09/15/2024) are read, and why - stated in the report."""
+
+    column: str
+    order: str  # mdy / dmy / ymd
+    source: str  # chosen (mapping, template or --date-order) / inferred (from the values) / default
+
+    def message(self, lang: str) -> str:
+        return t(f"ingest.dates.{self.source}", lang, column=self.column,
+                 order=t(f"ingest.dates.order_{self.order}", lang))
+
+
+@dataclass(frozen=True)
+class ColumnIssue:
+    """One column failing in nearly every row: one entry saying what it looks like and how to fix it."""
+
+    column: str
+    reason: str  # the reason key of its cells
+    count: int
+    rows: int
+    shape: str  # the most common form of its failing values, digits as 9 and letters as a
+    example: str
+
+    def message(self, lang: str) -> str:
+        fix = "ingest.fix.bad_date" if self.reason == "ingest.reason.bad_date" else "ingest.fix.mapping"
+        return t("ingest.column_issue", lang, column=self.column, count=f"{self.count:,}", rows=f"{self.rows:,}",
+                 reason=t(self.reason, lang, lo="", hi="", min="", max="").rstrip(" -（）()"), shape=self.shape,
+                 example=self.example) + " " + t(fix, lang, column=self.column)
+
+
+def value_shape(value: str) -> str:
+    """What a value looks like without what it says: ``09/15/2024`` -> ``99/99/9999``."""
+    return "".join("9" if c.isdigit() else "a" if c.isalpha() else c for c in value)
 
 
 @dataclass
@@ -125,6 +175,9 @@ class ImportReport:
     bulk_load: bool = False  # indexes rebuilt once instead of maintained row by row (``bulk.deferred_indexes``)
     waited_s: float = 0.0  # time spent queued behind another import (SQLite)
     plans: list[TablePlan] = field(default_factory=list)
+    by_column: dict[tuple[str, str], int] = field(default_factory=dict)
+    samples: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    column_issues: list[ColumnIssue] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -135,6 +188,10 @@ class ImportReport:
         self.rows_skipped += int((~checked.valid & ~checked.blank).sum())
         for k, n in checked.counts.items():
             self.reason_counts[k] = self.reason_counts.get(k, 0) + n
+        for k, n in checked.by_column.items():
+            self.by_column[k] = self.by_column.get(k, 0) + n
+        for k, values in checked.samples.items():
+            self.samples.setdefault(k, []).extend(values[: 20 - len(self.samples.get(k, []))])
         room = 1000 - len(self.problems)
         self.problems.extend(checked.problems[:max(0, room)])
         kept = sum(len(f) for f in self.error_rows)
@@ -146,6 +203,19 @@ class ImportReport:
                 bad.insert(0, "_sheet", sheet)
             bad["_reason"] = checked.first_reason[invalid].iloc[: len(bad)].tolist()
             self.error_rows.append(bad)
+
+    def summarise_columns(self) -> None:
+        """Once every row is read: a column that failed in nearly all rows becomes one ``ColumnIssue`` and
+        its row-by-row problems leave the list (they would all say the same thing)."""
+        for (column, reason), n in sorted(self.by_column.items(), key=lambda kv: -kv[1]):
+            if not column or n < COLUMN_ISSUE_MIN or n < COLUMN_ISSUE_SHARE * self.rows_read:
+                continue
+            values = self.samples.get((column, reason), [])
+            shapes = [value_shape(v) for v in values]
+            shape = max(set(shapes), key=shapes.count) if shapes else ""
+            example = next((v for v, s in zip(values, shapes, strict=True) if s == shape), "")
+            self.column_issues.append(ColumnIssue(column, reason, n, self.rows_read, shape, example))
+            self.problems = [p for p in self.problems if (p.column, p.reason) != (column, reason)]
 
     def message(self, lang: str) -> str:
         if self.error is not None:
@@ -164,6 +234,10 @@ class ImportReport:
                 "message": self.message(lang), "previous": self.previous, "created": self.created,
                 "unmatched": self.unmatched, "seconds": round(self.seconds, 3), "bulk_load": self.bulk_load,
                 "waited_s": round(self.waited_s, 1),
+                "dates": [{"column": p.date_note.column, "order": p.date_note.order, "source": p.date_note.source,
+                           "message": p.date_note.message(lang)} for p in self.plans if p.date_note],
+                "column_issues": [{"column": c.column, "reason": c.reason, "count": c.count, "shape": c.shape,
+                                   "message": c.message(lang)} for c in self.column_issues],
                 "errors": problem_rows(self.problems[:max_errors], lang)}
 
 
@@ -218,8 +292,8 @@ def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progre
     for plan in plans:
         headers = plan.header.names
         for raw in plan.table.chunks(plan.header.row + 1):
-            checked = validate_chunk(raw, plan.columns, plan.attributes, headers,
-                                     text_cells=plan.table.text_cells, date1904=plan.table.date1904)
+            checked = validate_chunk(raw, plan.columns, plan.attributes, headers, text_cells=plan.table.text_cells,
+                                     date1904=plan.table.date1904, date_order=plan.date_order)
             report.rows_read += int((~checked.blank).sum())
             report.rows_valid += int(checked.valid.sum())
             report.add_problems(checked, raw, headers, plan.table.sheet)
@@ -227,6 +301,7 @@ def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progre
             done += len(raw)
             if progress:
                 progress(min(0.99, done / total), done)
+    report.summarise_columns()
 
 
 def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress: Progress | None
@@ -239,13 +314,48 @@ def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress
         yield prepare(checked.data[checked.valid], pii_key)
 
 
+def resolve_date_order(plan: TablePlan, date_order: str | None) -> None:
+    """Fix the order of the date column's year-last dates before any row is read, and note why.
+
+    A choice in the mapping (or its template) wins, then ``date_order`` (the CLI's ``--date-order``), then
+    the values: the first rows, and when they leave it open (every part 12 or less, e.g. a file sorted by
+    date that starts on the 1st) the whole column, read once more. A column no value decides is read
+    month-first under an English header and day-first otherwise. The resolved order goes into the mapping
+    (``occurred_at:dmy``) so the reading process and the report see the same."""
+    found = [(h, f) for h, f in plan.mapping.items() if mapping_mod.base_field(f) == mapping_mod.DATE_FIELD]
+    if not found:
+        return
+    header, choice = found[0]
+    chosen = mapping_mod.date_order_of(choice) or date_order
+    if chosen:
+        plan.mapping[header] = f"{mapping_mod.DATE_FIELD}:{chosen}"
+        plan.date_note = DateNote(header, chosen, "chosen")
+        return
+    pos = list(plan.mapping).index(header)
+    head = [r[pos] if pos < len(r) else None for r in plan.table.head[plan.header.row + 1:]]
+    order, shaped = infer_date_order(as_text(pd.Series(head, dtype=object), False))
+    if order is None and shaped:
+        for raw in plan.table.chunks(plan.header.row + 1):
+            order, _ = infer_date_order(as_text(raw[pos], plan.table.text_cells))
+            if order:
+                break
+    if order is None and not shaped:
+        return  # no year-last dates in sight: nothing to decide or to state
+    source = "inferred" if order else "default"
+    order = order or ("mdy" if header.isascii() else "dmy")
+    plan.mapping[header] = f"{mapping_mod.DATE_FIELD}:{order}"
+    plan.date_note = DateNote(header, order, source)
+
+
 def _start(src: Source, file_name: str, engine: Engine, mapping: dict[str, str] | None, sheets: list[str] | None,
-           caps: Caps, chunk_rows: int, report: ImportReport, tables: list[RawTable] | None) -> bool:
+           caps: Caps, chunk_rows: int, report: ImportReport, tables: list[RawTable] | None,
+           date_order: str | None = None) -> bool:
     """Read and plan; on a refusal fill ``report`` and return False."""
     try:
         report.plans = read_plans(engine, src, file_name, mapping=mapping, sheets=sheets, caps=caps,
                                   chunk_rows=chunk_rows, tables=tables)
         for plan in report.plans:
+            resolve_date_order(plan, date_order)
             missing = plan.missing()
             if missing:
                 raise IngestError("ingest.err.required", file=plan.table.label,
@@ -261,13 +371,14 @@ def _start(src: Source, file_name: str, engine: Engine, mapping: dict[str, str] 
 
 def check_file(engine: Engine, src: Source, file_name: str, *, mapping: dict[str, str] | None = None,
                sheets: list[str] | None = None, caps: Caps = CAPS, progress: Progress | None = None,
-               chunk_rows: int = CHUNK_ROWS, tables: list[RawTable] | None = None, file_hash: str | None = None
-               ) -> ImportReport:
+               chunk_rows: int = CHUNK_ROWS, tables: list[RawTable] | None = None, file_hash: str | None = None,
+               date_order: str | None = None) -> ImportReport:
     """Validate without writing: counts, the first problems and the error rows for the report.
-    ``tables`` and ``file_hash`` (of the whole file): what ``ingest.staging`` already read."""
+    ``tables`` and ``file_hash`` (of the whole file): what ``ingest.staging`` already read;
+    ``date_order`` as in ``import_file``."""
     t0 = time.perf_counter()
     report = ImportReport(file_name, content_hash=file_hash or "")
-    if _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report, tables):
+    if _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report, tables, date_order):
         try:
             for _ in _iter_checked(report.plans, report, progress):
                 pass
@@ -317,14 +428,14 @@ def _open_batch(held: Lease, report: ImportReport, user: str, source: str | None
     return batch_id
 
 
-def _close_batch(engine: Engine, report: ImportReport, status: str, error: str | None, user: str,
+def _close_batch(engine: Engine, report: ImportReport, status: str, error: IngestError, user: str,
                  seconds: float) -> None:
     with write_transaction(engine) as conn:
         conn.execute(update(_batches).where(_batches.c.id == report.batch_id).values(
             status=status, finished_at=dt.datetime.now(), duration_s=seconds, rows_imported=0,
             rows_skipped=report.rows_skipped, rows_duplicate=0))
         conn.execute(update(_details).where(_details.c.batch_id == report.batch_id).values(
-            error=mask_text(error), rows_total=report.rows_read))
+            error=mask_text(error.stored()), rows_total=report.rows_read))
         audit.record(conn, user, "import", target=f"batch:{report.batch_id}", rows=0, file_hash=report.content_hash,
                      detail={"batch_id": report.batch_id, "status": status, "rows_skipped": report.rows_skipped})
 
@@ -347,7 +458,6 @@ class _Writer:
         self.conn, self.batch_id, self.source = conn, batch_id, source
         self.refs = References(conn)
         self.customers = Customers(conn, pii_key, batch_id)
-        self.secrets = row_key_secrets(pii_key)
         self.fail_after = fail_after
         self.next_id = next_id(conn, Response.__table__)
         self.imported = self.duplicate = 0
@@ -376,7 +486,13 @@ class _Writer:
         phones, emails, phone_h, email_h = col("phone"), col("email"), chunk.phone_h, chunk.email_h
         keys = col("customer_key")
         at_s, day, attrs = chunk.at_s, chunk.day, chunk.attrs
-        rk = row_keys(chunk.content, self.secrets, channels, stages, touchpoints)
+        # Customers before duplicates: the row key covers the customer (``row_key``). A duplicate's identity is
+        # already stored, so resolving it creates no customer.
+        cids = self.customers.resolve(keys, phones, emails, col("name"), col("segment"), col("region"), phone_h,
+                                      email_h)
+        attribute_ids = {a: refs.attribute_id(a.removeprefix(mapping_mod.ATTRIBUTE)) for a in attrs}
+        rated = rating_texts(n, {attribute_ids[a]: col(a) for a in attrs})
+        rk = row_keys(chunk.content, channels, stages, touchpoints, cids, rated)
         seen: set[str] = set()
         known = self.known_keys
         existing = known if known is not None else _existing_keys(self.conn, list(dict.fromkeys(rk)))
@@ -396,11 +512,9 @@ class _Writer:
         def pick(values: list[object]) -> list[object]:
             return values if everything else [values[i] for i in keep]
 
-        cids = self.customers.resolve(pick(keys), pick(phones), pick(emails), pick(col("name")),
-                                      pick(col("segment")), pick(col("region")), pick(phone_h), pick(email_h))
         ids = list(range(self.next_id, self.next_id + len(keep)))
         self.next_id += len(keep)
-        columns = {"id": ids, "batch_id": [self.batch_id] * len(keep), "row_key": pick(rk), "customer_id": cids,
+        columns = {"id": ids, "batch_id": [self.batch_id] * len(keep), "row_key": pick(rk), "customer_id": pick(cids),
                    "channel_id": pick(channels), "stage_id": pick(stages), "touchpoint_id": pick(touchpoints),
                    "occurred_at": pick(at_s), "occurred_date": pick(day)}
         for f in RESPONSE_COLUMNS[len(columns):]:
@@ -409,7 +523,7 @@ class _Writer:
                     zip(*(columns[c] for c in RESPONSE_COLUMNS), strict=True))
         ratings = []
         for a in attrs:
-            aid = refs.attribute_id(a.removeprefix(mapping_mod.ATTRIBUTE))
+            aid = attribute_ids[a]
             ratings += [(rid, aid, s) for rid, s in zip(ids, pick(col(a)), strict=True) if s is not None]
         if ratings:
             bulk_insert(self.conn, Rating.__table__, ("response_id", "attribute_id", "score"), ratings)
@@ -422,11 +536,13 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                 source: str | None = None, mapping: dict[str, str] | None = None, on_invalid: str = "skip",
                 sheets: list[str] | None = None, caps: Caps = CAPS, progress: Progress | None = None,
                 fail_after: int | None = None, chunk_rows: int = CHUNK_ROWS, tables: list[RawTable] | None = None,
-                file_hash: str | None = None, waiting: Waiting | None = None,
+                file_hash: str | None = None, date_order: str | None = None, waiting: Waiting | None = None,
                 wait_limit_s: float | None = None) -> ImportReport:
     """Import one file as one batch (see the module docstring). ``fail_after`` is a test hook: raise
     after that many rows were written, to prove the rollback. Raises ``ImportFailed`` when the database
-    write fails (the batch is then marked failed); refusals come back as a report with status rejected.
+    write fails (the batch is then marked failed); refusals come back as a report with status rejected,
+    and so does a file none of whose rows is valid. ``date_order`` applies to date columns whose mapping
+    chooses no order (``resolve_date_order``).
     ``tables`` and ``file_hash`` (SHA-256 of the whole file): what ``ingest.staging`` already read.
 
     On SQLite imports queue (``lease.import_slot``): ``waiting`` hears about the import in progress while
@@ -438,7 +554,7 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
     file_name = file_name or (src.name if isinstance(src, Path) else "upload")
     t0 = time.perf_counter()
     report = ImportReport(file_name)
-    if not _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report, tables):
+    if not _start(src, file_name, engine, mapping, sheets, caps, chunk_rows, report, tables, date_order):
         report.seconds = time.perf_counter() - t0
         return report
     report.content_hash = _file_identity(src, sheets, file_hash)
@@ -490,6 +606,8 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
                     writer.write(chunk)
             if report.rows_read == 0:
                 raise IngestError("ingest.err.no_rows", file=file_name)
+            if report.rows_valid == 0:  # nothing to import is a failed import, whatever on_invalid says
+                raise IngestError("ingest.err.no_valid_rows", file=file_name, rows=f"{report.rows_read:,}")
             if on_invalid == "reject" and report.rows_skipped:
                 raise _Rejected
             report.rows_imported, report.rows_duplicate = writer.imported, writer.duplicate
@@ -515,14 +633,14 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
     except _Rejected:
         report.status = "rejected"
         report.error = IngestError("ingest.err.invalid_rows", file=file_name, rows=f"{report.rows_skipped:,}")
-        _close_batch(engine, report, "rejected", report.error.message("en"), user, time.perf_counter() - t0)
+        _close_batch(engine, report, "rejected", report.error, user, time.perf_counter() - t0)
     except IngestError as exc:
         report.status, report.error = "rejected", exc
-        _close_batch(engine, report, "rejected", exc.message("en"), user, time.perf_counter() - t0)
+        _close_batch(engine, report, "rejected", exc, user, time.perf_counter() - t0)
     except Exception as exc:
         report.status = "failed"
         report.error = ImportFailed(report.batch_id, f"{type(exc).__name__}: {exc}"[:500])
-        _close_batch(engine, report, "failed", report.error.message("en"), user, time.perf_counter() - t0)
+        _close_batch(engine, report, "failed", report.error, user, time.perf_counter() - t0)
         raise report.error from exc
     finally:
         if progress and report.status == "done":

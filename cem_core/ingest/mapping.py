@@ -2,7 +2,9 @@
 
 A mapping is a plain ``{header: field}`` dict (the same shape as the CLI's ``--mapping FILE.json``).
 Fields are the ``responses`` columns plus customer identity and dimension values; ``attribute:<name>``
-stores the column as an attribute rating (a key driver), ``ignore`` drops it. Numeric 1-5 / 1-10
+stores the column as an attribute rating (a key driver), ``ignore`` drops it. ``occurred_at:mdy``,
+``occurred_at:dmy`` and ``occurred_at:ymd`` are the date field with the column's order of year-last dates
+(09/15/2024) chosen, so the choice is saved with a template like any other. Numeric 1-5 / 1-10
 columns that match no synonym become attribute ratings, because that is what extra numeric
 questions in a survey export almost always are.
 
@@ -23,6 +25,7 @@ from sqlalchemy import Connection, Engine, select
 
 from cem_core.ingest.headers import Header
 from cem_core.ingest.read import RawTable
+from cem_core.ingest.validate import DATE_ORDERS
 
 IGNORE = "ignore"
 ATTRIBUTE = "attribute:"
@@ -65,6 +68,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "language": ("语言", "language", "lang"),
 }
 FIELDS: tuple[str, ...] = tuple(SYNONYMS)
+DATE_FIELD = "occurred_at"
+DATE_CHOICES: tuple[str, ...] = tuple(f"{DATE_FIELD}:{o}" for o in DATE_ORDERS)
 _LOOKUP = sorted(((syn, f) for f, syns in SYNONYMS.items() for syn in syns), key=lambda p: -len(p[0]))
 _NOISE = re.compile(r"[（(【\[].*?[)）】\]]|[\s_\-:：/\\.,，。?？!！*#\"'“”]")
 
@@ -144,9 +149,20 @@ def merge(auto: dict[str, str], override: dict[str, str] | None) -> dict[str, st
     return {h: override.get(h, override.get(norm(h), f)) for h, f in auto.items()}
 
 
+def base_field(choice: str) -> str:
+    """The field a mapping choice stores into: ``occurred_at:dmy`` -> ``occurred_at``."""
+    return DATE_FIELD if choice in DATE_CHOICES else choice
+
+
+def date_order_of(choice: str) -> str | None:
+    """The date order a mapping choice fixes (``occurred_at:dmy`` -> ``dmy``), None when it fixes none."""
+    return choice.rsplit(":", 1)[1] if choice in DATE_CHOICES else None
+
+
 def check_fields(mapping: dict[str, str]) -> list[str]:
     """Unknown field names in a user-supplied mapping (shown as an error rather than silently ignored)."""
-    return [f for f in mapping.values() if f != IGNORE and f not in FIELDS and not f.startswith(ATTRIBUTE)]
+    return [f for f in mapping.values()
+            if f != IGNORE and f not in FIELDS and f not in DATE_CHOICES and not f.startswith(ATTRIBUTE)]
 
 
 def load_mapping_file(path: str) -> dict[str, str]:

@@ -8,20 +8,24 @@ but the screen may be shared or recorded, and a workbook travels. The workbook's
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from sqlalchemy import Engine
 
 from cem_core.auth.roles import User
 from cem_core.i18n import t
 from cem_core.ingest.load import ImportReport, TablePlan, error_frame, problem_rows
-from cem_core.ingest.mapping import ATTRIBUTE, FIELDS, IGNORE
+from cem_core.ingest.mapping import ATTRIBUTE, DATE_CHOICES, DATE_FIELD, FIELDS, IGNORE
 from cem_core.ingest.validate import as_text
 from cem_core.privacy.columns import file_columns
 from cem_core.privacy.masking import mask_frame, mask_value
 from cem_core.privacy.release import export_file
 
 ATTRIBUTE_CHOICE = "attribute"  # in the editor: "an attribute rating named after this column"
-CHOICES: tuple[str, ...] = (*FIELDS, ATTRIBUTE_CHOICE, IGNORE)
+# the date field offered plain (order inferred from the values) and with each order chosen, side by side
+CHOICES: tuple[str, ...] = (*(c for f in FIELDS for c in ((f, *DATE_CHOICES) if f == DATE_FIELD else (f,))),
+                            ATTRIBUTE_CHOICE, IGNORE)
 
 
 def choice_label(choice: str, lang: str) -> str:
@@ -89,3 +93,14 @@ def error_workbook(engine: Engine, user: User, report: ImportReport, lang: str) 
     return export_file(engine, user, {t("ingest.errors_sheet", lang): error_frame(report, lang)}, "xlsx",
                        target=f"import_errors:{report.content_hash[:12] or report.file_name[:40]}",
                        columns=report_columns(report), detail={"rows_skipped": report.rows_skipped})
+
+
+def plain(text: str) -> str:
+    """``text`` shown literally by Markdown-rendering widgets (column names and values are the file's text)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:])", r"\\\1", text)
+
+
+def report_notes(report: ImportReport, lang: str) -> tuple[list[str], list[str]]:
+    """(how date columns were read, columns that failed in nearly every row), translated and escaped."""
+    dates = [plain(p.date_note.message(lang)) for p in report.plans if p.date_note]
+    return dates, [plain(c.message(lang)) for c in report.column_issues]

@@ -43,7 +43,8 @@ DEPTH = 2  # chunks prepared ahead of the writer
 # sooner on a 1M-row file), and the two processes stay in step; per-chunk costs are the same in total.
 CHUNK_ROWS = 25_000
 CHILD_MODULE = "cem_core.ingest.reader_child"  # the reading process's entry point
-REPORT_FIELDS = ("rows_read", "rows_valid", "rows_skipped", "problems", "reason_counts", "error_rows")
+REPORT_FIELDS = ("rows_read", "rows_valid", "rows_skipped", "problems", "reason_counts", "error_rows", "by_column",
+                 "column_issues")
 
 
 def worth_it(incoming: int, streamed: bool) -> bool:

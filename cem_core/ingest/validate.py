@@ -6,7 +6,9 @@ Rules, each with a reason key in ``cem_core/i18n/messages/ingest.py``:
 - scores are whole numbers in range: NPS 0-10, CSAT 1-5, CES 1-7, overall satisfaction 1-10,
   attribute ratings 1-5 (a 1-10 attribute is stored as ceil(score / 2), so 9-10 -> 5);
 - dates: ISO, Chinese (2024年3月5日 14时02分, 2024/3/5 14:02, 2024.3.5), 20240305, Excel serials in the
-  workbook's 1900 or 1904 system, real date cells; years 1990..tomorrow;
+  workbook's 1900 or 1904 system, real date cells; years 1990..tomorrow; year-last dates as English
+  exports write them (09/15/2024 3:45 PM, 15.09.2024, 9/15/24) in the column's ``date_order``: ``mdy``
+  month first, ``dmy`` day first, ``ymd`` year-first dates only (see ``infer_date_order``);
 - full-width digits and punctuation are folded (１２３ -> 123) before numbers, dates, phones, emails;
 - phones keep leading zeros and a +86 prefix (same rule as ``privacy.hashing.normalise_phone``); 5-15 digits;
 - text longer than its column (comment: 5,000 characters) is an error, not silently cut;
@@ -31,6 +33,7 @@ TEXT_LIMITS: dict[str, int] = {"comment": 5000, "region": 64, "product": 128, "s
                                "touchpoint": 128, "email": 255}
 MEASURES = ("nps", "csat", "ces", "comment")
 MAX_ERRORS = 1000  # error details kept per file; counts are always complete
+SAMPLES = 5  # failing values kept per column and reason and chunk, to describe what a column looks like
 MIN_YEAR = 1990
 _EPOCH_1900 = pd.Timestamp("1899-12-30")  # Excel's 1900 system (its fictitious 1900-02-29 absorbed)
 _EPOCH_1904 = pd.Timestamp("1904-01-01")
@@ -41,6 +44,12 @@ _WIDE = f"[{chr(0xFF01)}-{chr(0xFF5E)}{chr(0x3000)}]"
 _DATE_PARTS = re.compile(
     r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
     r"(?:\s*(?P<hour>\d{1,2}):(?P<minute>\d{1,2})(?::(?P<second>\d{1,2}))?(?:\.\d+)?)?$")
+# Year-last: 09/15/2024, 15.09.2024 14:02, 9/15/24 3:45 PM. Which of a and b is the month is the column's
+# date order; a two-digit year is 20yy unless that lies in the future.
+_YEAR_LAST = re.compile(
+    r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<year>\d{4}|\d{2})"
+    r"(?:[T ,]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?(?:\.\d+)?\s*(?P<ampm>[AaPp][Mm])?)?$")
+DATE_ORDERS = ("mdy", "dmy", "ymd")
 _COMPACT = re.compile(r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})$")
 _LANGS = {"zh": "zh", "zh-cn": "zh", "cn": "zh", "中文": "zh", "汉语": "zh", "chinese": "zh",
           "en": "en", "en-us": "en", "英文": "en", "英语": "en", "english": "en"}
@@ -65,6 +74,9 @@ class Checked:
     problems: list[Problem] = field(default_factory=list)
     first_reason: pd.Series | None = None  # per invalid row: (key, values) of its first problem
     counts: dict[str, int] = field(default_factory=dict)
+    # per (column header, reason key): failing cells, and the first few failing values as they were
+    by_column: dict[tuple[str, str], int] = field(default_factory=dict)
+    samples: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def as_text(col: pd.Series, text_cells: bool) -> pd.Series:
@@ -161,6 +173,49 @@ def _from_parts(t: pd.Series, pattern: re.Pattern[str]) -> pd.Series:
     return pd.to_datetime(pd.DataFrame(cols), errors="coerce").astype("datetime64[us]")
 
 
+def _year_last_parts(t: pd.Series) -> pd.DataFrame:
+    """The numeric parts of year-last dates (NaN where a cell has another shape)."""
+    parts = t.str.extract(_YEAR_LAST)
+    out = pd.DataFrame({k: pd.to_numeric(parts[k], errors="coerce") for k in parts.columns if k != "ampm"})
+    out["pm"] = parts["ampm"].str.lower().eq("pm")
+    out["am"] = parts["ampm"].str.lower().eq("am")
+    return out
+
+
+def infer_date_order(text: pd.Series) -> tuple[str | None, int]:
+    """The order a column's year-last dates must be in, from its values, and how many such values it has:
+    a first part above 12 can only be a day (``dmy``), a second part above 12 only a day (``mdy``).
+    None when no value decides (every part 12 or less), or the column has no year-last dates. When both
+    kinds occur the majority decides; the others are reported as errors."""
+    parts = _year_last_parts(fold(text.astype(str).str.strip()))
+    shaped = int(parts["a"].notna().sum())
+    day_first, month_first = int((parts["a"] > 12).sum()), int((parts["b"] > 12).sum())
+    if day_first == month_first == 0:
+        return None, shaped
+    return ("dmy" if day_first > month_first else "mdy"), shaped
+
+
+def _from_year_last(t: pd.Series, order: str) -> pd.Series:
+    """Year-last dates in the column's order; NaT for other shapes, impossible dates and ``ymd`` columns
+    (there a year-last value is an error, not a guess). 12 AM is midnight, 12 PM noon."""
+    parts = _year_last_parts(t)
+    if order == "ymd" or parts["a"].isna().all():
+        return pd.Series(pd.NaT, index=t.index, dtype="datetime64[us]")
+    month, day = (parts["a"], parts["b"]) if order == "mdy" else (parts["b"], parts["a"])
+    year = parts["year"]
+    short = year < 100
+    if short.any():
+        next_year = dt.date.today().year + 1
+        year = year.where(~short, np.where(2000 + year <= next_year, 2000 + year, 1900 + year))
+    hour = parts["hour"].fillna(0)
+    twelve = parts["pm"] | parts["am"]
+    bad_hour = twelve & ((hour < 1) | (hour > 12))
+    hour = hour.where(~twelve, hour % 12 + np.where(parts["pm"], 12, 0)).where(~bad_hour)
+    cols = {"year": year, "month": month, "day": day, "hour": hour, "minute": parts["minute"].fillna(0),
+            "second": parts["second"].fillna(0)}
+    return pd.to_datetime(pd.DataFrame(cols), errors="coerce").astype("datetime64[us]")
+
+
 def from_serial(num: pd.Series, date1904: bool) -> pd.Series:
     """Excel serial day numbers (fraction = time of day) -> timestamps, to the second."""
     origin = _EPOCH_1904 if date1904 else _EPOCH_1900
@@ -169,7 +224,7 @@ def from_serial(num: pd.Series, date1904: bool) -> pd.Series:
     return (origin + pd.to_timedelta(secs, unit="s")).astype("datetime64[us]")
 
 
-def parse_dates(raw: pd.Series, text_cells: bool, date1904: bool
+def parse_dates(raw: pd.Series, text_cells: bool, date1904: bool, order: str = "mdy"
                 ) -> tuple[pd.Series, list[tuple[pd.Series, str, dict]]]:
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
     if not text_cells:  # xlsx: date cells arrive as datetimes, serial numbers as floats
@@ -188,6 +243,9 @@ def parse_dates(raw: pd.Series, text_cells: bool, date1904: bool
     todo = ~blank & out.isna()
     if todo.any():
         out[todo] = pd.to_datetime(_strip_tz(t[todo]), format="ISO8601", errors="coerce")
+    todo &= out.isna()
+    if todo.any():
+        out[todo] = _from_year_last(t[todo], order)
     todo &= out.isna()
     if todo.any():
         out[todo] = _from_parts(_chinese_to_iso(t[todo]), _DATE_PARTS)
@@ -240,8 +298,9 @@ def parse_language(text: pd.Series) -> pd.Series:
 
 
 def validate_chunk(raw: pd.DataFrame, columns: dict[str, int], attributes: dict[str, tuple[int, int]],
-                   headers: list[str], *, text_cells: bool, date1904: bool) -> Checked:
-    """Validate one chunk. ``columns``: field -> column position; ``attributes``: name -> (position, scale)."""
+                   headers: list[str], *, text_cells: bool, date1904: bool, date_order: str = "mdy") -> Checked:
+    """Validate one chunk. ``columns``: field -> column position; ``attributes``: name -> (position, scale);
+    ``date_order``: how year-last dates in the date column are read (``DATE_ORDERS``)."""
     index = raw.index
     texts: dict[int, pd.Series] = {}
 
@@ -263,7 +322,8 @@ def validate_chunk(raw: pd.DataFrame, columns: dict[str, int], attributes: dict[
 
     if "occurred_at" in columns:
         pos = columns["occurred_at"]
-        add("occurred_at", pos, parse_dates(raw[pos] if not text_cells else text(pos), text_cells, date1904))
+        add("occurred_at", pos, parse_dates(raw[pos] if not text_cells else text(pos), text_cells, date1904,
+                                             date_order))
     for f, (lo, hi) in SCORES.items():
         if f in columns:
             add(f, columns[f], parse_int(text(columns[f]), lo, hi))
@@ -299,11 +359,17 @@ def validate_chunk(raw: pd.DataFrame, columns: dict[str, int], attributes: dict[
     first = pd.Series(None, index=index, dtype=object)
     problems: list[Problem] = []
     counts: dict[str, int] = {}
+    by_column: dict[tuple[str, str], int] = {}
+    samples: dict[tuple[str, str], list[str]] = {}
     for header, mask, key, vals in checks:
         mask = mask.fillna(False).astype(bool) & ~blank
         if not mask.any():
             continue
-        counts[key] = counts.get(key, 0) + int(mask.sum())
+        n_bad = int(mask.sum())
+        counts[key] = counts.get(key, 0) + n_bad
+        by_column[(header, key)] = by_column.get((header, key), 0) + n_bad
+        if header in headers and (header, key) not in samples:
+            samples[(header, key)] = text(headers.index(header))[mask].head(SAMPLES).str.slice(0, 60).tolist()
         first = first.where(first.notna() | ~mask, pd.Series([(key, vals, header)] * len(index), index=index))
         invalid |= mask
         if len(problems) < MAX_ERRORS:
@@ -313,4 +379,4 @@ def validate_chunk(raw: pd.DataFrame, columns: dict[str, int], attributes: dict[
                 value = "" if pos is None else str(text(pos).at[r])[:200]
                 problems.append(Problem(int(r) + 1, header, value, key, tuple(sorted(vals.items()))))
     valid = ~invalid & ~blank
-    return Checked(data, valid, blank, problems, first.where(invalid), counts)
+    return Checked(data, valid, blank, problems, first.where(invalid), counts, by_column, samples)

@@ -21,6 +21,7 @@ from cem_core.config import database_url
 from cem_core.db import get_engine, migrate, read_only_url
 from cem_core.faults import classify
 from cem_core.ingest.lease import settle_on_start
+from cem_core.privacy.hashing import PiiKeyError, hash_key
 
 T = TypeVar("T")
 
@@ -54,8 +55,22 @@ def current_url() -> str:
     return database_url()
 
 
+_KEY_CHECKED: set[str] = set()  # database URLs whose PII hash key matched in this process
+
+
 def engine() -> Engine:
-    return engine_for(current_url())
+    """The engine; the app stops with a translated message while the PII hash key is not the one the stored
+    hashes were made with (checked until it passes once, so the app recovers when the key is restored)."""
+    url = current_url()
+    eng = engine_for(url)
+    if url not in _KEY_CHECKED:
+        try:
+            hash_key(eng)
+        except PiiKeyError as exc:
+            st.error(exc.message())
+            st.stop()
+        _KEY_CHECKED.add(url)
+    return eng
 
 
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)

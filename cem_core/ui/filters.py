@@ -27,9 +27,10 @@ _MULTI = (
 
 
 def _options(source: str) -> tuple[list[str], dict[str, str]]:
-    """Option codes and their display names for a filter."""
+    """Option codes and their display names for a filter; free-text values only from the user's scope."""
     if source in ("region", "product", "segment"):
-        values = cache.query(text_dimension_values, source)
+        user = current_user()
+        values = cache.query(text_dimension_values, source, user.scope if user else ())
         return values, {v: v for v in values}
     table: pd.DataFrame = cache.query(dimension_table, source, lang())
     return table["code"].tolist(), dict(zip(table["code"], table["name"], strict=True))

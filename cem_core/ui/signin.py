@@ -3,35 +3,41 @@
 ``gate(engine)`` is called by ``app.py`` before navigation is built. It returns the signed-in ``User``
 or shows the sign-in (or setup) screen as the only page and stops the run, so no page of the app is
 reachable, by navigation or typed URL, without signing in. Every run of a password or SSO session
-re-reads the user record, so disabling a user or changing their role takes effect at their next click.
+re-reads the user record, so disabling a user or changing their role takes effect at their next click;
+a demo session ends at the next click after the first real import or real user.
+
+Until a real administrator exists, the screen offers the setup form and, with demo data, the demo
+accounts, both only to someone holding this server's start token (printed to its terminal as a link;
+see ``cem_core.auth.start_token``). No password is shown on screen.
 """
 
 from __future__ import annotations
 
 import time
 
-import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
 from cem_core import audit
 from cem_core.auth import session
 from cem_core.auth.bootstrap import (
-    DEMO_USERS,
     create_first_admin,
-    demo_mode,
+    demo_roles,
+    demo_signin_open,
     ensure_configured_admin,
     needs_setup,
-    sync_demo_users,
 )
+from cem_core.auth.demo_accounts import is_demo_username
 from cem_core.auth.roles import User
-from cem_core.auth.signin import authenticate
+from cem_core.auth.signin import authenticate, demo_sign_in
 from cem_core.auth.sso import user_from_claims
+from cem_core.auth.start_token import QUERY_PARAM, announce, matches
 from cem_core.auth.users import UserError, get_user
 from cem_core.ui.context import T, current_user
 from cem_core.ui.nav import PAGES
 
 AUTH_KEYS = ("user", "auth_at", "auth_seen", "auth_method")
+TOKEN_KEY = "start_token"  # the start token this browser session proved it holds (kept across sign-outs)
 
 
 def _sso_signed_in() -> bool:
@@ -62,6 +68,8 @@ def end_session(flash: str | None = None) -> None:
 def _still_valid(engine: Engine, user: User) -> tuple[User | None, str]:
     """The session's user as the database now describes them, or None and why they may no longer stay."""
     method = st.session_state.get("auth_method")
+    if method == "demo":
+        return (user, "") if demo_signin_open(engine) else (None, "trust_access.demo_over")
     if method not in ("password", "sso"):
         return user, ""  # set by code (tests); nothing stored to re-check
     record = get_user(engine, username=user.username)
@@ -95,8 +103,10 @@ def _signed_in(engine: Engine) -> User | None:
 
 def _user_panel(engine: Engine, user: User) -> None:
     with st.sidebar:
-        st.caption(T("access.signed_in_as", name=user.display_name or user.username,
-                     role=T(f"access.role.{user.role}")))
+        role = T(f"access.role.{user.role}")
+        name = T("trust_access.demo_name", role=role) if is_demo_username(user.username) else (
+            user.display_name or user.username)
+        st.caption(T("access.signed_in_as", name=name, role=role))
         if st.button(T("access.signout"), key="signout", icon=":material/logout:"):
             method = st.session_state.get("auth_method")
             audit.record(engine, user.username, "sign_out", target=user.username)
@@ -130,14 +140,54 @@ def _signin_form(engine: Engine) -> None:
     st.rerun()
 
 
-def _demo_users() -> None:
+def _take_link_token() -> None:
+    """The terminal's link carries the start token: remember that this session holds it, and take it out
+    of the address bar (so it is not bookmarked or shared by accident)."""
+    token = st.query_params.get(QUERY_PARAM)
+    if token is None:
+        return
+    del st.query_params[QUERY_PARAM]
+    if matches(token):
+        st.session_state[TOKEN_KEY] = token
+
+
+def _announce_link() -> None:
+    port = st.get_option("server.port")
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    announce(f"http://localhost:{port}/{base}")
+
+
+def _token_form() -> None:
+    """Paste the start token instead of opening the link."""
+    st.caption(T("trust_access.token_how"))
+    with st.form("start_token_form", clear_on_submit=True):
+        token = st.text_input(T("trust_access.token"), type="password", key="start_token_input")
+        submitted = st.form_submit_button(T("trust_access.token_button"))
+    if not submitted:
+        return
+    if not matches(token):
+        st.error(T("trust_access.bad_token"))
+        return
+    st.session_state[TOKEN_KEY] = token.strip()
+    st.rerun()
+
+
+def _demo_box(engine: Engine) -> None:
     with st.container(border=True):
-        st.markdown(f"**{T('access.demo_title')}**")
-        st.caption(T("access.demo_note"))
-        st.table(pd.DataFrame({T("access.col_username"): [u.username for u in DEMO_USERS],
-                               T("access.col_password"): [u.password for u in DEMO_USERS],
-                               T("access.col_role"): [T(f"access.role.{u.role}") for u in DEMO_USERS]}),
-                 hide_index=True)
+        st.markdown(f"**{T('trust_access.demo_title')}**")
+        token = st.session_state.get(TOKEN_KEY)
+        if not matches(token):
+            _token_form()
+            return
+        st.caption(T("trust_access.demo_pick"))
+        for role in demo_roles(engine):
+            if st.button(T("trust_access.demo_as", role=T(f"access.role.{role}")), key=f"demo_as_{role}"):
+                result = demo_sign_in(engine, token=token, role=role)
+                if result.user is None:
+                    st.error(T(result.reason or "trust_access.demo_refused"))
+                    return
+                _start_session(result.user, "demo")
+                st.rerun()
 
 
 def _signin_screen(engine: Engine) -> None:
@@ -155,15 +205,28 @@ def _signin_screen(engine: Engine) -> None:
     left, right = st.columns([2, 3])
     with left:
         _signin_form(engine)
-    if demo_mode(engine):
+    if demo_signin_open(engine):
         with right:
-            _demo_users()
+            _demo_box(engine)
 
 
 def _setup_screen(engine: Engine) -> None:
     st.title(T("access.setup_title"))
+    _flash()
+    left, right = st.columns([2, 3])
+    with left:
+        _setup_form(engine)
+    if demo_signin_open(engine):
+        with right:
+            _demo_box(engine)
+
+
+def _setup_form(engine: Engine) -> None:
     st.info(T("access.setup_intro"))
+    held = st.session_state.get(TOKEN_KEY)
     with st.form("setup"):
+        token = held if matches(held) else st.text_input(T("trust_access.token"), type="password",
+                                                          key="setup_token", help=T("trust_access.token_how"))
         username = st.text_input(T("access.username"), key="setup_user")
         display = st.text_input(T("access.display_name"), key="setup_display")
         password = st.text_input(T("access.password"), type="password", key="setup_password")
@@ -175,11 +238,11 @@ def _setup_screen(engine: Engine) -> None:
         st.error(T("access.pw_mismatch"))
         return
     try:
-        create_first_admin(engine, username=username, password=password, display_name=display)
+        create_first_admin(engine, username=username, password=password, token=token, display_name=display)
     except UserError as err:
         st.error(T(err.key, **err.kwargs))
         return
-    for key in ("setup_password", "setup_repeat"):
+    for key in ("setup_password", "setup_repeat", "setup_token"):
         st.session_state.pop(key, None)
     result = authenticate(engine, username=username, password=password)
     if result.user is not None:
@@ -203,9 +266,12 @@ def gate(engine: Engine) -> User:
     if user is not None:
         _user_panel(engine, user)
         return user
+    _take_link_token()
     ensure_configured_admin(engine)
-    sync_demo_users(engine)
-    screen = (lambda: _setup_screen(engine)) if needs_setup(engine) else (lambda: _signin_screen(engine))
+    setup = needs_setup(engine)
+    if setup or demo_signin_open(engine):
+        _announce_link()
+    screen = (lambda: _setup_screen(engine)) if setup else (lambda: _signin_screen(engine))
     # Every page's address shows the sign-in screen too, so a deep link keeps its address and, once
     # signed in, the router opens that page rather than the start page.
     title = T("access.signin_title")

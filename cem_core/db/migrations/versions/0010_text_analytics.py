@@ -5,7 +5,7 @@ New tables only (existing data is untouched). Comments already stored are analys
 million comments takes minutes and a schema upgrade should not.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
