@@ -25,7 +25,7 @@ from cem_core.config import LANGUAGES, database_url
 from cem_core.db import get_engine, migrate, read_only_url, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
-from cem_core.faults import EXIT_BAD_INPUT, EXIT_CODES_HELP, Fault, classify, location
+from cem_core.faults import EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_NOT_WRITABLE, Fault, classify, location
 from cem_core.i18n import t
 from cem_core.ingest.cli import run_import
 from cem_core.ingest.lease import settle_on_start
@@ -254,6 +254,10 @@ def main(argv: Sequence[str] | None = None, engine: Engine | None = None) -> int
             except PiiKeyError as exc:
                 print(exc.message(), file=sys.stderr)
                 return 2
+            except (SQLAlchemyError, OSError) as exc:  # no key yet and nowhere to keep one: a reader needs none
+                fault = classify(exc, url)
+                if args.command not in READS_ONLY or fault is None or fault.exit_code != EXIT_NOT_WRITABLE:
+                    raise
         return {**COMMANDS, **text_cli.COMMANDS}[args.command](engine, args)
     except (SQLAlchemyError, OSError, Fault) as exc:
         fault = classify(exc, url)

@@ -96,7 +96,7 @@ def test_read_only_file_exit_3_and_reading_still_works(sqlite_with_rows: tuple[s
 def test_read_only_directory_exit_3_json(sqlite_with_rows: tuple[str, Path], tmp_path: Path) -> None:
     url, folder = sqlite_with_rows
     shutil.rmtree(folder / "cem.db-imports")
-    assert sorted(p.name for p in folder.iterdir()) == ["cem.db"]
+    assert not [p for p in folder.iterdir() if p.name.endswith(("-wal", "-shm"))]
     with immutable(folder):
         proc = cli(url, "import", str(new_csv(tmp_path)), "--json", "--lang", "zh")
         assert proc.returncode == EXIT_NOT_WRITABLE
@@ -267,7 +267,7 @@ def test_app_in_read_only_directory_reads_the_data_and_says_why_it_cannot_write(
         at = open_page("pages/imports.py", User("admin", "admin"), "en")
         assert not at.exception, [e.value for e in at.exception]
         assert at.dataframe[0].value["rows_imported"].tolist() == [2]
-    assert sorted(p.name for p in folder.iterdir()) == ["cem.db"]  # nothing was written beside it
+    assert not [p for p in folder.iterdir() if p.name.endswith(("-wal", "-shm", "-imports"))]  # nothing written
 
 
 def test_os_errors_name_the_directory_that_is_missing_or_not_writable(tmp_path: Path) -> None:
