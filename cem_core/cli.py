@@ -1,7 +1,9 @@
 """Command line: ``python -m cem_core migrate | demo | stats | import | actions``, on the same functions as the app.
 
-Every command reads ``CEM_DATABASE_URL`` (else secrets.toml, else data/cem.db) and brings the schema up
-to date first, so a scheduled job never runs against an old schema.
+Every command reads ``CEM_DATABASE_URL`` (else secrets.toml, else data/cem.db), brings the schema up
+to date first, so a scheduled job never runs against an old schema, and settles imports whose process
+died (``lease.settle_interrupted``). A database or disk fault ends in one translated line (or a JSON
+object with ``--json``) and an exit code from ``faults``, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from cem_core import audit
 from cem_core.act import cli as act_cli
@@ -24,11 +27,14 @@ from cem_core.alerts.run import run_alerts
 from cem_core.analyze.overview import DEFAULT_WINDOW_DAYS, build_overview
 from cem_core.analyze.queries import Filters, date_bounds
 from cem_core.analyze.rollup import rebuild_all
-from cem_core.config import secret_table
-from cem_core.db import get_engine, migrate, write_transaction
+from cem_core.config import LANGUAGES, database_url, secret_table
+from cem_core.db import get_engine, migrate, read_only_url, write_transaction
 from cem_core.demo.catalog import INDUSTRIES
 from cem_core.demo.generator import DEFAULT_END, load_demo, remove_demo
+from cem_core.faults import EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_NOT_WRITABLE, Fault, classify, location
 from cem_core.i18n import t
+from cem_core.ingest.cli import run_import
+from cem_core.ingest.lease import settle_on_start
 from cem_core.journey.peakend import peak_end
 from cem_core.privacy.hashing import PiiKeyError, hash_key, rekey
 from cem_core.reports.executive import build_report
@@ -38,6 +44,7 @@ from cem_core.text import cli as text_cli
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
+READS_ONLY = {"stats", "peakend"}  # commands that still answer from a database they cannot write
 
 
 def command(name: str) -> Callable[[Command], Command]:
@@ -86,8 +93,6 @@ def _rollup(engine: Engine, args: argparse.Namespace) -> int:
 @command("import")
 def _import(engine: Engine, args: argparse.Namespace) -> int:
     """Import files on the upload page's code path; exit 1 when any file is rejected or fails."""
-    from cem_core.ingest.cli import run_import
-
     return run_import(engine, args)
 
 
@@ -193,8 +198,17 @@ def _filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channel", action="append", help="channel code; repeat for several")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are bad input: exit 1 (argparse's own 2 would read as an environment fault)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m cem_core", description="CEM Dashboard command line")
+    p = _Parser(prog="python -m cem_core", description="CEM Dashboard command line", epilog=EXIT_CODES_HELP,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="bring the database schema up to date")
     demo = sub.add_parser("demo", help="load deterministic demo feedback with planted truths")
@@ -251,19 +265,67 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--user", default=os.environ.get("USER", "cli"), help="recorded as the uploader")
     imp.add_argument("--lang", choices=("zh", "en"), default="en")
     imp.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    imp.add_argument("--wait-minutes", type=float, default=None,
+                     help="SQLite: how long to wait for an import in progress (default: import_wait_minutes)")
     act_cli.add_parsers(sub)
     text_cli.add_parsers(sub)
     return p
 
 
+def _settle(engine: Engine, lang: str) -> None:
+    """Mark imports whose process died as interrupted, and say so."""
+    for batch in settle_on_start(engine, actor=cli_actor()):
+        print(t("faults.interrupted", lang, batch=batch.batch_id, file=batch.file_name,
+                started=f"{batch.started_at:%Y-%m-%d %H:%M:%S}"), file=sys.stderr)
+
+
+def _lang(args: argparse.Namespace) -> str:
+    """The language of ``--lang`` where a command has one (``sentiment`` also allows "auto"), else English."""
+    return args.lang if getattr(args, "lang", None) in LANGUAGES else "en"
+
+
+def report_fault(fault: Fault, url: str, args: argparse.Namespace) -> None:
+    """One line on stderr; with ``--json`` also one JSON object on stdout."""
+    lang = _lang(args)
+    print(f"error: {fault.message(lang)}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"status": "error", "error": fault.kind, "exit_code": fault.exit_code,
+                          "database": location(url), "message": fault.message(lang)}, ensure_ascii=False))
+
+
+def _ready(engine: Engine, url: str, args: argparse.Namespace) -> Engine:
+    """The engine migrated and settled; for a command that only reads, a SQLite database in a directory
+    that cannot be written is read as immutable (``db.read_only_url``) instead of failing."""
+    try:
+        migrate(engine)
+    except SQLAlchemyError as exc:
+        fault = classify(exc, url)
+        if args.command not in READS_ONLY or fault is None or fault.kind != "read_only_dir":
+            raise
+        return get_engine(read_only_url(url))
+    _settle(engine, _lang(args))
+    return engine
+
+
 def main(argv: Sequence[str] | None = None, engine: Engine | None = None) -> int:
     args = parser().parse_args(argv)
-    engine = engine or get_engine()
-    migrate(engine)
-    if args.command != "pii":
-        try:
-            hash_key(engine)  # refuse to start on a PII hash key other than the stored hashes' (pii.py)
-        except PiiKeyError as exc:
-            print(exc.message(), file=sys.stderr)
-            return 2
-    return {**COMMANDS, **text_cli.COMMANDS}[args.command](engine, args)
+    url = engine.url.render_as_string(hide_password=False) if engine else database_url()
+    try:
+        engine = _ready(engine or get_engine(url), url, args)
+        if args.command != "pii":
+            try:
+                hash_key(engine)  # refuse to start on a PII hash key other than the stored hashes' (pii.py)
+            except PiiKeyError as exc:
+                print(exc.message(), file=sys.stderr)
+                return 2
+            except (SQLAlchemyError, OSError) as exc:  # no key yet and nowhere to keep one: a reader needs none
+                fault = classify(exc, url)
+                if args.command not in READS_ONLY or fault is None or fault.exit_code != EXIT_NOT_WRITABLE:
+                    raise
+        return {**COMMANDS, **text_cli.COMMANDS}[args.command](engine, args)
+    except (SQLAlchemyError, OSError, Fault) as exc:
+        fault = classify(exc, url)
+        if fault is None:
+            raise
+        report_fault(fault, url, args)
+        return fault.exit_code

@@ -52,6 +52,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Read, validate and prepare large csv imports in a second process while this one writes (on/off)"),
     Setting("sso_role_claim", "CEM_SSO_ROLE_CLAIM", "",
             "OIDC claim holding a role name (e.g. roles or groups); empty: roles only from the users page"),
+    Setting("import_wait_minutes", "CEM_IMPORT_WAIT_MINUTES", "30",
+            "SQLite: how long an import waits for the one in progress before giving up (exit code 4)"),
 )
 
 

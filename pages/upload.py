@@ -5,11 +5,16 @@ file. When an import finishes, or a file leaves the uploader, everything read fr
 """
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
 from cem_core import audit
 from cem_core.analyze.queries import dimension_table
+from cem_core.db import brief_lock_wait, write_transaction
+from cem_core.faults import Fault, classify
 from cem_core.i18n import fmt_int
+from cem_core.ingest.cli import waiting_message
 from cem_core.ingest.errors import ImportFailed, IngestError
+from cem_core.ingest.lease import Holder
 from cem_core.ingest.load import check_file, import_file, read_plans
 from cem_core.ingest.mapping import save_template
 from cem_core.ingest.present import (
@@ -27,6 +32,7 @@ from cem_core.ingest.read import ACCEPTED_TYPES
 from cem_core.ingest.staging import StagedFile, finished, stage
 from cem_core.ui import cache
 from cem_core.ui.context import T, lang, require
+from cem_core.ui.faults import write_fault
 from cem_core.ui.plain import plain
 
 user = require("upload")
@@ -35,6 +41,8 @@ engine = cache.engine()
 unmask = user.can("unmask_pii")
 st.title(T("upload.title"))
 st.caption(T("upload.intro", types=", ".join(ACCEPTED_TYPES)))
+if write_fault() is not None:  # the app's notice above says why; nothing here could be saved
+    st.stop()
 
 channels = cache.query(dimension_table, "channels", L)
 names = dict(zip(channels["code"], channels["name"], strict=True))
@@ -68,6 +76,25 @@ def show_finished(report) -> None:
         st.warning(T("upload.unmatched", kind=T(f"ingest.field.{kind}"), values=plain("、".join(values))))
 
 
+pending: dict[str, int] = st.session_state.setdefault("upl_audit_pending", {})  # file hash -> bytes
+
+
+def record_uploads() -> None:
+    """Audit each uploaded file once. On SQLite an import in progress holds the only write lock for
+    minutes: then the entries wait in the session for a later run instead of stalling this page."""
+    for fid, size in list(pending.items()):
+        try:
+            with engine.connect() as conn, brief_lock_wait(conn, 300), write_transaction(conn) as tx:
+                audit.record(tx, user.username, "upload", target=f"file:{fid[:12]}", file_hash=fid,
+                             detail={"bytes": size})
+        except OperationalError as exc:
+            if (fault := classify(exc, cache.current_url())) is None or fault.kind != "busy":
+                raise
+            return
+        audited.add(fid)
+        del pending[fid]
+
+
 for upload in files or []:
     st.subheader(plain(upload.name), divider="gray")
     if upload.file_id in done_ids:
@@ -80,9 +107,8 @@ for upload in files or []:
         file = staged[upload.file_id]
         fid, key = file.content_hash, file.key
         if fid not in audited:
-            audit.record(engine, user.username, "upload", target=f"file:{key}", file_hash=fid,
-                         detail={"bytes": file.size})
-            audited.add(fid)
+            pending[fid] = file.size
+            record_uploads()
         chosen = None
         if len(file.sheets) > 1:
             pick = st.selectbox(T("upload.sheet"), ["*", *file.sheets], key=f"upl_sheet_{key}",
@@ -153,12 +179,20 @@ for upload in files or []:
     if go.button(T("upload.import_valid", rows=fmt_int(report.rows_valid, L)), key=f"upl_go_{key}", type="primary",
                  disabled=report.rows_valid == 0):
         bar, report_progress = progress_bar(upload.name)
+        queued = st.empty()
+
+        def waiting(holder: Holder, waited: float, queued=queued, bar=bar) -> None:
+            queued.info(waiting_message(holder, waited, L), icon=":material/hourglass_top:")
+            bar.progress(holder.progress, text=T("faults.progress_other", progress=f"{holder.progress:.0%}"))
+
         try:
             done = import_file(engine, data, upload.name, user=user.username, source=source, mapping=mapping,
                                on_invalid="skip", sheets=chosen, progress=report_progress, tables=tables,
-                               file_hash=fid)
-        except ImportFailed as exc:
+                               file_hash=fid, waiting=waiting)
+        except Fault as exc:  # waited longer than import_wait_minutes
             st.error(plain(exc.message(L)))
+        except ImportFailed as exc:  # a database or disk fault is named as one, with the database
+            st.error(plain((classify(exc, cache.current_url()) or exc).message(L)))
         else:
             cache.clear()
             # The import is over: nothing read from the file stays in the session, only its counts.
@@ -166,6 +200,8 @@ for upload in files or []:
             reports.pop(key, None)
             staged.pop(upload.file_id, None)
             show_finished(done)
+        record_uploads()  # entries kept while the import in progress held the lock
+        queued.empty()
         bar.empty()
     if stop.button(T("upload.reject"), key=f"upl_stop_{key}"):
         reports.pop(key, None)

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
 
 from cem_core.config import database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = 30_000  # SQLite: how long a writer waits for another one's lock before "database is locked"
+PG_CONNECT_TIMEOUT_S = 10  # an unreachable Postgres host fails in seconds instead of the OS's minutes
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -39,18 +41,33 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file behind a SQLite URL, ``sqlite:///path`` or a URI filename ``sqlite:///file:path?mode=ro&uri=true``
+    (None for an in-memory database)."""
+    database = make_url(url).database or ""
+    database = database.removeprefix("file:").split("?", 1)[0]
+    return None if database in ("", ":memory:") else database
+
+
+def read_only_url(url: str) -> str:
+    """A SQLite URL that reads the file as immutable: the only way SQLite reads a WAL database whose
+    directory cannot be written (it cannot create the -shm file), and safe exactly then, because nobody
+    can write such a database either (no -wal file can be created beside it)."""
+    return f"sqlite:///file:{sqlite_path(url)}?immutable=1&uri=true"
+
+
 def make_engine(url: str | None = None) -> Engine:
     """A new engine for ``url`` (default: the configured URL), with SQLite tuned as described above."""
     url = url or database_url()
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        path = sqlite_path(url)
+        if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
 
 
 @functools.cache
@@ -60,9 +77,10 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """One writer at a time: BEGIN IMMEDIATE on SQLite, an advisory lock on Postgres; commit or roll back."""
-    with engine.connect() as conn:
+def write_transaction(bind: Engine | Connection) -> Iterator[Connection]:
+    """One writer at a time: BEGIN IMMEDIATE on SQLite, an advisory lock on Postgres; commit or roll back.
+    Given a Connection (not in a transaction), runs on it and leaves it open."""
+    with nullcontext(bind) if isinstance(bind, Connection) else bind.connect() as conn:
         conn.info["write"] = True
         try:
             with conn.begin():
@@ -72,6 +90,22 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
                 yield conn
         finally:
             conn.info.pop("write", None)
+
+
+@contextmanager
+def brief_lock_wait(conn: Connection, ms: int) -> Iterator[None]:
+    """On SQLite, let writes on ``conn`` wait at most ``ms`` for another writer's lock instead of
+    ``BUSY_TIMEOUT_MS``: for writes that can be done later (settling interrupted imports, the upload's
+    audit entry, a write probe) and must not stall a page behind a long import. Use before ``begin``."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection  # outside any transaction: the driver is in autocommit mode
+    raw.execute(f"PRAGMA busy_timeout={int(ms)}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def alembic_config(engine: Engine) -> Config:

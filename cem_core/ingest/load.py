@@ -52,6 +52,7 @@ from cem_core.ingest import mapping as mapping_mod
 from cem_core.ingest import producer
 from cem_core.ingest.errors import ImportFailed, IngestError, unexpected
 from cem_core.ingest.headers import Header, detect_header
+from cem_core.ingest.lease import Lease, Slot, Waiting, import_slot
 from cem_core.ingest.prepare import Prepared, prepare
 from cem_core.ingest.read import CAPS, CHUNK_ROWS, Caps, RawTable, Source, content_hash, open_tables, size_of
 from cem_core.ingest.resolve import Customers, References, lookup
@@ -175,6 +176,7 @@ class ImportReport:
     seconds: float = 0.0
     bulk_load: bool = False  # indexes rebuilt once instead of maintained row by row (``bulk.deferred_indexes``)
     actions_created: int = 0  # action items the routing rules created for this batch
+    waited_s: float = 0.0  # time spent queued behind another import (SQLite)
     plans: list[TablePlan] = field(default_factory=list)
     by_column: dict[tuple[str, str], int] = field(default_factory=dict)
     samples: dict[tuple[str, str], list[str]] = field(default_factory=dict)
@@ -234,6 +236,7 @@ class ImportReport:
                 "rows_skipped": self.rows_skipped, "rows_duplicate": self.rows_duplicate,
                 "message": self.message(lang), "previous": self.previous, "created": self.created,
                 "unmatched": self.unmatched, "seconds": round(self.seconds, 3), "bulk_load": self.bulk_load,
+                "waited_s": round(self.waited_s, 1),
                 "dates": [{"column": p.date_note.column, "order": p.date_note.order, "source": p.date_note.source,
                            "message": p.date_note.message(lang)} for p in self.plans if p.date_note],
                 "column_issues": [{"column": c.column, "reason": c.reason, "count": c.count, "shape": c.shape,
@@ -419,15 +422,17 @@ def find_done(conn: Connection, file_hash: str) -> dict[str, object] | None:
             "rows": f"{row.rows_imported:,}"}
 
 
-def _open_batch(engine: Engine, report: ImportReport, user: str, source: str | None, size: int) -> int | None:
-    """Write the ``running`` batch row, unless a finished batch has the same content (then None)."""
-    with write_transaction(engine) as conn:
+def _open_batch(held: Lease, report: ImportReport, user: str, source: str | None, size: int) -> int | None:
+    """Write the ``running`` batch row with its lease taken before the commit, unless a finished batch has
+    the same content (then None)."""
+    with held.transaction() as conn:
         report.previous = find_done(conn, report.content_hash)
         if report.previous:
             return None
         batch_id = int(conn.execute(_batches.insert().values(
             file_name=report.file_name[:255], content_hash=report.content_hash, source=source, user_name=user,
             started_at=dt.datetime.now(), status="running", is_demo=False)).inserted_primary_key[0])
+        held.bind(conn, batch_id)
         sheets = [p.table.sheet for p in report.plans if p.table.sheet]
         conn.execute(_details.insert().values(batch_id=batch_id, file_size=size,
                                               sheets=json.dumps(sheets, ensure_ascii=False) if sheets else None))
@@ -542,13 +547,19 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                 source: str | None = None, mapping: dict[str, str] | None = None, on_invalid: str = "skip",
                 sheets: list[str] | None = None, caps: Caps = CAPS, progress: Progress | None = None,
                 fail_after: int | None = None, chunk_rows: int = CHUNK_ROWS, tables: list[RawTable] | None = None,
-                file_hash: str | None = None, date_order: str | None = None) -> ImportReport:
+                file_hash: str | None = None, date_order: str | None = None, waiting: Waiting | None = None,
+                wait_limit_s: float | None = None) -> ImportReport:
     """Import one file as one batch (see the module docstring). ``fail_after`` is a test hook: raise
     after that many rows were written, to prove the rollback. Raises ``ImportFailed`` when the database
     write fails (the batch is then marked failed); refusals come back as a report with status rejected,
     and so does a file none of whose rows is valid. ``date_order`` applies to date columns whose mapping
     chooses no order (``resolve_date_order``).
-    ``tables`` and ``file_hash`` (SHA-256 of the whole file): what ``ingest.staging`` already read."""
+    ``tables`` and ``file_hash`` (SHA-256 of the whole file): what ``ingest.staging`` already read.
+
+    On SQLite imports queue (``lease.import_slot``): ``waiting`` hears about the import in progress while
+    this one waits, at most ``wait_limit_s`` (default: the ``import_wait_minutes`` setting), after which
+    a ``faults.wait_timeout`` Fault is raised. The batch is leased (``lease.Lease``) for its lifetime, so a
+    killed importer leaves a batch that the next start marks ``interrupted``."""
     if isinstance(src, str):
         src = Path(src)
     file_name = file_name or (src.name if isinstance(src, Path) else "upload")
@@ -558,17 +569,35 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
         report.seconds = time.perf_counter() - t0
         return report
     report.content_hash = _file_identity(src, sheets, file_hash)
-    report.batch_id = _open_batch(engine, report, user, source, size_of(src))
+    with import_slot(engine, file_name, user, waiting=waiting, limit_s=wait_limit_s) as slot, Lease(engine) as held:
+        report.waited_s = slot.waited_s
+        _write_batch(engine, src, file_name, held, slot, report, user=user, source=source, on_invalid=on_invalid,
+                     sheets=sheets, caps=caps, progress=progress, fail_after=fail_after, chunk_rows=chunk_rows,
+                     t0=t0)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot: Slot, report: ImportReport, *,
+                 user: str, source: str | None, on_invalid: str, sheets: list[str] | None, caps: Caps,
+                 progress: Progress | None, fail_after: int | None, chunk_rows: int, t0: float) -> None:
+    """Steps 2-5 of the module docstring, at the head of the queue and under the batch's lease."""
+    report.batch_id = _open_batch(held, report, user, source, size_of(src))
     if report.batch_id is None:
         report.status = "duplicate_file"
-        report.seconds = time.perf_counter() - t0
-        return report
+        return
+
+    def publish(frac: float, rows: int) -> None:
+        slot.progress(frac)
+        if progress:
+            progress(frac, rows)
+
     pii_key = hash_key(engine)
     try:
         with write_transaction(engine) as conn:
             if conn.dialect.name == "postgresql":
                 # Durability of this one commit only: a crash in the next ~0.6 s loses the import, never
-                # corrupts anything, and the batch stays "running" so it can be imported again.
+                # corrupts anything; its lease goes with the session and the next start marks it interrupted.
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             writer = _Writer(conn, report.batch_id, pii_key, source, fail_after)
             incoming = sum(p.table.est_rows - p.header.row - 1 for p in report.plans)
@@ -581,9 +610,9 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
                     layout = [(p.header, p.mapping) for p in report.plans]
                     rows = min(chunk_rows, producer.CHUNK_ROWS)
                     job = producer.ReadJob(src, file_name, caps, sheets, rows, layout, pii_key, reject)
-                    chunks = producer.chunks_from_process(job, report, progress)
+                    chunks = producer.chunks_from_process(job, report, publish)
                 else:
-                    chunks = prepared_chunks(report, pii_key, reject, progress)
+                    chunks = prepared_chunks(report, pii_key, reject, publish)
                 for chunk in chunks:
                     writer.write(chunk)
             if report.rows_read == 0:
@@ -629,5 +658,3 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
     finally:
         if progress and report.status == "done":
             progress(1.0, report.rows_read)
-    report.seconds = time.perf_counter() - t0
-    return report

@@ -43,10 +43,13 @@ def _child(fd: int) -> None:
     outbox: queue.Queue = queue.Queue(maxsize=DEPTH)
 
     def sender() -> None:
-        with os.fdopen(fd, "wb") as pipe:
-            while (msg := outbox.get()) is not None:
-                pickle.dump(msg, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                pipe.flush()
+        try:
+            with os.fdopen(fd, "wb") as pipe:
+                while (msg := outbox.get()) is not None:
+                    pickle.dump(msg, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                    pipe.flush()
+        except BrokenPipeError:  # the importer is gone (killed): end, instead of blocking on a full outbox
+            os._exit(1)
 
     thread = threading.Thread(target=sender, daemon=True)
     thread.start()

@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import Engine, bindparam, select, update
 
 from cem_core.config import DATA_DIR, get_setting
-from cem_core.db import write_transaction
+from cem_core.db import sqlite_path, write_transaction
 from cem_core.db.models import AppSetting, Customer
 from cem_core.db.settings_store import get_value, set_value
 from cem_core.i18n import t
@@ -68,8 +68,8 @@ def key_file(engine: Engine) -> Path:
     configured = get_setting("pii_key_file")
     if configured:
         return Path(configured)
-    db = engine.url.database
-    if engine.dialect.name == "sqlite" and db and db != ":memory:":
+    db = sqlite_path(engine.url.render_as_string(hide_password=False)) if engine.dialect.name == "sqlite" else None
+    if db:  # also behind a URI filename (``db.read_only_url``): the same file, so the same key
         return Path(db).with_name(Path(db).name + ".pii_key")
     return DATA_DIR / ".pii_hash_key"
 

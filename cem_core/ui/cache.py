@@ -14,21 +14,41 @@ from typing import TypeVar
 
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from cem_core.analyze.queries import data_version
 from cem_core.config import database_url
-from cem_core.db import get_engine, migrate
+from cem_core.db import get_engine, migrate, read_only_url
+from cem_core.faults import classify
+from cem_core.ingest.lease import settle_on_start
 from cem_core.privacy.hashing import PiiKeyError, hash_key
 
 T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner=False)
-def engine_for(url: str) -> Engine:
-    """The process-wide engine for ``url``, with the schema brought up to date once."""
+def _migrated(url: str) -> Engine:
     engine = get_engine(url)
     migrate(engine)
+    settle_on_start(engine)
     return engine
+
+
+def engine_for(url: str) -> Engine:
+    """The process-wide engine for ``url``, with the schema brought up to date and imports whose process
+    died marked interrupted, once per process (the imports page settles again on every view).
+
+    A SQLite database in a directory that cannot be written cannot even be opened normally (SQLite must
+    create its -shm file there): then it is read as immutable (``db.read_only_url``) so pages still show
+    the data, and the app's read-only notice says why nothing can be saved. Each call tries the normal
+    way first, so fixing the directory is enough; no restart needed."""
+    try:
+        return _migrated(url)
+    except SQLAlchemyError as exc:
+        fault = classify(exc, url)
+        if fault is None or fault.kind != "read_only_dir":
+            raise
+        return get_engine(read_only_url(url))
 
 
 def current_url() -> str:

@@ -89,7 +89,8 @@ CONDITIONS = [
 ]
 
 
-@pytest.mark.parametrize(("conditions", "expected"), CONDITIONS, ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize(("conditions", "expected"), CONDITIONS,
+                         ids=lambda v: str(sorted(v) if isinstance(v, set) else v)[:40])  # sets: a stable id
 def test_each_condition_kind(loaded: Engine, tmp_path: Path, conditions: dict, expected: set[str]) -> None:
     save_rules(loaded, [], actor="admin")  # no rules during the import
     import_rows(loaded, tmp_path / "a.csv", ROWS)
