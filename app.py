@@ -43,7 +43,7 @@ for spec in specs:
                    default=spec.default)
     sections.setdefault(T(spec.section_key), []).append(page)
     pages[spec.url_path] = (page, spec)
-current = st.navigation(sections)
+current = st.navigation(sections, expanded=True)  # every page a role may use is listed, none behind "View more"
 wanted = pages.get(st.session_state.pop(WANTED_PAGE, None) or "")
 if wanted is not None and wanted[0].url_path != current.url_path:  # a deep link that reached a page before sign-in
     st.switch_page(wanted[0])

@@ -64,7 +64,7 @@ def touchpoint_map(engine: Engine, f: Filters, lang: str = "zh") -> pd.DataFrame
         out = base.merge(measures, on=["stage_id", "touchpoint_id"], how="left")
     else:
         out = base[base["touchpoint_id"].notna()].assign(**{m: 0 for m in MEASURE_COLUMNS})
-    out[list(MEASURE_COLUMNS)] = out[list(MEASURE_COLUMNS)].fillna(0)
+    out[list(MEASURE_COLUMNS)] = out[list(MEASURE_COLUMNS)].fillna(0).astype(float)  # Postgres sums come as Decimal
     kpis = [Kpis.from_measures(row) for _, row in out[list(MEASURE_COLUMNS)].iterrows()]
     out["nps"] = [k.nps.nps for k in kpis]
     out["nps_margin"] = [k.nps.margin for k in kpis]

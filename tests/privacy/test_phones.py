@@ -55,12 +55,13 @@ def test_migration_0008_merges_customers_the_new_rule_matches(url: str, request:
     with a customer id stays apart, and every response is kept."""
     engine: Engine = make_engine(request.getfixturevalue(url))
     try:
-        command.upgrade(alembic_config(engine), "0006")
+        migrate(engine)  # rows are imported by today's code, at head; then the schema steps back before 0008
         rows = [["2024-03-05", "", "13900000001", "9"], ["2024-03-06", "", "13900000002", "8"],
                 ["2024-03-07", "K1", "13900000003", "7"], ["2024-03-08", "", "13900000004", "6"],
                 ["2024-03-09", "", "13900000002", "5"]]
         import_file(engine, write_csv(tmp_path / "a.csv", ["日期", "会员号", "手机", "推荐度"], rows), user="u")
         key = hash_key(engine)
+        command.downgrade(alembic_config(engine), "0008-1")
         old = {"13900000001": "13812345678", "13900000002": "+8613812345678", "13900000003": "013812345678",
                "13900000004": "13700000000"}
         with engine.begin() as conn:  # what the old rule stored: the normal form as phone, its hash
