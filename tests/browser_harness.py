@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -122,10 +123,16 @@ def wait_for_app(tab, timeout: float = 60_000) -> None:
 
 
 def private_copy(sqlite_url: str, directory: Path) -> str:
-    """A private copy of a (session-shared) SQLite database, for a server that will write to it."""
+    """A private copy of a (session-shared) SQLite database, for a server that will write to it. The PII
+    key file beside the database goes with it, as an operator's backup would: once any test has opened
+    the shared database, it holds the key's fingerprint, and a copy without its key is refused."""
+    source = Path(sqlite_url.removeprefix("sqlite:///"))
     target = directory / "private.db"
-    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
+    key = source.with_name(source.name + ".pii_key")
+    if key.exists():
+        shutil.copy2(key, target.with_name(target.name + ".pii_key"))
     return f"sqlite:///{target}"
 
 
