@@ -14,6 +14,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
+#: The shipped OFL CJK subset (TrueType outlines): word clouds and PDF reports draw Chinese with it on a
+#: machine set up by pip alone (see data/fonts/README.md).
+CJK_FONT = DATA_DIR / "fonts" / "NotoSansSC-Regular-subset.ttf"
 SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 
 LANGUAGES = ("zh", "en")

@@ -26,12 +26,12 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from cem_core.charts.overview import nps_bars, nps_trend
-from cem_core.config import DATA_DIR
+from cem_core.config import CJK_FONT
 from cem_core.i18n import t
 from cem_core.reports.executive import ExecutiveReport
 
 FONT = "NotoSansSC"
-FONT_FILE = DATA_DIR / "fonts" / "NotoSansSC-Regular-subset.ttf"
+FONT_FILE = CJK_FONT
 CHART_SCALE = 2  # PNG at twice the drawn size: sharp in print and on screen
 WIDTH = A4[0] - 36 * mm
 

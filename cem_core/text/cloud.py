@@ -18,9 +18,9 @@ from fontTools.ttLib import TTFont
 from PIL import Image
 from wordcloud import WordCloud
 
-from cem_core.config import PROJECT_ROOT
+from cem_core.config import CJK_FONT
 
-SHIPPED_FONT = PROJECT_ROOT / "data" / "fonts" / "NotoSansSC-Regular-subset.otf"
+SHIPPED_FONT = CJK_FONT
 SYSTEM_FONTS = (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),)
 SC_INDEX = 2  # Simplified Chinese face inside the Noto CJK collection
 NEGATIVE, NEUTRAL, POSITIVE = (214, 39, 40), (120, 120, 120), (44, 160, 44)
