@@ -39,3 +39,17 @@ def open_page(page: str | None, user: User | None, lang: str = "en", timeout: fl
         at.switch_page(page)
         at.run()
     return at
+
+
+def assert_clean(at: AppTest) -> None:
+    """The page ran without an exception or an error message."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def open_tab(at: AppTest, state_key: str, label: str) -> AppTest:
+    """Switch a page's tab (held in session state under ``state_key``), rerun and check it ran clean."""
+    at.session_state[state_key] = label
+    at.run()
+    assert_clean(at)
+    return at

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from cem_core.analyze.drilldown import Drill
 from cem_core.auth.roles import User
 from cem_core.config import PROJECT_ROOT
-from tests.pages_harness import open_page
+from tests.pages_harness import assert_clean, open_page, open_tab
 
 ADMIN = User("admin", "admin", display_name="Admin")
 ANALYST = User("ana", "analyst", display_name="Analyst")
@@ -22,16 +22,8 @@ def _app(seeded_app: str) -> None:
     """Every test here runs the app on the shared demo database."""
 
 
-def _ok(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
 def _tab(at, label: str):
-    at.session_state["an_tab"] = label
-    at.run()
-    _ok(at)
-    return at
+    return open_tab(at, "an_tab", label)
 
 
 def _set(at, key: str, value: object) -> None:
@@ -47,23 +39,23 @@ def _charts(at) -> int:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_default_tab_renders(lang: str) -> None:
     at = open_page(PAGE, ADMIN, lang)
-    _ok(at)
+    assert_clean(at)
     assert at.title[0].value in ("Analysis", "深度分析")
     assert _charts(at) == 1
 
 
 def test_every_tab_and_option() -> None:
     at = open_page(PAGE, ANALYST, "en")
-    _ok(at)
+    assert_clean(at)
     for measure in ("csat", "ces", "ratings"):
         at.session_state["an_measure"] = measure
         at.run()
-        _ok(at)
+        assert_clean(at)
         assert _charts(at) == 1
     at.session_state["an_measure"] = "nps"
     for split in ("stage", "region"):
         _set(at, "an_split", split)
-        _ok(at)
+        assert_clean(at)
         assert _charts(at) == 1
 
     _tab(at, "Key drivers")
@@ -71,7 +63,7 @@ def test_every_tab_and_option() -> None:
     _set(at, "an_outcome", "overall_sat")
     _set(at, "an_method", "correlation")
     _set(at, "an_perf", "top2")
-    _ok(at)
+    assert_clean(at)
     assert _charts(at) == 1
 
     _tab(at, "Heat matrix")
@@ -79,7 +71,7 @@ def test_every_tab_and_option() -> None:
     _set(at, "an_rows", "region")
     _set(at, "an_cols", "segment")
     at.number_input(key="an_matrix_min").set_value(200).run()
-    _ok(at)
+    assert_clean(at)
     _set(at, "an_cols", "region")
     assert at.warning and _charts(at) == 0  # same dimension twice
 
@@ -89,13 +81,13 @@ def test_every_tab_and_option() -> None:
             at.session_state["an_trend_measure"] = measure
             at.session_state["an_grain"] = grain
             at.run()
-            _ok(at)
+            assert_clean(at)
             assert _charts(at) == 1
 
     _tab(at, "Segments")
     for dim in ("region", "product", "segment", "channel", "stage", "touchpoint"):
         _set(at, "an_seg_dim", dim)
-        _ok(at)
+        assert_clean(at)
         assert _charts(at) == 1
 
     _tab(at, "Spend")
@@ -109,7 +101,7 @@ def test_filters_apply() -> None:
     at.session_state["flt_channels"] = ["sms_survey"]
     at.session_state["flt_regions"] = ["华东"]
     at.run()
-    _ok(at)
+    assert_clean(at)
     narrowed = at.metric[0].value
     assert narrowed != everything
 
@@ -124,14 +116,14 @@ def test_drilldown_panel(user: User, masked: bool) -> None:
     at = open_page(PAGE, user, "en")
     at.session_state["an_drill"] = ("hist_nps", Drill(score=("nps", 0, 6)))
     at.run()
-    _ok(at)
+    assert_clean(at)
     assert any("Responses: NPS = 0-6" in s.value for s in at.subheader)
     table = at.dataframe[0].value
     assert len(table) == 20 and table["NPS"].max() <= 6
     phones = table["Phone"].dropna()
     assert len(phones) and all(("****" in p) == masked for p in phones)
     at.number_input(key="an_page").set_value(2).run()
-    _ok(at)
+    assert_clean(at)
     assert len(at.dataframe[0].value) == 20
 
 

@@ -16,7 +16,7 @@ from cem_core.ingest.load import import_file
 from cem_core.journey import templates as tpl
 from cem_core.ui.chart_kit import DRILL
 from tests.fixtures.ingest_files import write_csv
-from tests.pages_harness import open_page, point_app_at
+from tests.pages_harness import assert_clean, open_page, open_tab, point_app_at
 
 ADMIN = User("admin", "admin", display_name="Admin")
 ANALYST = User("ana", "analyst", display_name="Analyst")
@@ -29,16 +29,8 @@ def _app(seeded_app: str) -> None:
     """Every test here runs the app on the shared demo database."""
 
 
-def _ok(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
 def _tab(at, label: str):
-    at.session_state["jr_tab"] = label
-    at.run()
-    _ok(at)
-    return at
+    return open_tab(at, "jr_tab", label)
 
 
 def _charts(at) -> int:
@@ -48,7 +40,7 @@ def _charts(at) -> int:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_map_is_the_first_view(lang: str) -> None:
     at = open_page(PAGE, ANALYST, lang)
-    _ok(at)
+    assert_clean(at)
     assert at.title[0].value in ("Customer journey", "客户旅程")
     assert _charts(at) == 1
     assert any("–" in c.value or "sentiment" in c.value or "情感" in c.value for c in at.caption)
@@ -58,7 +50,7 @@ def test_every_view_and_option() -> None:
     at = open_page(PAGE, ANALYST, "en")
     at.session_state["jr_map_measure"] = "csat"
     at.run()
-    _ok(at)
+    assert_clean(at)
     assert _charts(at) == 1
     _tab(at, "Emotion curve")
     assert _charts(at) == 1
@@ -66,11 +58,11 @@ def test_every_view_and_option() -> None:
     for level in ("stage", "touchpoint"):
         at.session_state["jr_curve_level"] = level
         at.run()
-        _ok(at)
+        assert_clean(at)
     for compare in ("segment", "period"):
         at.session_state["jr_compare"] = compare
         at.run()
-        _ok(at)
+        assert_clean(at)
         assert _charts(at) == 1
     _tab(at, "Peak-end")
     assert at.metric[1].value == "Peak-end index"
@@ -78,7 +70,7 @@ def test_every_view_and_option() -> None:
     assert _charts(at) == 4
     at.session_state["jr_pe_measure"] = "nps"
     at.run()
-    _ok(at)
+    assert_clean(at)
     _tab(at, "One customer")
     assert "Journey template" not in [t.label for t in at.tabs]
 
@@ -87,7 +79,7 @@ def test_clicked_touchpoint_shows_histogram_and_responses() -> None:
     at = open_page(PAGE, ANALYST, "en")
     at.session_state[DRILL] = ("jmap", Drill(dims=(("touchpoint", 5),)))
     at.run()
-    _ok(at)
+    assert_clean(at)
     assert _charts(at) == 2  # the map and the touchpoint's histogram
     assert any("matching responses" in c.value for c in at.caption)
     assert at.dataframe
@@ -117,7 +109,7 @@ def test_customer_story_masks_per_role(seeded_app: str) -> None:
     at.session_state["jr_cust_kind"] = "phone"
     at.session_state["jr_cust_value"] = phone
     at.run()
-    _ok(at)
+    assert_clean(at)
     shown = " ".join(str(x.value) for x in at.text)
     assert phone not in shown and phone[-4:] in shown
     assert any("masked" in c.value for c in at.caption)
@@ -131,7 +123,7 @@ def test_customer_story_masks_per_role(seeded_app: str) -> None:
     admin.session_state["jr_cust_kind"] = "id"
     admin.session_state["jr_cust_value"] = key
     admin.run()
-    _ok(admin)
+    assert_clean(admin)
     assert phone in " ".join(str(x.value) for x in admin.text)
     assert _audits(seeded_app) == 1
     admin.run()  # a rerun does not log the same view again
@@ -143,7 +135,7 @@ def test_customer_not_found() -> None:
     _tab(at, "One customer")
     at.session_state["jr_cust_value"] = "nobody-here"
     at.run()
-    _ok(at)
+    assert_clean(at)
     assert at.warning[0].value == "No customer found."
 
 
@@ -155,7 +147,7 @@ def test_template_tab_for_admins() -> None:
 
 def test_department_lead_sees_the_page_scoped() -> None:
     at = open_page(PAGE, LEAD, "en")
-    _ok(at)
+    assert_clean(at)
     assert _charts(at) == 1
 
 
@@ -182,7 +174,7 @@ def test_admin_maps_an_unmatched_name_on_the_page(tmp_path, monkeypatch) -> None
     _tab(at, "Journey template")
     assert any(x.value == "Stage “售后回访”: 2 responses" for x in at.text)
     next(b for b in at.button if b.label == "Map and remember").click().run()
-    _ok(at)
+    assert_clean(at)
     assert any(c.value == "No names to map." for c in at.caption)
     assert tpl.unmapped(engine, "en").empty
     engine.dispose()

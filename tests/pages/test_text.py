@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from cem_core.auth.roles import User
 from cem_core.ingest.load import import_file
-from tests.pages_harness import open_page, point_app_at
+from tests.pages_harness import assert_clean, open_page, point_app_at
 
 ADMIN = User("admin", "admin", display_name="Admin")
 ANALYST = User("ana", "analyst", display_name="Analyst")
@@ -16,21 +16,16 @@ VIEWER = User("vic", "viewer", display_name="Viewer")
 PAGE = "pages/text.py"
 
 
-def _ok(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
 def _set(at, key: str, value: object) -> None:
     at.session_state[key] = value
     at.run()
-    _ok(at)
+    assert_clean(at)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_control_on_the_demo(seeded_app: str, lang: str) -> None:
     at = open_page(PAGE, ANALYST, lang)
-    _ok(at)
+    assert_clean(at)
     assert at.title[0].value in ("Text analytics", "文本分析")
     assert len(at.get("image")) == 1  # the word cloud
     _set(at, "tx_sent", "negative")
@@ -43,9 +38,9 @@ def test_every_control_on_the_demo(seeded_app: str, lang: str) -> None:
     assert comments and all("前台" in c for c in comments)
     assert any("masked" in c.value or "脱敏" in c.value for c in at.caption)
     at.number_input(key="tx_page").set_value(2).run()
-    _ok(at)
+    assert_clean(at)
     at.button(key="tx_term_close").click().run()
-    _ok(at)
+    assert_clean(at)
     _set(at, "tx_tab", "topics")
     assert len(at.get("vega_lite_chart")) == 2
     _set(at, "tx_level", 1)
@@ -90,18 +85,18 @@ def test_text_settings_save_and_rebuild(sqlite_engine: Engine, tmp_path, monkeyp
     load_demo(sqlite_engine, rows=600, seed=9)
     point_app_at(monkeypatch, str(sqlite_engine.url))
     at = open_page("pages/text_settings.py", ADMIN, "en")
-    _ok(at)
+    assert_clean(at)
     at.text_area(key="tx_set_stop").set_value("前台\nfront desk")
     at.text_area(key="tx_set_lex").set_value("风控 -1.5")
     at.text_area(key="tx_set_syn").set_value("会员: VIP会员, 金卡会员")
     at.text_input(key="tx_set_note").set_value("drop front desk")
     at.button[0].click().run()  # the form's submit button
-    _ok(at)
+    assert_clean(at)
     assert any("Saved version 1" in s.value for s in at.success)
     assert any("stored comments" in i.value for i in at.info)
     assert at.warning  # comments analysed with version 0 are stale now
     at.button(key="tx_rebuild").click().run()
-    _ok(at)
+    assert_clean(at)
     assert any("Re-analysed" in s.value for s in at.success)
     at.text_input(key="tx_try").set_value("又被风控了").run()
     assert any("Negative" in m.value for m in at.markdown)
