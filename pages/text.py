@@ -55,12 +55,12 @@ def comments_panel(term: str, sentiment: str | None) -> None:
         head.subheader(T("text.comments_title", term=term), anchor=False)
         close.button(T("text.clear_term"), on_click=clear_term, key="tx_term_close")
         total = cache.query(report.term_comments, f, term, sentiment=sentiment, page=0, page_size=1, lang=L,
-                            unmask=kit.unmask, token=token)[1]
+                            token=token)[1]
         pages = max(1, -(-total // report.PAGE_SIZE))
         st.caption(T("text.comments_count", n=fmt_int(total, L), size=report.PAGE_SIZE))
         page = st.number_input(T("text.page"), min_value=1, max_value=pages, step=1, key="tx_page")
         rows, _ = cache.query(report.term_comments, f, term, sentiment=sentiment, page=int(page) - 1, lang=L,
-                              unmask=kit.unmask, token=token)
+                              token=token)
         # the product's one rule for showing personal data: masked unless the role may unmask, audited if so
         rows = reveal_or_mask(engine, rows, user, target="text:comments", columns={"comment": "text"})
         if not kit.unmask:

@@ -17,7 +17,6 @@ from sqlalchemy import Engine, Select, and_, case, func, select
 from cem_core.analyze.queries import Filters, apply_filters, channels, read_frame, responses, stages, touchpoints
 from cem_core.db.models import ResponseText, TextTermRollup, TextTopicRollup
 from cem_core.i18n import name_col
-from cem_core.privacy.masking import mask_frame
 from cem_core.text.cloud import render_cloud
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.settings import active_config_of
@@ -115,10 +114,9 @@ def _term_counts_from_rows(engine: Engine, f: Filters, sentiment: str | None, bi
 
 
 def term_comments(engine: Engine, f: Filters, term: str, *, sentiment: str | None = None, page: int = 0,
-                  page_size: int = PAGE_SIZE, lang: str = "en", unmask: bool = False, token: str = ""
-                  ) -> tuple[pd.DataFrame, int]:
-    """One page of the filtered comments containing ``term`` (newest first) and how many there are.
-    Personal data in comments is masked unless ``unmask`` (the caller checks the role)."""
+                  page_size: int = PAGE_SIZE, lang: str = "en", token: str = "") -> tuple[pd.DataFrame, int]:
+    """One page of the filtered comments containing ``term`` (newest first) and how many there are. The
+    comments are as stored: callers show them through ``privacy.release.reveal_or_mask``, the one rule."""
     needle = "|" + term.replace("|", "/") + "|"
     if " " in term:  # a bigram: both words, adjacent
         a, b = term.split(" ", 1)
@@ -139,10 +137,7 @@ def term_comments(engine: Engine, f: Filters, term: str, *, sentiment: str | Non
         page * page_size)
     with engine.connect() as conn:
         total = int(conn.execute(base).scalar_one())
-    df = read_frame(engine, stmt)
-    if not unmask and not df.empty:
-        df = mask_frame(df, {"comment": "text"})
-    return df, total
+    return read_frame(engine, stmt), total
 
 
 # -- topics -----------------------------------------------------------------------------------------
