@@ -5,10 +5,18 @@ topic rollups in step, in its own transaction (the same contract as ``cem_core.a
 - after deleting single rows of existing batches (deletion on request): ``rebuild_batches(conn, ids)``
   (the rows' ``response_text`` went by cascade; the rollups are recounted from what is stored, no
   re-analysis);
-- deleting a whole batch (undo, demo removal) needs nothing: every table here cascades from the batch.
+- deleting a whole batch (demo removal) needs nothing: every table here cascades from the batch; undo,
+  which keeps the batch's record, calls ``rebuild_batches`` like a deletion.
 
-``reanalyse`` re-runs the analysis after a settings change, one batch per transaction so the app stays
-usable, with progress (``python -m cem_core text rebuild``).
+Each analysed comment counts in two rollups of each kind: per day, channel, stage, touchpoint and
+sentiment (``text_term_rollup``, ``text_topic_rollup``), and per month, channel and stage with the three
+sentiments as columns (``text_term_cell``, ``text_topic_cell``: what the page reads for whole months;
+``cem_core.text.report``). Both are built from the same counters, in the writer's transaction.
+
+``reanalyse`` re-runs the analysis after a settings change in chunks of ``CHUNK`` comments, one
+transaction each, so the app stays usable and other writers wait at most one chunk: each chunk replaces
+its comments' stored analysis and adds to the rollups the difference between the new counts and the
+old ones (read back from the stored analysis), with progress (``python -m cem_core text rebuild``).
 """
 
 from __future__ import annotations
@@ -18,11 +26,20 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, case, func, insert, inspect, select
 
+from cem_core.analyze.cells import month_of
 from cem_core.db import write_transaction
 from cem_core.db.bulk import bulk_insert
-from cem_core.db.models import Response, ResponseText, TextTermRollup, TextTopicRollup
+from cem_core.db.models import (
+    TEXT_SENTIMENTS,
+    Response,
+    ResponseText,
+    TextTermRollup,
+    TextTopicRollup,
+    text_term_cell,
+    text_topic_cell,
+)
 from cem_core.text.analyze import Analysis, TextAnalyzer, analyzer_for
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.settings import active_config
@@ -36,10 +53,15 @@ KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")
 TEXT_COLUMNS = ("response_id", "batch_id", "lang", "label", "score", "terms", "topics", "evidence", "version")
 TERM_COLUMNS = ("batch_id", *KEYS, "sentiment", "kind", "term", "n")
 TOPIC_COLUMNS = ("batch_id", *KEYS, "topic", "sentiment", "n", "nps_n", "promoters", "detractors", "score_sum")
+CELL_KEYS = ("batch_id", "month", "channel_id", "stage_id")
+TERM_CELL_COLUMNS = (*CELL_KEYS, "kind", "term", *TEXT_SENTIMENTS)
+TOPIC_CELL_COLUMNS = (*CELL_KEYS, "topic", *TEXT_SENTIMENTS, "nps_n", "promoters", "detractors", "score_sum")
+SENTIMENT_SLOT = {s: i for i, s in enumerate(TEXT_SENTIMENTS)}
 ALL_TOPICS = "*"  # the topic row every analysed comment counts in
 TERM_MAX = 64
 FETCH = 20_000
 MEMO = 100_000  # distinct comments remembered per batch
+CHUNK = 50_000  # comments re-analysed per transaction by ``reanalyse``
 Progress = Callable[[float, str], None]
 
 
@@ -50,47 +72,106 @@ class _Rollups:
         # (day, channel, stage, touchpoint, sentiment, kind) -> term counts: Counter.update counts in C
         self.terms: dict[tuple, Counter[str]] = defaultdict(Counter)
         self.topics: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0.0])
+        # the month cells: (month, channel, stage, sentiment, kind) -> term counts; (month, channel, stage,
+        # topic) -> positive, neutral, negative, nps_n, promoters, detractors, score_sum
+        self.term_cells: dict[tuple, Counter[str]] = defaultdict(Counter)
+        self.topic_cells: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0.0])
 
     def add(self, key: tuple, nps: int | None, label: str, score: float, terms: list[str],
             bigrams: list[str], topics: Iterable[tuple[str, str]]) -> None:
+        cell = (key[0][:8] + "01", key[1], key[2])  # the day 'YYYY-MM-DD' -> its month 'YYYY-MM-01'
         if terms:
             self.terms[(*key, label, 1)].update(terms)
+            self.term_cells[(*cell, label, 1)].update(terms)
         if bigrams:
             self.terms[(*key, label, 2)].update(bigrams)
-        prom = 1 if nps is not None and nps >= 9 else 0
-        det = 1 if nps is not None and nps <= 6 else 0
+            self.term_cells[(*cell, label, 2)].update(bigrams)
+        has_nps = nps is not None
+        prom = 1 if has_nps and nps >= 9 else 0
+        det = 1 if has_nps and nps <= 6 else 0
         for code, topic_label in ((ALL_TOPICS, label), *topics):
             acc = self.topics[(*key, code, topic_label)]
             acc[0] += 1
-            acc[1] += nps is not None
+            acc[1] += has_nps
             acc[2] += prom
             acc[3] += det
             acc[4] += score
+            acc = self.topic_cells[(*cell, code)]
+            acc[SENTIMENT_SLOT[topic_label]] += 1
+            acc[3] += has_nps
+            acc[4] += prom
+            acc[5] += det
+            acc[6] += score
 
-    def write(self, conn: Connection, batch_id: int) -> None:
-        bulk_insert(conn, _terms, TERM_COLUMNS,
-                    ((batch_id, *k, w[:TERM_MAX], n) for k, counts in self.terms.items() for w, n in counts.items()))
+    def term_rows(self) -> dict[tuple, list[int]]:
+        """(day, channel, stage, touchpoint, sentiment, kind, term) -> [n]."""
+        out: dict[tuple, list[int]] = defaultdict(lambda: [0])
+        for k, counts in self.terms.items():
+            for w, n in counts.items():
+                out[(*k, w[:TERM_MAX])][0] += n
+        return out
+
+    def term_cell_rows(self) -> dict[tuple, list[int]]:
+        """(month, channel, stage, kind, term) -> [positive, neutral, negative]."""
+        out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for (month, ch, st, label, kind), counts in self.term_cells.items():
+            slot = SENTIMENT_SLOT[label]
+            for w, n in counts.items():
+                out[(month, ch, st, kind, w[:TERM_MAX])][slot] += n
+        return out
+
+    def write(self, conn: Connection, batch_id: int, old: _Rollups | None = None) -> None:
+        """Insert the counts; with ``old``, only what changed from ``old`` to these (the rollups are
+        additive, so rows of differences keep every sum right: a chunk of a re-analysis)."""
+        if old is None:
+            terms: Iterable[tuple] = ((*k, w[:TERM_MAX], n) for k, counts in self.terms.items()
+                                      for w, n in counts.items())
+            topics, term_cells, topic_cells = self.topics, self.term_cell_rows(), self.topic_cells
+        else:
+            terms = ((*k, n) for k, (n,) in _minus(self.term_rows(), old.term_rows()).items())
+            topics = _minus(self.topics, old.topics)
+            term_cells = _minus(self.term_cell_rows(), old.term_cell_rows())
+            topic_cells = _minus(self.topic_cells, old.topic_cells)
+        bulk_insert(conn, _terms, TERM_COLUMNS, ((batch_id, *row) for row in terms))
         bulk_insert(conn, _topics, TOPIC_COLUMNS,
-                    ((batch_id, *k, *(int(x) for x in v[:4]), float(v[4])) for k, v in self.topics.items()))
+                    ((batch_id, *k, *(int(x) for x in v[:4]), float(v[4])) for k, v in topics.items()))
+        bulk_insert(conn, text_term_cell, TERM_CELL_COLUMNS, ((batch_id, *k, *v) for k, v in term_cells.items()))
+        bulk_insert(conn, text_topic_cell, TOPIC_CELL_COLUMNS,
+                    ((batch_id, *k, *(int(x) for x in v[:6]), float(v[6])) for k, v in topic_cells.items()))
+
+
+def _minus(new: dict[tuple, list], old: dict[tuple, list]) -> dict[tuple, list]:
+    """new - old per key, keys whose every difference is zero left out (float sums: below 1e-9)."""
+    out = {}
+    for key in new.keys() | old.keys():
+        a, b = new.get(key), old.get(key)
+        diff = list(a) if b is None else [-x for x in b] if a is None else [x - y for x, y in zip(a, b, strict=True)]
+        if any(abs(x) > 1e-9 for x in diff):
+            out[key] = diff
+    return out
 
 
 def _day(value: object) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]
 
 
-def _comments(conn: Connection, batch_id: int) -> Iterator[list[tuple]]:
-    """A batch's comments in id order, FETCH at a time (keyset paging: no cursor stays open while the
-    caller inserts on the same connection)."""
-    last = -1
+def _comments(conn: Connection, batch_id: int, after: int = -1, upto: int | None = None) -> Iterator[list[tuple]]:
+    """A batch's comments with ids in (after, upto], in id order, FETCH at a time (keyset paging: no
+    cursor stays open while the caller inserts on the same connection)."""
+    last = after
     while True:
-        chunk = conn.execute(
-            select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps, *(_rows.c[k] for k in KEYS))
-            .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id > last)
-            .order_by(_rows.c.id).limit(FETCH)).all()
+        stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps, *(_rows.c[k] for k in KEYS))
+                .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id > last))
+        if upto is not None:
+            stmt = stmt.where(_rows.c.id <= upto)
+        chunk = conn.execute(stmt.order_by(_rows.c.id).limit(FETCH)).all()
         if not chunk:
             return
         yield chunk
         last = chunk[-1][0]
+
+
+Memo = dict[tuple[str, str | None], "_Row | None"]
 
 
 def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,
@@ -100,12 +181,18 @@ def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,
     analysed by ``text rebuild`` once it is upgraded)."""
     if not inspect(conn).has_table(_text.name):
         return 0
-    analyzer: TextAnalyzer = analyzer_for(config or active_config(conn))
-    version = analyzer.config.version
     roll = _Rollups()
+    done = _analyse(conn, batch_id, analyzer_for(config or active_config(conn)), roll, {}, progress=progress)
+    roll.write(conn, batch_id)
+    return done
+
+
+def _analyse(conn: Connection, batch_id: int, analyzer: TextAnalyzer, roll: _Rollups, seen: Memo,
+             after: int = -1, upto: int | None = None, progress: Callable[[int], None] | None = None) -> int:
+    """Analyse the batch's comments with ids in (after, upto], store each and count it in ``roll``."""
+    version = analyzer.config.version
     done = 0
-    seen: dict[tuple[str, str | None], _Row | None] = {}
-    for chunk in _comments(conn, batch_id):
+    for chunk in _comments(conn, batch_id, after, upto):
         out = []
         for rid, comment, language, nps, day, ch, st, tp in chunk:
             key = (comment, language)
@@ -124,7 +211,6 @@ def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,
         done += len(out)
         if progress:
             progress(done)
-    roll.write(conn, batch_id)
     return done
 
 
@@ -159,34 +245,75 @@ def _split(value: str) -> list[str]:
     return [s for s in value.split("|") if s]
 
 
+def _stored(conn: Connection, batch_id: int, after: int = -1, upto: int | None = None) -> _Rollups:
+    """The rollup counts of a batch's stored analysis (ids in (after, upto]), without re-analysing."""
+    roll = _Rollups()
+    stmt = (select(_text.c.label, _text.c.score, _text.c.terms, _text.c.topics, _rows.c.nps,
+                   *(_rows.c[k] for k in KEYS))
+            .join(_rows, _rows.c.id == _text.c.response_id)
+            .where(_text.c.batch_id == batch_id, _text.c.response_id > after))
+    if upto is not None:
+        stmt = stmt.where(_text.c.response_id <= upto)
+    for label, score, terms, topics, nps, day, ch, st, tp in conn.execute(stmt).all():
+        words = _split(terms)
+        pairs = [tuple(t.rsplit(":", 1)) for t in _split(topics)]
+        roll.add((_day(day), ch, st, tp), nps, label, score, words, bigrams(words), pairs)
+    return roll
+
+
+ROLLUPS = (_terms, _topics, text_term_cell, text_topic_cell)
+
+
 def rebuild_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
     """Recount the rollups of batches whose rows changed individually, from the stored analysis."""
     for batch_id in sorted(set(batch_ids)):
-        conn.execute(_terms.delete().where(_terms.c.batch_id == batch_id))
-        conn.execute(_topics.delete().where(_topics.c.batch_id == batch_id))
-        roll = _Rollups()
-        stmt = (select(_text.c.label, _text.c.score, _text.c.terms, _text.c.topics, _rows.c.nps,
-                       *(_rows.c[k] for k in KEYS))
-                .join(_rows, _rows.c.id == _text.c.response_id).where(_text.c.batch_id == batch_id))
-        for label, score, terms, topics, nps, day, ch, st, tp in conn.execute(stmt):
-            words = _split(terms)
-            pairs = [tuple(t.rsplit(":", 1)) for t in _split(topics)]
-            roll.add((_day(day), ch, st, tp), nps, label, score, words,
-                     bigrams(words), pairs)
-        roll.write(conn, batch_id)
+        for table in ROLLUPS:
+            conn.execute(table.delete().where(table.c.batch_id == batch_id))
+        _stored(conn, batch_id).write(conn, batch_id)
 
 
-def reanalyse_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,
-                    progress: Callable[[int], None] | None = None) -> int:
-    """Drop a batch's analysis and analyse it again (a settings change)."""
-    for table in (_text, _terms, _topics):
-        conn.execute(table.delete().where(table.c.batch_id == batch_id))
-    return add_batch(conn, batch_id, config, progress)
+def cells_from_day_rollups(conn: Connection) -> None:
+    """Fill the month cells from the day rollups in SQL (migration 0019: no re-analysis, seconds at 1M
+    comments). Day-rollup rows of batches without stored analysis go first: undo used to leave them."""
+    analysed = select(_text.c.batch_id).distinct()
+    for table in (_terms, _topics):
+        conn.execute(table.delete().where(table.c.batch_id.not_in(analysed)))
+    for day, cell, keys, sums in (
+            (_terms, text_term_cell, ("kind", "term"), ()),
+            (_topics, text_topic_cell, ("topic",), ("nps_n", "promoters", "detractors", "score_sum"))):
+        c = day.c
+        month = month_of(c.occurred_date, conn.dialect.name)
+        group = [c.batch_id, month, c.channel_id, c.stage_id, *(c[k] for k in keys)]
+        counts = [func.sum(case((c.sentiment == s, c.n), else_=0)) for s in TEXT_SENTIMENTS]
+        stmt = select(*group, *counts, *(func.sum(c[m]) for m in sums)).group_by(*group)
+        conn.execute(insert(cell).from_select([*CELL_KEYS, *keys, *TEXT_SENTIMENTS, *sums], stmt))
+
+
+def reanalyse_chunk(conn: Connection, batch_id: int, after: int, upto: int | None, analyzer: TextAnalyzer,
+                    seen: Memo | None = None) -> int:
+    """Analyse again the batch's comments with ids in (after, upto]: replace their stored analysis and add
+    the difference of the counts to the rollups, in the caller's transaction. Returns the comments analysed."""
+    old = _stored(conn, batch_id, after, upto)
+    stmt = _text.delete().where(_text.c.batch_id == batch_id, _text.c.response_id > after)
+    conn.execute(stmt if upto is None else stmt.where(_text.c.response_id <= upto))
+    new = _Rollups()
+    done = _analyse(conn, batch_id, analyzer, new, {} if seen is None else seen, after, upto)
+    new.write(conn, batch_id, old)
+    return done
+
+
+def _ranges(conn: Connection, batch_id: int) -> list[tuple[int, int | None]]:
+    """(after, upto] id ranges of CHUNK comments each (the last one open) that cover the batch."""
+    ids = conn.execute(select(_rows.c.id).where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None))
+                       .order_by(_rows.c.id)).scalars().all()
+    cuts = ids[CHUNK - 1::CHUNK]
+    return list(zip([-1, *cuts], [*cuts, None], strict=True))
 
 
 def reanalyse(engine: Engine, progress: Progress | None = None, only_stale: bool = False) -> int:
-    """Re-analyse every batch with the active settings, one transaction per batch (so readers keep
-    seeing a consistent, if older, analysis of the other batches). Returns the comments analysed."""
+    """Re-analyse every batch with the active settings, CHUNK comments per transaction: readers see a
+    consistent analysis after every chunk (part new, part old while it runs), and an import waits at most
+    one chunk for the write lock. Returns the comments analysed."""
     with engine.connect() as conn:
         config = active_config(conn)
         batches = sorted(conn.execute(select(_rows.c.batch_id).where(_rows.c.comment.is_not(None))
@@ -199,17 +326,16 @@ def reanalyse(engine: Engine, progress: Progress | None = None, only_stale: bool
             batches = [b for b in batches if b in stale or b not in fresh]
         total = conn.execute(select(func.count()).select_from(_rows).where(
             _rows.c.comment.is_not(None), _rows.c.batch_id.in_(batches))).scalar_one() if batches else 0
+        plan = {b: _ranges(conn, b) for b in batches}
+    analyzer = analyzer_for(config)
     done = 0
-    for batch_id in batches:
-        with write_transaction(engine) as conn:
-            done += reanalyse_batch(conn, batch_id, config, _stepper(progress, done, total, batch_id))
+    for batch_id, ranges in plan.items():
+        seen: Memo = {}
+        for after, upto in ranges:
+            with write_transaction(engine) as conn:
+                done += reanalyse_chunk(conn, batch_id, after, upto, analyzer, seen)
+            if progress:
+                progress(min(1.0, done / max(1, total)), f"batch {batch_id}: {done:,}/{total:,}")
     if progress:
         progress(1.0, "done")
     return done
-
-
-def _stepper(progress: Progress | None, base: int, total: int, batch_id: int) -> Callable[[int], None] | None:
-    """Per-chunk progress of one batch, as a fraction of all comments being re-analysed."""
-    if progress is None:
-        return None
-    return lambda n: progress(min(1.0, (base + n) / max(1, total)), f"batch {batch_id}")
