@@ -2,9 +2,9 @@
 topic rollups in step, in its own transaction (the same contract as ``cem_core.analyze.rollup``):
 
 - after inserting a batch's rows: ``add_batch(conn, batch_id)`` (import, demo);
-- after deleting single rows of existing batches (deletion on request): ``rebuild_batches(conn, ids)``
-  (the rows' ``response_text`` went by cascade; the rollups are recounted from what is stored, no
-  re-analysis);
+- before deleting single rows of existing batches (deletion on request): ``forget(conn, response_ids)``
+  (their counts are subtracted from what is stored, no re-analysis and no recount of the batch);
+  ``rebuild_batches(conn, ids)`` recounts whole batches from what is stored;
 - deleting a whole batch (demo removal) needs nothing: every table here cascades from the batch; undo,
   which keeps the batch's record, calls ``rebuild_batches`` like a deletion.
 
@@ -245,8 +245,10 @@ def _split(value: str) -> list[str]:
     return [s for s in value.split("|") if s]
 
 
-def _stored(conn: Connection, batch_id: int, after: int = -1, upto: int | None = None) -> _Rollups:
-    """The rollup counts of a batch's stored analysis (ids in (after, upto]), without re-analysing."""
+def _stored(conn: Connection, batch_id: int, after: int = -1, upto: int | None = None,
+            ids: list[int] | None = None) -> _Rollups:
+    """The rollup counts of a batch's stored analysis (ids in (after, upto], or in ``ids``), without
+    re-analysing."""
     roll = _Rollups()
     stmt = (select(_text.c.label, _text.c.score, _text.c.terms, _text.c.topics, _rows.c.nps,
                    *(_rows.c[k] for k in KEYS))
@@ -254,6 +256,8 @@ def _stored(conn: Connection, batch_id: int, after: int = -1, upto: int | None =
             .where(_text.c.batch_id == batch_id, _text.c.response_id > after))
     if upto is not None:
         stmt = stmt.where(_text.c.response_id <= upto)
+    if ids is not None:
+        stmt = stmt.where(_text.c.response_id.in_(ids))
     for label, score, terms, topics, nps, day, ch, st, tp in conn.execute(stmt).all():
         words = _split(terms)
         pairs = [tuple(t.rsplit(":", 1)) for t in _split(topics)]
@@ -262,6 +266,16 @@ def _stored(conn: Connection, batch_id: int, after: int = -1, upto: int | None =
 
 
 ROLLUPS = (_terms, _topics, text_term_cell, text_topic_cell)
+
+
+def forget(conn: Connection, response_ids: list[int]) -> None:
+    """Take these responses' comments out of the rollups (rows of differences), before the responses
+    are deleted (deletion on request): no recount of their batches, whatever their size."""
+    for start in range(0, len(response_ids), FETCH):
+        ids = response_ids[start:start + FETCH]
+        batches = conn.execute(select(_text.c.batch_id).where(_text.c.response_id.in_(ids)).distinct()).scalars()
+        for batch_id in sorted(batches):
+            _Rollups().write(conn, batch_id, old=_stored(conn, batch_id, ids=ids))
 
 
 def rebuild_batches(conn: Connection, batch_ids: Iterable[int]) -> None:

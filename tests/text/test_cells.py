@@ -31,6 +31,7 @@ from cem_core.demo.generator import load_demo, remove_demo
 from cem_core.ingest.errors import ImportFailed
 from cem_core.ingest.load import import_file
 from cem_core.ingest.undo import undo_batch
+from cem_core.journey import templates
 from cem_core.privacy.deletion import delete_customers, find_customers
 from cem_core.text import report, store
 from cem_core.text.dictionaries import default_config
@@ -38,6 +39,7 @@ from cem_core.text.settings import save, stale
 from cem_core.text.tokens import bigrams
 from tests.db.test_bulk import HEADER
 from tests.fixtures.ingest_files import write_csv
+from tests.journey.test_templates import HEADER as JOURNEY_HEADER
 
 R, RT = Response.__table__, ResponseText.__table__
 TR, PR = TextTermRollup.__table__, TextTopicRollup.__table__
@@ -242,3 +244,14 @@ def test_migration_0019_on_an_analysed_database(tmp_path: Path) -> None:
     assert report.cells_complete(engine)
     assert_rollups_equal_rows(engine)
     engine.dispose()
+
+
+def test_mapping_a_stage_moves_its_comments_counts(engine: Engine, tmp_path: Path) -> None:
+    """Folding an unmapped stage into another moves responses between cells: the text rollups follow."""
+    ids = templates.install_template(engine, "hotel", "admin")
+    rows = [["2025-03-01", "4", "售后回访", "", "前台服务很差，等了很久"],
+            ["2025-03-02", "5", "售后回访", "", "早餐很好"], ["2025-03-03", "5", "check in", "", "房间干净"]]
+    import_file(engine, write_csv(tmp_path / "a.csv", JOURNEY_HEADER, rows), user="u")
+    todo = templates.unmapped(engine, "zh")
+    templates.map_name(engine, "stage", int(todo["id"][0]), ids["stage"]["loyalty"], "admin")
+    assert_rollups_equal_rows(engine)
