@@ -1,16 +1,16 @@
 """What the Text page, the CLI and exports ask of the stored analysis: SQL sums over the term and topic
 rollups (``cem_core.text.store``), never a re-tokenisation.
 
-Three sources, picked per query (``_source``), all giving the same numbers:
+Two sources, picked per query (``_source``), giving the same numbers:
 
-- ``cells``: the month cells (``text_term_cell``, ``text_topic_cell``; month x channel x stage, the
-  sentiments as columns) for whole months, plus the day rollups for the days of a partial month at
-  either edge of the date range (``analyze.cells.split_dates``, the design of the analysis page's cells).
-- ``days``: the day rollups (day x channel x stage x touchpoint x sentiment) when the department scope
-  or a grouping needs the touchpoint.
-- ``rows``: the filtered comments' stored analysis when region, product or segment is filtered (not in
-  any rollup), or when the cells do not cover every stored comment (``cells_complete``: a writer that
-  broke the contract makes the page slower, never wrong).
+- ``cells``: the month cells (``text_term_cell``, ``text_topic_cell``; month x channel x stage x
+  touchpoint, the sentiments as columns) for whole months, plus the day rollups (day x channel x stage x
+  touchpoint x sentiment) for the days of a partial month at either edge of the date range, or for the
+  whole range when it holds no whole month (``analyze.cells.split_dates``: the design of the analysis
+  page's cells). Department scope is a touchpoint filter, so the cells answer it too.
+- ``rows``: the filtered comments' stored analysis when region, product or segment is filtered (in no
+  rollup), or when the cells do not cover every stored comment (``cells_complete``: a writer that broke
+  the contract makes the page slower, never wrong).
 """
 
 from __future__ import annotations
@@ -70,11 +70,9 @@ def cells_complete(engine: Engine) -> bool:
     return int(analysed) == int(counted)
 
 
-def _source(engine: Engine, f: Filters, by_touchpoint: bool = False) -> str:
-    """``cells``, ``days`` or ``rows``: the smallest source that answers ``f`` exactly (see the module)."""
-    if f.regions or f.products or f.segments or not cells_complete(engine):
-        return "rows"
-    return "days" if f.departments or by_touchpoint else "cells"
+def _source(engine: Engine, f: Filters) -> str:
+    """``cells`` or ``rows``: the smallest source that answers ``f`` exactly (see the module)."""
+    return "rows" if f.regions or f.products or f.segments or not cells_complete(engine) else "cells"
 
 
 def _in_months(stmt: Select, cell_table, months: tuple) -> Select:
@@ -109,8 +107,7 @@ def term_counts(engine: Engine, f: Filters, *, sentiment: str | None = None, big
                 top: int = 100, token: str = "") -> pd.DataFrame:
     """The ``top`` terms (or bigrams) of the filtered comments: ``term, count, avg_score, sentiment``
     (``avg_score`` is the term's net sentiment in -1..1 and ``sentiment`` its colour class)."""
-    source = _source(engine, f)
-    if source == "rows":
+    if _source(engine, f) == "rows":
         return _term_counts_from_rows(engine, f, sentiment, bigrams, top)
     kind = 2 if bigrams else 1
 
@@ -132,8 +129,8 @@ def term_counts(engine: Engine, f: Filters, *, sentiment: str | None = None, big
         return stmt.group_by(c.term).having(func.sum(count) > 0)
 
     months, edges = split_dates(f.date_from, f.date_to)
-    if source == "days" or months is None or not edges:  # one grouped query: rank and cut in SQL
-        if source == "days" or months is None:
+    if months is None or not edges:  # one grouped query: rank and cut in SQL
+        if months is None:
             stmt, table = by_day(f), term_rollup
         else:
             stmt, table = _in_months(by_month(replace(f, date_from=None, date_to=None)), term_cell, months), term_cell
@@ -224,8 +221,7 @@ TOPIC_SUMS = ("n", "nps_n", "promoters", "detractors", "score_sum", *SENTIMENTS)
 def _topic_sums(engine: Engine, f: Filters, group: tuple[str, ...] = ()) -> pd.DataFrame:
     """n, nps counts and sentiment counts per topic (and per ``group``: month, channel_id, stage_id or
     touchpoint_id) of the filtered comments."""
-    source = _source(engine, f, by_touchpoint="touchpoint_id" in group)
-    if source == "rows":
+    if _source(engine, f) == "rows":
         df = _topic_sums_from_rows(engine, f, group)
     else:
         def by_day(g: Filters) -> Select:
@@ -243,8 +239,7 @@ def _topic_sums(engine: Engine, f: Filters, group: tuple[str, ...] = ()) -> pd.D
                     *(func.sum(c[m]).label(m) for m in TOPIC_SUMS[1:])]
             return apply_filters(select(*keys, *sums), g, topic_cell).group_by(*keys)
 
-        months, _edges = split_dates(f.date_from, f.date_to)
-        if source == "days" or months is None:
+        if split_dates(f.date_from, f.date_to)[0] is None:
             df = read_frame(engine, by_day(f))
         else:
             df = _cells_and_edges(engine, f, by_month, by_day, topic_cell, ["topic", *group])

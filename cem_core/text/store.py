@@ -9,8 +9,8 @@ topic rollups in step, in its own transaction (the same contract as ``cem_core.a
   which keeps the batch's record, calls ``rebuild_batches`` like a deletion.
 
 Each analysed comment counts in two rollups of each kind: per day, channel, stage, touchpoint and
-sentiment (``text_term_rollup``, ``text_topic_rollup``), and per month, channel and stage with the three
-sentiments as columns (``text_term_cell``, ``text_topic_cell``: what the page reads for whole months;
+sentiment (``text_term_rollup``, ``text_topic_rollup``), and per month, channel, stage and touchpoint with the
+three sentiments as columns (``text_term_cell``, ``text_topic_cell``: what the page reads for whole months;
 ``cem_core.text.report``). Both are built from the same counters, in the writer's transaction.
 
 ``reanalyse`` re-runs the analysis after a settings change in chunks of ``CHUNK`` comments, one
@@ -53,7 +53,7 @@ KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")
 TEXT_COLUMNS = ("response_id", "batch_id", "lang", "label", "score", "terms", "topics", "evidence", "version")
 TERM_COLUMNS = ("batch_id", *KEYS, "sentiment", "kind", "term", "n")
 TOPIC_COLUMNS = ("batch_id", *KEYS, "topic", "sentiment", "n", "nps_n", "promoters", "detractors", "score_sum")
-CELL_KEYS = ("batch_id", "month", "channel_id", "stage_id")
+CELL_KEYS = ("batch_id", "month", "channel_id", "stage_id", "touchpoint_id")
 TERM_CELL_COLUMNS = (*CELL_KEYS, "kind", "term", *TEXT_SENTIMENTS)
 TOPIC_CELL_COLUMNS = (*CELL_KEYS, "topic", *TEXT_SENTIMENTS, "nps_n", "promoters", "detractors", "score_sum")
 SENTIMENT_SLOT = {s: i for i, s in enumerate(TEXT_SENTIMENTS)}
@@ -72,14 +72,15 @@ class _Rollups:
         # (day, channel, stage, touchpoint, sentiment, kind) -> term counts: Counter.update counts in C
         self.terms: dict[tuple, Counter[str]] = defaultdict(Counter)
         self.topics: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0.0])
-        # the month cells: (month, channel, stage, sentiment, kind) -> term counts; (month, channel, stage,
-        # topic) -> positive, neutral, negative, nps_n, promoters, detractors, score_sum
+        # the month cells: (month, channel, stage, touchpoint, sentiment, kind) -> term counts; (month,
+        # channel, stage, touchpoint, topic) -> positive, neutral, negative, nps_n, promoters, detractors,
+        # score_sum
         self.term_cells: dict[tuple, Counter[str]] = defaultdict(Counter)
         self.topic_cells: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0.0])
 
     def add(self, key: tuple, nps: int | None, label: str, score: float, terms: list[str],
             bigrams: list[str], topics: Iterable[tuple[str, str]]) -> None:
-        cell = (key[0][:8] + "01", key[1], key[2])  # the day 'YYYY-MM-DD' -> its month 'YYYY-MM-01'
+        cell = (key[0][:8] + "01", *key[1:])  # the day 'YYYY-MM-DD' -> its month 'YYYY-MM-01'
         if terms:
             self.terms[(*key, label, 1)].update(terms)
             self.term_cells[(*cell, label, 1)].update(terms)
@@ -112,12 +113,12 @@ class _Rollups:
         return out
 
     def term_cell_rows(self) -> dict[tuple, list[int]]:
-        """(month, channel, stage, kind, term) -> [positive, neutral, negative]."""
+        """(month, channel, stage, touchpoint, kind, term) -> [positive, neutral, negative]."""
         out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
-        for (month, ch, st, label, kind), counts in self.term_cells.items():
+        for (month, ch, st, tp, label, kind), counts in self.term_cells.items():
             slot = SENTIMENT_SLOT[label]
             for w, n in counts.items():
-                out[(month, ch, st, kind, w[:TERM_MAX])][slot] += n
+                out[(month, ch, st, tp, kind, w[:TERM_MAX])][slot] += n
         return out
 
     def write(self, conn: Connection, batch_id: int, old: _Rollups | None = None) -> None:
@@ -297,7 +298,7 @@ def cells_from_day_rollups(conn: Connection) -> None:
             (_topics, text_topic_cell, ("topic",), ("nps_n", "promoters", "detractors", "score_sum"))):
         c = day.c
         month = month_of(c.occurred_date, conn.dialect.name)
-        group = [c.batch_id, month, c.channel_id, c.stage_id, *(c[k] for k in keys)]
+        group = [c.batch_id, month, c.channel_id, c.stage_id, c.touchpoint_id, *(c[k] for k in keys)]
         counts = [func.sum(case((c.sentiment == s, c.n), else_=0)) for s in TEXT_SENTIMENTS]
         stmt = select(*group, *counts, *(func.sum(c[m]) for m in sums)).group_by(*group)
         conn.execute(insert(cell).from_select([*CELL_KEYS, *keys, *TEXT_SENTIMENTS, *sums], stmt))

@@ -1,6 +1,6 @@
 """The text rollups (month cells and day rollups) equal a direct aggregation of the stored per-comment
-analysis after every kind of write, on SQLite and Postgres; the page's queries read from the cells give
-the same answers as from the day rollups and from the rows, for date ranges with partial months too."""
+analysis after every kind of write, on SQLite and Postgres; the page's queries read from the cells (and
+the day rollups for partial months) give the same answers as from the rows, under every kind of filter."""
 
 from __future__ import annotations
 
@@ -73,11 +73,11 @@ def direct(engine: Engine) -> dict[str, dict[tuple, tuple]]:
         words = [w for w in terms.split("|") if w]
         for kind, items in ((1, words), (2, bigrams(words))):
             for w in items:
-                out["term_cell"][(batch, month, ch, st, kind, w)][TEXT_SENTIMENTS.index(label)] += 1
+                out["term_cell"][(batch, month, ch, st, tp, kind, w)][TEXT_SENTIMENTS.index(label)] += 1
                 out["term_day"][(batch, day, ch, st, tp, label, kind, w)][0] += 1
         pairs = [("*", label)] + [tuple(t.rsplit(":", 1)) for t in topics.split("|") if t]
         for code, lab in pairs:
-            cell = out["topic_cell"][(batch, month, ch, st, code)]
+            cell = out["topic_cell"][(batch, month, ch, st, tp, code)]
             cell[TEXT_SENTIMENTS.index(lab)] += 1
             cell[3:] = [cell[3] + (nps is not None), cell[4] + (nps is not None and nps >= 9),
                         cell[5] + (nps is not None and nps <= 6), cell[6] + score]
@@ -100,7 +100,7 @@ def stored(engine: Engine) -> dict[str, dict[tuple, tuple]]:
             out[key] = [float(x) for x in row[len(keys):]]
         return out
 
-    cell_keys = ["batch_id", "month", "channel_id", "stage_id"]
+    cell_keys = ["batch_id", "month", "channel_id", "stage_id", "touchpoint_id"]
     day_keys = ["batch_id", "occurred_date", "channel_id", "stage_id", "touchpoint_id"]
     tc, pc = text_term_cell.c, text_topic_cell.c
     return {name: _nonzero(d) for name, d in {
@@ -203,27 +203,15 @@ def test_queries_from_cells_equal_rows(db: str, request: pytest.FixtureRequest,
     engine = request.getfixturevalue("demo_engine") if db == "sqlite" else \
         make_engine(request.getfixturevalue("demo_pg_url"))
     try:
-        auto = report._source
-        seen = set()
-
-        def forced(source: str | None) -> Callable[..., str]:
-            def pick(e: Engine, f: Filters, by_touchpoint: bool = False) -> str:
-                picked = auto(e, f, by_touchpoint)
-                seen.add(picked)
-                return picked if source is None or picked == "rows" else source
-            return pick
-
         for f in _filters(engine):
-            answers = {}
-            for source in (None, "days", "rows"):
-                monkeypatch.setattr(report, "_source", forced(source))
-                answers[source] = {name: q(engine, f).reset_index(drop=True) for name, q in QUERIES.items()}
-            for source in ("days", "rows"):
-                for name, frame in answers[None].items():
-                    assert not frame.empty or name == "negative bigrams", (f, name)
-                    pd.testing.assert_frame_equal(frame, answers[source][name], check_dtype=False,
-                                                  obj=f"{name} via {source} {f}")
-        assert seen == {"cells", "days"}
+            assert report._source(engine, f) == "cells"
+            cells = {name: q(engine, f).reset_index(drop=True) for name, q in QUERIES.items()}
+            monkeypatch.setattr(report, "_source", lambda _e, _f: "rows")
+            for name, q in QUERIES.items():
+                assert not cells[name].empty or name == "negative bigrams", (f, name)
+                pd.testing.assert_frame_equal(cells[name], q(engine, f).reset_index(drop=True), check_dtype=False,
+                                              obj=f"{name} {f}")
+            monkeypatch.undo()
     finally:
         if db == "postgres":
             engine.dispose()
