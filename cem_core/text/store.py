@@ -13,22 +13,24 @@ sentiment (``text_term_rollup``, ``text_topic_rollup``), and per month, channel,
 three sentiments as columns (``text_term_cell``, ``text_topic_cell``: what the page reads for whole months;
 ``cem_core.text.report``). Both are built from the same counters, in the writer's transaction.
 
-``reanalyse`` re-runs the analysis after a settings change in chunks of ``CHUNK`` comments, one
-transaction each, so the app stays usable and other writers wait at most one chunk: each chunk replaces
-its comments' stored analysis and adds to the rollups the difference between the new counts and the
-old ones (read back from the stored analysis), with progress (``python -m cem_core text rebuild``).
+``reanalyse`` re-runs the analysis after a settings change in chunks of whole days taking about
+``CHUNK_SECONDS``, one transaction each, so the app stays usable and other writers wait at most one
+chunk: each chunk replaces its days' stored analysis and day rollups, and derives the cells of their
+months again from the day rollups in SQL, with progress (``python -m cem_core text rebuild``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, case, func, insert, inspect, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, insert, inspect, select
 
-from cem_core.analyze.cells import month_of
+from cem_core.analyze.cells import month_of, month_start, next_month
 from cem_core.db import write_transaction
 from cem_core.db.bulk import bulk_insert
 from cem_core.db.models import (
@@ -61,7 +63,7 @@ ALL_TOPICS = "*"  # the topic row every analysed comment counts in
 TERM_MAX = 64
 FETCH = 20_000
 MEMO = 100_000  # distinct comments remembered per batch
-CHUNK = 50_000  # comments re-analysed per transaction by ``reanalyse``
+CHUNK, CHUNK_MIN, CHUNK_SECONDS = 50_000, 200, 2.0  # a ``reanalyse`` transaction: at most / least, target s
 Progress = Callable[[float, str], None]
 
 
@@ -121,13 +123,14 @@ class _Rollups:
                 out[(month, ch, st, tp, kind, w[:TERM_MAX])][slot] += n
         return out
 
-    def write(self, conn: Connection, batch_id: int, old: _Rollups | None = None) -> None:
+    def write(self, conn: Connection, batch_id: int, old: _Rollups | None = None, cells: bool = True) -> None:
         """Insert the counts; with ``old``, only what changed from ``old`` to these (the rollups are
-        additive, so rows of differences keep every sum right: a chunk of a re-analysis)."""
+        additive, so rows of differences keep every sum right: deletion on request). Without ``cells``
+        only the day rollups (a re-analysis derives its cells from them, ``cells_from_day_rollups``)."""
         if old is None:
             terms: Iterable[tuple] = ((*k, w[:TERM_MAX], n) for k, counts in self.terms.items()
                                       for w, n in counts.items())
-            topics, term_cells, topic_cells = self.topics, self.term_cell_rows(), self.topic_cells
+            topics, term_cells, topic_cells = self.topics, self.term_cell_rows() if cells else {}, self.topic_cells
         else:
             terms = ((*k, n) for k, (n,) in _minus(self.term_rows(), old.term_rows()).items())
             topics = _minus(self.topics, old.topics)
@@ -136,6 +139,8 @@ class _Rollups:
         bulk_insert(conn, _terms, TERM_COLUMNS, ((batch_id, *row) for row in terms))
         bulk_insert(conn, _topics, TOPIC_COLUMNS,
                     ((batch_id, *k, *(int(x) for x in v[:4]), float(v[4])) for k, v in topics.items()))
+        if not cells:
+            return
         bulk_insert(conn, text_term_cell, TERM_CELL_COLUMNS, ((batch_id, *k, *v) for k, v in term_cells.items()))
         bulk_insert(conn, text_topic_cell, TOPIC_CELL_COLUMNS,
                     ((batch_id, *k, *(int(x) for x in v[:6]), float(v[6])) for k, v in topic_cells.items()))
@@ -156,15 +161,16 @@ def _day(value: object) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]
 
 
-def _comments(conn: Connection, batch_id: int, after: int = -1, upto: int | None = None) -> Iterator[list[tuple]]:
-    """A batch's comments with ids in (after, upto], in id order, FETCH at a time (keyset paging: no
-    cursor stays open while the caller inserts on the same connection)."""
-    last = after
+def _comments(conn: Connection, batch_id: int, days: tuple[dt.date, dt.date] | None = None
+              ) -> Iterator[list[tuple]]:
+    """A batch's comments (of the days [first, last] if given), in id order, FETCH at a time (keyset
+    paging: no cursor stays open while the caller inserts on the same connection)."""
+    last = -1
     while True:
         stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps, *(_rows.c[k] for k in KEYS))
                 .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id > last))
-        if upto is not None:
-            stmt = stmt.where(_rows.c.id <= upto)
+        if days is not None:
+            stmt = stmt.where(_rows.c.occurred_date.between(*days))
         chunk = conn.execute(stmt.order_by(_rows.c.id).limit(FETCH)).all()
         if not chunk:
             return
@@ -189,11 +195,11 @@ def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,
 
 
 def _analyse(conn: Connection, batch_id: int, analyzer: TextAnalyzer, roll: _Rollups, seen: Memo,
-             after: int = -1, upto: int | None = None, progress: Callable[[int], None] | None = None) -> int:
-    """Analyse the batch's comments with ids in (after, upto], store each and count it in ``roll``."""
+             days: tuple[dt.date, dt.date] | None = None, progress: Callable[[int], None] | None = None) -> int:
+    """Analyse the batch's comments (of ``days``), store each and count it in ``roll``."""
     version = analyzer.config.version
     done = 0
-    for chunk in _comments(conn, batch_id, after, upto):
+    for chunk in _comments(conn, batch_id, days):
         out = []
         for rid, comment, language, nps, day, ch, st, tp in chunk:
             key = (comment, language)
@@ -246,17 +252,13 @@ def _split(value: str) -> list[str]:
     return [s for s in value.split("|") if s]
 
 
-def _stored(conn: Connection, batch_id: int, after: int = -1, upto: int | None = None,
-            ids: list[int] | None = None) -> _Rollups:
-    """The rollup counts of a batch's stored analysis (ids in (after, upto], or in ``ids``), without
+def _stored(conn: Connection, batch_id: int, ids: list[int] | None = None) -> _Rollups:
+    """The rollup counts of a batch's stored analysis (of the responses ``ids`` if given), without
     re-analysing."""
     roll = _Rollups()
     stmt = (select(_text.c.label, _text.c.score, _text.c.terms, _text.c.topics, _rows.c.nps,
                    *(_rows.c[k] for k in KEYS))
-            .join(_rows, _rows.c.id == _text.c.response_id)
-            .where(_text.c.batch_id == batch_id, _text.c.response_id > after))
-    if upto is not None:
-        stmt = stmt.where(_text.c.response_id <= upto)
+            .join(_rows, _rows.c.id == _text.c.response_id).where(_text.c.batch_id == batch_id))
     if ids is not None:
         stmt = stmt.where(_text.c.response_id.in_(ids))
     for label, score, terms, topics, nps, day, ch, st, tp in conn.execute(stmt).all():
@@ -287,12 +289,19 @@ def rebuild_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
         _stored(conn, batch_id).write(conn, batch_id)
 
 
-def cells_from_day_rollups(conn: Connection) -> None:
-    """Fill the month cells from the day rollups in SQL (migration 0019: no re-analysis, seconds at 1M
-    comments). Day-rollup rows of batches without stored analysis go first: undo used to leave them."""
-    analysed = select(_text.c.batch_id).distinct()
-    for table in (_terms, _topics):
-        conn.execute(table.delete().where(table.c.batch_id.not_in(analysed)))
+def cells_from_day_rollups(conn: Connection, batch_id: int | None = None,
+                           days: tuple[dt.date, dt.date] | None = None) -> None:
+    """Fill the month cells from the day rollups in SQL, no re-analysis: all of them (migration 0019;
+    day-rollup rows of batches without stored analysis go first, undo used to leave them), or one
+    batch's cells of the whole months around ``days`` (replaced; a re-analysis chunk)."""
+    if batch_id is None:
+        analysed = select(_text.c.batch_id).distinct()
+        for table in (_terms, _topics):
+            conn.execute(table.delete().where(table.c.batch_id.not_in(analysed)))
+    else:
+        first, last = month_start(days[0]), next_month(days[1]) - dt.timedelta(days=1)
+        for cell in (text_term_cell, text_topic_cell):
+            conn.execute(cell.delete().where(cell.c.batch_id == batch_id, cell.c.month.between(first, last)))
     for day, cell, keys, sums in (
             (_terms, text_term_cell, ("kind", "term"), ()),
             (_topics, text_topic_cell, ("topic",), ("nps_n", "promoters", "detractors", "score_sum"))):
@@ -301,34 +310,48 @@ def cells_from_day_rollups(conn: Connection) -> None:
         group = [c.batch_id, month, c.channel_id, c.stage_id, c.touchpoint_id, *(c[k] for k in keys)]
         counts = [func.sum(case((c.sentiment == s, c.n), else_=0)) for s in TEXT_SENTIMENTS]
         stmt = select(*group, *counts, *(func.sum(c[m]) for m in sums)).group_by(*group)
+        if batch_id is not None:
+            stmt = stmt.where(_by_date(day, batch_id, (first, last)))
         conn.execute(insert(cell).from_select([*CELL_KEYS, *keys, *TEXT_SENTIMENTS, *sums], stmt))
 
 
-def reanalyse_chunk(conn: Connection, batch_id: int, after: int, upto: int | None, analyzer: TextAnalyzer,
-                    seen: Memo | None = None) -> int:
-    """Analyse again the batch's comments with ids in (after, upto]: replace their stored analysis and add
-    the difference of the counts to the rollups, in the caller's transaction. Returns the comments analysed."""
-    old = _stored(conn, batch_id, after, upto)
-    stmt = _text.delete().where(_text.c.batch_id == batch_id, _text.c.response_id > after)
-    conn.execute(stmt if upto is None else stmt.where(_text.c.response_id <= upto))
-    new = _Rollups()
-    done = _analyse(conn, batch_id, analyzer, new, {} if seen is None else seen, after, upto)
-    new.write(conn, batch_id, old)
+def _by_date(table, batch_id: int, days: tuple[dt.date, dt.date]) -> ColumnElement[bool]:
+    """A batch's rows of some days, found through the ``occurred_date`` index: ``batch_id + 0`` keeps
+    SQLite (no ANALYZE statistics) from walking the batch index instead, i.e. the whole of a 1M batch."""
+    return and_((table.c.batch_id + 0) == batch_id, table.c.occurred_date.between(*days))
+
+
+def reanalyse_days(conn: Connection, batch_id: int, days: tuple[dt.date, dt.date], analyzer: TextAnalyzer,
+                   seen: Memo | None = None) -> int:
+    """Analyse again the batch's comments of the days [first, last], in the caller's transaction: their
+    stored analysis and the day rollups of those days are replaced, and the batch's cells of the months
+    concerned derived again from the day rollups. Returns the comments analysed."""
+    of_days = select(_rows.c.id).where(_by_date(_rows, batch_id, days))
+    conn.execute(_text.delete().where(_text.c.response_id.in_(of_days)))
+    for table in (_terms, _topics):
+        conn.execute(table.delete().where(_by_date(table, batch_id, days)))
+    roll = _Rollups()
+    done = _analyse(conn, batch_id, analyzer, roll, {} if seen is None else seen, days)
+    roll.write(conn, batch_id, cells=False)
+    cells_from_day_rollups(conn, batch_id, days)
     return done
 
 
-def _ranges(conn: Connection, batch_id: int) -> list[tuple[int, int | None]]:
-    """(after, upto] id ranges of CHUNK comments each (the last one open) that cover the batch."""
-    ids = conn.execute(select(_rows.c.id).where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None))
-                       .order_by(_rows.c.id)).scalars().all()
-    cuts = ids[CHUNK - 1::CHUNK]
-    return list(zip([-1, *cuts], [*cuts, None], strict=True))
+def _days(conn: Connection, batch_id: int) -> list[tuple[dt.date, int]]:
+    """(day, comments) of a batch, in date order."""
+    day = _rows.c.occurred_date
+    stmt = (select(day, func.count()).where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None))
+            .group_by(day).order_by(day))
+    return [(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10]), int(n))
+            for d, n in conn.execute(stmt)]
 
 
 def reanalyse(engine: Engine, progress: Progress | None = None, only_stale: bool = False) -> int:
-    """Re-analyse every batch with the active settings, CHUNK comments per transaction: readers see a
-    consistent analysis after every chunk (part new, part old while it runs), and an import waits at most
-    one chunk for the write lock. Returns the comments analysed."""
+    """Re-analyse every batch with the active settings in chunks of whole days, one transaction each,
+    sized to take about CHUNK_SECONDS (at least one day, at most CHUNK comments unless one day holds
+    more): readers see a consistent analysis after every chunk (part new, part old while it runs), and
+    another writer (an import, a deletion) waits for at most one chunk, far below SQLite's busy timeout.
+    Returns the comments analysed."""
     with engine.connect() as conn:
         config = active_config(conn)
         batches = sorted(conn.execute(select(_rows.c.batch_id).where(_rows.c.comment.is_not(None))
@@ -339,16 +362,23 @@ def reanalyse(engine: Engine, progress: Progress | None = None, only_stale: bool
             stale = set(conn.execute(select(_text.c.batch_id).where(_text.c.version != config.version)
                                      .distinct()).scalars())
             batches = [b for b in batches if b in stale or b not in fresh]
-        total = conn.execute(select(func.count()).select_from(_rows).where(
-            _rows.c.comment.is_not(None), _rows.c.batch_id.in_(batches))).scalar_one() if batches else 0
-        plan = {b: _ranges(conn, b) for b in batches}
+        plan = {b: _days(conn, b) for b in batches}
+    total = sum(n for days in plan.values() for _d, n in days)
     analyzer = analyzer_for(config)
     done = 0
-    for batch_id, ranges in plan.items():
+    for batch_id, days in plan.items():
         seen: Memo = {}
-        for after, upto in ranges:
+        pos, size = 0, CHUNK_MIN
+        while pos < len(days):
+            end, n = pos + 1, days[pos][1]
+            while end < len(days) and n + days[end][1] <= size:
+                n += days[end][1]
+                end += 1
+            t0 = time.perf_counter()
             with write_transaction(engine) as conn:
-                done += reanalyse_chunk(conn, batch_id, after, upto, analyzer, seen)
+                done += reanalyse_days(conn, batch_id, (days[pos][0], days[end - 1][0]), analyzer, seen)
+            size = max(CHUNK_MIN, min(CHUNK, int(n / max(time.perf_counter() - t0, 1e-3) * CHUNK_SECONDS)))
+            pos = end
             if progress:
                 progress(min(1.0, done / max(1, total)), f"batch {batch_id}: {done:,}/{total:,}")
     if progress:

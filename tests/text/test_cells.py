@@ -141,8 +141,9 @@ def test_rollups_follow_every_writer(engine: Engine, tmp_path: Path, monkeypatch
     assert_rollups_equal_rows(engine)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).where(text_term_cell.c.batch_id == rep.batch_id)).scalar() == 0
-    # a dictionary change, re-analysed in chunks of 250 comments: one transaction each
+    # a dictionary change, re-analysed in chunks of 100-250 comments: one transaction each
     monkeypatch.setattr(store, "CHUNK", 250)
+    monkeypatch.setattr(store, "CHUNK_MIN", 100)
     save(engine, "hotel", {"stopwords": ["房间", "room"], "synonyms": {"服务": ["态度"]}}, user="admin", note="t")
     fractions: list[float] = []
     done = store.reanalyse(engine, lambda frac, _msg: fractions.append(frac))
