@@ -15,8 +15,9 @@ three sentiments as columns (``text_term_cell``, ``text_topic_cell``: what the p
 
 ``reanalyse`` re-runs the analysis after a settings change in chunks of whole days taking about
 ``CHUNK_SECONDS``, one transaction each, so the app stays usable and other writers wait at most one
-chunk: each chunk replaces its days' stored analysis and day rollups, and derives the cells of their
-months again from the day rollups in SQL, with progress (``python -m cem_core text rebuild``).
+chunk: each chunk replaces its days' stored analysis and day rollups and moves the cells by the
+difference (in SQL, from the day rollups before and after); each month's cells are compacted once the
+month is done. With progress (``python -m cem_core text rebuild``).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ ALL_TOPICS = "*"  # the topic row every analysed comment counts in
 TERM_MAX = 64
 FETCH = 20_000
 MEMO = 100_000  # distinct comments remembered per batch
-CHUNK, CHUNK_MIN, CHUNK_SECONDS = 50_000, 200, 2.0  # a ``reanalyse`` transaction: at most / least, target s
+CHUNK, CHUNK_MIN, CHUNK_SECONDS = 50_000, 1_000, 3.0  # a ``reanalyse`` transaction: at most / least, target s
 Progress = Callable[[float, str], None]
 
 
@@ -290,28 +291,31 @@ def rebuild_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
 
 
 def cells_from_day_rollups(conn: Connection, batch_id: int | None = None,
-                           days: tuple[dt.date, dt.date] | None = None) -> None:
-    """Fill the month cells from the day rollups in SQL, no re-analysis: all of them (migration 0019;
-    day-rollup rows of batches without stored analysis go first, undo used to leave them), or one
-    batch's cells of the whole months around ``days`` (replaced; a re-analysis chunk)."""
+                           days: tuple[dt.date, dt.date] | None = None, sign: int = 0) -> None:
+    """The month cells from the day rollups in SQL, no re-analysis: all of them (migration 0019; day-rollup
+    rows of batches without stored analysis go first, undo used to leave them); with ``sign`` 0, one
+    batch's cells of the whole months around ``days`` replaced (compaction); with ``sign`` -1 / +1, the
+    counts of one batch's ``days`` taken out of / added to its cells as rows of differences (a chunk of a
+    re-analysis, before and after it replaces those days' day rollups)."""
     if batch_id is None:
         analysed = select(_text.c.batch_id).distinct()
         for table in (_terms, _topics):
             conn.execute(table.delete().where(table.c.batch_id.not_in(analysed)))
-    else:
-        first, last = month_start(days[0]), next_month(days[1]) - dt.timedelta(days=1)
+    elif sign == 0:
+        days = (month_start(days[0]), next_month(days[1]) - dt.timedelta(days=1))
         for cell in (text_term_cell, text_topic_cell):
-            conn.execute(cell.delete().where(cell.c.batch_id == batch_id, cell.c.month.between(first, last)))
+            conn.execute(cell.delete().where(cell.c.batch_id == batch_id, cell.c.month.between(*days)))
+    factor = sign or 1
     for day, cell, keys, sums in (
             (_terms, text_term_cell, ("kind", "term"), ()),
             (_topics, text_topic_cell, ("topic",), ("nps_n", "promoters", "detractors", "score_sum"))):
         c = day.c
         month = month_of(c.occurred_date, conn.dialect.name)
         group = [c.batch_id, month, c.channel_id, c.stage_id, c.touchpoint_id, *(c[k] for k in keys)]
-        counts = [func.sum(case((c.sentiment == s, c.n), else_=0)) for s in TEXT_SENTIMENTS]
-        stmt = select(*group, *counts, *(func.sum(c[m]) for m in sums)).group_by(*group)
+        counts = [func.sum(case((c.sentiment == s, c.n), else_=0)) * factor for s in TEXT_SENTIMENTS]
+        stmt = select(*group, *counts, *(func.sum(c[m]) * factor for m in sums)).group_by(*group)
         if batch_id is not None:
-            stmt = stmt.where(_by_date(day, batch_id, (first, last)))
+            stmt = stmt.where(_by_date(day, batch_id, days))
         conn.execute(insert(cell).from_select([*CELL_KEYS, *keys, *TEXT_SENTIMENTS, *sums], stmt))
 
 
@@ -324,8 +328,10 @@ def _by_date(table, batch_id: int, days: tuple[dt.date, dt.date]) -> ColumnEleme
 def reanalyse_days(conn: Connection, batch_id: int, days: tuple[dt.date, dt.date], analyzer: TextAnalyzer,
                    seen: Memo | None = None) -> int:
     """Analyse again the batch's comments of the days [first, last], in the caller's transaction: their
-    stored analysis and the day rollups of those days are replaced, and the batch's cells of the months
-    concerned derived again from the day rollups. Returns the comments analysed."""
+    stored analysis and the day rollups of those days are replaced, and the cells follow by rows of
+    differences (the old days' counts out, the new ones in; ``reanalyse`` compacts each finished month).
+    Returns the comments analysed."""
+    cells_from_day_rollups(conn, batch_id, days, sign=-1)
     of_days = select(_rows.c.id).where(_by_date(_rows, batch_id, days))
     conn.execute(_text.delete().where(_text.c.response_id.in_(of_days)))
     for table in (_terms, _topics):
@@ -333,7 +339,7 @@ def reanalyse_days(conn: Connection, batch_id: int, days: tuple[dt.date, dt.date
     roll = _Rollups()
     done = _analyse(conn, batch_id, analyzer, roll, {} if seen is None else seen, days)
     roll.write(conn, batch_id, cells=False)
-    cells_from_day_rollups(conn, batch_id, days)
+    cells_from_day_rollups(conn, batch_id, days, sign=1)
     return done
 
 
@@ -368,15 +374,22 @@ def reanalyse(engine: Engine, progress: Progress | None = None, only_stale: bool
     done = 0
     for batch_id, days in plan.items():
         seen: Memo = {}
-        pos, size = 0, CHUNK_MIN
+        pos, size, open_month = 0, CHUNK_MIN, None  # open_month: the first month not compacted yet
         while pos < len(days):
             end, n = pos + 1, days[pos][1]
             while end < len(days) and n + days[end][1] <= size:
                 n += days[end][1]
                 end += 1
             t0 = time.perf_counter()
+            first, last = days[pos][0], days[end - 1][0]
+            open_month = open_month or month_start(first)
+            finished = last if end == len(days) or month_start(days[end][0]) > month_start(last) else \
+                month_start(last) - dt.timedelta(days=1)  # the months done with this chunk end there
             with write_transaction(engine) as conn:
-                done += reanalyse_days(conn, batch_id, (days[pos][0], days[end - 1][0]), analyzer, seen)
+                done += reanalyse_days(conn, batch_id, (first, last), analyzer, seen)
+                if finished >= open_month:
+                    cells_from_day_rollups(conn, batch_id, (open_month, finished))  # compact them
+                    open_month = next_month(finished)
             size = max(CHUNK_MIN, min(CHUNK, int(n / max(time.perf_counter() - t0, 1e-3) * CHUNK_SECONDS)))
             pos = end
             if progress:
