@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine, select
 
+from cem_core.act.calendar import WorkCalendar, exceptions, load_calendar, parse_days, save_calendar
 from cem_core.act.causes import root_causes, save_root_causes
 from cem_core.act.excel import export_workbook, import_workbook
 from cem_core.act.figures import loop_figures, weekly_trend
@@ -264,6 +265,13 @@ def excel_section(engine: Engine, user: User) -> None:
                            key="act_xl_download")
     if not user.can("work_actions"):
         return
+    if shown := st.session_state.pop("act_xl_result", None):
+        counts, notices, problems = shown
+        st.success(T("act.xl.result", **counts))
+        for note in notices:
+            st.warning(escape(note))
+        if problems:
+            st.dataframe(pd.DataFrame(problems), hide_index=True, width="stretch")
     upload = st.file_uploader(T("act.xl.upload"), type=["xlsx"], key="act_xl_upload")
     if upload is not None and st.button(T("act.xl.apply"), key="act_xl_apply"):
         try:
@@ -272,13 +280,12 @@ def excel_section(engine: Engine, user: User) -> None:
             st.error(exc.message(L))
             return
         summary = result.summary(L)
-        st.success(T("act.xl.result", updated=result.updated, unchanged=result.unchanged,
-                     conflicts=len(result.conflicts), errors=len(result.errors)))
-        for note in summary["notices"]:  # type: ignore[union-attr]
-            st.warning(escape(note))
-        problems = [*summary["conflicts"], *summary["errors"]]  # type: ignore[misc]
-        if problems:
-            st.dataframe(pd.DataFrame(problems), hide_index=True, width="stretch")
+        counts = {"updated": result.updated, "unchanged": result.unchanged, "conflicts": len(result.conflicts),
+                  "errors": len(result.errors)}
+        # shown after a rerun: the figures tab above was drawn before the import and must be drawn again
+        st.session_state["act_xl_result"] = (counts, summary["notices"],
+                                             [*summary["conflicts"], *summary["errors"]])  # type: ignore[misc]
+        st.rerun()
 
 
 def rules_section(engine: Engine, user: User) -> None:
@@ -403,3 +410,41 @@ def improvements_section(engine: Engine, user: User) -> None:
                     st.rerun()
                 except ActionError as exc:
                     st.error(exc.message(L))
+
+
+def calendar_section(engine: Engine, user: User) -> None:
+    """The working calendar the SLA counts working hours on: hours of the day, country, extra days off and
+    workdays; saving is audited (old and new), and the next 60 days' holidays and make-up workdays are
+    listed so the admin sees what the calendar will do."""
+    L = lang()
+    current = load_calendar(engine)
+    st.caption(T("act.cal.help"))
+    with st.form("act_cal_form"):
+        left, right = st.columns(2)
+        start = left.time_input(T("act.cal.start"), current.start, step=dt.timedelta(minutes=30), key="act_cal_start")
+        end = right.time_input(T("act.cal.end"), current.end, step=dt.timedelta(minutes=30), key="act_cal_end")
+        country = st.text_input(T("act.cal.country"), current.country, max_chars=3, key="act_cal_country")
+        extra_off = left.text_area(T("act.cal.holidays"), "\n".join(sorted(map(str, current.extra_holidays))),
+                                   key="act_cal_holidays")
+        extra_on = right.text_area(T("act.cal.workdays"), "\n".join(sorted(map(str, current.extra_workdays))),
+                                   key="act_cal_workdays")
+        submitted = st.form_submit_button(T("act.cal.save"))
+    if submitted:
+        try:
+            current = WorkCalendar(start=start, end=end, country=country.strip().upper(),
+                                   extra_holidays=parse_days(extra_off), extra_workdays=parse_days(extra_on))
+            save_calendar(engine, current, actor=user.username)
+            st.success(T("act.cal.saved", hours=fmt_num(current.day_hours, L, 1)))
+        except ActionError as exc:
+            st.error(exc.message(L))
+            return
+    now = dt.datetime.now().replace(second=0, microsecond=0)
+    st.caption(T("act.cal.example", hours=48, due=f"{current.add(now, 48, working=True):%Y-%m-%d %H:%M}"))
+    days = 60
+    rows = exceptions(current, now.date(), days, L)
+    if not rows:
+        st.info(T("act.cal.none", days=days))
+        return
+    st.subheader(T("act.cal.upcoming", days=days), anchor=False)
+    st.dataframe(pd.DataFrame(rows, columns=[T("act.cal.day"), T("act.cal.working"), T("act.cal.name")]),
+                 hide_index=True)

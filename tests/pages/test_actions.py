@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from cem_core.act.calendar import load_calendar
+from cem_core.act.rules import _calendar
 from cem_core.auth.roles import User
 from cem_core.db import make_engine
 from cem_core.i18n import t
@@ -34,7 +37,8 @@ def tabs(at) -> list[str]:
 def test_admin_sees_every_tab_unmasked(app_db: Engine) -> None:
     at = open_page(PAGE, User("boss", "admin"))
     assert not at.exception, [e.value for e in at.exception]
-    keys = ("act.tab.figures", "act.tab.items", "act.tab.excel", "act.tab.improvements", "act.tab.rules")
+    keys = ("act.tab.figures", "act.tab.items", "act.tab.excel", "act.tab.improvements", "act.tab.rules",
+            "act.tab.calendar")
     assert tabs(at) == [t(k, "en") for k in keys]
     assert t("act.fig.closure_rate", "en") in [m.label for m in at.metric]
     with app_db.connect() as conn:
@@ -89,3 +93,38 @@ def test_dept_lead_changes_a_status_and_the_figures_move(app_db: Engine) -> None
     assert (status, actor, audited) == ("resolved", "ops_lead", 1)
     closure_after = {m.label: m.value for m in at.metric}[t("act.fig.closure_rate", "en")]
     assert closure_after != closure_before
+
+
+def test_admin_configures_the_working_calendar(app_db: Engine) -> None:
+    at = open_page(PAGE, User("boss", "admin"))
+    assert t("act.tab.calendar", "en") in tabs(at)
+    at.time_input(key="act_cal_end").set_value(dt.time(17, 0))
+    at.text_area(key="act_cal_holidays").set_value("2026-03-09\n2026-03-10")
+    at.text_area(key="act_cal_workdays").set_value("2026-03-08")
+    next(b for b in at.button if b.label == t("act.cal.save", "en")).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert t("act.cal.saved", "en", hours="8.0") in [s.value for s in at.success]
+    saved = load_calendar(app_db)
+    assert (saved.end, saved.extra_holidays, saved.extra_workdays) == (
+        dt.time(17, 0), {dt.date(2026, 3, 9), dt.date(2026, 3, 10)}, {dt.date(2026, 3, 8)})
+    with app_db.connect() as conn:
+        audited = conn.execute(text("SELECT detail FROM audit_log WHERE action = 'act_calendar'")).scalars().all()
+    assert len(audited) == 1 and '"17:00"' in audited[0] and '"18:00"' in audited[0]  # old and new
+    # the routing rules compute due times on the stored calendar: Fri 16:00 + 4 working hours skips the
+    # weekend but works Sunday the 8th (extra workday) from 09:00
+    with app_db.connect() as conn:
+        assert _calendar(conn).add(dt.datetime(2026, 3, 6, 16), 4, working=True) == dt.datetime(2026, 3, 8, 12)
+    # a bad date is refused by name and changes nothing
+    at.text_area(key="act_cal_holidays").set_value("2026-13-01")
+    next(b for b in at.button if b.label == t("act.cal.save", "en")).click().run()
+    assert t("act.cal.err.date", "en", value="2026-13-01") in [e.value for e in at.error]
+    assert load_calendar(app_db) == saved
+
+
+def test_calendar_page_in_chinese_and_hidden_from_leads(app_db: Engine) -> None:
+    at = open_page(PAGE, User("boss", "admin"), lang="zh")
+    assert not at.exception, [e.value for e in at.exception]
+    assert t("act.tab.calendar", "zh") in tabs(at)
+    assert any(b.label == t("act.cal.save", "zh") for b in at.button)
+    lead = open_page(PAGE, User("ops_lead", "dept_lead", ("operations",)))
+    assert t("act.tab.calendar", "en") not in tabs(lead)
