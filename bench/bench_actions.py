@@ -37,7 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-OUT = Path("/tmp/bench_actions")
+DEFAULT_DIR = Path("/tmp/bench_actions")
+OUT = DEFAULT_DIR  # --dir
 PG_DEFAULT = os.environ.get("CEM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TOUCHPOINTS = [("入住", "前台入住"), ("住宿", "客房"), ("住宿", "早餐"), ("住宿", "无线网络"), ("退房", "退房结账"),
                ("预订", "App 预订")]
@@ -172,16 +173,16 @@ def _openpyxl_baseline(openpyxl, rows: int) -> None:
 
 
 def main() -> None:
+    global OUT
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--pg", default=PG_DEFAULT, help="admin URL of a Postgres server ('' to skip)")
     ap.add_argument("--pg-db", default="", help="Postgres database to use (created if missing; default: a "
                                                   "temporary one, dropped at the end)")
-    ap.add_argument("--dir", type=Path, default=OUT, help="where the csv and the SQLite database go")
+    ap.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where the csv and the SQLite database go")
     ap.add_argument("--reuse", action="store_true", help="keep the databases; skip loading if already loaded")
     ap.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
     args = ap.parse_args()
-    global OUT
     OUT = args.dir
     csv = make_csv(args.rows)
     if args.sqlite:

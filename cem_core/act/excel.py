@@ -229,21 +229,36 @@ _DAY = dt.timedelta(days=1)
 _EPOCH = dt.datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system (right for every date after Feb 1900)
 
 
-def _cell(ref: str, value: object, date_style: int, style: int) -> str:
-    """One ``<c>`` element: a number, a date as an Excel serial number in a date format, a blank that
-    keeps its (un)locked style, or text as an inline string (no shared-strings table to merge into)."""
-    value = _none(value)
-    s = f' s="{style}"' if style else ""
-    if value is None:
-        return f'<c r="{ref}"{s}/>' if s else ""
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        return f'<c r="{ref}" s="{date_style}"><v>{(value.replace(tzinfo=None) - _EPOCH) / _DAY!r}</v></c>'
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
-    text = xml_escape(_XML_BAD.sub("", str(value))[:_CELL_LIMIT])
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+def _sheet_rows(rows: list[tuple[object, ...]], styles: list[tuple[int, int]]) -> str:
+    """The ``<row>`` elements of one sheet's items, from row 2: numbers, dates as Excel serial numbers in
+    a date format, blanks that keep their (un)locked style, text as inline strings (no shared-strings
+    table to merge into). One loop with the per-column parts prepared once: it runs for every cell."""
+    attrs = [(f' s="{date_style}"', f' s="{style}"' if style else "") for date_style, style in styles]
+    out: list[str] = []
+    add = out.append
+    for r, cells in enumerate(rows, start=2):
+        add(f'<row r="{r}">')
+        for letter, (date_s, s), value in zip(_LETTERS, attrs, cells, strict=True):
+            kind = type(value)
+            if kind is str:
+                text = xml_escape(_XML_BAD.sub("", value)[:_CELL_LIMIT]) if value else ""
+                add(f'<c r="{letter}{r}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+            elif kind is int or (kind is float and value == value):
+                add(f'<c r="{letter}{r}"{s}><v>{value!r}</v></c>')
+            elif kind is dt.datetime or kind is pd.Timestamp:
+                if value is pd.NaT:
+                    if s:
+                        add(f'<c r="{letter}{r}"{s}/>')
+                    continue
+                serial = (value.replace(tzinfo=None) - _EPOCH) / _DAY  # type: ignore[union-attr]
+                add(f'<c r="{letter}{r}"{date_s}><v>{serial!r}</v></c>')
+            elif _none(value) is None:
+                if s:
+                    add(f'<c r="{letter}{r}"{s}/>')
+            else:  # anything else (Decimal, numpy numbers) as its text
+                add(f'<c r="{letter}{r}"{s} t="inlineStr"><is><t>{xml_escape(str(value))}</t></is></c>')
+        add("</row>")
+    return "".join(out)
 
 
 def _with_rows(xlsx: bytes, sheets: list[list[tuple[object, ...]]], styles: list[tuple[int, int]]) -> bytes:
@@ -261,10 +276,7 @@ def _with_rows(xlsx: bytes, sheets: list[list[tuple[object, ...]]], styles: list
             if name.startswith("xl/worksheets/sheet") and name.endswith(".xml"):
                 n = int(name.removeprefix("xl/worksheets/sheet").removesuffix(".xml")) - 1
                 if n < len(sheets) and sheets[n]:
-                    rows = "".join(
-                        f'<row r="{r}">' + "".join(_cell(f"{_LETTERS[c]}{r}", v, *styles[c])
-                                                   for c, v in enumerate(cells)) + "</row>"
-                        for r, cells in enumerate(sheets[n], start=2))
+                    rows = _sheet_rows(sheets[n], styles)
                     xml = data.decode("utf-8").replace("</sheetData>", rows + "</sheetData>", 1)
                     xml = re.sub(r'<dimension ref="[^"]*"/>',
                                  f'<dimension ref="A1:{_LETTERS[-1]}{len(sheets[n]) + 1}"/>', xml, count=1)

@@ -20,7 +20,6 @@ from sqlalchemy import Engine, select
 from cem_core.act.calendar import WorkCalendar, exceptions, load_calendar, parse_days, save_calendar
 from cem_core.act.causes import root_causes, save_root_causes
 from cem_core.act.excel import export_workbook, import_workbook
-from cem_core.act.figures import loop_figures, weekly_trend
 from cem_core.act.improvements import create_improvement, improvements, suggestions, update_improvement
 from cem_core.act.items import (
     OPEN_STATUSES,
@@ -41,7 +40,7 @@ from cem_core.charts.actions import weekly_chart
 from cem_core.db.models import Attribute, Department, Touchpoint
 from cem_core.i18n import fmt_int, fmt_num, fmt_pct, name_col
 from cem_core.privacy.release import reveal_or_mask
-from cem_core.ui import cache
+from cem_core.ui import act_card, cache
 from cem_core.ui.context import T, lang
 from cem_core.ui.kpi import kpi_card
 
@@ -77,7 +76,7 @@ def figures_section(engine: Engine, user: User) -> None:
                                         default="act.period.all",
                                         key="act_period") or "act.period.all"]
     start = dt.date.today() - dt.timedelta(days=days) if days else None
-    figures = loop_figures(engine, L, scope=scope, date_from=start)
+    figures = act_card.figures(engine, L, scope, start)
     total = figures.iloc[-1]
     if not total["opened"]:
         st.info(T("act.no_items"))
@@ -99,7 +98,7 @@ def figures_section(engine: Engine, user: User) -> None:
                    "recovered"]].rename(columns={c: T(f"act.fig.{c}") for c in table.columns})
     st.dataframe(shown, hide_index=True, width="stretch", key="act_fig_table")
     st.subheader(T("act.fig.trend"))
-    st.altair_chart(weekly_chart(weekly_trend(engine, scope=scope, date_from=start), L), width="stretch")
+    st.altair_chart(weekly_chart(act_card.trend(engine, scope, start), L), width="stretch")
 
 
 def _filter(engine: Engine, scope: set[int] | None) -> ItemFilter:

@@ -12,20 +12,34 @@ from sqlalchemy import Engine, text
 from cem_core.act.calendar import load_calendar
 from cem_core.act.rules import _calendar
 from cem_core.auth.roles import User
-from cem_core.db import make_engine
+from cem_core.db import make_engine, migrate
+from cem_core.demo.generator import load_demo
 from cem_core.i18n import t
 from tests.pages_harness import open_page, point_app_at
 
 PAGE = "pages/actions.py"
+DEMO_ROWS = 6000  # as the shared demo database (tests/conftest.py)
 
 
-@pytest.fixture
-def app_db(demo_sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    copy = tmp_path / "demo.db"
-    shutil.copy(demo_sqlite_url.split("///", 1)[1], copy)
-    url = f"sqlite:///{copy}"
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def app_db(request: pytest.FixtureRequest, demo_sqlite_url: str, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """The demo data the app writes to: a copy of the shared SQLite demo, or a fresh Postgres database
+    with the same demo rows."""
+    if request.param == "sqlite":
+        copy = tmp_path / "demo.db"
+        shutil.copy(demo_sqlite_url.split("///", 1)[1], copy)
+        key = Path(demo_sqlite_url.split("///", 1)[1] + ".pii_key")
+        if key.exists():
+            shutil.copy(key, tmp_path / "demo.db.pii_key")
+        url = f"sqlite:///{copy}"
+        engine = make_engine(url)
+    else:
+        url = request.getfixturevalue("pg_url")
+        engine = make_engine(url)
+        migrate(engine)
+        load_demo(engine, rows=DEMO_ROWS)
     point_app_at(monkeypatch, url)
-    engine = make_engine(url)
     yield engine
     engine.dispose()
 
