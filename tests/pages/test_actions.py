@@ -142,3 +142,12 @@ def test_calendar_page_in_chinese_and_hidden_from_leads(app_db: Engine) -> None:
     assert any(b.label == t("act.cal.save", "zh") for b in at.button)
     lead = open_page(PAGE, User("ops_lead", "dept_lead", ("operations",)))
     assert t("act.tab.calendar", "en") not in tabs(lead)
+
+
+def test_overview_card_for_a_lead(app_db: Engine) -> None:
+    """The overview's close-the-loop card (the figures cached in ``ui.act_card``, of the overview's period)."""
+    overview = open_page(None, User("ops_lead", "dept_lead", ("operations",)))
+    assert not overview.exception, [e.value for e in overview.exception]
+    assert t("act.card.title", "en") in [h.value for h in overview.subheader]
+    card = {m.label: m.value for m in overview.metric}
+    assert card[t("act.fig.closure_rate", "en")].endswith("%")
