@@ -115,6 +115,12 @@ def measure(url: str) -> None:
     from cem_core.db import make_engine, write_transaction
     from cem_core.db.models import ActionItem
 
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":  # planner statistics as autovacuum keeps them after a load
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE action_items"))
+            conn.commit()
+    engine.dispose()
     with make_engine(url).connect() as conn:
         states = dict(conn.execute(text("SELECT status, count(*) FROM action_items GROUP BY status")).all())
         n_items = conn.execute(select(func.count()).select_from(ActionItem)).scalar_one()
