@@ -28,17 +28,16 @@ from cem_core.db.models import (
     text_topic_cell,
 )
 from cem_core.demo.generator import load_demo, remove_demo
-from cem_core.ingest.errors import ImportFailed
 from cem_core.ingest.load import import_file
 from cem_core.ingest.undo import undo_batch
 from cem_core.journey import templates
-from cem_core.privacy.deletion import delete_customers, find_customers
 from cem_core.text import report, store
 from cem_core.text.dictionaries import default_config
 from cem_core.text.settings import save, stale
 from cem_core.text.tokens import bigrams
 from tests.db.test_bulk import HEADER
 from tests.fixtures.ingest_files import write_csv
+from tests.fixtures.writers import import_fail_delete
 from tests.journey.test_templates import HEADER as JOURNEY_HEADER
 
 R, RT = Response.__table__, ResponseText.__table__
@@ -126,17 +125,7 @@ def assert_rollups_equal_rows(engine: Engine) -> None:
 def test_rollups_follow_every_writer(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     load_demo(engine, rows=1_200, seed=5)
     assert_rollups_equal_rows(engine)
-    rep = import_file(engine, write_csv(tmp_path / "a.csv", HEADER, import_rows(240)), user="u")
-    assert rep.rows_imported == 240
-    assert_rollups_equal_rows(engine)
-    with pytest.raises(ImportFailed):
-        import_file(engine, write_csv(tmp_path / "b.csv", HEADER, import_rows(240, 1_000)), user="u",
-                    chunk_rows=100, fail_after=150)
-    assert_rollups_equal_rows(engine)
-    victims = find_customers(engine, kind="phone", value="13700000007")
-    assert victims
-    delete_customers(engine, victims, actor="u", matched_by="phone")
-    assert_rollups_equal_rows(engine)
+    rep = import_fail_delete(engine, tmp_path, import_rows, 240, assert_rollups_equal_rows)
     undo_batch(engine, rep.batch_id, "u")
     assert_rollups_equal_rows(engine)
     with engine.connect() as conn:
