@@ -7,7 +7,7 @@ views read them for whole months (``cem_core.text.report``). Filled here from th
 cache token and ``text rebuild --stale`` count comments per settings version without a table scan.
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from cem_core.db.models import text_term_cell, text_topic_cell
 from cem_core.text.store import cells_from_day_rollups
 
 revision = "0019"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
