@@ -28,6 +28,9 @@ def build(engine: Engine, tmp_path: Path) -> None:
     later = [row(f"2026-03-{20 + i % 8} 10:00", f"C{i}", nps=7 + i % 4, phone=f"1390000{i:04d}")
              for i in range(0, 30, 2)]
     import_rows(engine, tmp_path / "b.csv", later)  # later responses: some after resolution -> recovered
+    still_unhappy = [row(f"2026-03-{21 + i % 8} 11:00", f"C{i}", nps=5, phone=f"1390000{i:04d}")
+                     for i in range(1, 30, 2)]
+    import_rows(engine, tmp_path / "c.csv", still_unhappy)  # later, but below 7: not a recovery
     rng = np.random.default_rng(3)
     with write_transaction(engine) as conn:
         ids = [r[0] for r in conn.execute(text("SELECT id FROM action_items ORDER BY id"))]
@@ -114,7 +117,8 @@ def test_figures_follow_changes_undo_and_deletion(engine: Engine, tmp_path: Path
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT id, status, version FROM action_items ORDER BY id")).all()
         cause = sorted(root_cause_ids(conn))[0]
-        later_batch = conn.execute(text("SELECT max(id) FROM import_batches")).scalar_one()
+        later_batch = conn.execute(text("SELECT max(id) FROM import_batches WHERE id < "
+                                        "(SELECT max(id) FROM import_batches)")).scalar_one()
         customer = conn.execute(text("SELECT customer_id FROM action_items WHERE customer_id IS NOT NULL "
                                      "ORDER BY id LIMIT 1")).scalar_one()
     steps = {"open": {"status": "in_progress"}, "in_progress": {"status": "resolved", "root_cause": cause,
