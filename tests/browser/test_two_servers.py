@@ -11,7 +11,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,25 @@ from tests.fixtures.ingest_files import write_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 PASSWORD = "correct horse battery"
-ENV = {"CEM_DEMO_ROWS": "0", "CEM_LANGUAGE": "en", "CEM_ADMIN_USER": "boss", "CEM_ADMIN_PASSWORD": PASSWORD}
+ENV = {"CEM_DEMO_ROWS": "0", "CEM_LANGUAGE": "en", "CEM_ADMIN_USER": "boss", "CEM_ADMIN_PASSWORD": PASSWORD,
+       "CEM_PII_HASH_KEY": "one key for every server of this installation"}
+
+
+@contextmanager
+def two_servers(live_app, browser, pg_url: str, **extra: str) -> Iterator[list]:
+    """Two servers on one database with the same settings (``ENV`` and ``extra``), a browser tab open on each."""
+    urls = [live_app(pg_url, **ENV, **extra) for _ in range(2)]
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US") for _ in urls]
+    tabs = [ctx.new_page() for ctx in contexts]
+    try:
+        for tab, url in zip(tabs, urls, strict=True):
+            tab.set_default_timeout(60_000)
+            tab.goto(url)
+            wait_for_app(tab)
+        yield tabs
+    finally:
+        for ctx in contexts:
+            ctx.close()
 
 
 def rows(tag: str, start: int, n: int) -> list[list[str]]:
@@ -73,15 +92,8 @@ def upload_and_check(tab, path: Path, valid: int) -> None:
 def test_two_servers_import_at_once(live_app, browser, pg_url: str, tmp_path: Path) -> None:
     engine = make_engine(pg_url)
     migrate(engine)
-    env = {**ENV, "CEM_PII_HASH_KEY": "one key for every server of this installation"}
-    urls = [live_app(pg_url, **env) for _ in range(2)]
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US") for _ in urls]
-    tabs = [ctx.new_page() for ctx in contexts]
-    try:
-        for tab, url in zip(tabs, urls, strict=True):
-            tab.set_default_timeout(60_000)
-            tab.goto(url)
-            wait_for_app(tab)
+    with two_servers(live_app, browser, pg_url) as tabs:
+        for tab in tabs:
             sign_in(tab, "boss", PASSWORD)
         files = [write_csv(tmp_path / "a.csv", HEADER, rows("A", 0, 300)),
                  write_csv(tmp_path / "b.csv", HEADER, rows("B", 150, 300))]
@@ -101,7 +113,7 @@ def test_two_servers_import_at_once(live_app, browser, pg_url: str, tmp_path: Pa
         cli_files = [write_csv(tmp_path / "c.csv", HEADER, rows("C", 300, 200)),
                      write_csv(tmp_path / "d.csv", HEADER, rows("D", 400, 200))]
         procs = [subprocess.Popen([sys.executable, "-m", "cem_core", "import", str(f), "--json", "--user", "cli"],
-                                  cwd=PROJECT_ROOT, env={**os.environ, **env, "CEM_DATABASE_URL": pg_url},
+                                  cwd=PROJECT_ROOT, env={**os.environ, **ENV, "CEM_DATABASE_URL": pg_url},
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in cli_files]
         for proc in procs:
             out, err = proc.communicate(timeout=300)
@@ -121,10 +133,7 @@ def test_two_servers_import_at_once(live_app, browser, pg_url: str, tmp_path: Pa
         overview_shows(tabs[1], "1,100")
         assert counts(engine) == (1100, 700, 0)
         assert_rollups_equal_rows(engine)
-    finally:
-        for ctx in contexts:
-            ctx.close()
-        engine.dispose()
+    engine.dispose()
 
 
 LIFETIME_S = 20  # CEM_SESSION_MAX_HOURS for the expiry test: long enough to sign in on a loaded machine
@@ -169,17 +178,7 @@ def test_throttling_and_session_expiry_through_either_server(live_app, browser, 
     migrate(engine)
     for name in ("ann", "cy"):  # accounts made before the servers start: no administrator from ENV is set up
         create_user(engine, username=name, role="admin", actor="test", password=PASSWORD)
-    env = {**ENV, "CEM_PII_HASH_KEY": "one key for every server of this installation",
-           "CEM_SESSION_MAX_HOURS": str(LIFETIME_S / 3600)}
-    urls = [live_app(pg_url, **env) for _ in range(2)]
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US") for _ in urls]
-    tabs = [ctx.new_page() for ctx in contexts]
-    try:
-        for tab, url in zip(tabs, urls, strict=True):
-            tab.set_default_timeout(60_000)
-            tab.goto(url)
-            wait_for_app(tab)
-
+    with two_servers(live_app, browser, pg_url, CEM_SESSION_MAX_HOURS=str(LIFETIME_S / 3600)) as tabs:
         # Wrong passwords for one account, alternating servers: every failure counts towards one lock.
         for i in range(throttle.MAX_FAILURES):
             submit_sign_in(tabs[i % 2], "ann", "not the password")
@@ -212,7 +211,4 @@ def test_throttling_and_session_expiry_through_either_server(live_app, browser, 
             expiries = conn.execute(select(func.count()).select_from(AuditEntry).where(
                 AuditEntry.action == "session_expired", AuditEntry.actor == "cy")).scalar_one()
         assert expiries == 2  # one per server, in the shared audit log
-    finally:
-        for ctx in contexts:
-            ctx.close()
-        engine.dispose()
+    engine.dispose()
