@@ -1,4 +1,5 @@
-"""The executive overview: KPIs against the previous period, the NPS trend, NPS by stage and channel.
+"""The executive overview: KPIs against the previous period with their CIs, the NPS, CSAT and CES trends,
+NPS by stage and channel. The executive report takes every figure from here, so the two cannot disagree.
 
 Everything is derived from one ``measures_cube`` scan covering the current and the previous period,
 so the page costs one aggregate query however many cards and charts it shows.
@@ -14,6 +15,8 @@ from sqlalchemy import Engine
 
 from cem_core.analyze.metrics import MEASURE_COLUMNS, Kpis
 from cem_core.analyze.queries import Filters, date_bounds, dimension_table, measures_cube, previous_period
+from cem_core.analyze.stats import mean_ci, proportion_ci
+from cem_core.analyze.trends import trend as measure_trend
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,18 @@ class Overview:
     trend: pd.DataFrame  # month, nps, low, high, n
     by_stage: pd.DataFrame  # name, nps, low, high, n
     by_channel: pd.DataFrame  # name, nps, low, high, n
+    csat_trend: pd.DataFrame  # monthly, as the Analysis page's trend: period, value, low, high, n, change, ...
+    ces_trend: pd.DataFrame
+
+
+def csat_ci(k: Kpis) -> tuple[float, float] | None:
+    """95 % CI of CSAT (top-2-box share), the interval the Analysis page's CSAT trend draws."""
+    return proportion_ci(k.csat_top2, k.csat_n)
+
+
+def ces_ci(k: Kpis) -> tuple[float, float] | None:
+    """95 % t interval of the CES mean, from the rollup's sum and sum of squares (as the CES trend's)."""
+    return mean_ci(k.ces_n, k.ces_sum, k.ces_sq)
 
 
 DEFAULT_WINDOW_DAYS = 365
@@ -82,6 +97,8 @@ def build_overview(engine: Engine, f: Filters, lang: str) -> Overview | None:
     trend = nps_table(monthly).rename(columns={"key": "month"})
     trend["month"] = trend["month"].map(lambda p: p.to_timestamp())
     trend = trend.dropna(subset=["nps"])
+    periods = monthly.rename_axis("period").reset_index()
+    periods["period"] = periods["period"].map(lambda p: p.to_timestamp())
 
     stage_names = dimension_table(engine, "journey_stages", lang)  # ordered by journey position
     by_stage = _named(nps_table(cur.groupby("stage_id")[list(MEASURE_COLUMNS)].sum()), stage_names)
@@ -90,4 +107,5 @@ def build_overview(engine: Engine, f: Filters, lang: str) -> Overview | None:
     by_channel = _named(nps_table(cur.groupby("channel_id")[list(MEASURE_COLUMNS)].sum()),
                         dimension_table(engine, "channels", lang)).sort_values("nps", ascending=False)
     return Overview(date_from, date_to, _sum(cur), _sum(prev), trend,
-                    by_stage.reset_index(drop=True), by_channel.reset_index(drop=True))
+                    by_stage.reset_index(drop=True), by_channel.reset_index(drop=True),
+                    measure_trend(periods, "csat"), measure_trend(periods, "ces"))
