@@ -9,7 +9,7 @@ touchpoint or product, read the rows as before.
 
 A date range is answered as its whole months from the cells plus the partial months at either edge
 from the rows (the ``occurred_date`` indexes keep that to a short range read). Writers keep the cells
-through ``analyze.rollup``; ``complete`` is the same count check as ``queries.rollup_is_complete``.
+through ``analyze.rollup``; ``complete`` is the count check of ``queries.rollup_is_complete``.
 """
 
 from __future__ import annotations
@@ -22,11 +22,22 @@ from sqlalchemy import ColumnElement, Connection, Date, Engine, and_, case, cast
 
 from cem_core.analyze.dims import column, filtered_rows
 from cem_core.analyze.metrics import DETRACTOR_MAX, PROMOTER_MIN
-from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses
-from cem_core.db.models import CELL_COUNTS, HISTOGRAM_COLUMNS, SCORE_VALUES, SPEND_COLUMNS, analysis_rollup
-from cem_core.db.models import rollup_coverage as coverage
+from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup_is_complete
+from cem_core.db.models import (
+    CELL_COUNTS,
+    CELL_KEYS,
+    HISTOGRAM_COLUMNS,
+    RATING_SCORES,
+    SCORE_VALUES,
+    SPEND_COLUMNS,
+    Rating,
+    analysis_rollup,
+    rating_rollup,
+)
 
 CELL_COLUMNS = (*CELL_COUNTS, *HISTOGRAM_COLUMNS, *SPEND_COLUMNS)
+RATING_COLUMNS = tuple(f"r{k}" for k in RATING_SCORES)
+_ratings = Rating.__table__
 #: Dimensions a cell carries: grouping or filtering only by these (and dates) can read the cells.
 CELL_DIMENSIONS = frozenset({"stage", "channel", "region", "segment"})
 
@@ -52,28 +63,31 @@ def cell_measures(c) -> dict[str, ColumnElement]:
             out[f"{measure}_{k}"] = count_if(c[measure] == k)
     for k in SCORE_VALUES["nps"]:
         out[f"nps_spend_n_{k}"] = count_if(and_(c.nps == k, c.spend.is_not(None)))
+    out["spend"] = func.coalesce(func.sum(c.spend), 0.0)
     for k in SCORE_VALUES["nps"]:
         out[f"nps_spend_{k}"] = func.coalesce(func.sum(case((c.nps == k, c.spend))), 0.0)
     return {name: out[name].label(name) for name in CELL_COLUMNS}
 
 
 def add_batch(conn: Connection, batch_id: int) -> None:
-    """Summarise one batch's rows into its cells (one INSERT ... SELECT ... GROUP BY)."""
+    """Summarise one batch's rows into its cells and its ratings into the rating cells (one
+    INSERT ... SELECT ... GROUP BY each)."""
     c = responses.c
     keys = [month_of(c.occurred_date, conn.dialect.name).label("month"), c.channel_id, c.stage_id, c.region,
             c.segment]
     stmt = select(literal(batch_id).label("batch_id"), *keys, *cell_measures(c).values()).where(
         c.batch_id == batch_id).group_by(*keys)
-    conn.execute(insert(analysis_rollup).from_select(
-        ["batch_id", "month", "channel_id", "stage_id", "region", "segment", *CELL_COLUMNS], stmt))
+    conn.execute(insert(analysis_rollup).from_select(["batch_id", *CELL_KEYS, *CELL_COLUMNS], stmt))
+    r = _ratings.c
+    stmt = select(literal(batch_id).label("batch_id"), *keys, r.attribute_id, *[
+        func.sum(case((r.score == k, 1), else_=0)).label(f"r{k}") for k in RATING_SCORES]).select_from(
+        _ratings.join(responses, c.id == r.response_id)).where(c.batch_id == batch_id).group_by(*keys, r.attribute_id)
+    conn.execute(insert(rating_rollup).from_select(
+        ["batch_id", *CELL_KEYS, "attribute_id", *RATING_COLUMNS], stmt))
 
 
-def complete(engine: Engine) -> bool:
-    """Whether the cells cover exactly the stored rows (the count check of ``queries.rollup_is_complete``)."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(func.count()).select_from(responses)).scalar_one()
-        summed = conn.execute(select(func.coalesce(func.sum(coverage.c.responses), 0))).scalar_one()
-    return int(rows) == int(summed)
+#: The completeness check every rollup reader shares (one row per batch on either side on Postgres).
+complete = rollup_is_complete
 
 
 def answerable(engine: Engine, f: Filters, dims: tuple[str, ...]) -> bool:

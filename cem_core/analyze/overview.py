@@ -1,7 +1,10 @@
 """The executive overview: KPIs against the previous period, the NPS trend, NPS by stage and channel.
 
-Everything is derived from one ``measures_cube`` scan covering the current and the previous period,
-so the page costs one aggregate query however many cards and charts it shows.
+Everything is derived from one aggregate query covering the current and the previous period
+(``period_cube``), so the page costs a few small queries however many cards and charts it shows. They
+group by month, channel and stage in SQL: a few hundred rows reach Python. Grouping by day instead
+(``queries.measures_cube``) read every row of the daily rollup (~26k at 300k responses) and sent them
+all to pandas: 4.6 reference scans.
 """
 
 from __future__ import annotations
@@ -10,10 +13,29 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Engine, func, select
 
-from cem_core.analyze.metrics import MEASURE_COLUMNS, Kpis
-from cem_core.analyze.queries import Filters, date_bounds, dimension_table, measures_cube, previous_period
+from cem_core.analyze import cells
+from cem_core.analyze.metrics import (
+    CES_AGREE_MIN,
+    CSAT_TOP2_MIN,
+    DETRACTOR_MAX,
+    MEASURE_COLUMNS,
+    Kpis,
+    sql_measures,
+)
+from cem_core.analyze.queries import (
+    Filters,
+    apply_filters,
+    date_bounds,
+    dimension_table,
+    previous_period,
+    read_frame,
+    responses,
+    rollup,
+    rollup_is_complete,
+)
+from cem_core.db.models import SCORE_VALUES, analysis_rollup
 
 
 @dataclass(frozen=True)
@@ -64,6 +86,75 @@ def _named(table: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["id"]).dropna(subset=["nps"])
 
 
+#: The overview's measures as sums over month cells (``analyze.cells``): all are linear in the cell columns.
+_CELL_SUMS: dict[str, tuple[tuple[str, int], ...]] = {
+    "responses": (("responses", 1),), "nps_n": (("nps_n", 1),), "promoters": (("promoters", 1),),
+    "detractors": (("detractors", 1),), "csat_n": tuple((f"csat_{k}", 1) for k in SCORE_VALUES["csat"]),
+    "csat_top2": tuple((f"csat_{k}", 1) for k in SCORE_VALUES["csat"] if k >= CSAT_TOP2_MIN),
+    "ces_n": tuple((f"ces_{k}", 1) for k in SCORE_VALUES["ces"]),
+    "ces_sum": tuple((f"ces_{k}", k) for k in SCORE_VALUES["ces"]),
+    "ces_agree": tuple((f"ces_{k}", 1) for k in SCORE_VALUES["ces"] if k >= CES_AGREE_MIN),
+    "spend": (("spend", 1),), "detractor_spend": tuple((f"nps_spend_{k}", 1) for k in range(DETRACTOR_MAX + 1)),
+    "ces_sq": tuple((f"ces_{k}", k * k) for k in SCORE_VALUES["ces"]),
+}
+_KEYS = ["month", "channel_id", "stage_id"]
+
+
+def _day_cube(engine: Engine, f: Filters) -> pd.DataFrame:
+    """Measures per month, channel and stage over the days of ``f``: from ``response_rollup`` (a row per
+    day, channel, stage and touchpoint) unless a free-text filter needs the rows or it is incomplete."""
+    table = responses if (f.regions or f.products or f.segments or not rollup_is_complete(engine)) else rollup
+    c = table.c
+    measures = (sql_measures(responses) if table is responses
+                else [func.sum(c[m]).label(m) for m in MEASURE_COLUMNS])
+    keys = [cells.month_of(c.occurred_date, engine.dialect.name).label("month"), c.channel_id, c.stage_id]
+    return read_frame(engine, apply_filters(select(*keys, *measures), f, table).group_by(*keys))
+
+
+def _range_cube(engine: Engine, f: Filters) -> list[pd.DataFrame]:
+    """Measures per month, channel and stage for ``f``'s (closed) date range: its whole months from the
+    month cells when they can answer ``f``, the partial months at either end by day."""
+    if not cells.answerable(engine, f, ("channel", "stage")):
+        return [_day_cube(engine, f)]
+    months, edges = cells.split_dates(f.date_from, f.date_to)
+    frames = [_day_cube(engine, f.with_dates(lo, hi)) for lo, hi in edges]
+    if months is not None:
+        t = analysis_rollup
+        keys = [t.c.month, t.c.channel_id, t.c.stage_id]
+        sums = [func.sum(sum_of([t.c[col] * k if k != 1 else t.c[col] for col, k in parts])).label(m)
+                for m, parts in _CELL_SUMS.items()]
+        stmt = apply_filters(select(*keys, *sums), f.with_dates(None, None), t).where(
+            t.c.month >= months[0], t.c.month <= months[1])
+        frames.append(read_frame(engine, stmt.group_by(*keys)))
+    return frames
+
+
+def sum_of(terms: list) -> ColumnElement:
+    """``a + b + ...`` of SQL expressions."""
+    out = terms[0]
+    for term in terms[1:]:
+        out = out + term
+    return out
+
+
+def period_cube(engine: Engine, f: Filters, date_from: dt.date) -> pd.DataFrame:
+    """Additive measures per (current, month, channel_id, stage_id) of the rows ``f`` selects (its dates
+    closed); ``current`` is 1 from ``date_from`` on, 0 before. Whole months come from the month cells
+    (about 10k at 1M responses, the same at 10M), the partial months from the daily rollup or, with a
+    free-text filter, the rows of those days."""
+    frames = []
+    for current, (lo, hi) in enumerate(((f.date_from, date_from - dt.timedelta(days=1)), (date_from, f.date_to))):
+        for frame in _range_cube(engine, f.with_dates(lo, hi)):
+            if not frame.empty:
+                frames.append(frame.assign(current=current))
+    if not frames:
+        return pd.DataFrame(columns=["current", *_KEYS, *MEASURE_COLUMNS])
+    cube = pd.concat(frames, ignore_index=True)
+    cube["month"] = pd.to_datetime(cube["month"].astype(str).str[:10])  # SQLite gives text, Postgres dates
+    cube[list(MEASURE_COLUMNS)] = cube[list(MEASURE_COLUMNS)].astype(float)
+    return cube
+
+
 def build_overview(engine: Engine, f: Filters, lang: str) -> Overview | None:
     """All overview figures for filters ``f``; None when there is no data at all."""
     dates = resolve_dates(engine, f)
@@ -71,16 +162,11 @@ def build_overview(engine: Engine, f: Filters, lang: str) -> Overview | None:
         return None
     date_from, date_to = dates
     prev_from, _ = previous_period(date_from, date_to)
-    cube = measures_cube(engine, f.with_dates(prev_from, date_to))
-    if cube.empty:
-        cube = pd.DataFrame(columns=["day", "channel_id", "stage_id", *MEASURE_COLUMNS])
-        cube["day"] = pd.to_datetime(cube["day"])
-    in_current = cube["day"] >= pd.Timestamp(date_from)
+    cube = period_cube(engine, f.with_dates(prev_from, date_to), date_from)
+    in_current = cube["current"].astype(int) == 1
     cur, prev = cube[in_current], cube[~in_current]
 
-    monthly = cur.groupby(cur["day"].dt.to_period("M"))[list(MEASURE_COLUMNS)].sum()
-    trend = nps_table(monthly).rename(columns={"key": "month"})
-    trend["month"] = trend["month"].map(lambda p: p.to_timestamp())
+    trend = nps_table(cur.groupby("month")[list(MEASURE_COLUMNS)].sum()).rename(columns={"key": "month"})
     trend = trend.dropna(subset=["nps"])
 
     stage_names = dimension_table(engine, "journey_stages", lang)  # ordered by journey position

@@ -24,6 +24,8 @@ from cem_core.db.models import (
     Response,
     ResponseRollup,
     Touchpoint,
+    response_counts,
+    rollup_coverage,
 )
 
 responses = Response.__table__
@@ -109,14 +111,20 @@ def previous_period(date_from: dt.date, date_to: dt.date) -> tuple[dt.date, dt.d
 
 
 def rollup_is_complete(engine: Engine) -> bool:
-    """Whether the rollup covers exactly the stored rows (~10 ms at 1M rows on SQLite).
+    """Whether the rollups cover exactly the stored rows: the rows each batch's rollups summarised
+    (``rollup_coverage``) against the rows stored.
 
     A safety net for the rollup contract (``cem_core.analyze.rollup``): if a writer ever forgets it, pages
-    fall back to scanning the rows and stay correct, only slower.
+    fall back to scanning the rows and stay correct, only slower. Postgres reads the stored rows from
+    ``response_counts``, kept by triggers on ``responses`` (migration 0023), as its ``count(*)`` is a full
+    scan; SQLite's ``count(*)`` reads the smallest index (~2 ms at 300k rows).
     """
     with engine.connect() as conn:
-        rows = conn.execute(select(func.count()).select_from(responses)).scalar_one()
-        summed = conn.execute(select(func.coalesce(func.sum(rollup.c.responses), 0))).scalar_one()
+        if conn.dialect.name == "postgresql":
+            rows = conn.execute(select(func.coalesce(func.sum(response_counts.c.responses), 0))).scalar_one()
+        else:
+            rows = conn.execute(select(func.count()).select_from(responses)).scalar_one()
+        summed = conn.execute(select(func.coalesce(func.sum(rollup_coverage.c.responses), 0))).scalar_one()
     return int(rows) == int(summed)
 
 

@@ -17,7 +17,14 @@ from sqlalchemy import Connection, func, insert, literal, select
 
 from cem_core.analyze import cells, moments
 from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
-from cem_core.db.models import Response, ResponseRollup, analysis_rollup, driver_rollup, rollup_coverage
+from cem_core.db.models import (
+    Response,
+    ResponseRollup,
+    analysis_rollup,
+    driver_rollup,
+    rating_rollup,
+    rollup_coverage,
+)
 
 _rows = Response.__table__
 _rollup = ResponseRollup.__table__
@@ -37,7 +44,7 @@ def add_batch(conn: Connection, batch_id: int) -> None:
 
 
 def _delete(conn: Connection, batch_id: int | None = None) -> None:
-    for table in (_rollup, analysis_rollup, driver_rollup, rollup_coverage):
+    for table in (_rollup, analysis_rollup, rating_rollup, driver_rollup, rollup_coverage):
         stmt = table.delete()
         conn.execute(stmt if batch_id is None else stmt.where(table.c.batch_id == batch_id))
 

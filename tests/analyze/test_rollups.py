@@ -59,6 +59,7 @@ def expected_cells(rows: pd.DataFrame) -> pd.DataFrame:
     for m, scores in SCORE_VALUES.items():
         for k in scores:
             out[f"{m}_{k}"] = (rows[m] == k).astype(int)
+    out["spend"] = rows["spend"].fillna(0.0)
     for k in SCORE_VALUES["nps"]:
         out[f"nps_spend_n_{k}"] = ((rows["nps"] == k) & rows["spend"].notna()).astype(int)
         out[f"nps_spend_{k}"] = rows["spend"].where(rows["nps"] == k, 0.0).fillna(0.0)
