@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, func, select
 
@@ -21,6 +22,7 @@ from cem_core.analyze.metrics import (
     CSAT_TOP2_MIN,
     DETRACTOR_MAX,
     MEASURE_COLUMNS,
+    Z95,
     Kpis,
     sql_measures,
 )
@@ -71,19 +73,28 @@ def _sum(frame: pd.DataFrame) -> Kpis:
 
 
 def nps_table(grouped: pd.DataFrame) -> pd.DataFrame:
-    """NPS, CI and n per row of a frame of summed measures (index = group)."""
-    rows = []
-    for key, m in grouped.iterrows():
-        k = Kpis.from_measures(m).nps
-        ci = k.ci or (None, None)
-        rows.append({"key": key, "nps": k.nps, "low": ci[0], "high": ci[1], "n": k.n})
-    return pd.DataFrame(rows, columns=["key", "nps", "low", "high", "n"])
+    """NPS, CI and n per row of a frame of summed measures (index = group): ``NpsResult``'s formulas on
+    whole columns (a row at a time cost more than the query behind the page)."""
+    n = grouped["nps_n"].to_numpy(dtype=float)
+    prom, det = grouped["promoters"].to_numpy(dtype=float), grouped["detractors"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nps = np.where(n > 0, 100.0 * (prom - det) / n, np.nan)
+        p, d = prom / n, det / n
+        margin = np.where(n >= 2, 100.0 * Z95 * np.sqrt(np.maximum(p + d - (p - d) ** 2, 0.0) / n), np.nan)
+    return pd.DataFrame({"key": grouped.index, "nps": nps, "low": np.maximum(nps - margin, -100.0),
+                         "high": np.minimum(nps + margin, 100.0), "n": n.astype(int)})
 
 
-def _named(table: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
-    out = table.merge(names[["id", "name"]], left_on="key", right_on="id", how="left")
-    out["name"] = out["name"].fillna("—")
-    return out.drop(columns=["id"]).dropna(subset=["nps"])
+def _named(table: pd.DataFrame, names: dict[object, str]) -> pd.DataFrame:
+    out = table.assign(name=[names.get(k, "—") for k in table["key"]])
+    return out.dropna(subset=["nps"])
+
+
+def _names(engine: Engine, table: str, lang: str) -> dict[object, str]:
+    """id -> localised name of a dimension table, in its display order (plain dicts: a merge with a frame of
+    Arrow strings cost more than the overview's query)."""
+    frame = dimension_table(engine, table, lang)
+    return dict(zip(frame["id"].tolist(), frame["name"].tolist(), strict=True))
 
 
 #: The overview's measures as sums over month cells (``analyze.cells``): all are linear in the cell columns.
@@ -100,10 +111,10 @@ _CELL_SUMS: dict[str, tuple[tuple[str, int], ...]] = {
 _KEYS = ["month", "channel_id", "stage_id"]
 
 
-def _day_cube(engine: Engine, f: Filters) -> pd.DataFrame:
+def _day_cube(engine: Engine, f: Filters, complete: bool) -> pd.DataFrame:
     """Measures per month, channel and stage over the days of ``f``: from ``response_rollup`` (a row per
     day, channel, stage and touchpoint) unless a free-text filter needs the rows or it is incomplete."""
-    table = responses if (f.regions or f.products or f.segments or not rollup_is_complete(engine)) else rollup
+    table = responses if (f.regions or f.products or f.segments or not complete) else rollup
     c = table.c
     measures = (sql_measures(responses) if table is responses
                 else [func.sum(c[m]).label(m) for m in MEASURE_COLUMNS])
@@ -111,13 +122,13 @@ def _day_cube(engine: Engine, f: Filters) -> pd.DataFrame:
     return read_frame(engine, apply_filters(select(*keys, *measures), f, table).group_by(*keys))
 
 
-def _range_cube(engine: Engine, f: Filters) -> list[pd.DataFrame]:
+def _range_cube(engine: Engine, f: Filters, complete: bool) -> list[pd.DataFrame]:
     """Measures per month, channel and stage for ``f``'s (closed) date range: its whole months from the
-    month cells when they can answer ``f``, the partial months at either end by day."""
-    if not cells.answerable(engine, f, ("channel", "stage")):
-        return [_day_cube(engine, f)]
+    month cells when they can answer ``f`` (as ``cells.answerable``), the partial months at either end by day."""
+    if not complete or f.products or f.departments:
+        return [_day_cube(engine, f, complete)]
     months, edges = cells.split_dates(f.date_from, f.date_to)
-    frames = [_day_cube(engine, f.with_dates(lo, hi)) for lo, hi in edges]
+    frames = [_day_cube(engine, f.with_dates(lo, hi), complete) for lo, hi in edges]
     if months is not None:
         t = analysis_rollup
         keys = [t.c.month, t.c.channel_id, t.c.stage_id]
@@ -142,15 +153,15 @@ def period_cube(engine: Engine, f: Filters, date_from: dt.date) -> pd.DataFrame:
     closed); ``current`` is 1 from ``date_from`` on, 0 before. Whole months come from the month cells
     (about 10k at 1M responses, the same at 10M), the partial months from the daily rollup or, with a
     free-text filter, the rows of those days."""
-    frames = []
+    frames, complete = [], rollup_is_complete(engine)
     for current, (lo, hi) in enumerate(((f.date_from, date_from - dt.timedelta(days=1)), (date_from, f.date_to))):
-        for frame in _range_cube(engine, f.with_dates(lo, hi)):
+        for frame in _range_cube(engine, f.with_dates(lo, hi), complete):
             if not frame.empty:
                 frames.append(frame.assign(current=current))
     if not frames:
         return pd.DataFrame(columns=["current", *_KEYS, *MEASURE_COLUMNS])
     cube = pd.concat(frames, ignore_index=True)
-    cube["month"] = pd.to_datetime(cube["month"].astype(str).str[:10])  # SQLite gives text, Postgres dates
+    cube["month"] = pd.to_datetime(cube["month"].astype(str).str[:10], format="%Y-%m-%d")  # SQLite: text
     cube[list(MEASURE_COLUMNS)] = cube[list(MEASURE_COLUMNS)].astype(float)
     return cube
 
@@ -169,11 +180,12 @@ def build_overview(engine: Engine, f: Filters, lang: str) -> Overview | None:
     trend = nps_table(cur.groupby("month")[list(MEASURE_COLUMNS)].sum()).rename(columns={"key": "month"})
     trend = trend.dropna(subset=["nps"])
 
-    stage_names = dimension_table(engine, "journey_stages", lang)  # ordered by journey position
+    stage_names = _names(engine, "journey_stages", lang)  # ordered by journey position
+    position = {k: i for i, k in enumerate(stage_names)}
     by_stage = _named(nps_table(cur.groupby("stage_id")[list(MEASURE_COLUMNS)].sum()), stage_names)
-    by_stage = by_stage.set_index("key").reindex([k for k in stage_names["id"] if k in set(by_stage["key"])])
-    by_stage = by_stage.rename_axis("key").reset_index()
+    by_stage = by_stage[by_stage["key"].isin(position)]
+    by_stage = by_stage.iloc[np.argsort([position[k] for k in by_stage["key"]], kind="stable")]
     by_channel = _named(nps_table(cur.groupby("channel_id")[list(MEASURE_COLUMNS)].sum()),
-                        dimension_table(engine, "channels", lang)).sort_values("nps", ascending=False)
+                        _names(engine, "channels", lang)).sort_values("nps", ascending=False)
     return Overview(date_from, date_to, _sum(cur), _sum(prev), trend,
                     by_stage.reset_index(drop=True), by_channel.reset_index(drop=True))
