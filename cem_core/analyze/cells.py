@@ -167,3 +167,35 @@ def cell_totals(engine: Engine, f: Filters, dims: tuple[str, ...], columns: tupl
     else:
         frame = frame[list(columns)].sum().to_frame().T
     return frame.reset_index(drop=True)
+
+
+def rating_totals(engine: Engine, f: Filters) -> pd.DataFrame | None:
+    """attribute_id, score, n: attribute ratings under ``f`` counted from the rating cells (whole months)
+    and the rows (edge days); None when the cells cannot answer ``f``."""
+    if not answerable(engine, f, ()):
+        return None
+    months, edges = split_dates(f.date_from, f.date_to)
+    undated = replace(f, date_from=None, date_to=None)
+    frames = []
+    if months is not None:
+        t = rating_rollup
+        stmt = apply_filters(select(t.c.attribute_id, *[func.sum(t.c[r]).label(r) for r in RATING_COLUMNS]),
+                             undated, t)
+        if months[0] is not None:
+            stmt = stmt.where(t.c.month >= months[0])
+        if months[1] is not None:
+            stmt = stmt.where(t.c.month <= months[1])
+        wide = read_frame(engine, stmt.group_by(t.c.attribute_id))
+        frames.append(wide.melt(id_vars=["attribute_id"], var_name="score", value_name="n").assign(
+            score=lambda x: x["score"].str[1:].astype(int)))
+    r = _ratings.c
+    for lo, hi in edges:
+        ids = apply_filters(select(responses.c.id), undated.with_dates(lo, hi))
+        frames.append(read_frame(engine, select(r.attribute_id, r.score, func.count().label("n")).where(
+            (r.response_id + 0).in_(ids)).group_by(r.attribute_id, r.score)))
+    frames = [fr for fr in frames if not fr.empty]
+    if not frames:
+        return pd.DataFrame(columns=["attribute_id", "score", "n"])
+    out = pd.concat(frames, ignore_index=True).astype({"attribute_id": int, "score": int, "n": int})
+    out = out.groupby(["attribute_id", "score"], as_index=False)["n"].sum()
+    return out[out["n"] > 0].reset_index(drop=True)
