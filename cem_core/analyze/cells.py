@@ -155,7 +155,7 @@ def cell_totals(engine: Engine, f: Filters, dims: tuple[str, ...], columns: tupl
                              c.nps, c.csat, c.ces, c.spend)
         measures = cell_measures(rows.c)
         keys = [rows.c[lbl] for lbl in labels]
-        stmt = select(*keys, *[measures[m] for m in columns])
+        stmt = select(*keys, *[measures[m] for m in columns]).select_from(rows)  # count() alone names no table
         frames.append(read_frame(engine, stmt.group_by(*keys) if keys else stmt))
     frames = [fr for fr in frames if not fr.empty] or [pd.DataFrame(columns=[*labels, *columns])]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

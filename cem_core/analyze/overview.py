@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy import ColumnElement, Engine, case, func, or_, select
 
 from cem_core.analyze import cells
 from cem_core.analyze.metrics import (
@@ -111,33 +111,32 @@ _CELL_SUMS: dict[str, tuple[tuple[str, int], ...]] = {
 _KEYS = ["month", "channel_id", "stage_id"]
 
 
-def _day_cube(engine: Engine, f: Filters, complete: bool) -> pd.DataFrame:
-    """Measures per month, channel and stage over the days of ``f``: from ``response_rollup`` (a row per
-    day, channel, stage and touchpoint) unless a free-text filter needs the rows or it is incomplete."""
+def _day_cube(engine: Engine, f: Filters, days: list[tuple[dt.date, dt.date]], date_from: dt.date,
+              complete: bool) -> pd.DataFrame:
+    """Measures per (current, month, channel, stage) over the day ranges ``days``: from ``response_rollup``
+    (a row per day, channel, stage and touchpoint) unless a free-text filter needs the rows or it is
+    incomplete."""
     table = responses if (f.regions or f.products or f.segments or not complete) else rollup
     c = table.c
     measures = (sql_measures(responses) if table is responses
                 else [func.sum(c[m]).label(m) for m in MEASURE_COLUMNS])
-    keys = [cells.month_of(c.occurred_date, engine.dialect.name).label("month"), c.channel_id, c.stage_id]
-    return read_frame(engine, apply_filters(select(*keys, *measures), f, table).group_by(*keys))
+    keys = [case((c.occurred_date >= date_from, 1), else_=0).label("current"),
+            cells.month_of(c.occurred_date, engine.dialect.name).label("month"), c.channel_id, c.stage_id]
+    stmt = apply_filters(select(*keys, *measures), f.with_dates(None, None), table).where(
+        or_(*[c.occurred_date.between(lo, hi) for lo, hi in days]))
+    return read_frame(engine, stmt.group_by(*keys))
 
 
-def _range_cube(engine: Engine, f: Filters, complete: bool) -> list[pd.DataFrame]:
-    """Measures per month, channel and stage for ``f``'s (closed) date range: its whole months from the
-    month cells when they can answer ``f`` (as ``cells.answerable``), the partial months at either end by day."""
-    if not complete or f.products or f.departments:
-        return [_day_cube(engine, f, complete)]
-    months, edges = cells.split_dates(f.date_from, f.date_to)
-    frames = [_day_cube(engine, f.with_dates(lo, hi), complete) for lo, hi in edges]
-    if months is not None:
-        t = analysis_rollup
-        keys = [t.c.month, t.c.channel_id, t.c.stage_id]
-        sums = [func.sum(sum_of([t.c[col] * k if k != 1 else t.c[col] for col, k in parts])).label(m)
-                for m, parts in _CELL_SUMS.items()]
-        stmt = apply_filters(select(*keys, *sums), f.with_dates(None, None), t).where(
-            t.c.month >= months[0], t.c.month <= months[1])
-        frames.append(read_frame(engine, stmt.group_by(*keys)))
-    return frames
+def _cell_cube(engine: Engine, f: Filters, months: list[tuple[dt.date, dt.date]], date_from: dt.date
+               ) -> pd.DataFrame:
+    """The same from the month cells, for whole months (first and last month start of each range)."""
+    t = analysis_rollup
+    keys = [case((t.c.month >= date_from, 1), else_=0).label("current"), t.c.month, t.c.channel_id, t.c.stage_id]
+    sums = [func.sum(sum_of([t.c[col] * k if k != 1 else t.c[col] for col, k in parts])).label(m)
+            for m, parts in _CELL_SUMS.items()]
+    stmt = apply_filters(select(*keys, *sums), f.with_dates(None, None), t).where(
+        or_(*[t.c.month.between(lo, hi) for lo, hi in months]))
+    return read_frame(engine, stmt.group_by(*keys))
 
 
 def sum_of(terms: list) -> ColumnElement:
@@ -151,16 +150,26 @@ def sum_of(terms: list) -> ColumnElement:
 def period_cube(engine: Engine, f: Filters, date_from: dt.date) -> pd.DataFrame:
     """Additive measures per (current, month, channel_id, stage_id) of the rows ``f`` selects (its dates
     closed); ``current`` is 1 from ``date_from`` on, 0 before. Whole months come from the month cells
-    (about 10k at 1M responses, the same at 10M), the partial months from the daily rollup or, with a
-    free-text filter, the rows of those days."""
-    frames, complete = [], rollup_is_complete(engine)
-    for current, (lo, hi) in enumerate(((f.date_from, date_from - dt.timedelta(days=1)), (date_from, f.date_to))):
-        for frame in _range_cube(engine, f.with_dates(lo, hi), complete):
-            if not frame.empty:
-                frames.append(frame.assign(current=current))
+    (about 10k at 1M responses, the same at 10M) when they can answer ``f`` (as ``cells.answerable``), the
+    partial months from the daily rollup or, with a free-text filter, the rows of those days: two queries
+    for both periods (each round trip counts on Postgres)."""
+    complete = rollup_is_complete(engine)
+    ranges = [(f.date_from, date_from - dt.timedelta(days=1)), (date_from, f.date_to)]
+    if not complete or f.products or f.departments:
+        frames = [_day_cube(engine, f, ranges, date_from, complete)]
+    else:
+        months, days = [], []
+        for lo, hi in ranges:
+            whole, edges = cells.split_dates(lo, hi)
+            days += edges
+            if whole is not None:
+                months.append(whole)
+        frames = ([_day_cube(engine, f, days, date_from, complete)] if days else []) + \
+                 ([_cell_cube(engine, f, months, date_from)] if months else [])
+    frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return pd.DataFrame(columns=["current", *_KEYS, *MEASURE_COLUMNS])
-    cube = pd.concat(frames, ignore_index=True)
+    cube = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     cube["month"] = pd.to_datetime(cube["month"].astype(str).str[:10], format="%Y-%m-%d")  # SQLite: text
     cube[list(MEASURE_COLUMNS)] = cube[list(MEASURE_COLUMNS)].astype(float)
     return cube

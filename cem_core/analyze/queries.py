@@ -90,11 +90,12 @@ def read_frame(engine: Engine, stmt: Select) -> pd.DataFrame:
 
 
 def date_bounds(engine: Engine) -> tuple[dt.date | None, dt.date | None]:
-    """First and last feedback date: two separate queries, because SQLite answers a lone min() or max()
-    from the index but scans the table for both in one statement."""
-    with engine.connect() as conn:
-        lo = conn.execute(select(func.min(responses.c.occurred_date))).scalar()
-        hi = conn.execute(select(func.max(responses.c.occurred_date))).scalar()
+    """First and last feedback date: two scalar subqueries, because SQLite answers a lone min() or max()
+    from the index but scans the table for both in one SELECT."""
+    lo = select(func.min(responses.c.occurred_date)).scalar_subquery()
+    hi = select(func.max(responses.c.occurred_date)).scalar_subquery()
+    with engine.connect() as conn:  # one round trip; each subquery still reads one end of the index
+        lo, hi = conn.execute(select(lo, hi)).one()
     return _as_date(lo), _as_date(hi)
 
 
@@ -119,12 +120,11 @@ def rollup_is_complete(engine: Engine) -> bool:
     ``response_counts``, kept by triggers on ``responses`` (migration 0023), as its ``count(*)`` is a full
     scan; SQLite's ``count(*)`` reads the smallest index (~2 ms at 300k rows).
     """
+    rows = (select(func.coalesce(func.sum(response_counts.c.responses), 0)) if engine.dialect.name == "postgresql"
+            else select(func.count()).select_from(responses)).scalar_subquery()
+    summed = select(func.coalesce(func.sum(rollup_coverage.c.responses), 0)).scalar_subquery()
     with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            rows = conn.execute(select(func.coalesce(func.sum(response_counts.c.responses), 0))).scalar_one()
-        else:
-            rows = conn.execute(select(func.count()).select_from(responses)).scalar_one()
-        summed = conn.execute(select(func.coalesce(func.sum(rollup_coverage.c.responses), 0))).scalar_one()
+        rows, summed = conn.execute(select(rows, summed)).one()
     return int(rows) == int(summed)
 
 

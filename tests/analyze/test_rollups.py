@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, delete, select
 
-from cem_core.analyze import cells, distributions, drivers, matrix, moments, spend, trends
+from cem_core.analyze import cells, distributions, drilldown, drivers, matrix, moments, spend, trends
+from cem_core.analyze.drilldown import Drill, drill_count
 from cem_core.analyze.queries import Filters, read_frame
 from cem_core.db import write_transaction
 from cem_core.db.models import (
@@ -187,6 +188,10 @@ def test_analyses_from_cells_equal_rows(demo_engine: Engine) -> None:
             a = matrix.heat_matrix(demo_engine, f, *dims, "en")
             b = matrix.heat_matrix(demo_engine, rows_f, *dims, "en")
             pd.testing.assert_frame_equal(a, b, check_dtype=False)
+        for drill in (Drill(dims=(("stage", 3), ("channel", 2))), Drill(score=("nps", 0, 6)),
+                      Drill(dims=(("segment", None),)),
+                      Drill(dims=(("region", "华东"),), dates=(lo, lo + dt.timedelta(days=70)))):
+            assert drilldown._cell_count(demo_engine, f, drill) == drill_count(demo_engine, rows_f, drill)
         pd.testing.assert_frame_equal(drivers.attribute_histogram(demo_engine, f, "en"),
                                       drivers.attribute_histogram(demo_engine, rows_f, "en"), check_dtype=False)
         a, b = drivers.key_drivers(demo_engine, f, lang="en"), drivers.key_drivers(demo_engine, rows_f, lang="en")
