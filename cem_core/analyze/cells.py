@@ -189,10 +189,11 @@ def rating_totals(engine: Engine, f: Filters) -> pd.DataFrame | None:
         frames.append(wide.melt(id_vars=["attribute_id"], var_name="score", value_name="n").assign(
             score=lambda x: x["score"].str[1:].astype(int)))
     r = _ratings.c
-    for lo, hi in edges:
-        ids = apply_filters(select(responses.c.id), undated.with_dates(lo, hi))
-        frames.append(read_frame(engine, select(r.attribute_id, r.score, func.count().label("n")).where(
-            (r.response_id + 0).in_(ids)).group_by(r.attribute_id, r.score)))
+    for lo, hi in edges:  # a few days: read them by date, then their ratings by key (not the whole ratings index)
+        stmt = select(r.attribute_id, r.score, func.count().label("n")).select_from(
+            responses.join(_ratings, r.response_id == responses.c.id))
+        frames.append(read_frame(engine, apply_filters(stmt, undated.with_dates(lo, hi)).group_by(
+            r.attribute_id, r.score)))
     frames = [fr for fr in frames if not fr.empty]
     if not frames:
         return pd.DataFrame(columns=["attribute_id", "score", "n"])

@@ -30,14 +30,13 @@ from cem_core.analyze.queries import (
     Filters,
     apply_filters,
     date_bounds,
-    dimension_table,
     previous_period,
     read_frame,
     responses,
     rollup,
     rollup_is_complete,
 )
-from cem_core.db.models import SCORE_VALUES, analysis_rollup
+from cem_core.db.models import SCORE_VALUES, Base, analysis_rollup
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,8 @@ def resolve_dates(engine: Engine, f: Filters) -> tuple[dt.date, dt.date] | None:
 
 
 def _sum(frame: pd.DataFrame) -> Kpis:
-    return Kpis.from_measures(frame[list(MEASURE_COLUMNS)].sum())
+    return Kpis.from_measures(dict(zip(MEASURE_COLUMNS, frame[list(MEASURE_COLUMNS)].to_numpy().sum(axis=0),
+                                       strict=True)))
 
 
 def nps_table(grouped: pd.DataFrame) -> pd.DataFrame:
@@ -93,8 +93,10 @@ def _named(table: pd.DataFrame, names: dict[object, str]) -> pd.DataFrame:
 def _names(engine: Engine, table: str, lang: str) -> dict[object, str]:
     """id -> localised name of a dimension table, in its display order (plain dicts: a merge with a frame of
     Arrow strings cost more than the overview's query)."""
-    frame = dimension_table(engine, table, lang)
-    return dict(zip(frame["id"].tolist(), frame["name"].tolist(), strict=True))
+    t = Base.metadata.tables[table]
+    name = t.c.name_en if lang == "en" else t.c.name_zh
+    with engine.connect() as conn:
+        return dict(conn.execute(select(t.c.id, name).order_by(t.c.position if "position" in t.c else t.c.id)).all())
 
 
 #: The overview's measures as sums over month cells (``analyze.cells``): all are linear in the cell columns.
@@ -132,9 +134,7 @@ def _cell_cube(engine: Engine, f: Filters, months: list[tuple[dt.date, dt.date]]
     """The same from the month cells, for whole months (first and last month start of each range)."""
     t = analysis_rollup
     keys = [case((t.c.month >= date_from, 1), else_=0).label("current"), t.c.month, t.c.channel_id, t.c.stage_id]
-    sums = [func.sum(sum_of([t.c[col] * k if k != 1 else t.c[col] for col, k in parts])).label(m)
-            for m, parts in _CELL_SUMS.items()]
-    stmt = apply_filters(select(*keys, *sums), f.with_dates(None, None), t).where(
+    stmt = apply_filters(select(*keys, *_CELL_MEASURES), f.with_dates(None, None), t).where(
         or_(*[t.c.month.between(lo, hi) for lo, hi in months]))
     return read_frame(engine, stmt.group_by(*keys))
 
@@ -145,6 +145,11 @@ def sum_of(terms: list) -> ColumnElement:
     for term in terms[1:]:
         out = out + term
     return out
+
+
+#: Built once: composing these 12 expressions took a quarter of the overview's own time.
+_CELL_MEASURES = [func.sum(sum_of([analysis_rollup.c[col] * k if k != 1 else analysis_rollup.c[col]
+                                   for col, k in parts])).label(m) for m, parts in _CELL_SUMS.items()]
 
 
 def period_cube(engine: Engine, f: Filters, date_from: dt.date) -> pd.DataFrame:

@@ -214,3 +214,8 @@ def test_stale_cells_fall_back_to_rows(engine: Engine) -> None:
     seg = matrix.nps_by(engine, Filters(), ("region",))
     assert int(seg["n"].sum()) == int(rows["nps"].notna().sum())
     assert moments.from_rollup(engine, Filters(), "nps", drivers.attribute_ids(engine)) is None
+    assert cells.rating_totals(engine, Filters()) is None
+    ratings = read_frame(engine, select(Rating.attribute_id, Rating.score))
+    hist = drivers.attribute_histogram(engine, Filters(), "en")
+    assert int(hist["n"].sum()) == len(ratings) > 0
+    assert drill_count(engine, Filters(), Drill(score=("nps", 0, 6))) == int((rows["nps"] <= 6).sum())
