@@ -5,7 +5,7 @@
 Every writer calls ``analyze.rollup.add_batch`` in its transaction after inserting a batch's rows. This
 runs the parts of that call for the largest (or the given) batch inside a transaction that is rolled
 back, and prints each part's seconds and its ratio to the reference full scan of the same run
-(``bench/ratios.py``): the day rollup, the month cells with the rating cells, the key-driver moments,
+(``bench/ratios.py``): the day rollup, the month cells, the rating cells, the key-driver moments,
 and the batch's row count for the coverage record.
 """
 
@@ -40,11 +40,13 @@ def main() -> None:
             batch_id, rows = conn.execute(select(r.c.batch_id, func.count()).group_by(r.c.batch_id).order_by(
                 func.count().desc()).limit(1)).one()
         print(f"batch {batch_id}: {rows or '?'} rows")
+        conn.rollback()
         trans = conn.begin()
         for table in (ResponseRollup.__table__, analysis_rollup, rating_rollup, driver_rollup):
             conn.execute(table.delete().where(table.c.batch_id == batch_id))
         for label, part in (("day rollup (response_rollup)", lambda: rollup.add_day_rollup(conn, batch_id)),
-                            ("month cells + rating cells", lambda: cells.add_batch(conn, batch_id)),
+                            ("month cells", lambda: cells.add_cells(conn, batch_id)),
+                            ("rating cells", lambda: cells.add_rating_cells(conn, batch_id)),
                             ("key-driver moments", lambda: moments.add_batch(conn, batch_id)),
                             ("coverage row count", lambda: conn.execute(select(func.count()).where(
                                 r.c.batch_id == batch_id)).scalar_one())):

@@ -69,15 +69,29 @@ def cell_measures(c) -> dict[str, ColumnElement]:
     return {name: out[name].label(name) for name in CELL_COLUMNS}
 
 
-def add_batch(conn: Connection, batch_id: int) -> None:
-    """Summarise one batch's rows into its cells and its ratings into the rating cells (one
-    INSERT ... SELECT ... GROUP BY each)."""
+def _keys(conn: Connection) -> list[ColumnElement]:
     c = responses.c
-    keys = [month_of(c.occurred_date, conn.dialect.name).label("month"), c.channel_id, c.stage_id, c.region,
+    return [month_of(c.occurred_date, conn.dialect.name).label("month"), c.channel_id, c.stage_id, c.region,
             c.segment]
+
+
+def add_batch(conn: Connection, batch_id: int) -> None:
+    """Summarise one batch's rows into its cells and its ratings into the rating cells."""
+    add_cells(conn, batch_id)
+    add_rating_cells(conn, batch_id)
+
+
+def add_cells(conn: Connection, batch_id: int) -> None:
+    """One batch's rows into its month cells (one INSERT ... SELECT ... GROUP BY)."""
+    c, keys = responses.c, _keys(conn)
     stmt = select(literal(batch_id).label("batch_id"), *keys, *cell_measures(c).values()).where(
         c.batch_id == batch_id).group_by(*keys)
     conn.execute(insert(analysis_rollup).from_select(["batch_id", *CELL_KEYS, *CELL_COLUMNS], stmt))
+
+
+def add_rating_cells(conn: Connection, batch_id: int) -> None:
+    """One batch's ratings into its rating cells (one INSERT ... SELECT ... GROUP BY)."""
+    c, keys = responses.c, _keys(conn)
     r = _ratings.c
     stmt = select(literal(batch_id).label("batch_id"), *keys, r.attribute_id, *[
         func.sum(case((r.score == k, 1), else_=0)).label(f"r{k}") for k in RATING_SCORES]).select_from(
