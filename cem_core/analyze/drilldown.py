@@ -42,7 +42,8 @@ class Drill:
 
 def _where(stmt: Select, f: Filters, drill: Drill, unindexed_dims: bool = False) -> Select:
     """``unindexed_dims``: compare id dimensions as ``id + 0``, so SQLite does not pick their index (and sort
-    every row of the cell) over walking the date-led index for a page; the covering index still has them."""
+    every row of the cell) over walking the date-led index for a page; the covering index still has them.
+    Postgres walks that index by itself (an incremental sort) and would scan the table with ``+ 0``."""
     stmt = apply_filters(stmt, f)
     for code, key in drill.dims:
         col = column(code)
@@ -112,7 +113,7 @@ def _rows(engine: Engine, f: Filters, drill: Drill, lang: str, limit: int, offse
         .outerjoin(_customers, _customers.c.id == c.customer_id))
     # The day first: the same order, and the database walks the date-led covering index backwards and stops
     # after one page, instead of sorting every matching row (13 reference scans for a stage x channel cell).
-    stmt = _where(stmt, f, drill, unindexed_dims=True).order_by(
+    stmt = _where(stmt, f, drill, unindexed_dims=engine.dialect.name == "sqlite").order_by(
         c.occurred_date.desc(), c.occurred_at.desc(), c.id.desc()).limit(limit).offset(offset)
     frame = read_frame(engine, stmt)
     return frame if not frame.empty else pd.DataFrame(columns=list(COLUMNS))
