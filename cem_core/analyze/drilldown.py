@@ -105,6 +105,8 @@ def _cell_count(engine: Engine, f: Filters, drill: Drill) -> int | None:
 
 
 def _rows(engine: Engine, f: Filters, drill: Drill, lang: str, limit: int, offset: int) -> pd.DataFrame:
+    if _cell_count(engine, f, drill) == 0:  # e.g. a cell outside the filters: the index walk would read it all
+        return pd.DataFrame(columns=list(COLUMNS))
     name = name_col(lang)
     c = responses.c
     stmt = select(c.occurred_at, channels.c[name].label("channel"), stages.c[name].label("stage"), c.nps, c.csat,
