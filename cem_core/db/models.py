@@ -618,6 +618,25 @@ rollup_coverage = Table(
     Column("attribute_set", Text, nullable=False),
 )
 
+# --- Journeys (issue 14): per-journey figures for peak-end at scale (migration 0020) ---------------------
+#: Measures whose per-journey figures ``journey_rollup`` carries, and the packed figures per measure: the
+#: count and sum of scores and the packed argmax/argmin keys of ``analyze.journey_rollup``.
+JOURNEY_MEASURES = ("csat", "nps", "ces")
+JOURNEY_FIGURES = ("n", "total", "pk", "tk", "xk", "ek")
+
+#: Per batch, journey and (region, product, segment): one row per journey in practice (those values are a
+#: customer's or a journey's), combinable across rows by sum/min/max (``analyze.journey_rollup``). The
+#: dates bound the piece so a date window reads whole pieces and only re-reads the journeys it cuts.
+journey_rollup = Table(
+    "journey_rollup", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("journey_key", String(64)), Column("region", String(64)), Column("product", String(128)),
+    Column("segment", String(64)), Column("first_date", Date), Column("last_date", Date),
+    Column("responses", BigInteger, nullable=False), Column("first_id", BigInteger), Column("ok", BigInteger),
+    *(Column(f"{m}_{k}", BigInteger) for m in JOURNEY_MEASURES for k in JOURNEY_FIGURES),
+)
+
 
 
 

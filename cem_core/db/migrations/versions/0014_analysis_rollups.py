@@ -32,7 +32,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     for table in _NEW:
         table.create(bind)
-    rebuild_all(bind)
+    rebuild_all(bind, journeys_too=False)  # journey_rollup comes with 0020, which fills it itself
 
 
 def downgrade() -> None:
