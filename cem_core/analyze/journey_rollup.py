@@ -10,13 +10,30 @@ keyed by (region, product, segment) selects whole pieces, which is the same as f
 The pieces are ``(batch, journey_key, region, product, segment)``; with the demo's and a normal import's
 data that is one row per journey (~4.5 responses each). Rows without a journey key form one piece per
 batch and text values, so the rollup's response count equals the table's (the completeness check).
+A piece whose key no other piece has is flagged ``whole``: peak-end reads those rows as they are, and
+groups only the rest (with the demo: none; after an import that continues journeys: those journeys).
 
 Writers do not call this module: ``analyze.rollup.add_batch`` / ``rebuild_batches`` do (same transaction).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, case, cast, func, insert, literal, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 
 from cem_core.analyze.distributions import SCALES
 from cem_core.db.models import JOURNEY_FIGURES, JOURNEY_MEASURES, Response, journey_rollup
@@ -81,6 +98,14 @@ def add_batch(conn: Connection, batch_id: int) -> None:
     columns = ["batch_id", *PIECE_KEYS, "first_date", "last_date", "responses", "first_id", "ok",
                *(f"{m}_{k}" for m in JOURNEY_MEASURES for k in JOURNEY_FIGURES)]
     conn.execute(insert(journey_rollup).from_select(columns, stmt))
+    # Keys that now have more than one piece (another batch, or two regions in this one) lose ``whole`` on
+    # every piece: an index lookup per new piece (ix_journey_rollup_key), not a pass over the table.
+    p, q = journey_rollup.alias("p"), journey_rollup.alias("q")
+    again = select(p.c.journey_key).where(p.c.batch_id == batch_id, p.c.journey_key.is_not(None), exists().where(
+        q.c.journey_key == p.c.journey_key, q.c.id != p.c.id))
+    j = journey_rollup.c
+    conn.execute(update(journey_rollup).where(or_(j.journey_key.in_(again), and_(
+        j.batch_id == batch_id, j.journey_key.is_(None)))).values(whole=False))  # rows of no journey: never whole
 
 
 def is_complete(conn: Connection) -> bool:

@@ -635,6 +635,11 @@ journey_rollup = Table(
     Column("segment", String(64)), Column("first_date", Date), Column("last_date", Date),
     Column("responses", BigInteger, nullable=False), Column("first_id", BigInteger), Column("ok", BigInteger),
     *(Column(f"{m}_{k}", BigInteger) for m in JOURNEY_MEASURES for k in JOURNEY_FIGURES),
+    # True while no other piece has this journey key: such a piece is a whole journey and is read without a
+    # GROUP BY. Writers clear it when a key turns up again; a stale False only costs a GROUP BY, never a result.
+    Column("whole", Boolean, nullable=False, default=True),
+    Index("ix_journey_rollup_key", "journey_key"),
+    Index("ix_journey_rollup_parts", "whole", "journey_key"),  # the few non-whole pieces, in journey order
 )
 
 

@@ -96,26 +96,36 @@ def summary_answers(f: Filters) -> bool:
     return not (f.channels or f.stages or f.departments)
 
 
-def _summary_pieces(f: Filters, measure: str, dialect: str) -> Select:
-    """Per-journey pieces from ``journey_rollup`` for the journeys wholly inside the date window, plus the
-    row-based pieces (``_row_pieces``) of the journeys the window cuts: together exactly the rows' answer."""
+def _summary_journeys(f: Filters, measure: str, dialect: str) -> Select:
+    """Per-journey rows (jk and the ``_PIECE`` columns) of the qualifying journeys, from ``journey_rollup``:
+    whole pieces inside the date window as they are (no GROUP BY), the other pieces inside it grouped by
+    journey, and the journeys the window cuts grouped from their rows (``_row_pieces`` through the journey
+    index). Together exactly the rows' answer (``tests/analyze/test_journey_rollup.py``)."""
     j = journey_rollup.c
     text_only = Filters(regions=f.regions, products=f.products, segments=f.segments)
+    figures = [j[f"{measure}_{k}"].label(k) for k in _PIECE[:6]]
+    inside = apply_filters(select(j.journey_key.label("jk"), *figures, j.ok, j.first_id), text_only, journey_rollup)
     cut = []
     if f.date_from is not None:
+        inside = inside.where(j.first_date >= f.date_from)
         cut.append(and_(j.first_date < f.date_from, j.last_date >= f.date_from))
     if f.date_to is not None:
+        inside = inside.where(j.last_date <= f.date_to)
         cut.append(and_(j.first_date <= f.date_to, j.last_date > f.date_to))
-    pieces = apply_filters(select(j.journey_key.label("jk"), *(j[f"{measure}_{k}"].label(k) for k in _PIECE[:6]),
-                                  j.ok, j.first_id), text_only, journey_rollup).where(j.journey_key.is_not(None))
-    if f.date_from is not None:
-        pieces = pieces.where(j.first_date >= f.date_from)
-    if f.date_to is not None:
-        pieces = pieces.where(j.last_date <= f.date_to)
-    if not cut:
-        return pieces
-    cut_keys = apply_filters(select(j.journey_key), text_only, journey_rollup).where(or_(*cut))
-    return union_all(pieces.where(j.journey_key.not_in(cut_keys)), _row_pieces(f, measure, cut_keys, dialect))
+    # Nearly every piece is whole: SQLite scans the table for them ("+whole" keeps it off the index of parts).
+    is_whole = literal_column("+journey_rollup.whole") == 1 if dialect == "sqlite" else j.whole.is_(True)
+    whole = inside.where(is_whole, j[f"{measure}_n"] >= MIN_TOUCHPOINTS, j.ok.is_not(None))
+    parts = inside.where(j.whole.is_(False), j.journey_key.is_not(None))
+    if cut:
+        cut_keys = apply_filters(select(j.journey_key), text_only, journey_rollup).where(or_(*cut))
+        parts = union_all(parts.where(j.journey_key.not_in(cut_keys)), _row_pieces(f, measure, cut_keys, dialect))
+    q = parts.subquery("parts").c
+    # Postgres sums BIGINTs as NUMERIC: cast back, so both databases hand the same integers on.
+    grouped = select(q.jk, cast(func.sum(q.n), BigInteger).label("n"), cast(func.sum(q.total), BigInteger).label(
+        "total"), func.max(q.pk).label("pk"), func.min(q.tk).label("tk"), func.max(q.xk).label("xk"),
+        func.max(q.ek).label("ek"), func.max(q.ok).label("ok"), func.min(q.first_id).label("first_id")).group_by(
+        q.jk).having(func.sum(q.n) >= MIN_TOUCHPOINTS).having(func.max(q.ok).is_not(None))
+    return union_all(whole, grouped)
 
 
 def uses_summary(engine: Engine, f: Filters, measure: str) -> bool:
@@ -138,18 +148,11 @@ def journey_rows(f: Filters, measure: str = "csat", keys: tuple[str, ...] | None
     if summary:
         if keys is not None or measure not in JOURNEY_MEASURES or not summary_answers(f):
             raise ValueError("journey_rollup does not answer this query")
-        pieces = _summary_pieces(f, measure, dialect).subquery("pieces")
-        q = pieces.c
-        # Postgres sums BIGINTs as NUMERIC: cast back, so both databases hand the same integers on.
-        per = select(q.jk, cast(func.sum(q.n), BigInteger).label("n"),
-                     cast(func.sum(q.total), BigInteger).label("total"), func.max(q.pk).label("pk"),
-                     func.min(q.tk).label("tk"), func.max(q.xk).label("xk"), func.max(q.ek).label("ek"),
-                     func.max(q.ok).label("ok"), func.min(q.first_id).label("first_id")).group_by(q.jk)
-        n, ok = func.sum(q.n), func.max(q.ok)
+        p = _summary_journeys(f, measure, dialect).subquery("per").c
     else:
         per = _row_pieces(f, measure, keys, dialect)
         n, ok = per.selected_columns.n, per.selected_columns.ok
-    p = per.having(n >= MIN_TOUCHPOINTS).having(ok.is_not(None)).subquery("per").c
+        p = per.having(n >= MIN_TOUCHPOINTS).having(ok.is_not(None)).subquery("per").c
     return select(
         p.jk, p.n, p.total, (p.ok % big(S)).label("overall"),
         (p.pk % big(S)).label("peak"), ((p.pk // big(S)) % big(T)).label("peak_tp"),
