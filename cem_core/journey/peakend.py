@@ -15,13 +15,17 @@ Blanks: unscored rows of a journey are ignored (the end is the last *scored* tou
 without a ``journey_key`` belong to no journey. The shared filters select rows before journeys are
 formed, so a date window that cuts a journey keeps only its part inside the window.
 
-How it stays one pass over ``responses``: a single ``GROUP BY journey_key`` computes every journey
-figure at once with packed keys (``max(distance * 10^14 + step * 10^9 + ...)`` is an argmax that
-carries the step, touchpoint and score along; integer division unpacks them), into a CTE that is
-MATERIALIZED (SQLite >= 3.35, Postgres >= 12) and then summarised twice in one UNION ALL: sums per
-bootstrap block, and counts per (worst-moment touchpoint, best-moment touchpoint, end touchpoint,
-recovery class), whose margins Python takes. Only those few thousand rows reach Python. On SQLite the
-GROUP BY reads the covering ``ix_responses_journey`` in journey order (``index_order``).
+How it avoids reading ``responses``: every writer keeps ``journey_rollup`` (``analyze.journey_rollup``,
+migration 0020), each journey's count and sum of scores and packed keys
+(``max(distance * 10^14 + step * 10^9 + ...)`` is an argmax that carries the step, touchpoint and score
+along; integer division unpacks them). Whole journeys are read as they are, journeys split over pieces
+are grouped, and the journeys a date window cuts are recomputed from their rows through the journey
+index, so the answer equals the rows' (``tests/analyze/test_journey_rollup.py``). A channel, stage or
+department filter takes touchpoints out of journeys: then one ``GROUP BY journey_key`` over the filtered
+rows computes the same figures (on SQLite in the order of the covering ``ix_responses_journey``,
+``index_order``). Either way the journeys go into a MATERIALIZED CTE, summarised twice in one UNION ALL:
+sums per bootstrap block, and counts per (worst-moment touchpoint, best-moment touchpoint, end touchpoint,
+recovery class), whose margins Python takes. Only those few thousand rows reach Python.
 
 Confidence intervals: Pearson r of each predictor with the overall rating from exact sums, and a
 95 % percentile bootstrap over ``BLOCKS`` random blocks of journeys (journey's first response id
