@@ -64,7 +64,7 @@ from cem_core.analyze.distributions import SCALES, score_group
 from cem_core.analyze.journey_rollup import P, S, T, big, neutral
 from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup, rollup_is_complete
 from cem_core.db.models import JOURNEY_MEASURES, journey_rollup
-from cem_core.journey.index_order import filtered, free_text
+from cem_core.journey.index_order import filtered, free_text, keyed
 
 MIN_TOUCHPOINTS = 3
 BLOCKS = 200
@@ -80,14 +80,16 @@ def _row_pieces(f: Filters, measure: str, keys, dialect: str) -> Select:
     a subquery of journey keys, or None for every journey) is read through the journey index."""
     c = responses.c
     k = jr.packed(responses, measure)
-    rows = filtered(select(c.id, c.journey_key, k["s"].label("s"), k["pk"].label("pk"), k["tk"].label("tk"),
-                           k["xk"].label("xk"), k["ek"].label("ek"), k["ok"].label("ok")), f,
-                    dialect if keys is None else "")
-    rows = rows.where(c.journey_key.in_(keys) if keys is not None else c.journey_key.is_not(None))
-    # Flattened into the GROUP BY: SQLite then reads the covering ix_responses_journey in journey order, an
-    # index-only pass with no sort (``index_order``). A free-text filter is not in that index: then OFFSET 0
-    # keeps the subquery apart, so SQLite scans and sorts instead of a table lookup per index entry.
-    rows = (rows.offset(0) if free_text(f) else rows).subquery("rows")
+    cols = select(c.id, c.journey_key, k["s"].label("s"), k["pk"].label("pk"), k["tk"].label("tk"),
+                  k["xk"].label("xk"), k["ek"].label("ek"), k["ok"].label("ok"))
+    if keys is not None:
+        rows = keyed(cols, f, dialect).where(c.journey_key.in_(keys)).subquery("rows")
+    else:
+        # Flattened into the GROUP BY: SQLite then reads the covering ix_responses_journey in journey order, an
+        # index-only pass with no sort (``index_order``). A free-text filter is not in that index: then OFFSET 0
+        # keeps the subquery apart, so SQLite scans and sorts instead of a table lookup per index entry.
+        rows = filtered(cols, f, dialect).where(c.journey_key.is_not(None))
+        rows = (rows.offset(0) if free_text(f) else rows).subquery("rows")
     r = rows.c
     return select(r.journey_key.label("jk"), *jr.figures({name: r[name] for name in ("s", "pk", "tk", "xk", "ek")}),
                   func.max(r.ok).label("ok"), func.min(r.id).label("first_id")).group_by(r.journey_key)

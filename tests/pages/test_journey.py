@@ -102,14 +102,20 @@ def _audits(url: str) -> int:
     return n
 
 
-def test_customer_story_masks_per_role(seeded_app: str) -> None:
-    _, key, phone = _customer(seeded_app)
-    at = open_page(PAGE, ANALYST, "en")
+def _story(who: User, kind: str, value: str):
+    """The customer tab of ``who`` after looking a customer up (checked clean)."""
+    at = open_page(PAGE, who, "en")
     _tab(at, "One customer")
-    at.session_state["jr_cust_kind"] = "phone"
-    at.session_state["jr_cust_value"] = phone
+    at.session_state["jr_cust_kind"] = kind
+    at.session_state["jr_cust_value"] = value
     at.run()
     assert_clean(at)
+    return at
+
+
+def test_customer_story_masks_per_role(seeded_app: str) -> None:
+    _, key, phone = _customer(seeded_app)
+    at = _story(ANALYST, "phone", phone)
     shown = " ".join(str(x.value) for x in at.text)
     assert phone not in shown and phone[-4:] in shown
     assert any("masked" in c.value for c in at.caption)
@@ -196,12 +202,7 @@ def test_customer_story_lists_their_action_items(seeded_app: str) -> None:
     rows = [(key, code) for code in codes[key]]
     seen = {}
     for who in (ANALYST, LEAD):
-        at = open_page(PAGE, who, "en")
-        _tab(at, "One customer")
-        at.session_state["jr_cust_kind"] = "id"
-        at.session_state["jr_cust_value"] = key
-        at.run()
-        assert_clean(at)
+        at = _story(who, "id", key)
         assert any(s.value == "Action items" for s in at.subheader)
         frames = [d.value for d in at.dataframe if "Root cause" in d.value.columns]
         assert {"Department", "Status", "Due", "Root cause"} <= set(frames[0].columns)
