@@ -41,7 +41,7 @@ QUERIES = [
      lambda e, f: peakend._summary_sql(f, "csat", e.dialect.name, peakend.uses_summary(e, f, "csat"))),
     ("journey map (touchpoints)", journeymap.touchpoint_map, (), None),
     ("emotion curve (csat)", curve.emotion_curve, ("csat",),
-     lambda e, f: curve.step_sums_sql(f, "csat", e.dialect.name)),
+     lambda e, f: curve.step_sums_sql(f, "csat", e.dialect.name, curve.rollup_answers(e, f))),
 ]
 
 

@@ -13,6 +13,9 @@ batch and text values, so the rollup's response count equals the table's (the co
 A piece whose key no other piece has is flagged ``whole``: peak-end reads those rows as they are, and
 groups only the rest (with the demo: none; after an import that continues journeys: those journeys).
 
+``curve_rollup`` holds n, sum and sum of squares of each score per day, channel, stage and touchpoint
+(``add_curve_batch``): the emotion curve's means and bands without reading the rows.
+
 Writers do not call this module: ``analyze.rollup.add_batch`` / ``rebuild_batches`` do (same transaction).
 """
 
@@ -36,7 +39,7 @@ from sqlalchemy import (
 )
 
 from cem_core.analyze.distributions import SCALES
-from cem_core.db.models import JOURNEY_FIGURES, JOURNEY_MEASURES, Response, journey_rollup
+from cem_core.db.models import JOURNEY_FIGURES, JOURNEY_MEASURES, Response, curve_rollup, journey_rollup
 
 _rows = Response.__table__
 PIECE_KEYS = ("journey_key", "region", "product", "segment")
@@ -108,8 +111,28 @@ def add_batch(conn: Connection, batch_id: int) -> None:
         j.batch_id == batch_id, j.journey_key.is_(None)))).values(whole=False))  # rows of no journey: never whole
 
 
-def is_complete(conn: Connection) -> bool:
-    """Whether the pieces cover exactly the stored rows (a writer that forgot the contract is caught)."""
+CURVE_KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")
+
+
+def add_curve_batch(conn: Connection, batch_id: int) -> None:
+    """n, sum and sum of squares of every score per day, channel, stage and touchpoint of one batch."""
+    c = _rows.c
+    keys = [c[k] for k in CURVE_KEYS]
+    sums = []
+    for m in JOURNEY_MEASURES:
+        s = c[m]
+        sums += [func.count(s).label(f"{m}_n"), func.coalesce(func.sum(s), 0).label(f"{m}_sum"),
+                 func.coalesce(func.sum(s * s), 0).label(f"{m}_sq")]
+    stmt = select(literal(batch_id).label("batch_id"), *keys, func.count().label("responses"), *sums).where(
+        c.batch_id == batch_id).group_by(*keys)
+    conn.execute(insert(curve_rollup).from_select(
+        ["batch_id", *CURVE_KEYS, "responses", *(f"{m}_{k}" for m in JOURNEY_MEASURES for k in ("n", "sum", "sq"))],
+        stmt))
+
+
+def is_complete(conn: Connection, table=journey_rollup) -> bool:
+    """Whether ``table`` (``journey_rollup`` or ``curve_rollup``) covers exactly the stored rows (a writer
+    that forgot the contract is caught)."""
     rows = conn.execute(select(func.count()).select_from(_rows)).scalar_one()
-    summed = conn.execute(select(func.coalesce(func.sum(journey_rollup.c.responses), 0))).scalar_one()
+    summed = conn.execute(select(func.coalesce(func.sum(table.c.responses), 0))).scalar_one()
     return int(rows) == int(summed)

@@ -6,7 +6,8 @@ existing batches (e.g. deletion on request). Deleting a whole batch needs nothin
 its rollup rows. ``tests/analyze/test_rollup.py`` checks rollup == rows after each kind of write.
 
 The same calls keep the analysis page's month cells (``analyze.cells``), key-driver moments
-(``analyze.moments``), the journeys' figures (``analyze.journey_rollup``) and the coverage record
+(``analyze.moments``), the journeys' figures and the emotion curve's sums (``analyze.journey_rollup``) and
+the coverage record
 (``rollup_coverage``), so no writer knows about them.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, func, insert, literal, select
 from cem_core.analyze import cells, journey_rollup, moments
 from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
 from cem_core.db.models import Response, ResponseRollup, analysis_rollup, driver_rollup, rollup_coverage
+from cem_core.db.models import curve_rollup as curves
 from cem_core.db.models import journey_rollup as journeys
 
 _rows = Response.__table__
@@ -28,7 +30,7 @@ KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")
 
 def add_batch(conn: Connection, batch_id: int, journeys_too: bool = True) -> None:
     """Aggregate one batch's responses into the rollup (one INSERT ... SELECT ... GROUP BY). Only migration
-    0014, which runs before ``journey_rollup`` exists (0020), passes ``journeys_too=False``."""
+    0014, which runs before ``journey_rollup`` and ``curve_rollup`` exist (0020), passes ``journeys_too=False``."""
     keys = [_rows.c[k] for k in KEYS]
     stmt = select(literal(batch_id).label("batch_id"), *keys, *sql_measures(_rows)).where(
         _rows.c.batch_id == batch_id).group_by(*keys)
@@ -36,13 +38,15 @@ def add_batch(conn: Connection, batch_id: int, journeys_too: bool = True) -> Non
     cells.add_batch(conn, batch_id)
     if journeys_too:
         journey_rollup.add_batch(conn, batch_id)
+        journey_rollup.add_curve_batch(conn, batch_id)
     key = moments.add_batch(conn, batch_id)
     count = conn.execute(select(func.count()).where(_rows.c.batch_id == batch_id)).scalar_one()
     conn.execute(insert(rollup_coverage).values(batch_id=batch_id, responses=count, attribute_set=key))
 
 
 def _delete(conn: Connection, batch_id: int | None = None, journeys_too: bool = True) -> None:
-    for table in (_rollup, analysis_rollup, driver_rollup, *((journeys,) if journeys_too else ()), rollup_coverage):
+    for table in (_rollup, analysis_rollup, driver_rollup, *((journeys, curves) if journeys_too else ()),
+                  rollup_coverage):
         stmt = table.delete()
         conn.execute(stmt if batch_id is None else stmt.where(table.c.batch_id == batch_id))
 

@@ -642,6 +642,17 @@ journey_rollup = Table(
     Index("ix_journey_rollup_parts", "whole", "journey_key"),  # the few non-whole pieces, in journey order
 )
 
+#: Per batch, day, channel, stage and touchpoint: n, sum and sum of squares of each score, so the emotion
+#: curve's means and 95 % bands come from ~40x fewer rows than ``responses`` (``analyze.journey_rollup``).
+curve_rollup = Table(
+    "curve_rollup", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("occurred_date", Date), Column("channel_id", Integer), Column("stage_id", Integer),
+    Column("touchpoint_id", Integer), Column("responses", BigInteger, nullable=False),
+    *(Column(f"{m}_{k}", BigInteger, nullable=False) for m in JOURNEY_MEASURES for k in ("n", "sum", "sq")),
+)
+
 
 
 

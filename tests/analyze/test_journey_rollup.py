@@ -1,4 +1,5 @@
-"""``journey_rollup`` answers peak-end exactly as the rows do, after every kind of write, on both databases."""
+"""``journey_rollup`` answers peak-end, and ``curve_rollup`` the emotion curve, exactly as the rows do, after
+every kind of write, on both databases."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from sqlalchemy import Engine, func, select, text
 from cem_core.analyze import journey_rollup, rollup
 from cem_core.analyze.queries import Filters, read_frame
 from cem_core.db import write_transaction
-from cem_core.db.models import Customer, Response
+from cem_core.db.models import Customer, Response, curve_rollup
 from cem_core.db.models import journey_rollup as pieces
 from cem_core.demo.generator import demo_batches, load_demo
 from cem_core.ingest.undo import undo_batch
-from cem_core.journey.peakend import _summary_sql, journey_rows, peak_end, uses_summary
+from cem_core.journey.curve import rollup_answers, step_sums_sql
+from cem_core.journey.index_order import free_text
+from cem_core.journey.peakend import _summary_sql, journey_rows, peak_end, summary_answers, uses_summary
 from cem_core.privacy.deletion import delete_customers
 
 R = Response.__table__
@@ -36,7 +39,8 @@ def _cases(engine: Engine) -> list[Filters]:
     mid = lo + (hi - lo) / 2
     window = Filters().with_dates(mid - dt.timedelta(days=90), mid)  # cuts journeys at both ends
     return [Filters(), window, Filters(segments=("VIP",)), dataclasses.replace(window, regions=("华东", "north")),
-            Filters(date_from=mid), Filters(date_to=mid), Filters(products=("行政套房",))]
+            Filters(date_from=mid), Filters(date_to=mid), Filters(products=("行政套房",)),
+            dataclasses.replace(window, channels=("app", "sms_survey")), Filters(departments=("operations",))]
 
 
 def _journeys(engine: Engine, stmt) -> pd.DataFrame:
@@ -48,16 +52,23 @@ def assert_same_as_rows(engine: Engine) -> None:
     """Every filter case and measure: the per-journey rows and the whole summary agree between both paths,
     and ``peak_end`` (which picks the rollup) equals the figures from the rows."""
     with engine.connect() as conn:
-        assert journey_rollup.is_complete(conn)
+        assert journey_rollup.is_complete(conn) and journey_rollup.is_complete(conn, curve_rollup)
     dialect = engine.dialect.name
     for f in _cases(engine):
-        assert uses_summary(engine, f, "csat")
-        for measure in ("csat", "nps", "ces"):
+        assert uses_summary(engine, f, "csat") == summary_answers(f)
+        assert rollup_answers(engine, f) == (not free_text(f))
+        for measure in ("csat", "nps", "ces") if summary_answers(f) else ():
             by_rows = _journeys(engine, journey_rows(f, measure, None, dialect, summary=False))
             by_rollup = _journeys(engine, journey_rows(f, measure, None, dialect, summary=True))
             assert len(by_rows) > 0, (f, measure)
             pd.testing.assert_frame_equal(by_rows, by_rollup, check_dtype=False)
-        for measure in ("csat", "nps"):
+        for measure in ("csat", "nps", "ces"):
+            if not free_text(f):  # the emotion curve's sums: curve_rollup == rows
+                by_rows = _frame(engine, step_sums_sql(f, measure, dialect, from_rollup=False))
+                assert len(by_rows) > 3
+                pd.testing.assert_frame_equal(by_rows, _frame(engine, step_sums_sql(f, measure, dialect, True)),
+                                              check_dtype=False)
+        for measure in ("csat", "nps") if summary_answers(f) else ():
             a = _frame(engine, _summary_sql(f, measure, dialect, summary=False))
             b = _frame(engine, _summary_sql(f, measure, dialect, summary=True))
             pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9)
@@ -82,7 +93,8 @@ def test_rollup_equals_rows_after_loads_edits_deletion_and_undo(engine: Engine) 
     assert per_journey > journeys
     assert_same_as_rows(engine)
     for f in _cases(engine):
-        assert _keys(engine, f, True) == _keys(engine, f, False)
+        if summary_answers(f):
+            assert _keys(engine, f, True) == _keys(engine, f, False)
     # Deletion on request rebuilds the customers' batches.
     with engine.connect() as conn:
         victims = list(conn.execute(select(Customer.__table__.c.id).where(Customer.__table__.c.id % 9 == 0)).scalars())
