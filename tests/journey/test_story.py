@@ -23,8 +23,8 @@ def _item(conn, response_id: int | None, customer_id: int | None, dept: str, sta
     r = Response.__table__.c
     tp = conn.execute(select(r.touchpoint_id).where(r.id == response_id)).scalar() if response_id else None
     conn.execute(ActionItem.__table__.insert().values(
-        response_id=response_id, customer_id=customer_id, touchpoint_id=tp, department_id=ids[dept], kind="callback", priority="high",
-        status=status, created_at=created, due_at=created + dt.timedelta(days=2), root_cause_id=cause,
+        response_id=response_id, customer_id=customer_id, touchpoint_id=tp, department_id=ids[dept], kind="callback",
+        priority="high", status=status, created_at=created, due_at=created + dt.timedelta(days=2), root_cause_id=cause,
         resolution_note=note, version=1))
 
 
@@ -49,7 +49,7 @@ def test_timeline_lists_the_customers_action_items_masked_and_scoped(engine: Eng
     masked = story.actions(engine, cid, "en", unmask=False)
     assert list(masked.columns) == list(story.ACTIONS)
     assert list(masked["status"]) == ["resolved", "open"]  # oldest first; the other customer's item is not here
-    assert list(masked["touchpoint"])[0] == "Wi-Fi" and masked["root_cause"].notna().all()
+    assert masked["touchpoint"].iloc[0] == "Wi-Fi" and masked["root_cause"].notna().all()
     assert masked["due_at"].notna().all() and masked["department"].notna().all()
     assert PHONE not in masked["resolution_note"].iloc[0] and PHONE[-4:] in masked["resolution_note"].iloc[0]
     shown = story.actions(engine, cid, "en", unmask=True)
