@@ -13,7 +13,7 @@ and the resolution note is masked like a comment.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, select, union
 
 from cem_core import audit
 from cem_core.analyze.queries import Filters, apply_filters, channels, read_frame, responses, stages
@@ -80,13 +80,16 @@ def actions(engine: Engine, customer_id: int, lang: str, unmask: bool, departmen
     name = name_col(lang)
     i = _items.c
     own = select(responses.c.id).where(responses.c.customer_id == customer_id)
+    # A UNION of two index reads, not an OR: Postgres turns "customer_id = x OR response_id IN (...)" into a
+    # scan of every item (0.2 s at 60k items); this reads ix_action_items_customer_id and the response index.
+    mine = union(select(i.id).where(i.customer_id == customer_id), select(i.id).where(i.response_id.in_(own)))
     stmt = (select(i.created_at, _tps.c[name].label("touchpoint"), _depts.c[name].label("department"),
                    i.kind, i.priority, i.status, i.owner, i.due_at, _causes.c[name].label("root_cause"),
                    i.resolution_note)
             .select_from(_items.join(_depts, _depts.c.id == i.department_id)
                          .outerjoin(_tps, _tps.c.id == i.touchpoint_id)
                          .outerjoin(_causes, _causes.c.id == i.root_cause_id))
-            .where(or_(i.customer_id == customer_id, i.response_id.in_(own))).order_by(i.created_at, i.id))
+            .where(i.id.in_(mine)).order_by(i.created_at, i.id))
     if departments:
         stmt = stmt.where(_depts.c.code.in_(departments))
     frame = read_frame(engine, stmt)
