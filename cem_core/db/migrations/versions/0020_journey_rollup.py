@@ -8,7 +8,7 @@ Existing data is kept; both tables are filled from the stored rows by the same c
 batch by batch (about two reads of ``responses``, tens of seconds at 1M rows).
 
 Revision ID: 0020
-Revises: 0015
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from cem_core.analyze.journey_rollup import add_batch, add_curve_batch
 from cem_core.db.models import Response, curve_rollup, journey_rollup
 
 revision = "0020"
-down_revision = "0015"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
