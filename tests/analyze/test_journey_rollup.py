@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, func, select, text
@@ -20,6 +21,8 @@ from cem_core.journey.curve import rollup_answers, step_sums_sql
 from cem_core.journey.index_order import free_text
 from cem_core.journey.peakend import _summary_sql, journey_rows, peak_end, summary_answers, uses_summary
 from cem_core.privacy.deletion import delete_customers
+from tests.analyze.test_rollups import import_rows
+from tests.fixtures.writers import import_fail_delete
 
 R = Response.__table__
 
@@ -120,3 +123,12 @@ def test_a_writer_that_skips_the_rollup_falls_back_to_the_rows(sqlite_engine: En
     with write_transaction(sqlite_engine) as conn:
         rollup.rebuild_all(conn)
     assert peak_end(sqlite_engine, Filters()).as_dict() == res.as_dict()
+
+
+def test_rollups_follow_an_import_a_failed_import_deletion_and_undo(engine: Engine, tmp_path: Path) -> None:
+    """The shared writer sequence (``tests.fixtures.writers``) on top of demo journeys: imported rows without a
+    journey key, a half-done import that rolls back, a deletion on request, then undoing the import."""
+    load_demo(engine, rows=1_500, seed=5)
+    report = import_fail_delete(engine, tmp_path, import_rows, 300, assert_same_as_rows)
+    undo_batch(engine, report.batch_id, "u")
+    assert_same_as_rows(engine)
