@@ -226,6 +226,7 @@ def tab_customer() -> None:
             st.caption(T("journey.story.masked"))
     if rows.empty:
         st.info(T("journey.no_rows"))
+        customer_actions(int(cid), unmask)
         return
     if rows["csat"].notna().any():
         st.altair_chart(charts.customer_journeys(rows, "csat", L), width="stretch")
@@ -235,6 +236,20 @@ def tab_customer() -> None:
             c: T(f"journey.story.col.{c}") for c in ("n", "peak", "trough", "end", "mean", "peak_end", "overall")}),
             hide_index=True)
     st.dataframe(rows.rename(columns={c: T(f"journey.story.col.{c}") for c in story.TIMELINE}), hide_index=True,
+                 width="stretch")
+    customer_actions(int(cid), unmask)
+
+
+def customer_actions(cid: int, unmask: bool) -> None:
+    """The action items the customer's feedback raised (department, status, due, root cause)."""
+    st.subheader(T("journey.story.actions"))
+    items = story.actions(engine, cid, L, unmask, user.scope)
+    if items.empty:
+        st.caption(T("journey.story.no_actions"))
+        return
+    for col in ("kind", "priority", "status"):
+        items[col] = [t(f"act.{col}.{v}", L) for v in items[col]]
+    st.dataframe(items.rename(columns={c: T(f"act.col.{c}") for c in story.ACTIONS}), hide_index=True,
                  width="stretch")
 
 

@@ -6,7 +6,9 @@ existing batches (e.g. deletion on request). Deleting a whole batch needs nothin
 its rollup rows. ``tests/analyze/test_rollup.py`` checks rollup == rows after each kind of write.
 
 The same calls keep the analysis page's month cells (``analyze.cells``), key-driver moments
-(``analyze.moments``) and their coverage record (``rollup_coverage``), so no writer knows about them.
+(``analyze.moments``), the journeys' figures and the emotion curve's sums (``analyze.journey_rollup``) and
+the coverage record
+(``rollup_coverage``), so no writer knows about them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, func, insert, literal, select
 
-from cem_core.analyze import cells, moments
+from cem_core.analyze import cells, journey_rollup, moments
 from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
 from cem_core.db.models import (
     Response,
@@ -25,6 +27,8 @@ from cem_core.db.models import (
     rating_rollup,
     rollup_coverage,
 )
+from cem_core.db.models import curve_rollup as curves
+from cem_core.db.models import journey_rollup as journeys
 
 _rows = Response.__table__
 _rollup = ResponseRollup.__table__
@@ -43,13 +47,15 @@ def add_batch(conn: Connection, batch_id: int) -> None:
     """Aggregate one batch's responses into every rollup and record what they cover."""
     add_day_rollup(conn, batch_id)
     cells.add_batch(conn, batch_id)
+    journey_rollup.add_batch(conn, batch_id)
+    journey_rollup.add_curve_batch(conn, batch_id)
     key = moments.add_batch(conn, batch_id)
     count = conn.execute(select(func.count()).where(_rows.c.batch_id == batch_id)).scalar_one()
     conn.execute(insert(rollup_coverage).values(batch_id=batch_id, responses=count, attribute_set=key))
 
 
 def _delete(conn: Connection, batch_id: int | None = None) -> None:
-    for table in (_rollup, analysis_rollup, rating_rollup, driver_rollup, rollup_coverage):
+    for table in (_rollup, analysis_rollup, rating_rollup, driver_rollup, journeys, curves, rollup_coverage):
         stmt = table.delete()
         conn.execute(stmt if batch_id is None else stmt.where(table.c.batch_id == batch_id))
 

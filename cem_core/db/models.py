@@ -671,6 +671,41 @@ rollup_coverage = Table(
     Column("attribute_set", Text, nullable=False),
 )
 
+# --- Journeys (issue 14): per-journey figures for peak-end at scale (migration 0020) ---------------------
+#: Measures whose per-journey figures ``journey_rollup`` carries, and the packed figures per measure: the
+#: count and sum of scores and the packed argmax/argmin keys of ``analyze.journey_rollup``.
+JOURNEY_MEASURES = ("csat", "nps", "ces")
+JOURNEY_FIGURES = ("n", "total", "pk", "tk", "xk", "ek")
+
+#: Per batch, journey and (region, product, segment): one row per journey in practice (those values are a
+#: customer's or a journey's), combinable across rows by sum/min/max (``analyze.journey_rollup``). The
+#: dates bound the piece so a date window reads whole pieces and only re-reads the journeys it cuts.
+journey_rollup = Table(
+    "journey_rollup", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("journey_key", String(64)), Column("region", String(64)), Column("product", String(128)),
+    Column("segment", String(64)), Column("first_date", Date), Column("last_date", Date),
+    Column("responses", BigInteger, nullable=False), Column("first_id", BigInteger), Column("ok", BigInteger),
+    *(Column(f"{m}_{k}", BigInteger) for m in JOURNEY_MEASURES for k in JOURNEY_FIGURES),
+    # True while no other piece has this journey key: such a piece is a whole journey and is read without a
+    # GROUP BY. Writers clear it when a key turns up again; a stale False only costs a GROUP BY, never a result.
+    Column("whole", Boolean, nullable=False, default=True),
+    Index("ix_journey_rollup_key", "journey_key"),
+    Index("ix_journey_rollup_parts", "whole", "journey_key"),  # the few non-whole pieces, in journey order
+)
+
+#: Per batch, day, channel, stage and touchpoint: n, sum and sum of squares of each score, so the emotion
+#: curve's means and 95 % bands come from ~40x fewer rows than ``responses`` (``analyze.journey_rollup``).
+curve_rollup = Table(
+    "curve_rollup", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("occurred_date", Date), Column("channel_id", Integer), Column("stage_id", Integer),
+    Column("touchpoint_id", Integer), Column("responses", BigInteger, nullable=False),
+    *(Column(f"{m}_{k}", BigInteger, nullable=False) for m in JOURNEY_MEASURES for k in ("n", "sum", "sq")),
+)
+
 
 
 

@@ -4,19 +4,22 @@ with a 95 % band, for one selection or two to compare (segments, periods).
 One grouped query per selection returns n, sum and sum of squares per (stage, touchpoint); the mean and
 its t interval follow exactly (``analysis.stats.mean_ci``), and the stage-level curve re-sums them. The
 lowest points (among steps with at least ``MIN_N`` answers) are marked. Blanks of the measure are left out.
-The rollup carries no sum of CSAT or NPS scores, so this reads the covering index
-``ix_responses_touchpoint_scores`` (migration 0011): one index-only pass in group order.
+The sums come from ``curve_rollup`` (migration 0020: n, sum and squares per batch, day, channel, stage and
+touchpoint, kept by every writer through ``analyze.rollup``) unless a region, product or segment filter
+needs the rows: then one index-only pass of ``ix_responses_touchpoint_scores`` (0011) in group order.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import BigInteger, Engine, Select, cast, func, select
 
+from cem_core.analyze import journey_rollup
 from cem_core.analyze.dims import filtered_rows
 from cem_core.analyze.distributions import SCALES
-from cem_core.analyze.queries import Filters, read_frame, responses
+from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses
 from cem_core.analyze.stats import mean_ci
+from cem_core.db.models import curve_rollup
 from cem_core.journey.index_order import filtered, free_text
 from cem_core.journey.templates import layout
 
@@ -25,10 +28,28 @@ LOWEST = 2
 LEVELS = ("touchpoint", "stage")
 
 
-def step_sums_sql(f: Filters, measure: str, dialect: str = "sqlite") -> Select:
-    """n, total and squares of ``measure`` per (stage_id, touchpoint_id), as SQL."""
+def rollup_answers(engine: Engine, f: Filters) -> bool:
+    """Whether ``curve_rollup`` answers: no free-text filter (it has no region, product or segment) and it
+    covers every stored row (else the rows answer, slower but right)."""
+    if free_text(f):
+        return False
+    with engine.connect() as conn:
+        return journey_rollup.is_complete(conn, curve_rollup)
+
+
+def step_sums_sql(f: Filters, measure: str, dialect: str = "sqlite", from_rollup: bool = False) -> Select:
+    """n, total and squares of ``measure`` per (stage_id, touchpoint_id), as SQL: from ``curve_rollup``
+    (``from_rollup``, only when ``rollup_answers``) or from the rows."""
     if measure not in SCALES:
         raise ValueError(f"unknown measure: {measure}")
+    if from_rollup:
+        r = curve_rollup.c
+        n = func.sum(r[f"{measure}_n"])
+        # Postgres sums BIGINTs as NUMERIC: cast back, so both databases give the same integers.
+        return apply_filters(select(r.stage_id, r.touchpoint_id, cast(n, BigInteger).label("n"),
+                                    cast(func.sum(r[f"{measure}_sum"]), BigInteger).label("total"),
+                                    cast(func.sum(r[f"{measure}_sq"]), BigInteger).label("squares")), f, curve_rollup
+                             ).group_by(r.stage_id, r.touchpoint_id).having(n > 0)
     c = responses.c
     if free_text(f):
         rows = filtered_rows(f, c.stage_id, c.touchpoint_id, c[measure].label("s"))
@@ -41,7 +62,7 @@ def step_sums_sql(f: Filters, measure: str, dialect: str = "sqlite") -> Select:
 
 
 def step_sums(engine: Engine, f: Filters, measure: str) -> pd.DataFrame:
-    return read_frame(engine, step_sums_sql(f, measure, engine.dialect.name))
+    return read_frame(engine, step_sums_sql(f, measure, engine.dialect.name, rollup_answers(engine, f)))
 
 
 def emotion_curve(engine: Engine, f: Filters, measure: str = "csat", level: str = "touchpoint",

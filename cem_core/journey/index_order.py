@@ -30,3 +30,9 @@ def filtered(stmt: Select, f: Filters, dialect: str) -> Select:
     if dialect != "sqlite" or free_text(f):
         return apply_filters(stmt, f)
     return apply_filters(stmt, f, _SQLITE_UNINDEXED)
+
+
+def keyed(stmt: Select, f: Filters, dialect: str) -> Select:
+    """``apply_filters`` for a read of a few journeys by key: "+column" terms on SQLite even for a free-text
+    filter, so the rows come through ``ix_responses_journey`` by key, not every row of a segment."""
+    return apply_filters(stmt, f, _SQLITE_UNINDEXED if dialect == "sqlite" else responses)

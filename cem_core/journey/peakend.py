@@ -15,13 +15,17 @@ Blanks: unscored rows of a journey are ignored (the end is the last *scored* tou
 without a ``journey_key`` belong to no journey. The shared filters select rows before journeys are
 formed, so a date window that cuts a journey keeps only its part inside the window.
 
-How it stays one pass over ``responses``: a single ``GROUP BY journey_key`` computes every journey
-figure at once with packed keys (``max(distance * 10^14 + step * 10^9 + ...)`` is an argmax that
-carries the step, touchpoint and score along; integer division unpacks them), into a CTE that is
-MATERIALIZED (SQLite >= 3.35, Postgres >= 12) and then summarised twice in one UNION ALL: sums per
-bootstrap block, and counts per (worst-moment touchpoint, best-moment touchpoint, end touchpoint,
-recovery class), whose margins Python takes. Only those few thousand rows reach Python. On SQLite the
-GROUP BY reads the covering ``ix_responses_journey`` in journey order (``index_order``).
+How it avoids reading ``responses``: every writer keeps ``journey_rollup`` (``analyze.journey_rollup``,
+migration 0020), each journey's count and sum of scores and packed keys
+(``max(distance * 10^14 + step * 10^9 + ...)`` is an argmax that carries the step, touchpoint and score
+along; integer division unpacks them). Whole journeys are read as they are, journeys split over pieces
+are grouped, and the journeys a date window cuts are recomputed from their rows through the journey
+index, so the answer equals the rows' (``tests/analyze/test_journey_rollup.py``). A channel, stage or
+department filter takes touchpoints out of journeys: then one ``GROUP BY journey_key`` over the filtered
+rows computes the same figures (on SQLite in the order of the covering ``ix_responses_journey``,
+``index_order``). Either way the journeys go into a MATERIALIZED CTE, summarised twice in one UNION ALL:
+sums per bootstrap block, and counts per (worst-moment touchpoint, best-moment touchpoint, end touchpoint,
+recovery class), whose margins Python takes. Only those few thousand rows reach Python.
 
 Confidence intervals: Pearson r of each predictor with the overall rating from exact sums, and a
 95 % percentile bootstrap over ``BLOCKS`` random blocks of journeys (journey's first response id
@@ -44,17 +48,23 @@ from sqlalchemy import (
     Engine,
     Float,
     Select,
+    and_,
     case,
     cast,
     func,
     literal,
     literal_column,
+    or_,
     select,
+    union_all,
 )
 
+from cem_core.analyze import journey_rollup as jr
 from cem_core.analyze.distributions import SCALES, score_group
+from cem_core.analyze.journey_rollup import P, S, T, big, neutral
 from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup, rollup_is_complete
-from cem_core.journey.index_order import filtered, free_text
+from cem_core.db.models import JOURNEY_MEASURES, journey_rollup
+from cem_core.journey.index_order import filtered, free_text, keyed
 
 MIN_TOUCHPOINTS = 3
 BLOCKS = 200
@@ -62,61 +72,100 @@ RESAMPLES = 1000
 PREDICTORS = ("peak_end", "mean", "peak", "end", "trough")
 RECOVERY = ("recovered", "ended_badly", "low_unresolved", "no_low")
 MIN_TOUCHPOINT_N = 30  # negative-peak / end rows below this many journeys are flagged low-n
-
-# Packing radixes: scores < 100, touchpoint ids < 10^7, journey steps < 10^5 (a SMALLINT is < 32,768).
-_S, _T, _P = 100, 10**7, 10**5
+_PIECE = ("n", "total", "pk", "tk", "xk", "ek", "ok", "first_id")
 
 
-def neutral(measure: str) -> int:
-    lo, hi = SCALES[measure]
-    return (lo + hi) // 2
+def _row_pieces(f: Filters, measure: str, keys, dialect: str) -> Select:
+    """Per journey (jk and the ``_PIECE`` columns) from the filtered rows of ``responses``; ``keys`` (a tuple or
+    a subquery of journey keys, or None for every journey) is read through the journey index."""
+    c = responses.c
+    k = jr.packed(responses, measure)
+    cols = select(c.id, c.journey_key, k["s"].label("s"), k["pk"].label("pk"), k["tk"].label("tk"),
+                  k["xk"].label("xk"), k["ek"].label("ek"), k["ok"].label("ok"))
+    if keys is not None:
+        rows = keyed(cols, f, dialect).where(c.journey_key.in_(keys)).subquery("rows")
+    else:
+        # Flattened into the GROUP BY: SQLite then reads the covering ix_responses_journey in journey order, an
+        # index-only pass with no sort (``index_order``). A free-text filter is not in that index: then OFFSET 0
+        # keeps the subquery apart, so SQLite scans and sorts instead of a table lookup per index entry.
+        rows = filtered(cols, f, dialect).where(c.journey_key.is_not(None))
+        rows = (rows.offset(0) if free_text(f) else rows).subquery("rows")
+    r = rows.c
+    return select(r.journey_key.label("jk"), *jr.figures({name: r[name] for name in ("s", "pk", "tk", "xk", "ek")}),
+                  func.max(r.ok).label("ok"), func.min(r.id).label("first_id")).group_by(r.journey_key)
 
 
-def _n(value: int) -> ColumnElement:
-    """A BIGINT constant: multiplying a SMALLINT column by it stays 64-bit on Postgres (an int literal would
-    overflow at 2^31), and a constant cast is folded once, not evaluated per row."""
-    return cast(literal_column(str(int(value))), BigInteger)
+def summary_answers(f: Filters) -> bool:
+    """Whether ``journey_rollup`` answers these filters: dates and the text dimensions select whole pieces
+    (a date window re-reads only the journeys it cuts); a channel, stage or department filter takes single
+    touchpoints out of journeys, so only the rows can answer it."""
+    return not (f.channels or f.stages or f.departments)
+
+
+def _summary_journeys(f: Filters, measure: str, dialect: str) -> Select:
+    """Per-journey rows (jk and the ``_PIECE`` columns) of the qualifying journeys, from ``journey_rollup``:
+    whole pieces inside the date window as they are (no GROUP BY), the other pieces inside it grouped by
+    journey, and the journeys the window cuts grouped from their rows (``_row_pieces`` through the journey
+    index). Together exactly the rows' answer (``tests/analyze/test_journey_rollup.py``)."""
+    j = journey_rollup.c
+    text_only = Filters(regions=f.regions, products=f.products, segments=f.segments)
+    figures = [j[f"{measure}_{k}"].label(k) for k in _PIECE[:6]]
+    inside = apply_filters(select(j.journey_key.label("jk"), *figures, j.ok, j.first_id), text_only, journey_rollup)
+    cut = []
+    if f.date_from is not None:
+        inside = inside.where(j.first_date >= f.date_from)
+        cut.append(and_(j.first_date < f.date_from, j.last_date >= f.date_from))
+    if f.date_to is not None:
+        inside = inside.where(j.last_date <= f.date_to)
+        cut.append(and_(j.first_date <= f.date_to, j.last_date > f.date_to))
+    # Nearly every piece is whole: SQLite scans the table for them ("+whole" keeps it off the index of parts).
+    is_whole = literal_column("+journey_rollup.whole") == 1 if dialect == "sqlite" else j.whole.is_(True)
+    whole = inside.where(is_whole, j[f"{measure}_n"] >= MIN_TOUCHPOINTS, j.ok.is_not(None))
+    parts = inside.where(j.whole.is_(False), j.journey_key.is_not(None))
+    if cut:
+        cut_keys = apply_filters(select(j.journey_key), text_only, journey_rollup).where(or_(*cut))
+        parts = union_all(parts.where(j.journey_key.not_in(cut_keys)), _row_pieces(f, measure, cut_keys, dialect))
+    q = parts.subquery("parts").c
+    # Postgres sums BIGINTs as NUMERIC: cast back, so both databases hand the same integers on.
+    grouped = select(q.jk, cast(func.sum(q.n), BigInteger).label("n"), cast(func.sum(q.total), BigInteger).label(
+        "total"), func.max(q.pk).label("pk"), func.min(q.tk).label("tk"), func.max(q.xk).label("xk"),
+        func.max(q.ek).label("ek"), func.max(q.ok).label("ok"), func.min(q.first_id).label("first_id")).group_by(
+        q.jk).having(func.sum(q.n) >= MIN_TOUCHPOINTS).having(func.max(q.ok).is_not(None))
+    return union_all(whole, grouped)
+
+
+def uses_summary(engine: Engine, f: Filters, measure: str) -> bool:
+    """Whether peak-end reads ``journey_rollup``: it answers the filters and covers every stored row (if a
+    writer ever skipped it, the rows answer, slower but right)."""
+    if measure not in JOURNEY_MEASURES or not summary_answers(f):
+        return False
+    with engine.connect() as conn:
+        return jr.is_complete(conn)
 
 
 def journey_rows(f: Filters, measure: str = "csat", keys: tuple[str, ...] | None = None,
-                 dialect: str = "sqlite") -> Select:
+                 dialect: str = "sqlite", summary: bool = False) -> Select:
     """One row per journey with at least ``MIN_TOUCHPOINTS`` scores and an overall rating: jk, n, total
     (sum of scores), overall, peak, peak_tp, trough, trough_tp, top, top_tp, end, end_tp, block. Pure SQL.
-    ``keys`` (unless None) limits it to those journeys, read through the journey index."""
+    ``keys`` (unless None) limits it to those journeys, read through the journey index. ``summary`` reads
+    ``journey_rollup`` instead of the rows (only when ``summary_answers(f)`` and the rollup is complete)."""
     if measure not in SCALES:
         raise ValueError(f"unknown measure: {measure}")
-    c = responses.c
-    s = c[measure]
-    step = func.coalesce(c.journey_step, 0)
-    tp = func.coalesce(c.touchpoint_id, 0)
-    dist = case((s >= neutral(measure), s - _n(neutral(measure))), else_=_n(neutral(measure)) - s)
-    peak_key = ((dist * _n(_P) + step) * _n(_T) + tp) * _n(_S) + s
-    trough_key = ((s * _n(_P) + (_n(_P - 1) - step)) * _n(_T) + tp)
-    top_key = (s * _n(_P) + step) * _n(_T) + tp
-    end_key = (step * _n(_T) + tp) * _n(_S) + s
-    overall_key = case((c.overall_sat.is_not(None), step * _n(_S) + c.overall_sat))
-    rows = filtered(select(c.id, c.journey_key, s.label("s"), peak_key.label("pk"), trough_key.label("tk"),
-                           top_key.label("xk"), end_key.label("ek"), overall_key.label("ok")), f,
-                    dialect if keys is None else "")
-    rows = rows.where(c.journey_key.in_(keys) if keys is not None else c.journey_key.is_not(None))
-    # Flattened into the GROUP BY: SQLite then reads the covering ix_responses_journey in journey order, an
-    # index-only pass with no sort (``index_order``). A free-text filter is not in that index: then OFFSET 0
-    # keeps the subquery apart, so SQLite scans and sorts instead of a table lookup per index entry.
-    rows = (rows.offset(0) if free_text(f) else rows).subquery("rows")
-    r = rows.c
-    per = select(r.journey_key.label("jk"), func.count(r.s).label("n"), func.sum(r.s).label("total"),
-                 func.max(r.pk).label("pk"), func.min(r.tk).label("tk"), func.max(r.xk).label("xk"),
-                 func.max(r.ek).label("ek"),
-                 func.max(r.ok).label("ok"), func.min(r.id).label("first_id")).group_by(r.journey_key).having(
-        func.count(r.s) >= MIN_TOUCHPOINTS).having(func.max(r.ok).is_not(None)).subquery("per")
-    p = per.c
+    if summary:
+        if keys is not None or measure not in JOURNEY_MEASURES or not summary_answers(f):
+            raise ValueError("journey_rollup does not answer this query")
+        p = _summary_journeys(f, measure, dialect).subquery("per").c
+    else:
+        per = _row_pieces(f, measure, keys, dialect)
+        n, ok = per.selected_columns.n, per.selected_columns.ok
+        p = per.having(n >= MIN_TOUCHPOINTS).having(ok.is_not(None)).subquery("per").c
     return select(
-        p.jk, p.n, p.total, (p.ok % _n(_S)).label("overall"),
-        (p.pk % _n(_S)).label("peak"), ((p.pk // _n(_S)) % _n(_T)).label("peak_tp"),
-        (p.tk // _n(_T * _P)).label("trough"), (p.tk % _n(_T)).label("trough_tp"),
-        (p.xk // _n(_T * _P)).label("top"), (p.xk % _n(_T)).label("top_tp"),
-        (p.ek % _n(_S)).label("end"), ((p.ek // _n(_S)) % _n(_T)).label("end_tp"),
-        (p.first_id % _n(BLOCKS)).label("block"))
+        p.jk, p.n, p.total, (p.ok % big(S)).label("overall"),
+        (p.pk % big(S)).label("peak"), ((p.pk // big(S)) % big(T)).label("peak_tp"),
+        (p.tk // big(T * P)).label("trough"), (p.tk % big(T)).label("trough_tp"),
+        (p.xk // big(T * P)).label("top"), (p.xk % big(T)).label("top_tp"),
+        (p.ek % big(S)).label("end"), ((p.ek // big(S)) % big(T)).label("end_tp"),
+        (p.first_id % big(BLOCKS)).label("block"))
 
 
 def journey_frame(engine: Engine, f: Filters, measure: str = "csat", keys: tuple[str, ...] | None = None
@@ -144,10 +193,10 @@ def _recovery_class(measure: str, j) -> ColumnElement:
                 else_=literal("no_low"))
 
 
-def _summary_sql(f: Filters, measure: str, dialect: str = "sqlite") -> Select:
+def _summary_sql(f: Filters, measure: str, dialect: str = "sqlite", summary: bool = False) -> Select:
     """The UNION ALL of the block sums and the combined small summaries over the materialized journeys
-    (one read of ``responses``)."""
-    j = journey_rows(f, measure, None, dialect).cte("journeys").prefix_with("MATERIALIZED")
+    (one read of ``journey_rollup`` with ``summary``, else of ``responses``)."""
+    j = journey_rows(f, measure, None, dialect, summary).cte("journeys").prefix_with("MATERIALIZED")
     y = cast(j.c.overall, Float)
     xs = {"peak_end": (cast(j.c.peak, Float) + cast(j.c.end, Float)) / 2.0, "mean": cast(j.c.total, Float) / j.c.n,
           "peak": cast(j.c.peak, Float), "end": cast(j.c.end, Float), "trough": cast(j.c.trough, Float)}
@@ -159,7 +208,7 @@ def _summary_sql(f: Filters, measure: str, dialect: str = "sqlite") -> Select:
     pad = [zero.label(m.name) for m in moments[1:]]
 
     neg = neutral(measure)
-    none = _n(-1)
+    none = big(-1)
     blocks = select(literal("block").label("kind"), j.c.block.label("k_neg"), none.label("k_pos"),
                     none.label("k_end"), literal("").label("label"), func.count().label("n"), *moments
                     ).group_by(j.c.block)
@@ -288,7 +337,7 @@ def _touchpoint_table(combos: pd.DataFrame, key: str, journeys: int, expo: pd.Da
 def peak_end(engine: Engine, f: Filters, measure: str = "csat", resamples: int = RESAMPLES,
              seed: int = 20001) -> PeakEndResult:
     """The whole peak-end analysis for the filtered feedback (see the module docstring)."""
-    parts = read_frame(engine, _summary_sql(f, measure, engine.dialect.name))
+    parts = read_frame(engine, _summary_sql(f, measure, engine.dialect.name, uses_summary(engine, f, measure)))
     if parts.empty:
         parts = pd.DataFrame(columns=["kind", "k_neg", "k_pos", "k_end", "label", "n", "sy"])
     blocks = parts[parts["kind"] == "block"].sort_values("k_neg")  # k_neg holds the block number here

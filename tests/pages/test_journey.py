@@ -11,7 +11,7 @@ from cem_core.analyze.drilldown import Drill
 from cem_core.auth.roles import User
 from cem_core.config import PROJECT_ROOT
 from cem_core.db import make_engine, migrate
-from cem_core.db.models import AuditEntry, Customer
+from cem_core.db.models import ActionItem, AuditEntry, Customer, Department
 from cem_core.ingest.load import import_file
 from cem_core.journey import templates as tpl
 from cem_core.ui.chart_kit import DRILL
@@ -102,14 +102,20 @@ def _audits(url: str) -> int:
     return n
 
 
-def test_customer_story_masks_per_role(seeded_app: str) -> None:
-    _, key, phone = _customer(seeded_app)
-    at = open_page(PAGE, ANALYST, "en")
+def _story(who: User, kind: str, value: str):
+    """The customer tab of ``who`` after looking a customer up (checked clean)."""
+    at = open_page(PAGE, who, "en")
     _tab(at, "One customer")
-    at.session_state["jr_cust_kind"] = "phone"
-    at.session_state["jr_cust_value"] = phone
+    at.session_state["jr_cust_kind"] = kind
+    at.session_state["jr_cust_value"] = value
     at.run()
     assert_clean(at)
+    return at
+
+
+def test_customer_story_masks_per_role(seeded_app: str) -> None:
+    _, key, phone = _customer(seeded_app)
+    at = _story(ANALYST, "phone", phone)
     shown = " ".join(str(x.value) for x in at.text)
     assert phone not in shown and phone[-4:] in shown
     assert any("masked" in c.value for c in at.caption)
@@ -178,3 +184,28 @@ def test_admin_maps_an_unmatched_name_on_the_page(tmp_path, monkeypatch) -> None
     assert any(c.value == "No names to map." for c in at.caption)
     assert tpl.unmapped(engine, "en").empty
     engine.dispose()
+
+
+def test_customer_story_lists_their_action_items(seeded_app: str) -> None:
+    """A customer whose feedback raised items of several departments: the story lists them (department,
+    status, due, root cause); a department lead sees only their departments' items."""
+    engine = make_engine(seeded_app)
+    with engine.connect() as conn:
+        pairs = conn.execute(select(Customer.customer_key, Department.code)
+                             .join(ActionItem, ActionItem.customer_id == Customer.id)
+                             .join(Department, Department.id == ActionItem.department_id)).all()
+    engine.dispose()
+    codes: dict[str, list[str]] = {}
+    for k, code in pairs:
+        codes.setdefault(k, []).append(code)
+    key = min(k for k, cs in codes.items() if len(set(cs)) > 1 and set(cs) & set(LEAD.departments))
+    rows = [(key, code) for code in codes[key]]
+    seen = {}
+    for who in (ANALYST, LEAD):
+        at = _story(who, "id", key)
+        assert any(s.value == "Action items" for s in at.subheader)
+        frames = [d.value for d in at.dataframe if "Root cause" in d.value.columns]
+        assert {"Department", "Status", "Due", "Root cause"} <= set(frames[0].columns)
+        seen[who.username] = len(frames[0])
+    assert seen["ana"] == len(rows)
+    assert seen["lead"] == sum(code in LEAD.departments for _, code in rows) < len(rows)

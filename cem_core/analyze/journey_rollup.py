@@ -1,0 +1,138 @@
+"""Per-journey figures kept by every writer (``journey_rollup``), so peak-end reads journeys, not responses.
+
+A journey's figures are all combinable: the count and sum of scores add up, and each moment (peak,
+trough, best, end, overall rating) is the max or min of a *packed key* that carries the score and its
+step and touchpoint along (``max(distance * 10^14 + step * 10^9 + ...)`` is an argmax; integer division
+unpacks it in ``journey.peakend``). So a journey split over pieces (two batches, or two regions) is
+recombined exactly by ``GROUP BY journey_key`` with sum/min/max, and a filter on a column the pieces are
+keyed by (region, product, segment) selects whole pieces, which is the same as filtering the rows first.
+
+The pieces are ``(batch, journey_key, region, product, segment)``; with the demo's and a normal import's
+data that is one row per journey (~4.5 responses each). Rows without a journey key form one piece per
+batch and text values, so the rollup's response count equals the table's (the completeness check).
+A piece whose key no other piece has is flagged ``whole``: peak-end reads those rows as they are, and
+groups only the rest (with the demo: none; after an import that continues journeys: those journeys).
+
+``curve_rollup`` holds n, sum and sum of squares of each score per day, channel, stage and touchpoint
+(``add_curve_batch``): the emotion curve's means and bands without reading the rows.
+
+Writers do not call this module: ``analyze.rollup.add_batch`` / ``rebuild_batches`` do (same transaction).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+
+from cem_core.analyze.distributions import SCALES
+from cem_core.db.models import JOURNEY_FIGURES, JOURNEY_MEASURES, Response, curve_rollup, journey_rollup
+
+_rows = Response.__table__
+PIECE_KEYS = ("journey_key", "region", "product", "segment")
+
+# Packing radixes: scores < 100, touchpoint ids < 10^7, journey steps < 10^5 (a SMALLINT is < 32,768).
+S, T, P = 100, 10**7, 10**5
+
+
+def neutral(measure: str) -> int:
+    """The scale's neutral midpoint (CSAT 3, NPS 5, CES 4): a peak is the score furthest from it."""
+    lo, hi = SCALES[measure]
+    return (lo + hi) // 2
+
+
+def big(value: int) -> ColumnElement:
+    """A BIGINT constant: multiplying a SMALLINT column by it stays 64-bit on Postgres (an int literal would
+    overflow at 2^31), and a constant cast is folded once, not evaluated per row."""
+    return cast(literal_column(str(int(value))), BigInteger)
+
+
+def packed(table, measure: str) -> dict[str, ColumnElement]:
+    """Per-row packed keys of ``measure`` over ``responses`` (or a subquery with its columns): ``pk`` (peak,
+    max: distance from neutral, then later step, higher touchpoint, higher score), ``tk`` (trough, min: lowest
+    score, then later step), ``xk`` (best, max), ``ek`` (end, max: latest step) and ``ok`` (overall, max:
+    the rating at the latest step that carries one). NULL where the row has no score."""
+    if measure not in SCALES:
+        raise ValueError(f"unknown measure: {measure}")
+    c = table.c
+    s = c[measure]
+    step = func.coalesce(c.journey_step, 0)
+    tp = func.coalesce(c.touchpoint_id, 0)
+    mid = neutral(measure)
+    dist = case((s >= mid, s - big(mid)), else_=big(mid) - s)
+    return {"s": s,
+            "pk": ((dist * big(P) + step) * big(T) + tp) * big(S) + s,
+            "tk": (s * big(P) + (big(P - 1) - step)) * big(T) + tp,
+            "xk": (s * big(P) + step) * big(T) + tp,
+            "ek": (step * big(T) + tp) * big(S) + s,
+            "ok": case((c.overall_sat.is_not(None), step * big(S) + c.overall_sat))}
+
+
+def figures(keys: dict[str, ColumnElement], prefix: str = "") -> list[ColumnElement]:
+    """The aggregates of one measure's packed keys, labelled ``{prefix}n``, ``total``, ``pk`` ... ``ek``."""
+    return [func.count(keys["s"]).label(f"{prefix}n"), func.sum(keys["s"]).label(f"{prefix}total"),
+            func.max(keys["pk"]).label(f"{prefix}pk"), func.min(keys["tk"]).label(f"{prefix}tk"),
+            func.max(keys["xk"]).label(f"{prefix}xk"), func.max(keys["ek"]).label(f"{prefix}ek")]
+
+
+def add_batch(conn: Connection, batch_id: int) -> None:
+    """Summarise one batch's responses into journey pieces (one INSERT ... SELECT ... GROUP BY)."""
+    c = _rows.c
+    keys = [c[k] for k in PIECE_KEYS]
+    aggs = [func.min(c.occurred_date).label("first_date"), func.max(c.occurred_date).label("last_date"),
+            func.count().label("responses"), func.min(c.id).label("first_id"),
+            func.max(packed(_rows, "csat")["ok"]).label("ok")]
+    for m in JOURNEY_MEASURES:
+        aggs += figures(packed(_rows, m), f"{m}_")
+    stmt = select(literal(batch_id).label("batch_id"), *keys, *aggs).where(c.batch_id == batch_id).group_by(*keys)
+    columns = ["batch_id", *PIECE_KEYS, "first_date", "last_date", "responses", "first_id", "ok",
+               *(f"{m}_{k}" for m in JOURNEY_MEASURES for k in JOURNEY_FIGURES)]
+    conn.execute(insert(journey_rollup).from_select(columns, stmt))
+    # Keys that now have more than one piece (another batch, or two regions in this one) lose ``whole`` on
+    # every piece: an index lookup per new piece (ix_journey_rollup_key), not a pass over the table.
+    p, q = journey_rollup.alias("p"), journey_rollup.alias("q")
+    again = select(p.c.journey_key).where(p.c.batch_id == batch_id, p.c.journey_key.is_not(None), exists().where(
+        q.c.journey_key == p.c.journey_key, q.c.id != p.c.id))
+    j = journey_rollup.c
+    conn.execute(update(journey_rollup).where(or_(j.journey_key.in_(again), and_(
+        j.batch_id == batch_id, j.journey_key.is_(None)))).values(whole=False))  # rows of no journey: never whole
+
+
+CURVE_KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")
+
+
+def add_curve_batch(conn: Connection, batch_id: int) -> None:
+    """n, sum and sum of squares of every score per day, channel, stage and touchpoint of one batch."""
+    c = _rows.c
+    keys = [c[k] for k in CURVE_KEYS]
+    sums = []
+    for m in JOURNEY_MEASURES:
+        s = c[m]
+        sums += [func.count(s).label(f"{m}_n"), func.coalesce(func.sum(s), 0).label(f"{m}_sum"),
+                 func.coalesce(func.sum(s * s), 0).label(f"{m}_sq")]
+    stmt = select(literal(batch_id).label("batch_id"), *keys, func.count().label("responses"), *sums).where(
+        c.batch_id == batch_id).group_by(*keys)
+    conn.execute(insert(curve_rollup).from_select(
+        ["batch_id", *CURVE_KEYS, "responses", *(f"{m}_{k}" for m in JOURNEY_MEASURES for k in ("n", "sum", "sq"))],
+        stmt))
+
+
+def is_complete(conn: Connection, table=journey_rollup) -> bool:
+    """Whether ``table`` (``journey_rollup`` or ``curve_rollup``) covers exactly the stored rows (a writer
+    that forgot the contract is caught)."""
+    rows = conn.execute(select(func.count()).select_from(_rows)).scalar_one()
+    summed = conn.execute(select(func.coalesce(func.sum(table.c.responses), 0))).scalar_one()
+    return int(rows) == int(summed)

@@ -1,0 +1,134 @@
+"""``journey_rollup`` answers peak-end, and ``curve_rollup`` the emotion curve, exactly as the rows do, after
+every kind of write, on both databases."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, func, select, text
+
+from cem_core.analyze import journey_rollup, rollup
+from cem_core.analyze.queries import Filters, read_frame
+from cem_core.db import write_transaction
+from cem_core.db.models import Customer, Response, curve_rollup
+from cem_core.db.models import journey_rollup as pieces
+from cem_core.demo.generator import demo_batches, load_demo
+from cem_core.ingest.undo import undo_batch
+from cem_core.journey.curve import rollup_answers, step_sums_sql
+from cem_core.journey.index_order import free_text
+from cem_core.journey.peakend import _summary_sql, journey_rows, peak_end, summary_answers, uses_summary
+from cem_core.privacy.deletion import delete_customers
+from tests.analyze.test_rollups import import_rows
+from tests.fixtures.writers import import_fail_delete
+
+R = Response.__table__
+
+
+def _frame(engine: Engine, stmt) -> pd.DataFrame:
+    frame = read_frame(engine, stmt)
+    numbers = [c for c in frame.columns if c not in ("kind", "label")]
+    frame[numbers] = frame[numbers].astype(float)
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def _cases(engine: Engine) -> list[Filters]:
+    with engine.connect() as conn:
+        lo = conn.execute(select(func.min(R.c.occurred_date))).scalar()
+        hi = conn.execute(select(func.max(R.c.occurred_date))).scalar()
+    lo, hi = (dt.date.fromisoformat(str(d)[:10]) for d in (lo, hi))
+    mid = lo + (hi - lo) / 2
+    window = Filters().with_dates(mid - dt.timedelta(days=90), mid)  # cuts journeys at both ends
+    return [Filters(), window, Filters(segments=("VIP",)), dataclasses.replace(window, regions=("华东", "north")),
+            Filters(date_from=mid), Filters(date_to=mid), Filters(products=("行政套房",)),
+            dataclasses.replace(window, channels=("app", "sms_survey")), Filters(departments=("operations",))]
+
+
+def _journeys(engine: Engine, stmt) -> pd.DataFrame:
+    """Per-journey figures indexed by journey key, as floats (Postgres and SQLite type sums differently)."""
+    return read_frame(engine, stmt).set_index("jk").sort_index().astype(float)
+
+
+def assert_same_as_rows(engine: Engine) -> None:
+    """Every filter case and measure: the per-journey rows and the whole summary agree between both paths,
+    and ``peak_end`` (which picks the rollup) equals the figures from the rows."""
+    with engine.connect() as conn:
+        assert journey_rollup.is_complete(conn) and journey_rollup.is_complete(conn, curve_rollup)
+    dialect = engine.dialect.name
+    for f in _cases(engine):
+        assert uses_summary(engine, f, "csat") == summary_answers(f)
+        assert rollup_answers(engine, f) == (not free_text(f))
+        for measure in ("csat", "nps", "ces") if summary_answers(f) else ():
+            by_rows = _journeys(engine, journey_rows(f, measure, None, dialect, summary=False))
+            by_rollup = _journeys(engine, journey_rows(f, measure, None, dialect, summary=True))
+            assert len(by_rows) > 0, (f, measure)
+            pd.testing.assert_frame_equal(by_rows, by_rollup, check_dtype=False)
+        for measure in ("csat", "nps", "ces"):
+            if not free_text(f):  # the emotion curve's sums: curve_rollup == rows
+                by_rows = _frame(engine, step_sums_sql(f, measure, dialect, from_rollup=False))
+                assert len(by_rows) > 3
+                pd.testing.assert_frame_equal(by_rows, _frame(engine, step_sums_sql(f, measure, dialect, True)),
+                                              check_dtype=False)
+        for measure in ("csat", "nps") if summary_answers(f) else ():
+            a = _frame(engine, _summary_sql(f, measure, dialect, summary=False))
+            b = _frame(engine, _summary_sql(f, measure, dialect, summary=True))
+            pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9)
+
+
+def _keys(engine: Engine, f: Filters, summary: bool) -> list[str]:
+    frame = read_frame(engine, journey_rows(f, "csat", None, engine.dialect.name, summary=summary))
+    return sorted(frame["jk"]) if not frame.empty else []
+
+
+def test_rollup_equals_rows_after_loads_edits_deletion_and_undo(engine: Engine) -> None:
+    load_demo(engine, rows=3_000, seed=1)
+    load_demo(engine, rows=2_000, seed=2)
+    assert_same_as_rows(engine)
+    # A journey split over pieces (rows of one journey in two regions) recombines exactly.
+    with write_transaction(engine) as conn:
+        conn.execute(text("UPDATE responses SET region = 'north' WHERE id % 5 = 0"))
+        rollup.rebuild_all(conn)
+    with engine.connect() as conn:
+        per_journey = conn.execute(select(func.count()).select_from(pieces)).scalar_one()
+        journeys = conn.execute(select(func.count(R.c.journey_key.distinct()))).scalar_one()
+    assert per_journey > journeys
+    assert_same_as_rows(engine)
+    for f in _cases(engine):
+        if summary_answers(f):
+            assert _keys(engine, f, True) == _keys(engine, f, False)
+    # Deletion on request rebuilds the customers' batches.
+    with engine.connect() as conn:
+        victims = list(conn.execute(select(Customer.__table__.c.id).where(Customer.__table__.c.id % 9 == 0)).scalars())
+    assert delete_customers(engine, victims, actor="test", matched_by="id").responses > 0
+    assert_same_as_rows(engine)
+    # Undo of a batch removes its pieces (the cascade and the rebuild).
+    first = demo_batches(engine)[0]
+    undo_batch(engine, first, "test")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).where(pieces.c.batch_id == first)).scalar_one() == 0
+    assert_same_as_rows(engine)
+    assert peak_end(engine, Filters()).journeys == len(_keys(engine, Filters(), False)) > 100
+
+
+def test_a_writer_that_skips_the_rollup_falls_back_to_the_rows(sqlite_engine: Engine) -> None:
+    load_demo(sqlite_engine, rows=1_500, seed=3)
+    assert uses_summary(sqlite_engine, Filters(), "csat")
+    with write_transaction(sqlite_engine) as conn:
+        conn.execute(pieces.delete().where(pieces.c.id % 2 == 0))
+    assert not uses_summary(sqlite_engine, Filters(), "csat")
+    assert not uses_summary(sqlite_engine, Filters(channels=("app",)), "csat")  # channels cut journeys: rows
+    res = peak_end(sqlite_engine, Filters())
+    with write_transaction(sqlite_engine) as conn:
+        rollup.rebuild_all(conn)
+    assert peak_end(sqlite_engine, Filters()).as_dict() == res.as_dict()
+
+
+def test_rollups_follow_an_import_a_failed_import_deletion_and_undo(engine: Engine, tmp_path: Path) -> None:
+    """The shared writer sequence (``tests.fixtures.writers``) on top of demo journeys: imported rows without a
+    journey key, a half-done import that rolls back, a deletion on request, then undoing the import."""
+    load_demo(engine, rows=1_500, seed=5)
+    report = import_fail_delete(engine, tmp_path, import_rows, 300, assert_same_as_rows)
+    undo_batch(engine, report.batch_id, "u")
+    assert_same_as_rows(engine)
