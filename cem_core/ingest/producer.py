@@ -33,6 +33,7 @@ from cem_core.config import get_setting
 from cem_core.ingest.headers import Header
 from cem_core.ingest.prepare import Prepared
 from cem_core.ingest.read import Caps, Source
+from cem_core.text.dictionaries import TextConfig
 
 if TYPE_CHECKING:
     from cem_core.ingest.load import ImportReport
@@ -68,6 +69,7 @@ class ReadJob:
     layout: list[tuple[Header, dict[str, str]]]  # per table: header row, header -> field
     pii_key: bytes
     reject: bool  # on_invalid="reject": stop sending rows once one is invalid (keep counting for the report)
+    text: TextConfig | None  # analyse the comments under this config (None: the database cannot store it)
 
 
 def chunks_from_process(job: ReadJob, report: ImportReport, progress: Callable[[float, int], None] | None

@@ -27,7 +27,8 @@ def _read(job: ReadJob, send: Callable[[tuple], None]) -> None:
         for table, (header, mapping) in zip(tables, job.layout, strict=True):
             table.chunk_rows = job.chunk_rows
             report.plans.append(TablePlan(table, header, mapping))
-        for chunk in prepared_chunks(report, job.pii_key, job.reject, lambda f, n: send(("progress", f, n))):
+        for chunk in prepared_chunks(report, job.pii_key, job.reject, lambda f, n: send(("progress", f, n)),
+                                     job.text):
             send(("chunk", chunk))
         send(("end", {f: getattr(report, f) for f in REPORT_FIELDS}))
     except IngestError as exc:

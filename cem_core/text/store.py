@@ -40,6 +40,7 @@ ALL_TOPICS = "*"  # the topic row every analysed comment counts in
 TERM_MAX = 64
 FETCH = 20_000
 MEMO = 100_000  # distinct comments remembered per batch
+_NEW = object()  # not analysed yet (None is an analysis: a blank comment)
 Progress = Callable[[float, str], None]
 
 
@@ -93,39 +94,77 @@ def _comments(conn: Connection, batch_id: int) -> Iterator[list[tuple]]:
         last = chunk[-1][0]
 
 
-def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,
-              progress: Callable[[int], None] | None = None) -> int:
-    """Analyse every comment of one batch and add it to the rollups; returns the comments analysed.
-    A database still below migration 0010 has nowhere to store it: nothing is done (its comments are
-    analysed by ``text rebuild`` once it is upgraded)."""
-    if not inspect(conn).has_table(_text.name):
-        return 0
-    analyzer: TextAnalyzer = analyzer_for(config or active_config(conn))
-    version = analyzer.config.version
-    roll = _Rollups()
-    done = 0
-    seen: dict[tuple[str, str | None], _Row | None] = {}
-    for chunk in _comments(conn, batch_id):
-        out = []
-        for rid, comment, language, nps, day, ch, st, tp in chunk:
-            key = (comment, language)
-            if key in seen:  # the same text is analysed once per batch (short CX comments repeat a lot)
-                row = seen[key]
-            else:
-                row = _row(analyzer.analyse(comment, language))
+def import_config(conn: Connection) -> TextConfig | None:
+    """The config an import analyses its comments with; None for a database still below migration 0010,
+    which has nowhere to store them (its comments are analysed by ``text rebuild`` once it is upgraded)."""
+    return active_config(conn) if inspect(conn).has_table(_text.name) else None
+
+
+class Analyses:
+    """Comments -> ``_Row``s under one config, each distinct (text, language) analysed once: short CX
+    comments repeat a lot. Runs wherever the rows are read: the import's reading process analyses while
+    the importing process writes."""
+
+    def __init__(self, config: TextConfig) -> None:
+        self.analyzer: TextAnalyzer = analyzer_for(config)
+        self.seen: dict[tuple[str | None, str | None], _Row | None] = {}
+
+    def rows(self, comments: Iterable[str | None], languages: Iterable[str | None]) -> list[_Row | None]:
+        seen, out = self.seen, []
+        for key in zip(comments, languages, strict=True):
+            row = seen.get(key, _NEW)
+            if row is _NEW:
+                row = _row(self.analyzer.analyse(*key))
                 if len(seen) >= MEMO:
                     seen.clear()
                 seen[key] = row
+            out.append(row)
+        return out
+
+
+class BatchText:
+    """The text side of one batch being written: each chunk's analysed comments are stored and counted as
+    the chunk is written; ``finish`` writes the rollups (same transaction)."""
+
+    def __init__(self, conn: Connection, batch_id: int, version: int) -> None:
+        self.conn, self.batch_id, self.version = conn, batch_id, version
+        self.roll = _Rollups()
+        self.done = 0
+
+    def add(self, ids: Iterable[int], keys: Iterable[tuple], nps: Iterable[int | None],
+            rows: Iterable[_Row | None]) -> None:
+        """Rows of one chunk: response ids, their (day, channel, stage, touchpoint), NPS and analysis."""
+        out = []
+        batch_id, version, add = self.batch_id, self.version, self.roll.add
+        for rid, key, score, row in zip(ids, keys, nps, rows, strict=True):
             if row is None:
                 continue
             out.append((rid, batch_id, *row.stored, version))
-            roll.add((_day(day), ch, st, tp), nps, row.label, row.score, row.terms, row.bigrams, row.topics)
-        bulk_insert(conn, _text, TEXT_COLUMNS, out)
-        done += len(out)
+            add(key, score, row.label, row.score, row.terms, row.bigrams, row.topics)
+        bulk_insert(self.conn, _text, TEXT_COLUMNS, out)
+        self.done += len(out)
+
+    def finish(self) -> int:
+        self.roll.write(self.conn, self.batch_id)
+        return self.done
+
+
+def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,
+              progress: Callable[[int], None] | None = None) -> int:
+    """Analyse every stored comment of one batch and add it to the rollups; returns the comments analysed
+    (nothing below migration 0010, see ``import_config``). The import analyses as it reads instead."""
+    config = import_config(conn) if config is None or not inspect(conn).has_table(_text.name) else config
+    if config is None:
+        return 0
+    analyses = Analyses(config)
+    text = BatchText(conn, batch_id, config.version)
+    for chunk in _comments(conn, batch_id):
+        ids, comments, languages, nps, days, channels, stages, touchpoints = zip(*chunk, strict=True)
+        keys = zip(map(_day, days), channels, stages, touchpoints, strict=True)
+        text.add(ids, keys, nps, analyses.rows(comments, languages))
         if progress:
-            progress(done)
-    roll.write(conn, batch_id)
-    return done
+            progress(text.done)
+    return text.finish()
 
 
 @dataclass(frozen=True)
