@@ -122,6 +122,16 @@ class Analyses:
         return out
 
 
+def counts(keys: Iterable[tuple], nps: Iterable[int | None], rows: Iterable[_Row | None]) -> _Rollups:
+    """The rollup counts of analysed comments, under the keys given: where an import reads, the rows'
+    (day, channel, stage, touchpoint) as read, which the importing process maps to ids (``BatchText.count``)."""
+    roll = _Rollups()
+    for key, score, row in zip(keys, nps, rows, strict=True):
+        if row is not None:
+            roll.add(key, score, row.label, row.score, row.terms, row.bigrams, row.topics)
+    return roll
+
+
 class BatchText:
     """The text side of one batch being written: each chunk's analysed comments are stored and counted as
     the chunk is written; ``finish`` writes the rollups (same transaction)."""
@@ -130,21 +140,46 @@ class BatchText:
         self.conn, self.batch_id, self.version = conn, batch_id, version
         self.roll = _Rollups()
         self.done = 0
+        self.subtracted = False
 
-    def add(self, ids: Iterable[int], keys: Iterable[tuple], nps: Iterable[int | None],
-            rows: Iterable[_Row | None]) -> None:
-        """Rows of one chunk: response ids, their (day, channel, stage, touchpoint), NPS and analysis."""
-        out = []
-        batch_id, version, add = self.batch_id, self.version, self.roll.add
-        for rid, key, score, row in zip(ids, keys, nps, rows, strict=True):
-            if row is None:
-                continue
-            out.append((rid, batch_id, *row.stored, version))
-            add(key, score, row.label, row.score, row.terms, row.bigrams, row.topics)
+    def store(self, ids: Iterable[int], rows: Iterable[_Row | None]) -> None:
+        """Store one chunk's analysed comments (``response_text``) under their response ids."""
+        out = [(rid, self.batch_id, *row.stored, self.version) for rid, row in zip(ids, rows, strict=True)
+               if row is not None]
         bulk_insert(self.conn, _text, TEXT_COLUMNS, out)
         self.done += len(out)
 
+    def add(self, ids: Iterable[int], keys: Iterable[tuple], nps: Iterable[int | None],
+            rows: Iterable[_Row | None]) -> None:
+        """Store and count one chunk: response ids, their (day, channel, stage, touchpoint), NPS, analysis."""
+        rows = list(rows)
+        self.store(ids, rows)
+        add = self.roll.add
+        for key, score, row in zip(keys, nps, rows, strict=True):
+            if row is not None:
+                add(key, score, row.label, row.score, row.terms, row.bigrams, row.topics)
+
+    def count(self, roll: _Rollups, key_of: Callable[[tuple], tuple], sign: int = 1) -> None:
+        """Add (``sign`` -1: take away) counts made where the rows were read (``counts``), each
+        (day, channel, stage, touchpoint) key mapped by ``key_of`` to the ids the rows were stored with."""
+        terms, topics = self.roll.terms, self.roll.topics
+        for k, found in roll.terms.items():
+            target = terms[(*key_of(k[:4]), *k[4:])]
+            if sign > 0:
+                target.update(found)
+            else:
+                target.subtract(found)
+        for k, acc in roll.topics.items():
+            target = topics[(*key_of(k[:4]), *k[4:])]
+            for i, x in enumerate(acc):
+                target[i] += sign * x
+        self.subtracted = self.subtracted or sign < 0
+
     def finish(self) -> int:
+        if self.subtracted:  # counts taken away to nothing are no rows
+            roll = self.roll
+            roll.terms = defaultdict(Counter, {k: +c for k, c in roll.terms.items() if +c})
+            roll.topics = defaultdict(roll.topics.default_factory, {k: v for k, v in roll.topics.items() if v[0]})
         self.roll.write(self.conn, self.batch_id)
         return self.done
 
