@@ -1,4 +1,6 @@
-"""Reading and validating a large file in a second process, while this one writes to the database.
+"""Reading, validating and preparing a large file, and analysing its comments (tokens, sentiment,
+topics and their counts: ``text.store.Analyses``), in a second process while this one writes to the
+database.
 
 Why a process and not a thread: reading, validation and preparation are pandas and Python work that
 holds the GIL, and so does driving the database (binding a million rows, formatting COPY). In one process
