@@ -99,7 +99,7 @@ def chunks_from_process(job: ReadJob, report: ImportReport, progress: Callable[[
                     except EOFError:
                         errors.seek(0)
                         tail = errors.read().decode(errors="replace").strip().splitlines()[-1:]
-                        raise RuntimeError(f"the reading process ended unexpectedly (exit code {proc.wait()})"
+                        raise RuntimeError(f"the reading process ended unexpectedly (exit code {_ended(proc)})"
                                            f"{': ' + tail[0] if tail else ''}") from None
                     if kind == "chunk":
                         yield rest[0]
@@ -117,3 +117,13 @@ def chunks_from_process(job: ReadJob, report: ImportReport, progress: Callable[[
                 proc.kill()
             proc.wait()
 
+
+
+def _ended(proc: subprocess.Popen) -> int:
+    """The exit code of a reader whose pipe closed; one that closed it but hangs on is killed, never
+    waited for forever."""
+    try:
+        return proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()

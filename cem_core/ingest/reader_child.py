@@ -11,6 +11,7 @@ import pickle
 import queue
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 
 from cem_core.ingest.errors import IngestError
@@ -50,6 +51,10 @@ def _child(fd: int) -> None:
                     pickle.dump(msg, pipe, protocol=pickle.HIGHEST_PROTOCOL)
                     pipe.flush()
         except BrokenPipeError:  # the importer is gone (killed): end, instead of blocking on a full outbox
+            os._exit(1)
+        except BaseException:  # a message that cannot be sent: end, so the importer sees why (stderr's last line)
+            traceback.print_exc()
+            sys.stderr.flush()
             os._exit(1)
 
     thread = threading.Thread(target=sender, daemon=True)

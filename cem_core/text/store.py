@@ -122,14 +122,18 @@ class Analyses:
         return out
 
 
-def counts(keys: Iterable[tuple], nps: Iterable[int | None], rows: Iterable[_Row | None]) -> _Rollups:
+Counts = tuple[dict[tuple, Counter[str]], dict[tuple, list[float]]]  # a ``_Rollups``' terms and topics
+
+
+def counts(keys: Iterable[tuple], nps: Iterable[int | None], rows: Iterable[_Row | None]) -> Counts:
     """The rollup counts of analysed comments, under the keys given: where an import reads, the rows'
-    (day, channel, stage, touchpoint) as read, which the importing process maps to ids (``BatchText.count``)."""
+    (day, channel, stage, touchpoint) as read, which the importing process maps to ids (``BatchText.count``).
+    Plain dicts: they cross from the reading process pickled."""
     roll = _Rollups()
     for key, score, row in zip(keys, nps, rows, strict=True):
         if row is not None:
             roll.add(key, score, row.label, row.score, row.terms, row.bigrams, row.topics)
-    return roll
+    return dict(roll.terms), dict(roll.topics)
 
 
 class BatchText:
@@ -159,17 +163,17 @@ class BatchText:
             if row is not None:
                 add(key, score, row.label, row.score, row.terms, row.bigrams, row.topics)
 
-    def count(self, roll: _Rollups, key_of: Callable[[tuple], tuple], sign: int = 1) -> None:
+    def count(self, found: Counts, key_of: Callable[[tuple], tuple], sign: int = 1) -> None:
         """Add (``sign`` -1: take away) counts made where the rows were read (``counts``), each
         (day, channel, stage, touchpoint) key mapped by ``key_of`` to the ids the rows were stored with."""
         terms, topics = self.roll.terms, self.roll.topics
-        for k, found in roll.terms.items():
+        for k, words in found[0].items():
             target = terms[(*key_of(k[:4]), *k[4:])]
             if sign > 0:
-                target.update(found)
+                target.update(words)
             else:
-                target.subtract(found)
-        for k, acc in roll.topics.items():
+                target.subtract(words)
+        for k, acc in found[1].items():
             target = topics[(*key_of(k[:4]), *k[4:])]
             for i, x in enumerate(acc):
                 target[i] += sign * x
