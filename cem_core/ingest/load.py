@@ -34,7 +34,7 @@ import datetime as dt
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +77,6 @@ RESPONSE_COLUMNS = ("id", "batch_id", "row_key", "customer_id", "channel_id", "s
 # Customers too: a bulk load holds every stored identity in memory (``_Writer.preload``), so no lookup
 # needs their indexes until the commit (measured on Postgres at 1M rows: 2-3 s less).
 BULK_TABLES = ("responses", "ratings", "customers", "response_text")
-KEY_FIELDS = ("channel", "stage", "touchpoint")  # with the day, what a text count is kept by (as read)
 _batches = ImportBatch.__table__
 _details = ImportDetail.__table__
 
@@ -327,21 +326,10 @@ def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress
         if reject and report.rows_skipped:
             continue  # keep validating for the report; nothing will be committed
         chunk = prepare(checked.data[checked.valid], pii_key)
-        if analyses is not None and "comment" in chunk.lists:
-            chunk.text = analyses.rows(chunk.lists["comment"], _column(chunk, "language"))
-            chunk.text_counts = text_store.counts(_text_keys(chunk, range(chunk.n)), _column(chunk, "nps"),
-                                                  chunk.text)
+        comments = chunk.lists.get("comment")
+        if analyses is not None and comments is not None:
+            chunk.text = analyses.rows(comments, chunk.lists.get("language") or [None] * chunk.n)
         yield chunk
-
-
-def _column(chunk: Prepared, f: str) -> list[object]:
-    return chunk.lists.get(f) or [None] * chunk.n
-
-
-def _text_keys(chunk: Prepared, rows: Iterable[int]) -> Iterator[tuple]:
-    """(day, channel, stage, touchpoint) of these rows as read: what the reading side counts text by."""
-    raw = [_column(chunk, f) for f in KEY_FIELDS]
-    return ((chunk.day[i], *(r[i] for r in raw)) for i in rows)
 
 
 def resolve_date_order(plan: TablePlan, date_order: str | None) -> None:
@@ -561,31 +549,11 @@ class _Writer:
         if ratings:
             bulk_insert(self.conn, Rating.__table__, ("response_id", "attribute_id", "score"), ratings)
         if self.text is not None and chunk.text is not None:
-            as_read = zip(*(col(f) for f in KEY_FIELDS), strict=True)
-            self._add_text(chunk, keep, ids, dict(zip(as_read, zip(channels, stages, touchpoints, strict=True),
-                                                      strict=True)))
+            keys = zip(pick(day), pick(channels), pick(stages), pick(touchpoints), strict=True)
+            self.text.add(ids, keys, pick(col("nps")), pick(chunk.text))
         self.imported += len(keep)
         if self.fail_after is not None and self.imported >= self.fail_after:
             raise RuntimeError(f"injected failure after {self.imported} rows")
-
-
-    def _add_text(self, chunk: Prepared, keep: list[int], ids: list[int], id_of: dict[tuple, tuple]) -> None:
-        """Store the kept rows' analysed comments; add the chunk's text counts (made where it was read, under
-        the channel, stage and touchpoint as read) under the ids ``id_of`` these rows were stored with, and
-        take the dropped duplicates' counts away again."""
-        assert self.text is not None and chunk.text is not None
-
-        def key_of(key: tuple) -> tuple:
-            return key[0], *id_of[key[1:]]
-
-        self.text.store(ids, [chunk.text[i] for i in keep])
-        self.text.count(chunk.text_counts, key_of)
-        if len(keep) < chunk.n:
-            kept = set(keep)
-            gone = [i for i in range(chunk.n) if i not in kept]
-            nps = _column(chunk, "nps")
-            counts = text_store.counts(_text_keys(chunk, gone), [nps[i] for i in gone], [chunk.text[i] for i in gone])
-            self.text.count(counts, key_of, sign=-1)
 
 
 def import_file(engine: Engine, src: Source | str, file_name: str | None = None, *, user: str,

@@ -29,7 +29,6 @@ class Prepared:
     email_h: list[str | None]
     content: list[str]  # the content digest of each row (``row_key``, step 1)
     text: list | None = None  # each row's analysed comment (``text.store.Analyses``), where the import analyses
-    text_counts: tuple | None = None  # their rollup counts under the rows' keys as read (``text.store.counts``)
 
 
 def nullable(values: pd.Series) -> list[object]:

@@ -122,20 +122,6 @@ class Analyses:
         return out
 
 
-Counts = tuple[dict[tuple, Counter[str]], dict[tuple, list[float]]]  # a ``_Rollups``' terms and topics
-
-
-def counts(keys: Iterable[tuple], nps: Iterable[int | None], rows: Iterable[_Row | None]) -> Counts:
-    """The rollup counts of analysed comments, under the keys given: where an import reads, the rows'
-    (day, channel, stage, touchpoint) as read, which the importing process maps to ids (``BatchText.count``).
-    Plain dicts: they cross from the reading process pickled."""
-    roll = _Rollups()
-    for key, score, row in zip(keys, nps, rows, strict=True):
-        if row is not None:
-            roll.add(key, score, row.label, row.score, row.terms, row.bigrams, row.topics)
-    return dict(roll.terms), dict(roll.topics)
-
-
 class BatchText:
     """The text side of one batch being written: each chunk's analysed comments are stored and counted as
     the chunk is written; ``finish`` writes the rollups (same transaction)."""
@@ -144,7 +130,6 @@ class BatchText:
         self.conn, self.batch_id, self.version = conn, batch_id, version
         self.roll = _Rollups()
         self.done = 0
-        self.subtracted = False
 
     def store(self, ids: Iterable[int], rows: Iterable[_Row | None]) -> None:
         """Store one chunk's analysed comments (``response_text``) under their response ids."""
@@ -163,27 +148,7 @@ class BatchText:
             if row is not None:
                 add(key, score, row.label, row.score, row.terms, row.bigrams, row.topics)
 
-    def count(self, found: Counts, key_of: Callable[[tuple], tuple], sign: int = 1) -> None:
-        """Add (``sign`` -1: take away) counts made where the rows were read (``counts``), each
-        (day, channel, stage, touchpoint) key mapped by ``key_of`` to the ids the rows were stored with."""
-        terms, topics = self.roll.terms, self.roll.topics
-        for k, words in found[0].items():
-            target = terms[(*key_of(k[:4]), *k[4:])]
-            if sign > 0:
-                target.update(words)
-            else:
-                target.subtract(words)
-        for k, acc in found[1].items():
-            target = topics[(*key_of(k[:4]), *k[4:])]
-            for i, x in enumerate(acc):
-                target[i] += sign * x
-        self.subtracted = self.subtracted or sign < 0
-
     def finish(self) -> int:
-        if self.subtracted:  # counts taken away to nothing are no rows
-            roll = self.roll
-            roll.terms = defaultdict(Counter, {k: +c for k, c in roll.terms.items() if +c})
-            roll.topics = defaultdict(roll.topics.default_factory, {k: v for k, v in roll.topics.items() if v[0]})
         self.roll.write(self.conn, self.batch_id)
         return self.done
 
