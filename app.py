@@ -7,18 +7,21 @@ notice (``cem_core.ui.faults``); the app stays up either way.
 
 from __future__ import annotations
 
+from cem_core.ui.language import T, lang, title_tab
+
+title_tab()  # before the slow imports below (see title_tab)
+
 import streamlit as st
 
 from cem_core.config import LANGUAGES
 from cem_core.ui import cache, signin
 from cem_core.ui.alert_badge import nav_title
-from cem_core.ui.context import WANTED_PAGE, T, ensure_first_start_data, lang
+from cem_core.ui.context import WANTED_PAGE, ensure_first_start_data
 from cem_core.ui.demo_banner import demo_banner
 from cem_core.ui.faults import OPERATIONAL, fault_page, read_only_notice
 from cem_core.ui.filters import sidebar_filters
 from cem_core.ui.nav import allowed_pages
 
-st.set_page_config(page_title=T("trust_access.page_title"), page_icon=":material/insights:", layout="wide")
 st.session_state["_router_ran"] = True  # pages reached without the router send the session here
 
 try:

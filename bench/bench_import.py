@@ -120,10 +120,10 @@ def _child(kind: str, *args: str, reader: bool = True) -> dict:
     return result
 
 
-def _pg_database(admin_url: str) -> tuple[str, str]:
+def _pg_database(admin_url: str, name: str | None = None) -> tuple[str, str]:
     from sqlalchemy import create_engine, text
 
-    name = f"cem_bench_{uuid.uuid4().hex[:8]}"
+    name = name or f"cem_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -181,6 +181,9 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--xlsx-rows", type=int, default=200_000)
     ap.add_argument("--pg", default=PG_DEFAULT, help="admin URL of a Postgres server ('' to skip)")
+    ap.add_argument("--pg-only", action="store_true", help="measure the floor and the Postgres import only")
+    ap.add_argument("--pg-db", default=None, metavar="NAME",
+                    help="name of the database created (and dropped) for the Postgres run; default random")
     ap.add_argument("--reader-compare", type=int, default=0, metavar="N",
                     help="only compare the SQLite csv import with and without the reading process, N rounds")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -202,15 +205,19 @@ def main() -> None:
 
     OUT.mkdir(exist_ok=True)
     t0 = time.perf_counter()
-    csv_path, xlsx_path = make_csv(args.rows), make_xlsx(args.xlsx_rows)
+    csv_path = make_csv(args.rows)
+    xlsx_path = None if args.pg_only else make_xlsx(args.xlsx_rows)
     print(f"files ready in {time.perf_counter() - t0:.1f} s: {csv_path.name} "
-          f"({csv_path.stat().st_size / 1024**2:,.0f} MB), {xlsx_path.name} "
-          f"({xlsx_path.stat().st_size / 1024**2:,.0f} MB)", flush=True)
+          f"({csv_path.stat().st_size / 1024**2:,.0f} MB)"
+          + (f", {xlsx_path.name} ({xlsx_path.stat().st_size / 1024**2:,.0f} MB)" if xlsx_path else ""), flush=True)
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (figures scale with contention)")
     floor = _child("floor", str(csv_path))
     _line(f"floor csv {args.rows:,}", floor, None, None)
     if args.reader_compare:
         reader_compare(csv_path, floor["seconds"], args.reader_compare)
+        return
+    if args.pg_only:
+        postgres(args.pg, csv_path, floor["seconds"], args.pg_db)
         return
 
     db = OUT / "import_bench.db"
@@ -227,12 +234,17 @@ def main() -> None:
     _line(f"SQLite xlsx {res['rows']:,}", res, None, TARGETS["xlsx"])
 
     if args.pg:
-        name, url = _pg_database(args.pg)
-        try:
-            res = _child("import", str(csv_path), url)
-            _line(f"Postgres csv {res['rows']:,}", res, floor["seconds"], TARGETS["postgres_csv"])
-        finally:
-            _drop_pg(args.pg, name)
+        postgres(args.pg, csv_path, floor["seconds"], args.pg_db)
+
+
+def postgres(admin_url: str, csv_path: Path, floor: float, db_name: str | None) -> None:
+    """The csv import into a fresh Postgres database (a first load: bulk-load mode), dropped afterwards."""
+    name, url = _pg_database(admin_url, db_name)
+    try:
+        res = _child("import", str(csv_path), url)
+        _line(f"Postgres csv {res['rows']:,}", res, floor, TARGETS["postgres_csv"])
+    finally:
+        _drop_pg(admin_url, name)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Text analytics benchmark: every stage against plain ``jieba.lcut`` measured in the same run.
 
     python bench/bench_text.py [--comments 50000] [--import-rows 200000] [--seed 1]
+    python bench/bench_text.py --queries [--rows 1000000] [--url URL ...]
+    python bench/bench_text.py --rebuild [--rows 200000] [--url URL]
 
 1. Token identity: rjieba vs jieba (same dictionary, no user words) on every generated comment.
 2. Rates (comments/s, chars/s, tokens/s; tokens are the jieba.lcut tokens of the same comments, one
@@ -18,12 +20,24 @@ comments repeat ten phrases, which the per-batch memo would make free). Their cl
 (printed): in the lines "as imported" and in the import, a clause seen before is scored from the memo;
 the "every clause new" lines are the honest cost of text never seen. The machine may be shared:
 compare ratios, not absolute times.
+
+``--queries`` (the page's queries; separate from the analysis-speed runs above): on the 1M-response demo
+database (``bench/demo_db.py``, generated with its text analysis if missing; any ``--url``, SQLite or
+Postgres), each text query under several filters cold (first call on a new engine) and warm, in
+seconds and as a ratio to the reference full scan of ``responses`` measured just before
+(``bench/ratios.py``), against the goal of at most 1 s cold; plus the sizes of the rollups.
+
+``--rebuild``: ``text rebuild`` (``store.reanalyse``) after a dictionary change on a demo database of
+``--rows`` responses, comments/s and the extrapolation to 1M, while a reader process runs the term table
+every 0.2 s and a writer process takes the write lock every 2 s (their longest waits show whether the
+app stays usable: readers never wait on SQLite WAL; writers wait at most one chunk).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import os
 import shutil
@@ -232,15 +246,189 @@ def child(path: Path, with_text: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+TEXT_GOAL_S = 1.0
+
+
+def query_cases(engine) -> dict[str, object]:
+    """The filters the queries run under: none, one channel, one stage, a range with partial months at
+    both edges, one quarter of whole months, ten days inside a month, a department lead's scope."""
+    from sqlalchemy import select
+
+    from cem_core.analyze.queries import Filters, date_bounds
+    from cem_core.db.models import Department, JourneyStage
+
+    lo, hi = date_bounds(engine)
+    with engine.connect() as conn:
+        stage = conn.execute(select(JourneyStage.code).order_by(JourneyStage.id)).scalars().first()
+        dept = conn.execute(select(Department.code).order_by(Department.id)).scalars().first()
+    q_start = (hi.replace(day=1) - dt.timedelta(days=100)).replace(day=1)
+    q_end = (q_start + dt.timedelta(days=95)).replace(day=1) - dt.timedelta(days=1)
+    return {"all": Filters(), "one channel": Filters(channels=("app",)), "one stage": Filters(stages=(stage,)),
+            "partial months (days 10..-12)": Filters(date_from=lo + dt.timedelta(days=9),
+                                                     date_to=hi - dt.timedelta(days=12)),
+            "one quarter": Filters(date_from=q_start, date_to=q_end),
+            "10 days": Filters(date_from=hi - dt.timedelta(days=40), date_to=hi - dt.timedelta(days=30)),
+            f"department {dept}": Filters(departments=(dept,))}
+
+
+def rollup_sizes(engine) -> None:
+    from sqlalchemy import func, select
+
+    from cem_core.db.models import ResponseText, TextTermRollup, TextTopicRollup, text_term_cell, text_topic_cell
+
+    with engine.connect() as conn:
+        tokens = conn.execute(select(func.sum(TextTermRollup.n)).where(TextTermRollup.kind == 1)).scalar()
+        counts = {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
+                  for t in (ResponseText.__table__, TextTermRollup.__table__, text_term_cell,
+                            TextTopicRollup.__table__, text_topic_cell)}
+    print(f"analysed comments {counts['response_text']:,}, term tokens {tokens or 0:,}; rows: "
+          + ", ".join(f"{k} {v:,}" for k, v in counts.items() if k != "response_text"))
+
+
+def queries(url: str) -> bool:
+    """Each text query cold and warm under each filter, as seconds and ratios to the full scan."""
+    import statistics
+
+    from bench.ratios import REFERENCE_SQL, reference, timed
+    from cem_core.db import make_engine
+    from cem_core.text import report
+    from cem_core.text.cloud import render_cloud
+
+    engine = make_engine(url)
+    cases = query_cases(engine)
+    rollup_sizes(engine)
+    engine.dispose()
+    fns = {"term table (top 150)": lambda e, f: report.term_counts(e, f, top=150),
+           "word cloud data, negative": lambda e, f: report.term_counts(e, f, sentiment="negative", top=150),
+           "phrases (bigrams)": lambda e, f: report.term_counts(e, f, bigrams=True, top=150),
+           "topic matrix + NPS impact": lambda e, f: report.topic_table(e, f),
+           "topic trends by month": lambda e, f: report.topic_trends(e, f),
+           "topics by stage": lambda e, f: report.topics_by(e, f, None, "stage"),
+           "topics by channel": lambda e, f: report.topics_by(e, f, None, "channel")}
+    unit = reference(url)
+    print(f"{'filter':<30} {'query':<28} {'cold s':>7} {'warm s':>7} {'cold/x':>7} {'warm/x':>7}  goal <= 1 s cold "
+          f"(x = {REFERENCE_SQL}, warm)")
+    ok, worst, colds = True, 0.0, []
+    for case, f in cases.items():
+        for name, fn in fns.items():
+            cold, warm = timed(url, fn, f)
+            colds.append(cold)
+            worst = max(worst, cold)
+            ok &= cold <= TEXT_GOAL_S
+            print(f"{case:<30} {name:<28} {cold:7.3f} {warm:7.3f} {cold / unit:7.2f} {warm / unit:7.2f}  "
+                  f"{'OK' if cold <= TEXT_GOAL_S else 'OVER'}", flush=True)
+    engine = make_engine(url)
+    terms = report.term_counts(engine, cases["all"], top=150)
+    t0 = time.perf_counter()
+    render_cloud(terms)
+    print(f"word cloud PNG rendering (150 terms, no database): {time.perf_counter() - t0:.3f} s")
+    engine.dispose()
+    print(f"{len(colds)} queries: median cold {statistics.median(colds):.3f} s, worst {worst:.3f} s "
+          f"({worst / unit:.2f} x the scan): {'all within' if ok else 'NOT all within'} {TEXT_GOAL_S} s")
+    return ok
+
+
+def _probe(url: str, who: str, stop, out) -> None:
+    """In its own process, as another app session would be: the reader runs the term table every 0.2 s,
+    the writer takes the write lock every 2 s; each wait goes to ``out`` (a failure as -seconds)."""
+    from sqlalchemy.exc import OperationalError
+
+    from cem_core.analyze.queries import Filters
+    from cem_core.db import make_engine, write_transaction
+    from cem_core.text import report
+
+    engine = make_engine(url)
+    while not stop.wait(0.2 if who == "reader" else 2.0):
+        t0 = time.perf_counter()
+        try:
+            if who == "reader":
+                report.term_counts(engine, Filters(), top=150)
+            else:
+                with write_transaction(engine):
+                    pass
+            out.put((who, time.perf_counter() - t0))
+        except OperationalError:  # "database is locked": a writer that gave up is the finding
+            out.put((who, -(time.perf_counter() - t0)))
+    engine.dispose()
+
+
+def rebuild(url: str) -> None:
+    """``text rebuild`` after a dictionary change, with a reader and a writer process measuring waits."""
+    import multiprocessing as mp
+
+    from sqlalchemy import func, select
+
+    from cem_core.db import make_engine
+    from cem_core.db.models import ResponseText
+    from cem_core.text import store
+    from cem_core.text.settings import active_config_of, save
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(ResponseText)).scalar_one()
+    industry = active_config_of(engine).industry
+    save(engine, industry, {"stopwords": ["房间", "room"], "synonyms": {"服务": ["态度"]}}, user="bench",
+         note=f"bench {time.time_ns()}")
+    ctx = mp.get_context("spawn")
+    stop, out = ctx.Event(), ctx.Queue()
+    probes = [ctx.Process(target=_probe, args=(url, who, stop, out)) for who in ("reader", "writer")]
+    for pr in probes:
+        pr.start()
+    marks: list[float] = []
+    t0 = time.perf_counter()
+
+    def progress(frac: float, msg: str) -> None:
+        marks.append(time.perf_counter() - t0)
+        if len(marks) % 10 == 1 or frac >= 1.0:
+            print(f"  {marks[-1]:7.1f} s {frac:6.1%} {msg}", flush=True)
+
+    done = store.reanalyse(engine, progress)
+    seconds = time.perf_counter() - t0
+    stop.set()
+    waits: dict[str, list[float]] = {"reader": [], "writer": []}
+    for pr in probes:
+        pr.join()
+    while not out.empty():
+        who, w = out.get()
+        waits[who].append(w)
+    engine.dispose()
+    rate = done / seconds
+    gaps = [b - a for a, b in zip([0.0, *marks], marks, strict=False)]
+    print(f"text rebuild of {done:,} comments ({n:,} stored): {seconds:.1f} s, {rate:,.0f} comments/s, "
+          f"{len(marks) - 1} chunks (longest {max(gaps):.1f} s between progress reports); at 1M comments "
+          f"about {1_000_000 / rate:.0f} s (goal 180 s)")
+    for who, w in waits.items():
+        ok = [x for x in w if x >= 0]
+        print(f"  {who}: {len(ok)} done during the rebuild, {len(w) - len(ok)} failed; longest wait "
+              f"{max(ok, default=0):.2f} s, median {sorted(ok)[len(ok) // 2] if ok else 0:.3f} s")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--comments", type=int, default=50_000)
     p.add_argument("--import-rows", type=int, default=200_000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--child", nargs=2)
+    p.add_argument("--queries", action="store_true", help="time the page's text queries (see the module)")
+    p.add_argument("--rebuild", action="store_true", help="time text rebuild with a reader and a writer")
+    p.add_argument("--rows", type=int, help="demo responses for --queries (1M) or --rebuild (200k)")
+    p.add_argument("--url", action="append", help="database(s) for --queries / --rebuild (default: the demo db)")
     args = p.parse_args()
     if args.child:
         print(json.dumps(run_import(*args.child)))
+        return
+    if args.queries or args.rebuild:
+        from bench.demo_db import DEFAULT_URL, ensure_demo_db
+
+        rows = args.rows or (1_000_000 if args.queries else 200_000)
+        for url in args.url or [DEFAULT_URL if args.queries else DEFAULT_URL.replace("demo_1m", "demo_200k")]:
+            print(f"== {url.split('@')[-1]}  ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load average "
+                  f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; shared machine: compare ratios)", flush=True)
+            ensure_demo_db(url, rows)
+            if args.queries:
+                queries(url)
+            else:
+                rebuild(url)
         return
     texts = comments(args.comments, args.seed)
     print(f"{len(texts):,} comments, {sum(map(len, texts)) / len(texts):.1f} characters on average, "

@@ -1,5 +1,6 @@
 """Act: close-the-loop figures for everyone with ``view_actions``; the work list, item detail and Excel
-round trip for roles that see the items; the routing rules for those who manage them."""
+round trip for roles that see the items; the routing rules and the working calendar for those who manage
+them."""
 
 import streamlit as st
 
@@ -15,7 +16,8 @@ tabs = [("act.tab.figures", act_views.figures_section, "view_actions"),
         ("act.tab.items", act_views.worklist_section, "view_action_items"),
         ("act.tab.excel", act_views.excel_section, "view_action_items"),
         ("act.tab.improvements", act_views.improvements_section, "view_action_items"),
-        ("act.tab.rules", act_views.rules_section, "manage_rules")]
+        ("act.tab.rules", act_views.rules_section, "manage_rules"),
+        ("act.tab.calendar", act_views.calendar_section, "manage_rules")]
 allowed = [(key, fn) for key, fn, permission in tabs if user.can(permission)]
 for (_key, fn), tab in zip(allowed, st.tabs([T(key) for key, _fn in allowed]), strict=True):
     with tab:

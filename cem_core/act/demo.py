@@ -33,6 +33,12 @@ def seed_demo_items(conn: Connection, batch_id: int, seed: int, end: dt.date) ->
     """Route the demo batch and give its items ages, owners, contacts, resolutions and history."""
     present = dt.datetime.combine(end, dt.time(18))
     route(conn, batch_id=batch_id, now=present)
+    return give_lives(conn, batch_id, seed, present)
+
+
+def give_lives(conn: Connection, batch_id: int, seed: int, present: dt.datetime) -> int:
+    """Give the routed items of ``batch_id`` the life that fits their age at ``present`` (also used by
+    bench_actions, so the figures are measured over items in every state, not all open)."""
     rules = {r.id: r for r in load_rules(conn)}
     i, r = ActionItem.__table__, Response.__table__
     rows = conn.execute(select(i.c.id, i.c.rule_id, r.c.occurred_at).join(r, r.c.id == i.c.response_id)

@@ -21,15 +21,20 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import secrets
+import string
+import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import openpyxl
 import pandas as pd
 import xlsxwriter
 from sqlalchemy import Connection, Engine, select
+from xlsxwriter.utility import xl_col_to_name
 
 from cem_core import audit
 from cem_core.act.items import KINDS, PRIORITIES, STATUSES, ActionError, ConflictError, apply_change
@@ -125,7 +130,7 @@ def export_workbook(engine: Engine, user: User, departments: Collection[str] | N
     items = open_items(engine, [d.id for d in allowed], lang)
     if departments is None and items:  # "all": a sheet for each department that has open items
         allowed = [d for d in allowed if d.code in {i["department_code"] for i in items}]
-    token = secrets.token_hex(16)
+    token = _token()
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                         "remove_timezone": True})
@@ -137,6 +142,7 @@ def export_workbook(engine: Engine, user: User, departments: Collection[str] | N
     kinds = {k: t(f"act.kind.{k}", lang) for k in KINDS}
     priorities = {p: t(f"act.priority.{p}", lang) for p in PRIORITIES}
     sheets = []
+    data_rows: list[list[tuple[object, ...]]] = []  # per department sheet, written into its XML after close
     for dept in allowed:
         rows = [i for i in items if i["department_code"] == dept.code]
         sheet_name = _sheet_name(dept.code, [s for s, _ in sheets])
@@ -144,23 +150,20 @@ def export_workbook(engine: Engine, user: User, departments: Collection[str] | N
         sheets.append((sheet_name, dept.code))
         for col, (key, editable) in enumerate(COLUMNS):
             ws.write_string(0, col, t(f"act.col.{key.lstrip('_')}", lang), head_edit if editable else head)
-        for r, item in enumerate(rows, start=1):
+        cells_of_sheet = []
+        for item in rows:
             shown = {k: item[k] for k in ("touchpoint", "name", "phone", "comment", "owner", "resolution_note")}
             shown.update(mask_record({k: item[k] for k in PII}, PII, unmask))
             text = {k: safe_value(v) for k, v in shown.items()}
             raw = {"status": statuses[item["status"]], "owner": _none(item["owner"]),
                    "first_contact_at": item["first_contact_at"], "root_cause": causes.get(item["root_cause"]),
                    "resolution_note": _none(item["resolution_note"])}
-            cells = {"id": int(item["id"]), "department": dept[2], "kind": kinds[item["kind"]],
-                     "priority": priorities[item["priority"]], "touchpoint": text["touchpoint"],
-                     "created_at": item["created_at"], "due_at": item["due_at"], "name": text["name"],
-                     "phone": text["phone"], "nps": item["nps"], "comment": text["comment"],
-                     "status": raw["status"], "owner": text["owner"], "first_contact_at": item["first_contact_at"],
-                     "root_cause": raw["root_cause"], "resolution_note": text["resolution_note"],
-                     "_version": int(item["version"]), "_check": fingerprint(raw)}
-            for col, (key, editable) in enumerate(COLUMNS):
-                _write(ws, r, col, cells[key], editable, locked_date, edit_date if editable else None,
-                       edit if editable else None)
+            cells_of_sheet.append((
+                int(item["id"]), dept[2], kinds[item["kind"]], priorities[item["priority"]], text["touchpoint"],
+                item["created_at"], item["due_at"], text["name"], text["phone"], item["nps"], text["comment"],
+                raw["status"], text["owner"], item["first_contact_at"], raw["root_cause"], text["resolution_note"],
+                int(item["version"]), fingerprint(raw)))
+        data_rows.append(cells_of_sheet)
         last = max(len(rows), 1) + 500  # room for the drop-downs; rows below are not imported anyway
         status_col, cause_col = KEYS.index("status"), KEYS.index("root_cause")
         ws.data_validation(1, status_col, last, status_col, {
@@ -181,6 +184,8 @@ def export_workbook(engine: Engine, user: User, departments: Collection[str] | N
     lists = book.add_worksheet(LIST_SHEET)  # after the department sheets: the first sheet cannot be hidden
     lists.write_column(0, 0, list(statuses.values()))
     lists.write_column(0, 1, list(causes.values()) or [""])
+    for col, fmt in enumerate((locked_date, edit, edit_date), start=3):  # xlsxwriter styles only formats in use
+        lists.write_blank(0, col, None, fmt)
     meta = book.add_worksheet(META_SHEET)
     meta.write_column(0, 0, ["token", "exported_at", "exported_by", "lang", "columns", "sheets"])
     meta.write_column(0, 1, [token, dt.datetime.now().isoformat(timespec="seconds"), user.username, lang,
@@ -188,13 +193,21 @@ def export_workbook(engine: Engine, user: User, departments: Collection[str] | N
     meta.very_hidden()
     lists.hide()
     book.close()
+    styles = [(edit_date if e else locked_date, edit if e else None) for _k, e in COLUMNS]
+    xlsx = _with_rows(buffer.getvalue(), data_rows, [(d.xf_index, f.xf_index if f else 0) for d, f in styles])
     with write_transaction(engine) as conn:
         conn.execute(ActionExport.__table__.insert().values(
             token=token, at=dt.datetime.now(), actor=user.username,
             departments=json.dumps([d.code for d in allowed]), items=len(items)))
         audit.record(conn, user.username, "actions_export", target="actions", rows=len(items),
                      detail={"departments": [d.code for d in allowed], "unmasked": bool(unmask), "token": token})
-    return buffer.getvalue(), len(items)
+    return xlsx, len(items)
+
+
+def _token() -> str:
+    """The export's identity: 26 random letters (122 bits). Letters only: a hex token sometimes held a run
+    of digits that reads as a phone number, and the audit log refused the export's entry."""
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(26))
 
 
 def _none(value: object) -> object:
@@ -209,18 +222,67 @@ def _sheet_name(code: str, taken: list[str]) -> str:
     return name if name not in taken and not name.startswith("_") else f"d{len(taken)}_{code}"[:31]
 
 
-def _write(ws, r: int, c: int, value: object, editable: bool, locked_date, edit_date, edit) -> None:
-    value = _none(value)
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        ws.write_datetime(r, c, value, edit_date or locked_date)
-    elif value is None:
-        ws.write_blank(r, c, None, edit)
-    elif isinstance(value, int | float):
-        ws.write_number(r, c, value, edit)
-    else:
-        ws.write_string(r, c, str(value), edit)
+_LETTERS = [xl_col_to_name(c) for c in range(len(KEYS))]
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CELL_LIMIT = 32767  # characters Excel holds in one cell
+_DAY = dt.timedelta(days=1)
+_EPOCH = dt.datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system (right for every date after Feb 1900)
+
+
+def _sheet_rows(rows: list[tuple[object, ...]], styles: list[tuple[int, int]]) -> str:
+    """The ``<row>`` elements of one sheet's items, from row 2: numbers, dates as Excel serial numbers in
+    a date format, blanks that keep their (un)locked style, text as inline strings (no shared-strings
+    table to merge into). One loop with the per-column parts prepared once: it runs for every cell."""
+    attrs = [(f' s="{date_style}"', f' s="{style}"' if style else "") for date_style, style in styles]
+    out: list[str] = []
+    add = out.append
+    for r, cells in enumerate(rows, start=2):
+        add(f'<row r="{r}">')
+        for letter, (date_s, s), value in zip(_LETTERS, attrs, cells, strict=True):
+            kind = type(value)
+            if kind is str:
+                text = xml_escape(_XML_BAD.sub("", value)[:_CELL_LIMIT]) if value else ""
+                add(f'<c r="{letter}{r}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+            elif kind is int or (kind is float and value == value):
+                add(f'<c r="{letter}{r}"{s}><v>{value!r}</v></c>')
+            elif kind is dt.datetime or kind is pd.Timestamp:
+                if value is pd.NaT:
+                    if s:
+                        add(f'<c r="{letter}{r}"{s}/>')
+                    continue
+                serial = (value.replace(tzinfo=None) - _EPOCH) / _DAY  # type: ignore[union-attr]
+                add(f'<c r="{letter}{r}"{date_s}><v>{serial!r}</v></c>')
+            elif _none(value) is None:
+                if s:
+                    add(f'<c r="{letter}{r}"{s}/>')
+            else:  # anything else (Decimal, numpy numbers) as its text
+                add(f'<c r="{letter}{r}"{s} t="inlineStr"><is><t>{xml_escape(str(value))}</t></is></c>')
+        add("</row>")
+    return "".join(out)
+
+
+def _with_rows(xlsx: bytes, sheets: list[list[tuple[object, ...]]], styles: list[tuple[int, int]]) -> bytes:
+    """The workbook with each department sheet's item rows put into its ``sheetData``.
+
+    xlsxwriter writes everything else (header, formats, drop-downs, protection, hidden sheets) but
+    spends ~0.4 ms per row building cells one call at a time; these rows are plain strings joined once,
+    about ten times faster. The department sheets are the first ones added, so ``sheetN.xml`` is the
+    N-th department; the formats' ``xf_index`` is fixed once the workbook is closed."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            name = info.filename
+            if name.startswith("xl/worksheets/sheet") and name.endswith(".xml"):
+                n = int(name.removeprefix("xl/worksheets/sheet").removesuffix(".xml")) - 1
+                if n < len(sheets) and sheets[n]:
+                    rows = _sheet_rows(sheets[n], styles)
+                    xml = data.decode("utf-8").replace("</sheetData>", rows + "</sheetData>", 1)
+                    xml = re.sub(r'<dimension ref="[^"]*"/>',
+                                 f'<dimension ref="A1:{_LETTERS[-1]}{len(sheets[n]) + 1}"/>', xml, count=1)
+                    data = xml.encode("utf-8")
+            dst.writestr(info, data)
+    return out.getvalue()
 
 
 # --- re-import ---------------------------------------------------------------------------------------

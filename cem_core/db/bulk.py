@@ -54,6 +54,16 @@ def bulk_worth_it(incoming: int, stored: int) -> bool:
     return incoming >= BULK_MIN_ROWS and incoming >= stored
 
 
+def readers_keep_going(conn: Connection) -> bool:
+    """Whether ``deferred_indexes`` may run while the app serves people. On SQLite (WAL) readers keep their
+    snapshot through the DDL and never wait. On Postgres ``DROP INDEX`` and ``DROP CONSTRAINT`` take ACCESS
+    EXCLUSIVE locks on the table and every table its foreign keys point to, held until commit: every page
+    run, sign-in and session check would wait for the whole load (26 s measured at 60k rows). So a Postgres
+    import keeps its indexes and foreign keys and COPYs into the live table; only an offline step (a
+    migration) defers them there."""
+    return conn.dialect.name == "sqlite"
+
+
 def _secondary(conn: Connection, tables: Sequence[str]) -> list[tuple[str, str]]:
     """(statement to drop, statement to recreate) for the indexes that back no constraint, and on Postgres
     the foreign keys: what a bulk load may drop and rebuild. Read from the catalog, so a migration that
@@ -86,7 +96,8 @@ def deferred_indexes(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
     ``tables``, let the body load rows, then rebuild them. DDL is transactional on both databases, so a
     failed load rolls the drops back with the rows. On SQLite (WAL) readers keep their snapshot and never
     wait; on Postgres other sessions' reads of these tables wait for the commit (ACCESS EXCLUSIVE), which
-    is why callers use this only for a load that at least doubles the table (``bulk_worth_it``)."""
+    is why callers use this only for a load that at least doubles the table (``bulk_worth_it``), and on
+    Postgres only while nobody else uses the database (``readers_keep_going``)."""
     saved = _secondary(conn, tables)
     for drop, _create in saved:
         conn.exec_driver_sql(drop)

@@ -19,8 +19,9 @@ Order of work, and why:
    the chunk is read, and stored with the chunk's rows. Csv files of ``producer.PROCESS_MIN_ROWS`` rows or
    more are read, validated, prepared and analysed in a second process while this one writes (two cores
    instead of one GIL). A load that at least doubles the table
-   runs in bulk-load mode: secondary indexes rebuilt once at the end (``bulk.deferred_indexes``) and
-   stored row keys and identities held in memory instead of looked up per chunk (``_Writer.preload``).
+   runs in bulk-load mode: stored row keys and identities held in memory instead of looked up per chunk
+   (``_Writer.preload``) and, on SQLite, secondary indexes rebuilt once at the end (``bulk.deferred_indexes``;
+   on Postgres that DDL would lock every reader out until the commit: ``bulk.readers_keep_going``).
 5. The rollups (the responses' and the comments' terms and topics), the batch's counts and the audit
    entry are written in that same transaction.
 
@@ -47,7 +48,7 @@ from cem_core.act.rules import route_batch
 from cem_core.alerts.run import after_import
 from cem_core.analyze import rollup
 from cem_core.db import write_transaction
-from cem_core.db.bulk import bulk_insert, bulk_worth_it, deferred_indexes, next_id, sync_sequence
+from cem_core.db.bulk import bulk_insert, bulk_worth_it, deferred_indexes, next_id, readers_keep_going, sync_sequence
 from cem_core.db.models import Customer, ImportBatch, ImportDetail, Rating, Response
 from cem_core.i18n import t
 from cem_core.ingest import mapping as mapping_mod
@@ -75,7 +76,7 @@ RESPONSE_COLUMNS = ("id", "batch_id", "row_key", "customer_id", "channel_id", "s
                     "occurred_at", "occurred_date", "journey_key", "journey_step", "nps", "csat", "ces",
                     "overall_sat", "spend", "region", "product", "segment", "comment", "language")
 # Customers too: a bulk load holds every stored identity in memory (``_Writer.preload``), so no lookup
-# needs their indexes until the commit (measured on Postgres at 1M rows: 2-3 s less).
+# needs their indexes until the commit.
 BULK_TABLES = ("responses", "ratings", "customers", "response_text")
 _batches = ImportBatch.__table__
 _details = ImportDetail.__table__
@@ -177,7 +178,7 @@ class ImportReport:
     unmatched: dict[str, list[str]] = field(default_factory=dict)
     error: IngestError | None = None
     seconds: float = 0.0
-    bulk_load: bool = False  # indexes rebuilt once instead of maintained row by row (``bulk.deferred_indexes``)
+    bulk_load: bool = False  # stored keys held in memory; on SQLite indexes rebuilt once (``bulk.deferred_indexes``)
     actions_created: int = 0  # action items the routing rules created for this batch
     waited_s: float = 0.0  # time spent queued behind another import (SQLite)
     plans: list[TablePlan] = field(default_factory=list)
@@ -618,7 +619,8 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
             report.bulk_load = bulk_worth_it(incoming, writer.next_id - 1)
             if report.bulk_load:
                 writer.preload()
-            with deferred_indexes(conn, BULK_TABLES) if report.bulk_load else nullcontext():
+            defer = report.bulk_load and readers_keep_going(conn)
+            with deferred_indexes(conn, BULK_TABLES) if defer else nullcontext():
                 reject = on_invalid == "reject"
                 if producer.worth_it(incoming, all(p.table.streamed for p in report.plans)):
                     layout = [(p.header, p.mapping) for p in report.plans]

@@ -34,6 +34,7 @@ from cem_core.db.models import (
     Touchpoint,
 )
 from cem_core.ingest.errors import IngestError
+from cem_core.text import store as text_store
 
 _REFS = {"channel": (Channel, [Response.channel_id, ResponseRollup.channel_id]),
          "stage": (JourneyStage, [Response.stage_id, ResponseRollup.stage_id, Touchpoint.stage_id]),
@@ -57,6 +58,7 @@ def undo_batch(engine: Engine, batch_id: int, user: str) -> int:
         items = on_batch_undo(conn, batch_id)
         removed = conn.execute(r.delete().where(r.c.batch_id == batch_id)).rowcount or 0
         rollup.rebuild_batches(conn, [batch_id])  # no rows left: removes the batch's share of every rollup
+        text_store.rebuild_batches(conn, [batch_id])  # and of the text rollups (the batch record stays)
         conn.execute(c.delete().where(c.c.batch_id == batch_id))
         for kind, names in (json.loads(created) if created else {}).items():
             _drop_unused(conn, kind, names)

@@ -26,6 +26,7 @@ from cem_core.demo.catalog import INDUSTRIES
 from cem_core.i18n import name_col
 from cem_core.journey.synonyms import remember, set_layout
 from cem_core.reference import ensure_industry
+from cem_core.text import store as text_store
 
 KINDS = ("stage", "touchpoint")
 EDIT_ACTION = "journey_edit"
@@ -273,6 +274,7 @@ def map_name(engine: Engine, kind: str, source_id: int, target_id: int, actor: s
         for name in {src["name_zh"], src["name_en"]}:
             remember(conn, kind, name, target_id, actor)
         rollup.rebuild_batches(conn, batches)
+        text_store.rebuild_batches(conn, batches)  # the text rollups are keyed by stage and touchpoint too
         conn.execute(_layout.delete().where(_layout.c.kind == kind, _layout.c.ref_id == source_id))
         conn.execute(table.delete().where(table.c.id == source_id))
         _record(conn, actor, kind, target_id, "map_name", source=source_id, name=src["name_zh"], rows=int(moved or 0))

@@ -1,21 +1,31 @@
 """What the Text page, the CLI and exports ask of the stored analysis: SQL sums over the term and topic
 rollups (``cem_core.text.store``), never a re-tokenisation.
 
-The rollups carry day, channel, stage and touchpoint, so the shared filters (dates, channels, stages,
-department scope) apply to them directly. Region, product and segment are not in the rollups: with one
-of those set, counts come from the filtered rows' stored analysis instead (slower, still no re-analysis).
+Two sources, picked per query (``_source``), giving the same numbers:
+
+- ``cells``: the month cells (``text_term_cell``, ``text_topic_cell``; month x channel x stage x
+  touchpoint, the sentiments as columns) for whole months, plus the day rollups (day x channel x stage x
+  touchpoint x sentiment) for the days of a partial month at either edge of the date range, or for the
+  whole range when it holds no whole month (``analyze.cells.split_dates``: the design of the analysis
+  page's cells). Department scope is a touchpoint filter, so the cells answer it too.
+- ``rows``: the filtered comments' stored analysis when region, product or segment is filtered (in no
+  rollup), or when the cells do not cover every stored comment (``cells_complete``: a writer that broke
+  the contract makes the page slower, never wrong).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
-from sqlalchemy import Engine, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, literal, select
 
+from cem_core.analyze.cells import month_of, split_dates
 from cem_core.analyze.queries import Filters, apply_filters, channels, read_frame, responses, stages, touchpoints
-from cem_core.db.models import ResponseText, TextTermRollup, TextTopicRollup
+from cem_core.db.models import ResponseText, TextTermRollup, TextTopicRollup, text_term_cell, text_topic_cell
 from cem_core.i18n import name_col
 from cem_core.text.cloud import render_cloud
 from cem_core.text.dictionaries import TextConfig
@@ -26,6 +36,8 @@ from cem_core.text.topics import Taxonomy, suggest_topics
 
 term_rollup = TextTermRollup.__table__
 topic_rollup = TextTopicRollup.__table__
+term_cell = text_term_cell
+topic_cell = text_topic_cell
 response_text = ResponseText.__table__
 SENTIMENTS = ("positive", "neutral", "negative")
 PAGE_SIZE = 20
@@ -34,17 +46,54 @@ Z95 = 1.96
 
 
 def text_token(engine: Engine) -> str:
-    """Changes whenever the stored analysis changes (a new settings version, a re-analysis in progress,
-    new comments): the page passes it as ``token`` so its cached answers follow the analysis. Every
-    function here takes ``token`` only for that reason."""
+    """Changes whenever the stored analysis changes (a new settings version, each committed chunk of a
+    re-analysis, new or deleted comments): the page passes it as ``token`` so its cached answers follow
+    the analysis. Every function here takes ``token`` only for that reason. Index reads only."""
+    active = active_config_of(engine).version
+    c = topic_cell.c
     with engine.connect() as conn:
-        n, version = conn.execute(select(func.count(), func.coalesce(func.max(response_text.c.version), 0))).one()
-        rows = conn.execute(select(func.coalesce(func.sum(topic_rollup.c.n), 0))).scalar_one()
-    return f"{active_config_of(engine).version}:{version}:{n}:{rows}"
+        n = conn.execute(select(func.count()).select_from(response_text)).scalar_one()
+        fresh = conn.execute(select(func.count()).where(response_text.c.version == active)).scalar_one()
+        sums = conn.execute(select(*(func.coalesce(func.sum(c[s]), 0) for s in SENTIMENTS))
+                            .where(c.topic == ALL_TOPICS)).one()
+    return ":".join(str(v) for v in (active, n, fresh, *sums))
 
 
-def _needs_rows(f: Filters) -> bool:
-    return bool(f.regions or f.products or f.segments)
+def cells_complete(engine: Engine) -> bool:
+    """Whether the month cells count every stored comment (the ``*`` topic cells hold one per comment):
+    the count check of ``analyze.cells.complete``. The day rollups are written with them."""
+    c = topic_cell.c
+    with engine.connect() as conn:
+        analysed = conn.execute(select(func.count()).select_from(response_text)).scalar_one()
+        counted = conn.execute(select(func.coalesce(func.sum(c.positive + c.neutral + c.negative), 0))
+                               .where(c.topic == ALL_TOPICS)).scalar_one()
+    return int(analysed) == int(counted)
+
+
+def _source(engine: Engine, f: Filters) -> str:
+    """``cells`` or ``rows``: the smallest source that answers ``f`` exactly (see the module)."""
+    return "rows" if f.regions or f.products or f.segments or not cells_complete(engine) else "cells"
+
+
+def _in_months(stmt: Select, cell_table, months: tuple) -> Select:
+    """``stmt`` over the cells limited to the whole months [first, last] (None = open)."""
+    if months[0] is not None:
+        stmt = stmt.where(cell_table.c.month >= months[0])
+    return stmt if months[1] is None else stmt.where(cell_table.c.month <= months[1])
+
+
+def _cells_and_edges(engine: Engine, f: Filters, cell_query: Callable[[Filters], Select],
+                     day_query: Callable[[Filters], Select], cell_table, keys: list[str]) -> pd.DataFrame:
+    """Sums over whole months from the cells plus the edge days from the day rollups, added up by
+    ``keys``. ``cell_query`` / ``day_query`` build the grouped statement under the filters they get."""
+    months, edges = split_dates(f.date_from, f.date_to)
+    undated = replace(f, date_from=None, date_to=None)
+    frames = [] if months is None else [read_frame(engine, _in_months(cell_query(undated), cell_table, months))]
+    frames += [read_frame(engine, day_query(undated.with_dates(lo, hi))) for lo, hi in edges]
+    frames = [fr for fr in frames if not fr.empty]
+    if len(frames) <= 1:
+        return frames[0] if frames else pd.DataFrame()
+    return pd.concat(frames, ignore_index=True).groupby(keys, dropna=False, as_index=False).sum()
 
 
 def _row_filter(f: Filters) -> Select:
@@ -58,16 +107,40 @@ def term_counts(engine: Engine, f: Filters, *, sentiment: str | None = None, big
                 top: int = 100, token: str = "") -> pd.DataFrame:
     """The ``top`` terms (or bigrams) of the filtered comments: ``term, count, avg_score, sentiment``
     (``avg_score`` is the term's net sentiment in -1..1 and ``sentiment`` its colour class)."""
-    if _needs_rows(f):
+    if _source(engine, f) == "rows":
         return _term_counts_from_rows(engine, f, sentiment, bigrams, top)
-    c = term_rollup.c
-    net = func.sum(case((c.sentiment == "positive", c.n), (c.sentiment == "negative", -c.n), else_=0))
-    stmt = select(c.term, func.sum(c.n).label("count"), net.label("net")).where(c.kind == (2 if bigrams else 1))
-    stmt = apply_filters(stmt, f, term_rollup)
-    if sentiment:
-        stmt = stmt.where(c.sentiment == sentiment)
-    stmt = stmt.group_by(c.term).order_by(func.sum(c.n).desc(), _bytewise(c.term, engine)).limit(top)
-    return _finish_terms(read_frame(engine, stmt))
+    kind = 2 if bigrams else 1
+
+    def by_day(g: Filters) -> Select:
+        c = term_rollup.c
+        net = func.sum(case((c.sentiment == "positive", c.n), (c.sentiment == "negative", -c.n), else_=0))
+        stmt = apply_filters(select(c.term, func.sum(c.n).label("count"), net.label("net")).where(c.kind == kind),
+                             g, term_rollup)
+        stmt = stmt.where(c.sentiment == sentiment) if sentiment else stmt
+        return stmt.group_by(c.term).having(func.sum(c.n) > 0)  # > 0: a re-analysis's differences can cancel
+
+    def by_month(g: Filters) -> Select:
+        c = term_cell.c
+        count: ColumnElement = c[sentiment] if sentiment else c.positive + c.neutral + c.negative
+        net: ColumnElement = (c.positive - c.negative if not sentiment else c[sentiment] if sentiment == "positive"
+                              else -c[sentiment] if sentiment == "negative" else literal(0))
+        stmt = apply_filters(select(c.term, func.sum(count).label("count"), func.sum(net).label("net"))
+                             .where(c.kind == kind), g, term_cell)
+        return stmt.group_by(c.term).having(func.sum(count) > 0)
+
+    months, edges = split_dates(f.date_from, f.date_to)
+    if months is None or not edges:  # one grouped query: rank and cut in SQL
+        if months is None:
+            stmt, table = by_day(f), term_rollup
+        else:
+            stmt, table = _in_months(by_month(replace(f, date_from=None, date_to=None)), term_cell, months), term_cell
+        stmt = stmt.order_by(stmt.selected_columns["count"].desc(), _bytewise(table.c.term, engine)).limit(top)
+        return _finish_terms(read_frame(engine, stmt))
+    df = _cells_and_edges(engine, f, by_month, by_day, term_cell, ["term"])
+    if df.empty:
+        return _finish_terms(df)
+    df = df[df["count"] > 0].sort_values(["count", "term"], ascending=[False, True]).head(top)
+    return _finish_terms(df.reset_index(drop=True))
 
 
 def _bytewise(col, engine: Engine):
@@ -142,42 +215,63 @@ def term_comments(engine: Engine, f: Filters, term: str, *, sentiment: str | Non
 
 # -- topics -----------------------------------------------------------------------------------------
 
-def _topic_sums(engine: Engine, f: Filters, group: tuple = ()) -> pd.DataFrame:
-    """n, nps counts and sentiment counts per topic (and ``group`` columns) over the filtered rollup."""
-    c = topic_rollup.c
-    sums = [func.sum(c.n).label("n"), func.sum(c.nps_n).label("nps_n"), func.sum(c.promoters).label("promoters"),
-            func.sum(c.detractors).label("detractors"), func.sum(c.score_sum).label("score_sum")]
-    sums += [func.sum(case((c.sentiment == s, c.n), else_=0)).label(s) for s in SENTIMENTS]
-    if _needs_rows(f):
-        return _topic_sums_from_rows(engine, f, group)
-    stmt = apply_filters(select(c.topic, *group, *sums), f, topic_rollup)
-    df = read_frame(engine, stmt.group_by(c.topic, *group))
-    for col in ("n", "nps_n", "promoters", "detractors", *SENTIMENTS):
-        if col in df:
-            df[col] = df[col].fillna(0).astype(int)
-    return df
+TOPIC_SUMS = ("n", "nps_n", "promoters", "detractors", "score_sum", *SENTIMENTS)
+
+
+def _topic_sums(engine: Engine, f: Filters, group: tuple[str, ...] = ()) -> pd.DataFrame:
+    """n, nps counts and sentiment counts per topic (and per ``group``: month, channel_id, stage_id or
+    touchpoint_id) of the filtered comments."""
+    if _source(engine, f) == "rows":
+        df = _topic_sums_from_rows(engine, f, group)
+    else:
+        def by_day(g: Filters) -> Select:
+            c = topic_rollup.c
+            keys = [c.topic, *(month_of(c.occurred_date, engine.dialect.name).label("month") if k == "month"
+                               else c[k] for k in group)]
+            sums = [func.sum(c[m]).label(m) for m in TOPIC_SUMS[:5]]
+            sums += [func.sum(case((c.sentiment == s, c.n), else_=0)).label(s) for s in SENTIMENTS]
+            return apply_filters(select(*keys, *sums), g, topic_rollup).group_by(*keys)
+
+        def by_month(g: Filters) -> Select:
+            c = topic_cell.c
+            keys = [c.topic, *(c[k] for k in group)]
+            sums = [func.sum(c.positive + c.neutral + c.negative).label("n"),
+                    *(func.sum(c[m]).label(m) for m in TOPIC_SUMS[1:])]
+            return apply_filters(select(*keys, *sums), g, topic_cell).group_by(*keys)
+
+        if split_dates(f.date_from, f.date_to)[0] is None:
+            df = read_frame(engine, by_day(f))
+        else:
+            df = _cells_and_edges(engine, f, by_month, by_day, topic_cell, ["topic", *group])
+    if df.empty:
+        return pd.DataFrame(columns=["topic", *group, *TOPIC_SUMS])
+    for col in TOPIC_SUMS:
+        df[col] = df[col].fillna(0).astype(float if col == "score_sum" else int)
+    return df[df["n"] > 0].reset_index(drop=True)  # a re-analysis's differences can cancel to 0
 
 
 def _topic_sums_from_rows(engine: Engine, f: Filters, group: tuple) -> pd.DataFrame:
     """The same sums from the filtered rows' stored topics (free-text filters)."""
+    keys = [month_of(responses.c.occurred_date, engine.dialect.name).label("month") if g == "month"
+            else responses.c[g] for g in group]
     stmt = select(response_text.c.topics, response_text.c.label, response_text.c.score, responses.c.nps,
-                  *(responses.c[g.name] for g in group)).join(
+                  *keys).join(
         responses, responses.c.id == response_text.c.response_id)
     stmt = apply_filters(stmt, f)
     acc: dict[tuple, list[float]] = {}
     with engine.connect() as conn:
         for row in conn.execute(stmt.limit(ROW_SCAN_LIMIT)):
-            topics, label, score, nps, *keys = row
+            topics, label, score, nps, *values = row
             pairs = [(ALL_TOPICS, label)] + [tuple(t.rsplit(":", 1)) for t in topics.split("|") if t]
             for code, lab in pairs:
-                a = acc.setdefault((code, *keys), [0, 0, 0, 0, 0.0, 0, 0, 0])
+                a = acc.setdefault((code, *values), [0, 0, 0, 0, 0.0, 0, 0, 0])
                 a[0] += 1
                 a[1] += nps is not None
                 a[2] += nps is not None and nps >= 9
                 a[3] += nps is not None and nps <= 6
                 a[4] += score
                 a[5 + SENTIMENTS.index(lab)] += 1
-    cols = ["topic", *(g.name for g in group), "n", "nps_n", "promoters", "detractors", "score_sum", *SENTIMENTS]
+    cols = ["topic", *group, "n", "nps_n", "promoters", "detractors", "score_sum", *SENTIMENTS]
     return pd.DataFrame([(*k, *v) for k, v in acc.items()], columns=cols)
 
 
@@ -231,13 +325,13 @@ def topic_trends(engine: Engine, f: Filters, config: TextConfig | None = None, l
                  top: int = 8, token: str = "") -> pd.DataFrame:
     """Monthly volume and negative share of the ``top`` topics of ``level``: ``month, topic, name, n,
     negative, negative_share``."""
-    df = _topic_sums(engine, f, (topic_rollup.c.occurred_date,))
+    df = _topic_sums(engine, f, ("month",))
     tax = Taxonomy((config or active_config_of(engine)).topics)
     keep = {r.code for r in tax.rules if (2 if r.parent else 1) == level}
     df = df[df["topic"].isin(keep)] if not df.empty else df
     if df.empty:
         return pd.DataFrame(columns=["month", "topic", "name", "n", "negative", "negative_share"])
-    df["month"] = pd.to_datetime(df["occurred_date"].astype(str).str[:7] + "-01")
+    df["month"] = pd.to_datetime(df["month"].astype(str).str[:7] + "-01")
     leaders = df.groupby("topic")["n"].sum().nlargest(top).index
     m = df[df["topic"].isin(leaders)].groupby(["month", "topic"])[["n", "negative"]].sum().reset_index()
     m["name"] = m["topic"].map(tax.names(lang))
@@ -254,7 +348,7 @@ def topics_by(engine: Engine, f: Filters, config: TextConfig | None, dim: str, l
     """Topic mentions (or only those with the given per-topic sentiment) per journey stage, channel or
     touchpoint: ``dim, dim_name, topic, name, n, negative, share``."""
     table, col = DIMENSIONS[dim]
-    df = _topic_sums(engine, f, (topic_rollup.c[col],))
+    df = _topic_sums(engine, f, (col,))
     tax = Taxonomy((config or active_config_of(engine)).topics)
     keep = {r.code for r in tax.rules if (2 if r.parent else 1) == level}
     cols = [dim, "dim_name", "topic", "name", "n", "negative", "share"]
@@ -277,7 +371,7 @@ def topics_by(engine: Engine, f: Filters, config: TextConfig | None, dim: str, l
 def touchpoint_sentiment(engine: Engine, f: Filters) -> pd.DataFrame:
     """Analysed comments and how many of them are negative, per touchpoint: ``touchpoint_id, comments,
     negative`` (the journey map's negative-comment share)."""
-    df = _topic_sums(engine, f, (topic_rollup.c.touchpoint_id,))
+    df = _topic_sums(engine, f, ("touchpoint_id",))
     if df.empty:
         return pd.DataFrame(columns=["touchpoint_id", "comments", "negative"])
     df = df[(df["topic"] == ALL_TOPICS) & df["touchpoint_id"].notna()]

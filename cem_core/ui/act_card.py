@@ -1,17 +1,54 @@
-"""The close-the-loop card on the overview: one call, ``loop_card(date_from, date_to)``."""
+"""The close-the-loop card on the overview: one call, ``loop_card(date_from, date_to)``; and the cached
+close-the-loop figures it shares with the Actions page (``figures``, ``trend``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
+from sqlalchemy import Engine
 
-from cem_core.act.figures import loop_figures
+from cem_core.act.figures import actions_version, loop_figures, weekly_trend
 from cem_core.act.items import scope_of
 from cem_core.i18n import fmt_int, fmt_num, fmt_pct
 from cem_core.ui import cache
 from cem_core.ui.context import T, current_user, lang
 from cem_core.ui.kpi import kpi_card
+
+
+def _figures(engine: Engine, items_version: str, lang: str, scope: tuple[int, ...] | None,
+             date_from: dt.date | None, date_to: dt.date | None, now: dt.datetime) -> pd.DataFrame:
+    """``loop_figures`` under ``cache.query``, whose data version covers imports and settings;
+    ``items_version`` covers the edits of items in between."""
+    return loop_figures(engine, lang, scope=None if scope is None else set(scope), date_from=date_from,
+                        date_to=date_to, now=now)
+
+
+def _trend(engine: Engine, items_version: str, scope: tuple[int, ...] | None, date_from: dt.date | None,
+           now: dt.datetime) -> pd.DataFrame:
+    """``weekly_trend`` under ``cache.query`` (see ``_figures``)."""
+    return weekly_trend(engine, scope=None if scope is None else set(scope), date_from=date_from, now=now)
+
+
+def _key(engine: Engine, scope: set[int] | None) -> tuple[str, tuple[int, ...] | None, dt.datetime]:
+    # overdue and breach counts move with the clock: a cached answer lives for the minute it was asked in
+    return actions_version(engine), None if scope is None else tuple(sorted(scope)), \
+        dt.datetime.now().replace(second=0, microsecond=0)
+
+
+def figures(engine: Engine, lang: str, scope: set[int] | None, date_from: dt.date | None = None,
+            date_to: dt.date | None = None) -> pd.DataFrame:
+    """The close-the-loop figures, computed once per item version and minute, not on every rerun of a
+    page (each click on the Actions page reruns it, and the figures read every item of the period)."""
+    version, key, now = _key(engine, scope)
+    return cache.query(_figures, version, lang, key, date_from, date_to, now)
+
+
+def trend(engine: Engine, scope: set[int] | None, date_from: dt.date | None) -> pd.DataFrame:
+    """The weekly trend, cached like ``figures``."""
+    version, key, now = _key(engine, scope)
+    return cache.query(_trend, version, key, date_from, now)
 
 
 def loop_card(date_from: dt.date | None, date_to: dt.date | None) -> None:
@@ -20,8 +57,7 @@ def loop_card(date_from: dt.date | None, date_to: dt.date | None) -> None:
     if user is None or not user.can("view_actions"):
         return
     engine = cache.engine()
-    figures = loop_figures(engine, lang(), scope=scope_of(engine, user.scope), date_from=date_from, date_to=date_to)
-    total = figures.iloc[-1]
+    total = figures(engine, lang(), scope_of(engine, user.scope), date_from, date_to).iloc[-1]
     if not total["opened"]:
         return
     L = lang()

@@ -17,9 +17,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine, select
 
+from cem_core.act.calendar import WorkCalendar, exceptions, load_calendar, parse_days, save_calendar
 from cem_core.act.causes import root_causes, save_root_causes
 from cem_core.act.excel import export_workbook, import_workbook
-from cem_core.act.figures import loop_figures, weekly_trend
 from cem_core.act.improvements import create_improvement, improvements, suggestions, update_improvement
 from cem_core.act.items import (
     OPEN_STATUSES,
@@ -40,7 +40,7 @@ from cem_core.charts.actions import weekly_chart
 from cem_core.db.models import Attribute, Department, Touchpoint
 from cem_core.i18n import fmt_int, fmt_num, fmt_pct, name_col
 from cem_core.privacy.release import reveal_or_mask
-from cem_core.ui import cache
+from cem_core.ui import act_card, cache
 from cem_core.ui.context import T, lang
 from cem_core.ui.kpi import kpi_card
 
@@ -76,7 +76,7 @@ def figures_section(engine: Engine, user: User) -> None:
                                         default="act.period.all",
                                         key="act_period") or "act.period.all"]
     start = dt.date.today() - dt.timedelta(days=days) if days else None
-    figures = loop_figures(engine, L, scope=scope, date_from=start)
+    figures = act_card.figures(engine, L, scope, start)
     total = figures.iloc[-1]
     if not total["opened"]:
         st.info(T("act.no_items"))
@@ -98,7 +98,7 @@ def figures_section(engine: Engine, user: User) -> None:
                    "recovered"]].rename(columns={c: T(f"act.fig.{c}") for c in table.columns})
     st.dataframe(shown, hide_index=True, width="stretch", key="act_fig_table")
     st.subheader(T("act.fig.trend"))
-    st.altair_chart(weekly_chart(weekly_trend(engine, scope=scope, date_from=start), L), width="stretch")
+    st.altair_chart(weekly_chart(act_card.trend(engine, scope, start), L), width="stretch")
 
 
 def _filter(engine: Engine, scope: set[int] | None) -> ItemFilter:
@@ -264,6 +264,13 @@ def excel_section(engine: Engine, user: User) -> None:
                            key="act_xl_download")
     if not user.can("work_actions"):
         return
+    if shown := st.session_state.pop("act_xl_result", None):
+        counts, notices, problems = shown
+        st.success(T("act.xl.result", **counts))
+        for note in notices:
+            st.warning(escape(note))
+        if problems:
+            st.dataframe(pd.DataFrame(problems), hide_index=True, width="stretch")
     upload = st.file_uploader(T("act.xl.upload"), type=["xlsx"], key="act_xl_upload")
     if upload is not None and st.button(T("act.xl.apply"), key="act_xl_apply"):
         try:
@@ -272,13 +279,12 @@ def excel_section(engine: Engine, user: User) -> None:
             st.error(exc.message(L))
             return
         summary = result.summary(L)
-        st.success(T("act.xl.result", updated=result.updated, unchanged=result.unchanged,
-                     conflicts=len(result.conflicts), errors=len(result.errors)))
-        for note in summary["notices"]:  # type: ignore[union-attr]
-            st.warning(escape(note))
-        problems = [*summary["conflicts"], *summary["errors"]]  # type: ignore[misc]
-        if problems:
-            st.dataframe(pd.DataFrame(problems), hide_index=True, width="stretch")
+        counts = {"updated": result.updated, "unchanged": result.unchanged, "conflicts": len(result.conflicts),
+                  "errors": len(result.errors)}
+        # shown after a rerun: the figures tab above was drawn before the import and must be drawn again
+        st.session_state["act_xl_result"] = (counts, summary["notices"],
+                                             [*summary["conflicts"], *summary["errors"]])  # type: ignore[misc]
+        st.rerun()
 
 
 def rules_section(engine: Engine, user: User) -> None:
@@ -403,3 +409,41 @@ def improvements_section(engine: Engine, user: User) -> None:
                     st.rerun()
                 except ActionError as exc:
                     st.error(exc.message(L))
+
+
+def calendar_section(engine: Engine, user: User) -> None:
+    """The working calendar the SLA counts working hours on: hours of the day, country, extra days off and
+    workdays; saving is audited (old and new), and the next 60 days' holidays and make-up workdays are
+    listed so the admin sees what the calendar will do."""
+    L = lang()
+    current = load_calendar(engine)
+    st.caption(T("act.cal.help"))
+    with st.form("act_cal_form"):
+        left, right = st.columns(2)
+        start = left.time_input(T("act.cal.start"), current.start, step=dt.timedelta(minutes=30), key="act_cal_start")
+        end = right.time_input(T("act.cal.end"), current.end, step=dt.timedelta(minutes=30), key="act_cal_end")
+        country = st.text_input(T("act.cal.country"), current.country, max_chars=3, key="act_cal_country")
+        extra_off = left.text_area(T("act.cal.holidays"), "\n".join(sorted(map(str, current.extra_holidays))),
+                                   key="act_cal_holidays")
+        extra_on = right.text_area(T("act.cal.workdays"), "\n".join(sorted(map(str, current.extra_workdays))),
+                                   key="act_cal_workdays")
+        submitted = st.form_submit_button(T("act.cal.save"))
+    if submitted:
+        try:
+            current = WorkCalendar(start=start, end=end, country=country.strip().upper(),
+                                   extra_holidays=parse_days(extra_off), extra_workdays=parse_days(extra_on))
+            save_calendar(engine, current, actor=user.username)
+            st.success(T("act.cal.saved", hours=fmt_num(current.day_hours, L, 1)))
+        except ActionError as exc:
+            st.error(exc.message(L))
+            return
+    now = dt.datetime.now().replace(second=0, microsecond=0)
+    st.caption(T("act.cal.example", hours=48, due=f"{current.add(now, 48, working=True):%Y-%m-%d %H:%M}"))
+    days = 60
+    rows = exceptions(current, now.date(), days, L)
+    if not rows:
+        st.info(T("act.cal.none", days=days))
+        return
+    st.subheader(T("act.cal.upcoming", days=days), anchor=False)
+    st.dataframe(pd.DataFrame(rows, columns=[T("act.cal.day"), T("act.cal.working"), T("act.cal.name")]),
+                 hide_index=True)

@@ -8,27 +8,18 @@ import streamlit as st
 from sqlalchemy import Engine, func, select
 
 from cem_core.auth.roles import User
-from cem_core.config import LANGUAGES, default_language, get_setting
+from cem_core.config import get_setting
 from cem_core.db.models import ImportBatch
 from cem_core.db.settings_store import get_value
 from cem_core.demo.generator import load_demo
-from cem_core.i18n import t
 from cem_core.ui import cache
+from cem_core.ui.language import T as T  # re-exported: pages take both from here
+from cem_core.ui.language import lang as lang
 from cem_core.ui.nav import PAGES
 
 DEMO_REMOVED_KEY = "demo_removed"
 WANTED_PAGE = "_wanted_page"  # url path of a page asked for before the router ran (see ``require``)
 _first_start = threading.Lock()
-
-
-def lang() -> str:
-    value = st.session_state.get("lang")
-    return value if value in LANGUAGES else default_language()
-
-
-def T(key: str, /, **kwargs: object) -> str:
-    """``t`` in the session's language."""
-    return t(key, lang(), **kwargs)
 
 
 def current_user() -> User | None:

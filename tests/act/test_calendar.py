@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from cem_core.act.calendar import WorkCalendar, load_calendar, save_calendar
+import pytest
+from sqlalchemy import select
+
+from cem_core.act.calendar import WorkCalendar, exceptions, load_calendar, parse_days, save_calendar, validate
+from cem_core.act.items import ActionError
+from cem_core.db.models import AuditEntry
 
 CAL = WorkCalendar()  # 09:00-18:00, mainland China
 
@@ -38,3 +44,32 @@ def test_extra_days_override_and_the_setting_round_trips(engine) -> None:
     assert cal.add(dt.datetime(2026, 3, 8, 17), 2, working=True) == dt.datetime(2026, 3, 10, 10)
     save_calendar(engine, cal, actor="admin")
     assert load_calendar(engine) == cal
+
+
+def test_typed_days_validation_and_the_listed_exceptions() -> None:
+    assert parse_days("2026-03-09\n2026/03/10, 2026-03-09") == {dt.date(2026, 3, 9), dt.date(2026, 3, 10)}
+    with pytest.raises(ActionError) as bad:
+        parse_days("2026-02-30")
+    assert bad.value.key == "act.cal.err.date"
+    for cal, key in ((WorkCalendar(start=dt.time(18), end=dt.time(9)), "act.cal.err.hours"),
+                     (WorkCalendar(country="XX"), "act.cal.err.country"),
+                     (WorkCalendar(extra_holidays=frozenset({dt.date(2026, 3, 9)}),
+                                   extra_workdays=frozenset({dt.date(2026, 3, 9)})), "act.cal.err.both")):
+        with pytest.raises(ActionError) as refused:
+            validate(cal)
+        assert refused.value.key == key
+    # National Day 2026: the make-up Sunday 20 Sep and Saturday 10 Oct are workdays, 1-7 Oct off
+    days = {day: (working, name) for day, working, name in exceptions(CAL, dt.date(2026, 9, 20), 21, "zh")}
+    assert days[dt.date(2026, 9, 20)][0] and days[dt.date(2026, 10, 10)][0]
+    assert days[dt.date(2026, 10, 1)] == (False, "国庆节")
+    assert dt.date(2026, 10, 3) not in days  # a Saturday off anyway is no exception
+
+
+def test_saving_is_audited_with_the_old_and_the_new_calendar(engine) -> None:
+    save_calendar(engine, WorkCalendar(end=dt.time(17)), actor="admin")
+    with pytest.raises(ActionError):
+        save_calendar(engine, WorkCalendar(country="XX"), actor="admin")
+    with engine.connect() as conn:
+        details = [json.loads(d) for d in conn.execute(select(AuditEntry.detail).where(
+            AuditEntry.action == "act_calendar")).scalars()]
+    assert [(d["old"]["end"], d["new"]["end"]) for d in details] == [("18:00", "17:00")]

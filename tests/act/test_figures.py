@@ -11,7 +11,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from cem_core.act.figures import loop_figures, weekly_trend
+from cem_core.act.items import change_item, root_cause_ids
 from cem_core.db import write_transaction
+from cem_core.ingest.undo import undo_batch
+from cem_core.privacy.deletion import delete_customers
 from tests.act_data import import_rows, row, setup_reference
 
 NOW = dt.datetime(2026, 3, 30, 12, 0)
@@ -25,6 +28,9 @@ def build(engine: Engine, tmp_path: Path) -> None:
     later = [row(f"2026-03-{20 + i % 8} 10:00", f"C{i}", nps=7 + i % 4, phone=f"1390000{i:04d}")
              for i in range(0, 30, 2)]
     import_rows(engine, tmp_path / "b.csv", later)  # later responses: some after resolution -> recovered
+    still_unhappy = [row(f"2026-03-{21 + i % 8} 11:00", f"C{i}", nps=5, phone=f"1390000{i:04d}")
+                     for i in range(1, 30, 2)]
+    import_rows(engine, tmp_path / "c.csv", still_unhappy)  # later, but below 7: not a recovery
     rng = np.random.default_rng(3)
     with write_transaction(engine) as conn:
         ids = [r[0] for r in conn.execute(text("SELECT id FROM action_items ORDER BY id"))]
@@ -46,8 +52,8 @@ def expected(engine: Engine, date_from: dt.date, date_to: dt.date) -> pd.DataFra
         depts = pd.read_sql(text("SELECT id, code FROM departments"), conn)
         resp = pd.read_sql(text("SELECT id, customer_id, nps, occurred_at FROM responses"), conn)
     for c in ("created_at", "due_at", "first_contact_at", "resolved_at"):
-        items[c] = pd.to_datetime(items[c])
-    resp["occurred_at"] = pd.to_datetime(resp["occurred_at"])
+        items[c] = pd.to_datetime(items[c], format="ISO8601")
+    resp["occurred_at"] = pd.to_datetime(resp["occurred_at"], format="ISO8601")
     items = items[(items.created_at >= pd.Timestamp(date_from)) & (items.created_at < pd.Timestamp(date_to)
                                                                    + pd.Timedelta(days=1))]
     items = items.merge(depts.rename(columns={"id": "department_id", "code": "department_code"}))
@@ -91,3 +97,44 @@ def test_scope_limits_the_figures(engine: Engine, tmp_path: Path) -> None:
     got = loop_figures(engine, "zh", scope={cs}, now=NOW)
     assert got["department_code"].tolist() == ["customer_service", ""]
     assert got["opened"].iloc[0] == got["opened"].iloc[1] and got["department"].iloc[0] == "客户服务部"
+
+
+def assert_equal_pandas(engine: Engine) -> pd.DataFrame:
+    """The figures over March equal the pandas computation on the items as they are now; returns them."""
+    got = loop_figures(engine, "en", date_from=dt.date(2026, 3, 1), date_to=dt.date(2026, 3, 31), now=NOW)
+    want = expected(engine, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    cols = list(want.columns)
+    pd.testing.assert_frame_equal(got[cols].reset_index(drop=True), want[cols], check_dtype=False, atol=1e-6)
+    return got
+
+
+def test_figures_follow_changes_undo_and_deletion(engine: Engine, tmp_path: Path) -> None:
+    """Whatever keeps the figures (today a read of the items, later perhaps a rollup) must follow every
+    writer: status changes through the app, the undo of the batch holding the later answers (which takes
+    the recoveries away), and the deletion of a customer on request."""
+    build(engine, tmp_path)
+    before = assert_equal_pandas(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, status, version FROM action_items ORDER BY id")).all()
+        cause = sorted(root_cause_ids(conn))[0]
+        later_batch = conn.execute(text("SELECT max(id) FROM import_batches WHERE id < "
+                                        "(SELECT max(id) FROM import_batches)")).scalar_one()
+        customer = conn.execute(text("SELECT customer_id FROM action_items WHERE customer_id IS NOT NULL "
+                                     "ORDER BY id LIMIT 1")).scalar_one()
+    steps = {"open": {"status": "in_progress"}, "in_progress": {"status": "resolved", "root_cause": cause,
+                                                                "resolution_note": "fixed"},
+             "resolved": {"status": "reopened"}}
+    changed = 0
+    for item, status, version in rows:
+        if status in steps:
+            change_item(engine, item, version, steps[status], actor="lead")
+            changed += 1
+    assert changed > 5
+    after_changes = assert_equal_pandas(engine)
+    assert after_changes["done"].iloc[-1] != before["done"].iloc[-1]
+    undo_batch(engine, later_batch, "admin")
+    after_undo = assert_equal_pandas(engine)
+    assert after_undo["recovered"].iloc[-1] == 0 < after_changes["recovered"].iloc[-1]
+    delete_customers(engine, [customer], actor="admin", matched_by="id")
+    after_delete = assert_equal_pandas(engine)
+    assert after_delete["opened"].iloc[-1] < after_undo["opened"].iloc[-1]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from sqlalchemy import Engine, delete, select
 
 from cem_core.analyze import cells, distributions, drivers, matrix, moments, spend, trends
@@ -25,12 +24,8 @@ from cem_core.db.models import (
     rollup_coverage,
 )
 from cem_core.demo.generator import load_demo, remove_demo
-from cem_core.ingest.errors import ImportFailed
-from cem_core.ingest.load import import_file
 from cem_core.ingest.undo import undo_batch
-from cem_core.privacy.deletion import delete_customers, find_customers
-from tests.db.test_bulk import HEADER
-from tests.fixtures.ingest_files import write_csv
+from tests.fixtures.writers import import_fail_delete
 
 R = Response.__table__
 KEYS = ["batch_id", *CELL_KEYS]
@@ -109,17 +104,7 @@ def import_rows(n: int, offset: int = 0) -> list[list[str]]:
 def test_rollups_follow_every_writer(engine: Engine, tmp_path: Path) -> None:
     load_demo(engine, rows=1_500, seed=5)
     assert_rollups_equal_rows(engine)
-    report = import_file(engine, write_csv(tmp_path / "a.csv", HEADER, import_rows(300)), user="u")
-    assert report.rows_imported == 300
-    assert_rollups_equal_rows(engine)
-    with pytest.raises(ImportFailed):
-        import_file(engine, write_csv(tmp_path / "b.csv", HEADER, import_rows(300, 1_000)), user="u",
-                    chunk_rows=100, fail_after=150)
-    assert_rollups_equal_rows(engine)
-    victims = find_customers(engine, kind="phone", value="13700000007")
-    assert victims
-    delete_customers(engine, victims, actor="u", matched_by="phone")
-    assert_rollups_equal_rows(engine)
+    report = import_fail_delete(engine, tmp_path, import_rows, 300, assert_rollups_equal_rows)
     assert len(rows_frame(engine)) == 1_500 + 299
     undo_batch(engine, report.batch_id, "u")
     assert_rollups_equal_rows(engine)

@@ -88,3 +88,38 @@ def test_chinese_browser_tab_title(live_app, page, sqlite_url: str) -> None:
     page.get_by_role("button", name=t("access.signout", "zh")).wait_for()
     title = t("trust_access.page_title", "zh")
     page.wait_for_function(f"() => document.title === {title!r}")  # was "CEM Dashboard" in every language
+
+
+# Every title the tab takes, with when it took it (ms since the document started), from the first moment.
+_TITLES = """
+window.__titles = [[performance.now(), document.title]];
+new MutationObserver(() => {
+  const last = window.__titles[window.__titles.length - 1][1];
+  if (document.title !== last) window.__titles.push([performance.now(), document.title]);
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def test_sign_in_screen_tab_title_in_both_languages(live_app, page, demo_sqlite_url: str, tmp_path) -> None:
+    """The tab of the sign-in screen carries the product's name in the UI's language, from the first visit
+    to a freshly started server on. It read "app": a server's first run starts in Streamlit's pages-folder
+    mode, which titles the tab after the router's file until the router sets the title, and the router
+    did that only after imports that take seconds on a cold start (``ui.language.title_tab``)."""
+    page.add_init_script(_TITLES)
+    url = live_app(private_copy(demo_sqlite_url, tmp_path), CEM_LANGUAGE="zh")
+    zh, en = t("trust_access.page_title", "zh"), t("trust_access.page_title", "en")
+    page.goto(url)
+    wait_for_app(page)
+    page.get_by_text(t("trust_access.demo_title", "zh")).wait_for()  # the demo's sign-in screen
+    assert page.title() == zh
+    titles = page.evaluate("window.__titles")
+    # A title named after a file shows for a moment at most (the next message sets ours), not for the
+    # seconds the router's imports take.
+    held = [(later[0] - at, title) for (at, title), later in zip(titles, [*titles[1:], [titles[-1][0], ""]],
+                                                                     strict=True) if title not in (zh, "Streamlit")]
+    assert all(ms < 1000 for ms, _title in held), titles
+    page.get_by_text("English", exact=True).click()
+    wait_for_app(page)
+    page.get_by_text(t("trust_access.demo_title", "en")).wait_for()
+    page.wait_for_function(f"() => document.title === {en!r}")
+    assert page.title() == en

@@ -1,7 +1,8 @@
 """The large-import paths, on SQLite and Postgres (``engine`` fixture), with real files made small by
-lowering the thresholds: bulk-load mode (``cem_core.db.bulk.deferred_indexes``: an import that at least doubles
-the table rebuilds the secondary indexes, and on Postgres the foreign keys, once before the commit) and the
-second reading process (``cem_core.ingest.producer``)."""
+lowering the thresholds: bulk-load mode (an import that at least doubles the table holds the stored keys in
+memory; on SQLite it rebuilds the secondary indexes once before the commit, ``cem_core.db.bulk.deferred_indexes``,
+while on Postgres it keeps indexes and foreign keys, whose DDL would lock readers out) and the second reading
+process (``cem_core.ingest.producer``)."""
 
 from __future__ import annotations
 
@@ -77,11 +78,11 @@ def test_bulk_import_rebuilds_every_index_and_foreign_key(engine: Engine, tmp_pa
     assert counts(engine)["responses"] == 300 and counts(engine)["ratings"] == 300 and rollup_total(engine) == 300
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).where(Response.batch_id == report.batch_id)).scalar_one() == 300
-    # The rebuilt foreign key is enforced again (SQLite never dropped its own), and so is the unique row key.
+    # The foreign key is enforced (neither database drops it), and so is the rebuilt (SQLite) or kept unique row key.
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(Rating.__table__.insert().values(response_id=10**9, attribute_id=1, score=3))
     assert ("ux_responses_row_key", ("row_key",), True) in before["responses.indexes"]
-    with engine.connect() as conn:  # ... which a bulk load builds once instead of inserting into row by row
+    with engine.connect() as conn:  # ... which a SQLite bulk load builds once instead of inserting into row by row
         assert any("ux_responses_row_key" in drop for drop, _ in bulk._secondary(conn, ["responses"]))
     with pytest.raises(IntegrityError):
         insert_copy_of_a_row_key(engine)

@@ -27,7 +27,9 @@ def rollups(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
                                        func.sum(PR.c.promoters).label("p"), func.sum(PR.c.detractors).label("d"))
                         .group_by(PR.c.topic, PR.c.sentiment, PR.c.touchpoint_id))
     order = (["kind", "term", "sentiment"], ["topic", "sentiment", "touchpoint_id"])
-    return tuple(df.sort_values(o).reset_index(drop=True) for df, o in zip((terms, topics), order, strict=True))
+    # a re-analysis adds rows of differences: a key whose differences cancel sums to 0, as if absent
+    return tuple(df[df["n"] != 0].sort_values(o).reset_index(drop=True)
+                 for df, o in zip((terms, topics), order, strict=True))
 
 
 def recounted(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -218,4 +218,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "act.imp.col.after": ("开始后", "After"),
     "act.imp.col.after_n": ("开始后样本", "n after"),
     "act.imp.col.change": ("变化", "Change"),
+    # working calendar (SLA in working hours)
+    "act.tab.calendar": ("工作日历", "Working calendar"),
+    "act.cal.help": ("按工作时间计算的时限只计工作日的工作时段。工作日以国家法定节假日和调休为准（holidays 库），"
+                     "可在此追加公司假日或调休上班日。时间为服务器本地时间。保存后对新建行动项生效。",
+                     "SLAs in working hours count only the working hours of working days. Working days follow the "
+                     "country's public holidays and make-up workdays (holidays package); add company days off or "
+                     "extra workdays here. Times are the server's local time. Applies to items created after saving."),
+    "act.cal.start": ("每日上班时间", "Working day starts"),
+    "act.cal.end": ("每日下班时间", "Working day ends"),
+    "act.cal.country": ("法定节假日所属国家/地区代码", "Country code of the public holidays"),
+    "act.cal.holidays": ("额外休息日（每行一个 YYYY-MM-DD）", "Extra days off (one YYYY-MM-DD per line)"),
+    "act.cal.workdays": ("额外上班日（每行一个 YYYY-MM-DD）", "Extra workdays (one YYYY-MM-DD per line)"),
+    "act.cal.save": ("保存工作日历", "Save calendar"),
+    "act.cal.saved": ("工作日历已保存：每天 {hours} 个工作小时", "Calendar saved: {hours} working hours a day"),
+    "act.cal.upcoming": ("未来 {days} 天中与周一至周五不同的日子",
+                          "Days in the next {days} days that differ from Monday-Friday"),
+    "act.cal.none": ("未来 {days} 天没有节假日或调休", "No holidays or make-up workdays in the next {days} days"),
+    "act.cal.day": ("日期", "Day"),
+    "act.cal.working": ("上班", "Workday"),
+    "act.cal.name": ("说明", "Note"),
+    "act.cal.example": ("示例：现在起 {hours} 个工作小时后到期：{due}",
+                         "Example: {hours} working hours from now are due {due}"),
+    "act.cal.err.hours": ("下班时间须晚于上班时间", "The working day must end after it starts"),
+    "act.cal.err.country": ("不支持的国家/地区代码：{country}", "Unsupported country code: {country}"),
+    "act.cal.err.date": ("无效日期：{value}（格式 YYYY-MM-DD）", "Invalid date: {value} (format YYYY-MM-DD)"),
+    "act.cal.err.both": ("同一天不能既是休息日又是上班日：{days}",
+                          "A day cannot be both a day off and a workday: {days}"),
 }

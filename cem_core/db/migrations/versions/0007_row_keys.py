@@ -10,7 +10,7 @@ Two stored rows that the new definition calls one response (the same customer, s
 and texts, once with a phone and once with an email) both stay: the second keeps its old key, which no
 new key can equal, and a file carrying that row again is counted as a duplicate of the first.
 
-The work is done in slices of ``SLICE`` responses by id, each with its ratings: one read and one update
+The work is done in slices of ``rekey.SLICE`` responses by id, each with its ratings: one read and one update
 statement per slice (an ``unnest`` join on Postgres, executemany on SQLite), with the secondary indexes
 of ``responses`` dropped meanwhile and rebuilt once at the end (``bulk.deferred_indexes``).
 
@@ -27,59 +27,28 @@ Revises: 0006
 
 from __future__ import annotations
 
-import pandas as pd
 import sqlalchemy as sa
 from alembic import op
 
 from cem_core.db.bulk import deferred_indexes
-from cem_core.ingest.row_key import CONTENT_FIELDS, content_digests, rating_texts, row_keys
+from cem_core.ingest import rekey
 
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-SLICE = 50_000
-_IDS = ("channel_id", "stage_id", "touchpoint_id", "customer_id")
-
-
-def _ratings(bind: sa.Connection, lo: int, hi: int, ids: list[int]) -> list[str]:
-    scores: dict[int, dict[int, int]] = {}
-    for rid, aid, score in bind.execute(sa.text(
-            "SELECT response_id, attribute_id, score FROM ratings WHERE response_id BETWEEN :lo AND :hi"),
-            {"lo": lo, "hi": hi}):
-        scores.setdefault(int(aid), {})[int(rid)] = int(score)
-    return rating_texts(len(ids), {aid: [by_row.get(i) for i in ids] for aid, by_row in scores.items()})
-
-
-def _store(bind: sa.Connection, ids: list[int], keys: list[str]) -> None:
-    if bind.dialect.name == "postgresql":
-        bind.execute(sa.text("UPDATE responses AS r SET row_key = v.k FROM unnest(CAST(:ids AS bigint[]), "
-                             "CAST(:keys AS text[])) AS v(id, k) WHERE r.id = v.id"), {"ids": ids, "keys": keys})
-    else:
-        bind.exec_driver_sql("UPDATE responses SET row_key = ? WHERE id = ?", list(zip(keys, ids, strict=True)))
-
 
 def _rekey(bind: sa.Connection) -> None:
-    columns = ("id", *_IDS, *CONTENT_FIELDS)
-    select = sa.text(f"SELECT {', '.join('r.' + c for c in columns)} FROM responses r "
-                     "JOIN import_batches b ON b.id = r.batch_id "
-                     "WHERE r.id > :after AND NOT b.is_demo ORDER BY r.id LIMIT :n")
     seen: set[str] = set()
-    after = 0
-    while rows := bind.execute(select, {"after": after, "n": SLICE}).all():
-        frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
-        ids = [int(i) for i in frame["id"]]
-        after = ids[-1]
-        keys = row_keys(content_digests(frame), *(frame[c].tolist() for c in _IDS),
-                        _ratings(bind, ids[0], ids[-1], ids))
+    for ids, _stored, keys in rekey.slices(bind):
         fresh = []
         for i, k in zip(ids, keys, strict=True):
             if k not in seen:
                 seen.add(k)
                 fresh.append((i, k))
         if fresh:
-            _store(bind, [i for i, _ in fresh], [k for _, k in fresh])
+            rekey.store(bind, [i for i, _ in fresh], [k for _, k in fresh])
 
 
 def upgrade() -> None:
