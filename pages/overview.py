@@ -1,10 +1,11 @@
-"""Executive overview: KPI cards against the previous period, NPS trend, NPS by stage and channel."""
+"""Executive overview: KPI cards against the previous period, NPS, CSAT and CES trends, NPS by stage and channel."""
 
 import streamlit as st
 
-from cem_core.analyze.overview import build_overview
+from cem_core.analyze.overview import build_overview, ces_ci, csat_ci
 from cem_core.analyze.queries import previous_period
 from cem_core.charts import overview as charts
+from cem_core.charts.analysis import trend_chart
 from cem_core.i18n import fmt_date, fmt_int, fmt_money, fmt_num, fmt_pct
 from cem_core.reports.download import report_bytes
 from cem_core.ui import cache
@@ -43,22 +44,26 @@ def delta(cur: float | None, prev: float | None, unit: str = "") -> str | None:
     return f"{cur - prev:+.1f}{unit}"
 
 
+def bounds(ci: tuple[float, float] | None, digits: int = 1) -> dict[str, str]:
+    """A CI's ends for a card's caption ("–" where there are too few answers for one)."""
+    return {"low": fmt_num(ci[0], L, digits) if ci else "–", "high": fmt_num(ci[1], L, digits) if ci else "–"}
+
+
 PP = T("trust_access.pp")  # percentage points, translated
 cur, prev = ov.current, ov.previous
-ci = cur.nps.ci
 row1 = st.columns(4)
 with row1[0]:
     kpi_card(T("overview.nps"), fmt_num(cur.nps.nps, L), delta(cur.nps.nps, prev.nps.nps), help=T("overview.nps_help"),
-             caption=T("overview.nps_caption", low=fmt_num(ci[0], L) if ci else "–",
-                       high=fmt_num(ci[1], L) if ci else "–", n=fmt_int(cur.nps.n, L)))
+             caption=T("overview.nps_caption", **bounds(cur.nps.ci), n=fmt_int(cur.nps.n, L)))
 with row1[1]:
     kpi_card(T("overview.csat"), fmt_pct(cur.csat, L), delta(cur.csat, prev.csat, PP), help=T("overview.csat_help"),
-             caption=T("overview.n_caption", n=fmt_int(cur.csat_n, L)))
+             caption=T("overview.csat_caption", **bounds(csat_ci(cur)), n=fmt_int(cur.csat_n, L)))
 with row1[2]:
     kpi_card(T("overview.ces"), fmt_num(cur.ces_mean, L, 2),
              None if cur.ces_mean is None or prev.ces_mean is None else f"{cur.ces_mean - prev.ces_mean:+.2f}",
              help=T("overview.ces_help"),
-             caption=T("overview.ces_caption", agree=fmt_pct(cur.ces_agree, L), n=fmt_int(cur.ces_n, L)))
+             caption=T("overview.ces_caption", **bounds(ces_ci(cur), 2), agree=fmt_pct(cur.ces_agree, L),
+                       n=fmt_int(cur.ces_n, L)))
 with row1[3]:
     kpi_card(T("overview.responses"), fmt_int(cur.responses, L),
              f"{cur.responses - prev.responses:+,}" if prev.responses else None)
@@ -79,6 +84,12 @@ loop_card(ov.date_from, ov.date_to)
 st.subheader(T("overview.trend"))
 st.caption(T("overview.trend_read"))
 st.altair_chart(charts.nps_trend(ov.trend, L), width="stretch")
+for column, measure, frame in zip(st.columns(2), ("csat", "ces"), (ov.csat_trend, ov.ces_trend), strict=True):
+    with column:
+        st.subheader(T(f"overview.trend_{measure}"))
+        if not frame.empty:
+            st.altair_chart(trend_chart(frame, measure, L, month_axis=True), width="stretch",
+                            key=f"overview_trend_{measure}")
 
 left, right = st.columns(2)
 with left:

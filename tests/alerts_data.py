@@ -11,6 +11,7 @@ from cem_core.alerts.evaluate import periods
 from cem_core.analyze.rollup import rebuild_all
 from cem_core.db import write_transaction
 from cem_core.db.models import JourneyStage, Response, Touchpoint
+from cem_core.text.store import add_batch as add_text_batch
 from tests.analysis_data import load_rows
 
 AS_OF = dt.date(2025, 3, 20)
@@ -52,3 +53,17 @@ def load_planted(engine: Engine) -> None:
             keys = [f"hand-{i}" for i, o in enumerate(owner) if o == tp]
             conn.execute(update(Response).where(Response.row_key.in_(keys)).values(touchpoint_id=ids[tp]))
         rebuild_all(conn)  # the rows changed after load_rows: keep the rollup contract
+
+
+def load_text_spike(engine: Engine) -> None:
+    """Comments analysed as the import does: 8 of 80 complain about waiting and the service before, 40 of 80
+    now, so the negative share and the complained-of topics rise significantly."""
+    prev_from, _, cur_from, _ = periods(AS_OF, WINDOW)
+    good, bad = "服务很好，非常满意", "等待时间太长，服务态度很差"
+    rows = [{"nps": 9, "day": prev_from + dt.timedelta(days=i % 20), "comment": bad if i < 8 else good}
+            for i in range(80)]
+    rows += [{"nps": 3, "day": cur_from + dt.timedelta(days=i % 5), "comment": bad if i < 40 else good}
+             for i in range(80)]
+    batch = load_rows(engine, rows)
+    with write_transaction(engine) as conn:
+        add_text_batch(conn, batch)

@@ -14,6 +14,8 @@ from cem_core.alerts.rules import list_rules
 from cem_core.config import default_language
 from cem_core.db.models import Alert, Channel, Department, JourneyStage, Touchpoint
 from cem_core.i18n import t
+from cem_core.text.settings import active_config_of
+from cem_core.text.topics import Taxonomy
 
 log = logging.getLogger(__name__)
 _NAME_TABLES = {"channel": (Channel.__table__, "code"), "stage": (JourneyStage.__table__, "code"),
@@ -22,9 +24,12 @@ _NAME_TABLES = {"channel": (Channel.__table__, "code"), "stage": (JourneyStage._
 
 
 def where_name(engine: Engine, dimension: str, dim_key: str | None, lang: str) -> str:
-    """Display name of an alert's dimension value (a code, a touchpoint id or a segment)."""
+    """Display name of an alert's dimension value (a code, a touchpoint id, a topic code or a segment): the
+    in-app list, every message and the report show what a reader knows the thing by, never its code."""
     if dim_key is None:
         return t("alerts.overall", lang)
+    if dimension == "topic":  # named by the active taxonomy, as the Text page names it
+        return Taxonomy(active_config_of(engine).topics).names(lang).get(dim_key, dim_key)
     if dimension not in _NAME_TABLES:
         return dim_key
     table, key = _NAME_TABLES[dimension]

@@ -9,7 +9,7 @@ touchpoint or product, read the rows as before.
 
 A date range is answered as its whole months from the cells plus the partial months at either edge
 from the rows (the ``occurred_date`` indexes keep that to a short range read). Writers keep the cells
-through ``analyze.rollup``; ``complete`` is the same count check as ``queries.rollup_is_complete``.
+through ``analyze.rollup``; ``complete`` is the count check of ``queries.rollup_is_complete``.
 """
 
 from __future__ import annotations
@@ -22,11 +22,22 @@ from sqlalchemy import ColumnElement, Connection, Date, Engine, and_, case, cast
 
 from cem_core.analyze.dims import column, filtered_rows
 from cem_core.analyze.metrics import DETRACTOR_MAX, PROMOTER_MIN
-from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses
-from cem_core.db.models import CELL_COUNTS, HISTOGRAM_COLUMNS, SCORE_VALUES, SPEND_COLUMNS, analysis_rollup
-from cem_core.db.models import rollup_coverage as coverage
+from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup_is_complete
+from cem_core.db.models import (
+    CELL_COUNTS,
+    CELL_KEYS,
+    HISTOGRAM_COLUMNS,
+    RATING_SCORES,
+    SCORE_VALUES,
+    SPEND_COLUMNS,
+    Rating,
+    analysis_rollup,
+    rating_rollup,
+)
 
 CELL_COLUMNS = (*CELL_COUNTS, *HISTOGRAM_COLUMNS, *SPEND_COLUMNS)
+RATING_COLUMNS = tuple(f"r{k}" for k in RATING_SCORES)
+_ratings = Rating.__table__
 #: Dimensions a cell carries: grouping or filtering only by these (and dates) can read the cells.
 CELL_DIMENSIONS = frozenset({"stage", "channel", "region", "segment"})
 
@@ -52,28 +63,45 @@ def cell_measures(c) -> dict[str, ColumnElement]:
             out[f"{measure}_{k}"] = count_if(c[measure] == k)
     for k in SCORE_VALUES["nps"]:
         out[f"nps_spend_n_{k}"] = count_if(and_(c.nps == k, c.spend.is_not(None)))
+    out["spend"] = func.coalesce(func.sum(c.spend), 0.0)
     for k in SCORE_VALUES["nps"]:
         out[f"nps_spend_{k}"] = func.coalesce(func.sum(case((c.nps == k, c.spend))), 0.0)
     return {name: out[name].label(name) for name in CELL_COLUMNS}
 
 
-def add_batch(conn: Connection, batch_id: int) -> None:
-    """Summarise one batch's rows into its cells (one INSERT ... SELECT ... GROUP BY)."""
+def _keys(conn: Connection) -> list[ColumnElement]:
     c = responses.c
-    keys = [month_of(c.occurred_date, conn.dialect.name).label("month"), c.channel_id, c.stage_id, c.region,
+    return [month_of(c.occurred_date, conn.dialect.name).label("month"), c.channel_id, c.stage_id, c.region,
             c.segment]
+
+
+def add_batch(conn: Connection, batch_id: int) -> None:
+    """Summarise one batch's rows into its cells and its ratings into the rating cells."""
+    add_cells(conn, batch_id)
+    add_rating_cells(conn, batch_id)
+
+
+def add_cells(conn: Connection, batch_id: int) -> None:
+    """One batch's rows into its month cells (one INSERT ... SELECT ... GROUP BY)."""
+    c, keys = responses.c, _keys(conn)
     stmt = select(literal(batch_id).label("batch_id"), *keys, *cell_measures(c).values()).where(
         c.batch_id == batch_id).group_by(*keys)
-    conn.execute(insert(analysis_rollup).from_select(
-        ["batch_id", "month", "channel_id", "stage_id", "region", "segment", *CELL_COLUMNS], stmt))
+    conn.execute(insert(analysis_rollup).from_select(["batch_id", *CELL_KEYS, *CELL_COLUMNS], stmt))
 
 
-def complete(engine: Engine) -> bool:
-    """Whether the cells cover exactly the stored rows (the count check of ``queries.rollup_is_complete``)."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(func.count()).select_from(responses)).scalar_one()
-        summed = conn.execute(select(func.coalesce(func.sum(coverage.c.responses), 0))).scalar_one()
-    return int(rows) == int(summed)
+def add_rating_cells(conn: Connection, batch_id: int) -> None:
+    """One batch's ratings into its rating cells (one INSERT ... SELECT ... GROUP BY)."""
+    c, keys = responses.c, _keys(conn)
+    r = _ratings.c
+    stmt = select(literal(batch_id).label("batch_id"), *keys, r.attribute_id, *[
+        func.sum(case((r.score == k, 1), else_=0)).label(f"r{k}") for k in RATING_SCORES]).select_from(
+        _ratings.join(responses, c.id == r.response_id)).where(c.batch_id == batch_id).group_by(*keys, r.attribute_id)
+    conn.execute(insert(rating_rollup).from_select(
+        ["batch_id", *CELL_KEYS, "attribute_id", *RATING_COLUMNS], stmt))
+
+
+#: The completeness check every rollup reader shares (one row per batch on either side on Postgres).
+complete = rollup_is_complete
 
 
 def answerable(engine: Engine, f: Filters, dims: tuple[str, ...]) -> bool:
@@ -141,7 +169,7 @@ def cell_totals(engine: Engine, f: Filters, dims: tuple[str, ...], columns: tupl
                              c.nps, c.csat, c.ces, c.spend)
         measures = cell_measures(rows.c)
         keys = [rows.c[lbl] for lbl in labels]
-        stmt = select(*keys, *[measures[m] for m in columns])
+        stmt = select(*keys, *[measures[m] for m in columns]).select_from(rows)  # count() alone names no table
         frames.append(read_frame(engine, stmt.group_by(*keys) if keys else stmt))
     frames = [fr for fr in frames if not fr.empty] or [pd.DataFrame(columns=[*labels, *columns])]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -153,3 +181,36 @@ def cell_totals(engine: Engine, f: Filters, dims: tuple[str, ...], columns: tupl
     else:
         frame = frame[list(columns)].sum().to_frame().T
     return frame.reset_index(drop=True)
+
+
+def rating_totals(engine: Engine, f: Filters) -> pd.DataFrame | None:
+    """attribute_id, score, n: attribute ratings under ``f`` counted from the rating cells (whole months)
+    and the rows (edge days); None when the cells cannot answer ``f``."""
+    if not answerable(engine, f, ()):
+        return None
+    months, edges = split_dates(f.date_from, f.date_to)
+    undated = replace(f, date_from=None, date_to=None)
+    frames = []
+    if months is not None:
+        t = rating_rollup
+        stmt = apply_filters(select(t.c.attribute_id, *[func.sum(t.c[r]).label(r) for r in RATING_COLUMNS]),
+                             undated, t)
+        if months[0] is not None:
+            stmt = stmt.where(t.c.month >= months[0])
+        if months[1] is not None:
+            stmt = stmt.where(t.c.month <= months[1])
+        wide = read_frame(engine, stmt.group_by(t.c.attribute_id))
+        frames.append(wide.melt(id_vars=["attribute_id"], var_name="score", value_name="n").assign(
+            score=lambda x: x["score"].str[1:].astype(int)))
+    r = _ratings.c
+    for lo, hi in edges:  # a few days: read them by date, then their ratings by key (not the whole ratings index)
+        stmt = select(r.attribute_id, r.score, func.count().label("n")).select_from(
+            responses.join(_ratings, r.response_id == responses.c.id))
+        frames.append(read_frame(engine, apply_filters(stmt, undated.with_dates(lo, hi)).group_by(
+            r.attribute_id, r.score)))
+    frames = [fr for fr in frames if not fr.empty]
+    if not frames:
+        return pd.DataFrame(columns=["attribute_id", "score", "n"])
+    out = pd.concat(frames, ignore_index=True).astype({"attribute_id": int, "score": int, "n": int})
+    out = out.groupby(["attribute_id", "score"], as_index=False)["n"].sum()
+    return out[out["n"] > 0].reset_index(drop=True)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Select, Subquery, case, func, select
 
-from cem_core.analyze import moments
+from cem_core.analyze import cells, moments
 from cem_core.analyze.moments import RatingMoments
 from cem_core.analyze.queries import Filters, apply_filters, dimension_table, read_frame, responses
 from cem_core.db.models import Attribute, Rating
@@ -214,14 +214,18 @@ def key_drivers(engine: Engine, f: Filters, outcome: str = "nps", method: str = 
 def attribute_histogram(engine: Engine, f: Filters, lang: str = "zh") -> pd.DataFrame:
     """attribute_id, name, score (1-5), n, share, band: how each attribute was rated (filters applied).
 
-    Filters select response ids in a subquery; ``response_id + 0`` keeps SQLite scanning the ratings
-    in index order against that list instead of seeking every response's ratings one by one.
+    Counted from the rating cells (``cells.rating_totals``: whole months, plus the edge days from the rows)
+    when they can answer ``f``. Otherwise filters select response ids in a subquery; ``response_id + 0``
+    keeps SQLite scanning the ratings in index order against that list instead of seeking every
+    response's ratings one by one.
     """
-    stmt = select(_ratings.c.attribute_id, _ratings.c.score, func.count().label("n")).group_by(
-        _ratings.c.attribute_id, _ratings.c.score)
-    if f != Filters():
-        stmt = stmt.where((_ratings.c.response_id + 0).in_(apply_filters(select(responses.c.id), f)))
-    hist = read_frame(engine, stmt)
+    hist = cells.rating_totals(engine, f)
+    if hist is None:
+        stmt = select(_ratings.c.attribute_id, _ratings.c.score, func.count().label("n")).group_by(
+            _ratings.c.attribute_id, _ratings.c.score)
+        if f != Filters():
+            stmt = stmt.where((_ratings.c.response_id + 0).in_(apply_filters(select(responses.c.id), f)))
+        hist = read_frame(engine, stmt)
     if hist.empty:
         return pd.DataFrame(columns=["attribute_id", "name", "score", "n", "share", "band"])
     names = dimension_table(engine, "attributes", lang).set_index("id")["name"]

@@ -135,6 +135,9 @@ class Kpis:
     ces_n: int
     spend: float
     detractor_spend: float
+    csat_top2: int  # the sums behind CSAT's and CES's confidence intervals (``overview.csat_ci``/``ces_ci``)
+    ces_sum: float
+    ces_sq: float
 
     @classmethod
     def from_measures(cls, m: dict[str, float] | pd.Series) -> Kpis:
@@ -151,6 +154,9 @@ class Kpis:
             ces_n=ces_n,
             spend=float(g["spend"]),
             detractor_spend=float(g["detractor_spend"]),
+            csat_top2=int(g["csat_top2"]),
+            ces_sum=float(g["ces_sum"]),
+            ces_sq=float(g["ces_sq"]),
         )
 
     def as_dict(self) -> dict[str, object]:

@@ -17,19 +17,31 @@ from sqlalchemy import Connection, func, insert, literal, select
 
 from cem_core.analyze import cells, moments
 from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
-from cem_core.db.models import Response, ResponseRollup, analysis_rollup, driver_rollup, rollup_coverage
+from cem_core.db.models import (
+    Response,
+    ResponseRollup,
+    analysis_rollup,
+    driver_rollup,
+    rating_rollup,
+    rollup_coverage,
+)
 
 _rows = Response.__table__
 _rollup = ResponseRollup.__table__
 KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")
 
 
-def add_batch(conn: Connection, batch_id: int) -> None:
-    """Aggregate one batch's responses into the rollup (one INSERT ... SELECT ... GROUP BY)."""
+def add_day_rollup(conn: Connection, batch_id: int) -> None:
+    """Aggregate one batch's responses into ``response_rollup`` (one INSERT ... SELECT ... GROUP BY)."""
     keys = [_rows.c[k] for k in KEYS]
     stmt = select(literal(batch_id).label("batch_id"), *keys, *sql_measures(_rows)).where(
         _rows.c.batch_id == batch_id).group_by(*keys)
     conn.execute(insert(_rollup).from_select(["batch_id", *KEYS, *MEASURE_COLUMNS], stmt))
+
+
+def add_batch(conn: Connection, batch_id: int) -> None:
+    """Aggregate one batch's responses into every rollup and record what they cover."""
+    add_day_rollup(conn, batch_id)
     cells.add_batch(conn, batch_id)
     key = moments.add_batch(conn, batch_id)
     count = conn.execute(select(func.count()).where(_rows.c.batch_id == batch_id)).scalar_one()
@@ -37,7 +49,7 @@ def add_batch(conn: Connection, batch_id: int) -> None:
 
 
 def _delete(conn: Connection, batch_id: int | None = None) -> None:
-    for table in (_rollup, analysis_rollup, driver_rollup, rollup_coverage):
+    for table in (_rollup, analysis_rollup, rating_rollup, driver_rollup, rollup_coverage):
         stmt = table.delete()
         conn.execute(stmt if batch_id is None else stmt.where(table.c.batch_id == batch_id))
 

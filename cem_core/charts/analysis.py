@@ -117,13 +117,17 @@ def heat_matrix(grid: pd.DataFrame, lang: str, row_title: str, col_title: str) -
     return (cells + text).properties(height=max(200, 60 * len(rows)))
 
 
-def trend_chart(trend: pd.DataFrame, measure: str, lang: str) -> alt.Chart:
-    """The measure per period with its 95% CI band; significant rises and falls marked with triangles."""
+def trend_chart(trend: pd.DataFrame, measure: str, lang: str, month_axis: bool = False) -> alt.Chart:
+    """The measure per period with its 95% CI band; significant rises and falls marked with triangles.
+    ``month_axis``: monthly periods labelled 2026-03 (the overview, the report) instead of the time axis's
+    own English month names."""
     data = trend.assign(period_key=trend["period"].dt.strftime("%Y-%m-%d"))
     data["mark"] = data["direction"].map({1: t("analysis.trend.up", lang), -1: t("analysis.trend.down", lang)})
     sel = _pick("period_key")
     title = t(f"analysis.measure.{measure}", lang)
     x = alt.X("period:T").title(t("analysis.axis.period", lang))
+    if month_axis:
+        x = x.axis(format="%Y-%m")
     tooltip = [alt.Tooltip("period_key:N", title=t("analysis.axis.period", lang)),
                alt.Tooltip("value:Q", title=title, format=".2f" if measure == "ces" else ".1f"),
                alt.Tooltip("low:Q", title=t("chart.ci_low", lang), format=".2f"),

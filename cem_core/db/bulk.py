@@ -7,14 +7,13 @@ keeps a million-row import or demo load within a minute. Ids are assigned by the
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 
 from sqlalchemy import Connection, Table, func, select
-from sqlalchemy.exc import DBAPIError
 
 BULK_MIN_ROWS = 50_000
-BULK_CACHE_KIB = 256 * 1024  # SQLite's page cache while bulk loading (the pool's usual: 64 MiB)
 
 
 def next_id(conn: Connection, table: Table) -> int:
@@ -64,24 +63,24 @@ def readers_keep_going(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite"
 
 
-def _secondary(conn: Connection, tables: Sequence[str]) -> list[tuple[str, str]]:
+def _secondary(conn: Connection, tables: Sequence[str], keep: Sequence[str] = ()) -> list[tuple[str, str]]:
     """(statement to drop, statement to recreate) for the indexes that back no constraint, and on Postgres
-    the foreign keys: what a bulk load may drop and rebuild. Read from the catalog, so a migration that
-    adds an index is covered without touching this code."""
+    the foreign keys: what a bulk load may drop and rebuild, except the indexes named in ``keep``. Read
+    from the catalog, so a migration that adds an index is covered without touching this code."""
     out: list[tuple[str, str]] = []
     for table in tables:
         if conn.dialect.name == "sqlite":  # autoindexes of UNIQUE / PRIMARY KEY have no SQL: kept
             rows = conn.exec_driver_sql(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
                 "ORDER BY name", (table,))
-            out += [(f'DROP INDEX "{name}"', sql) for name, sql in rows]
+            out += [(f'DROP INDEX "{name}"', sql) for name, sql in rows if name not in keep]
         else:
             rows = conn.exec_driver_sql(
                 "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
                 "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = %(t)s::regclass "
                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1",
                 {"t": table})
-            out += [(f'DROP INDEX "{name}"', sql) for name, sql in rows]
+            out += [(f'DROP INDEX "{name}"', sql) for name, sql in rows if name not in keep]
             rows = conn.exec_driver_sql(
                 "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                 "WHERE conrelid = %(t)s::regclass AND contype = 'f' ORDER BY 1", {"t": table})
@@ -91,27 +90,40 @@ def _secondary(conn: Connection, tables: Sequence[str]) -> list[tuple[str, str]]
 
 
 @contextmanager
-def deferred_indexes(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
+def deferred_indexes(conn: Connection, tables: Sequence[str], keep: Sequence[str] = ()) -> Iterator[None]:
     """Inside the caller's transaction: drop the secondary indexes (and on Postgres the foreign keys) of
-    ``tables``, let the body load rows, then rebuild them. DDL is transactional on both databases, so a
+    ``tables`` but those named in ``keep`` (the ones the body looks rows up by), let the body load rows,
+    then rebuild them. DDL is transactional on both databases, so a
     failed load rolls the drops back with the rows. On SQLite (WAL) readers keep their snapshot and never
     wait; on Postgres other sessions' reads of these tables wait for the commit (ACCESS EXCLUSIVE), which
     is why callers use this only for a load that at least doubles the table (``bulk_worth_it``), and on
     Postgres only while nobody else uses the database (``readers_keep_going``)."""
-    saved = _secondary(conn, tables)
+    saved = _secondary(conn, tables, keep)
     for drop, _create in saved:
         conn.exec_driver_sql(drop)
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:  # SQLite sorts index builds in its page cache, and the kept UNIQUE autoindexes take random inserts
-        cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
-        conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    yield
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")  # sorts in memory: 2-3x faster
+    for _drop, create in saved:
+        conn.exec_driver_sql(create)
+
+
+@contextmanager
+def sorts_on_disk(conn: Connection) -> Iterator[None]:
+    """On SQLite, for the caller's block: temporary sort data (index builds, ``GROUP BY`` of the rollups)
+    goes to temporary files instead of the heap (the pool's ``temp_store=MEMORY``, right for a page's
+    small sorts). Rebuilding an index of 2M rows sorts all of them: in memory that is hundreds of MB of
+    the importing process (issue 18: every import under 1 GB peak RSS); in a file it is the OS's page
+    cache. A connection setting that SQLite refuses to change inside a transaction: use before ``begin``
+    (like ``db.brief_lock_wait``); put back whatever happened."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection  # outside any transaction: the driver is in autocommit mode
+    before = int(raw.execute("PRAGMA temp_store").fetchone()[0])
+    raw.execute("PRAGMA temp_store = FILE")
     try:
         yield
-        if not sqlite:
-            conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")  # sorts in memory: 2-3x faster
-        for _drop, create in saved:
-            conn.exec_driver_sql(create)
     finally:
-        if sqlite:  # a connection setting, not transactional: put it back whatever happened, but never
-            with suppress(DBAPIError):  # hide the error that ended the load behind one from this
-                conn.exec_driver_sql(f"PRAGMA cache_size = {cache}")
+        with suppress(sqlite3.Error):  # a dead connection: never hide the error that ended the block
+            raw.execute(f"PRAGMA temp_store = {before}")

@@ -610,7 +610,8 @@ SCORE_VALUES = {"nps": range(0, 11), "csat": range(1, 6), "ces": range(1, 8)}
 #: Histogram columns: one count per score value, and per NPS score the spend and how many recorded it.
 HISTOGRAM_COLUMNS = (*(f"{m}_{k}" for m, ks in SCORE_VALUES.items() for k in ks),
                      *(f"nps_spend_n_{k}" for k in SCORE_VALUES["nps"]))
-SPEND_COLUMNS = tuple(f"nps_spend_{k}" for k in SCORE_VALUES["nps"])
+#: Spend of all the cell's rows (0023: the overview reads cells), then per NPS score.
+SPEND_COLUMNS = ("spend", *(f"nps_spend_{k}" for k in SCORE_VALUES["nps"]))
 CELL_COUNTS = ("responses", "nps_n", "promoters", "detractors")
 #: Attribute slots of the key-driver moments; more attributes than this and key drivers read the rows.
 MAX_DRIVERS = 12
@@ -641,6 +642,24 @@ driver_rollup = Table(
     Column("id", Integer, primary_key=True), *_cell_keys(), Column("outcome", SmallInteger, nullable=False),
     *(Column(c, Float, nullable=False, default=0.0) for c in MOMENT_COLUMNS),
     Index("ix_driver_rollup_cell", "outcome", "month", "channel_id", "stage_id"),
+)
+
+#: Per batch, month cell and attribute: how many ratings of each score 1-5 (``analyze.cells``, 0023), so the
+#: attribute histograms count cells instead of every rating.
+RATING_SCORES = range(1, 6)
+rating_rollup = Table(
+    "rating_rollup", Base.metadata,
+    Column("id", Integer, primary_key=True), *_cell_keys(), Column("attribute_id", Integer, nullable=False),
+    *(Column(f"r{k}", BigInteger, nullable=False, default=0) for k in RATING_SCORES),
+    Index("ix_rating_rollup_cell", "month", "channel_id", "stage_id"),
+)
+
+#: Rows per batch kept by statement-level triggers on Postgres (migration 0023), so the rollup check there
+#: reads no rows; SQLite counts the rows (its ``count(*)`` reads the smallest index) and leaves this empty.
+response_counts = Table(
+    "response_counts", Base.metadata,
+    Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("responses", BigInteger, nullable=False),
 )
 
 #: What the analysis rollups of each batch cover: its row count when summarised (the completeness check)

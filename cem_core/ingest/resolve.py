@@ -30,6 +30,7 @@ from cem_core.journey.synonyms import name_key as key_of
 from cem_core.reference import ensure_base
 
 LOOKUP_SLICE = 10_000
+CACHE_MAX = 200_000  # identities cached across chunks (~50 MB); beyond, the cache starts again
 
 
 def _code(value: str, prefix: str) -> str:
@@ -168,17 +169,6 @@ class Customers:
         self.by_email: dict[str, tuple[int, str | None]] = {}
         self.next = next_id(conn, Customer.__table__)
         self.created = 0
-        self.complete = False  # True once every stored customer is cached: no lookups per chunk
-
-    def preload_all(self) -> None:
-        """Cache every stored identity in one scan. Worth it for a load larger than the table (one scan
-        instead of three ``IN`` lookups per chunk, 6-10 s at a million rows); exact because this import
-        holds the write lock and caches every customer it creates."""
-        c = Customer.__table__.c
-        for cid, ckey, phone_h, email_h in self.conn.execute(
-                select(c.id, c.customer_key, c.phone_hash, c.email_hash).order_by(c.id)):
-            self._remember(cid, ckey, phone_h, email_h)
-        self.complete = True
 
     def _remember(self, cid: int, key: str | None, phone_h: str | None, email_h: str | None) -> None:
         """Cache a customer's identities; the first customer to claim one keeps it."""
@@ -190,8 +180,6 @@ class Customers:
             self.by_email.setdefault(email_h, (cid, key))
 
     def _preload(self, column: str, values: set[str], cache: dict, with_key: bool) -> None:
-        if self.complete:
-            return
         todo = [v for v in values if v not in cache]
         for cid, ckey, value in sorted(lookup(self.conn, "customers", ("id", "customer_key", column), column, todo)):
             cache.setdefault(value, (cid, ckey) if with_key else cid)
@@ -199,6 +187,12 @@ class Customers:
     def resolve(self, keys: list[str | None], phones: list[str | None], emails: list[str | None],
                 names: list[str | None], segments: list[str | None], regions: list[str | None],
                 phone_h: list[str | None], email_h: list[str | None]) -> list[int | None]:
+        if len(self.by_key) + len(self.by_phone) + len(self.by_email) > CACHE_MAX:
+            # Every customer of this import is in the table: forget them and look the next chunk's up
+            # again, so a file of a million customers does not hold a million identities.
+            self.by_key.clear()
+            self.by_phone.clear()
+            self.by_email.clear()
         self._preload("customer_key", {k for k in keys if k}, self.by_key, False)
         self._preload("phone_hash", {h for h in phone_h if h}, self.by_phone, True)
         self._preload("email_hash", {h for h in email_h if h}, self.by_email, True)

@@ -16,9 +16,8 @@ from cem_core.alerts.messages import alert_text
 from cem_core.alerts.run import where_name
 from cem_core.analyze.drivers import key_drivers
 from cem_core.analyze.metrics import Kpis
-from cem_core.analyze.overview import Overview, build_overview
+from cem_core.analyze.overview import Overview, build_overview, ces_ci, csat_ci
 from cem_core.analyze.queries import Filters, apply_filters, responses
-from cem_core.analyze.stats import proportion_ci
 from cem_core.auth.roles import User
 from cem_core.db.models import Alert, ResponseText
 from cem_core.i18n import t
@@ -57,19 +56,19 @@ class ExecutiveReport:
 
 
 def kpi_table(cur: Kpis, prev: Kpis, lang: str) -> pd.DataFrame:
-    """One row per KPI: value, previous period's value, change and the 95 % CI (numbers, not text)."""
+    """One row per KPI: value, previous period's value, change and the 95 % CI (numbers, not text); the
+    CIs are the overview cards' (``overview.csat_ci``, ``overview.ces_ci``)."""
     def row(key: str, value, previous, ci, n) -> dict[str, object]:
         change = None if value is None or previous is None else value - previous
         return {"metric": t(f"report.kpi.{key}", lang), "value": value, "previous": previous, "change": change,
                 "low": ci[0] if ci else None, "high": ci[1] if ci else None, "n": n}
 
     now, before = cur.as_dict(), prev.as_dict()  # rounded as ``stats --json`` prints them
-    csat_ci = proportion_ci(round(cur.csat * cur.csat_n / 100), cur.csat_n) if cur.csat is not None else None
     return pd.DataFrame([
         row("responses", cur.responses, prev.responses, None, cur.responses),
         row("nps", now["nps"], before["nps"], cur.nps.ci, cur.nps.n),
-        row("csat", now["csat"], before["csat"], csat_ci, cur.csat_n),
-        row("ces", now["ces"], before["ces"], None, cur.ces_n),  # the rollup keeps no CES sum of squares
+        row("csat", now["csat"], before["csat"], csat_ci(cur), cur.csat_n),
+        row("ces", now["ces"], before["ces"], ces_ci(cur), cur.ces_n),
     ])
 
 

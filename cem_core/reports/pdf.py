@@ -1,6 +1,6 @@
-"""The executive report as an A4 PDF: cover with period and filters, KPI table, the overview's own charts
-(as sharp PNG), drivers, topics and alerts, page numbers; the CJK font embedded (subset) so Chinese text
-shows and extracts on any machine.
+"""The executive report as an A4 PDF: cover with period and filters, KPI table with CIs, the overview's own
+charts (NPS, CSAT and CES trends, NPS by stage and channel; as sharp PNG), drivers, topics and alerts,
+page numbers; the CJK font embedded (subset) so Chinese text shows and extracts on any machine.
 
 The font: reportlab embeds TrueType outlines only, and the OFL Noto Sans SC subset the text module
 ships is CFF (.otf), as is Debian's fonts-noto-cjk. ``data/fonts/NotoSansSC-Regular-subset.ttf`` is the
@@ -25,6 +25,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from cem_core.charts.analysis import trend_chart
 from cem_core.charts.overview import nps_bars, nps_trend
 from cem_core.config import CJK_FONT
 from cem_core.i18n import t
@@ -90,14 +91,17 @@ FONT_FAMILY = "Noto Sans CJK SC"  # the family name inside the font file (vl-con
 
 #: Decimals per KPI row, as ``stats --json`` rounds them, so the PDF shows the same figures.
 KPI_DIGITS = (0, 2, 2, 3)  # responses, NPS, CSAT, CES (rows of ``executive.kpi_table``)
+#: Decimals of each row's CI, as the overview's cards show it (a CES interval is a fraction of a point wide).
+CI_DIGITS = (1, 1, 1, 2)
 
 
 def _kpis(report: ExecutiveReport) -> pd.DataFrame:
     rows = []
-    for digits, row in zip(KPI_DIGITS, report.kpis.to_dict("records"), strict=True):
+    for digits, ci_digits, row in zip(KPI_DIGITS, CI_DIGITS, report.kpis.to_dict("records"), strict=True):
         def num(v: object, d: int = digits) -> str:
             return "–" if v is None or pd.isna(v) else f"{float(v):,.{d}f}"  # type: ignore[arg-type]
-        ci = "–" if row["low"] is None or pd.isna(row["low"]) else f"[{row['low']:.1f}, {row['high']:.1f}]"
+        ci = "–" if row["low"] is None or pd.isna(row["low"]) else \
+            f"[{row['low']:.{ci_digits}f}, {row['high']:.{ci_digits}f}]"
         rows.append({"metric": row["metric"], "value": num(row["value"]), "previous": num(row["previous"]),
                      "change": num(row["change"]), "ci": ci, "n": f"{int(row['n']):,}"})
     return pd.DataFrame(rows)
@@ -119,6 +123,11 @@ def to_pdf(report: ExecutiveReport, generated: dt.datetime | None = None) -> byt
     ov = report.overview
     if not ov.trend.empty:
         story += [Paragraph(escape(t("report.sec.trend", L)), s["h"]), _chart(nps_trend(ov.trend, L))]
+    story.append(PageBreak())
+    for measure, frame in (("csat", ov.csat_trend), ("ces", ov.ces_trend)):  # the overview's own charts
+        story.append(Paragraph(escape(t(f"report.sec.{measure}_trend", L)), s["h"]))
+        story.append(_chart(trend_chart(frame, measure, L, month_axis=True)) if not frame.empty
+                     else Paragraph(escape(t("report.none", L)), s["p"]))
     story.append(PageBreak())
     for key, frame, sort in (("stage", ov.by_stage, ov.by_stage["name"].tolist()), ("channel", ov.by_channel, None)):
         story.append(Paragraph(escape(t(f"report.sec.{key}", L)), s["h"]))

@@ -15,6 +15,13 @@ def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return frame.rename(columns={c: t(f"report.col.{c}", lang) for c in frame.columns if f"report.col.{c}" in MESSAGES})
 
 
+def _months(trend: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """A CSAT or CES trend as the overview draws it: month, the measure, CI, n and the change to the month
+    before."""
+    out = trend[["period", "value", "low", "high", "n", "change"]].rename(columns={"period": "month", "value": measure})
+    return out.assign(month=pd.to_datetime(out["month"]).dt.strftime("%Y-%m"))
+
+
 def sheets(report: ExecutiveReport) -> dict[str, pd.DataFrame]:
     """Sheet title -> frame, in report order."""
     L = report.lang
@@ -26,6 +33,8 @@ def sheets(report: ExecutiveReport) -> dict[str, pd.DataFrame]:
         t("report.filters", L): cover,
         t("report.sec.kpis", L): report.kpis,
         t("report.sec.trend", L): trend,
+        **{t(f"report.sec.{m}_trend", L): _months(frame, t(f"report.kpi.{m}", L))
+           for m, frame in (("csat", ov.csat_trend), ("ces", ov.ces_trend))},
         t("report.sec.stage", L): ov.by_stage[["name", "nps", "low", "high", "n"]],
         t("report.sec.channel", L): ov.by_channel[["name", "nps", "low", "high", "n"]],
         t("report.sec.drivers", L): report.drivers,

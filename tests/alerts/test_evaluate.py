@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 
@@ -16,11 +15,8 @@ from cem_core.analyze.metrics import NpsResult, nps_diff_significant
 from cem_core.analyze.stats import nps_diff_p, proportion_diff_p, proportion_diff_significant, t_p, welch_p
 from cem_core.auth.roles import User
 from cem_core.cli import main
-from cem_core.db import write_transaction
 from cem_core.db.models import Alert, Touchpoint
-from cem_core.text.store import add_batch as add_text_batch
-from tests.alerts_data import AS_OF, WINDOW, load_planted
-from tests.analysis_data import load_rows
+from tests.alerts_data import AS_OF, WINDOW, load_planted, load_text_spike
 
 
 def test_periods_are_adjacent_and_equal():
@@ -79,15 +75,7 @@ def test_csat_and_ces_drops_and_overall(engine):
 
 
 def test_negative_and_topic_spikes_fire_once(engine):
-    prev_from, _, cur_from, _ = periods(AS_OF, WINDOW)
-    good, bad = "服务很好，非常满意", "等待时间太长，服务态度很差"
-    rows = [{"nps": 9, "day": prev_from + dt.timedelta(days=i % 20), "comment": bad if i < 8 else good}
-            for i in range(80)]
-    rows += [{"nps": 3, "day": cur_from + dt.timedelta(days=i % 5), "comment": bad if i < 40 else good}
-             for i in range(80)]
-    batch = load_rows(engine, rows)
-    with write_transaction(engine) as conn:
-        add_text_batch(conn, batch)
+    load_text_spike(engine)
     save_rule(engine, Rule("neg", measure="negative", window_days=WINDOW, min_n=30), "admin")
     save_rule(engine, Rule("topics", measure="topic", window_days=WINDOW, min_n=30), "admin")
     fired = evaluate(engine, AS_OF)

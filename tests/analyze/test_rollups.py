@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, select
 
-from cem_core.analyze import cells, distributions, drivers, matrix, moments, spend, trends
+from cem_core.analyze import cells, distributions, drilldown, drivers, matrix, moments, spend, trends
+from cem_core.analyze.drilldown import Drill, drill_count
 from cem_core.analyze.queries import Filters, read_frame
 from cem_core.db import write_transaction
 from cem_core.db.models import (
@@ -21,6 +22,7 @@ from cem_core.db.models import (
     Response,
     analysis_rollup,
     driver_rollup,
+    rating_rollup,
     rollup_coverage,
 )
 from cem_core.demo.generator import load_demo, remove_demo
@@ -39,12 +41,12 @@ def rows_frame(engine: Engine) -> pd.DataFrame:
     return frame.fillna({"region": "∅", "segment": "∅", "channel_id": -1, "stage_id": -1})
 
 
-def stored(engine: Engine, table, columns: list[str], where=None) -> pd.DataFrame:
-    stmt = select(*[table.c[k] for k in KEYS], *[table.c[c] for c in columns])
+def stored(engine: Engine, table, columns: list[str], where=None, keys: list[str] = KEYS) -> pd.DataFrame:
+    stmt = select(*[table.c[k] for k in keys], *[table.c[c] for c in columns])
     frame = read_frame(engine, stmt if where is None else stmt.where(where))
     frame["month"] = frame["month"].astype(str).str[:10]
     frame = frame.fillna({"region": "∅", "segment": "∅", "channel_id": -1, "stage_id": -1})
-    return frame.groupby(KEYS)[columns].sum().sort_index()
+    return frame.groupby(keys)[columns].sum().sort_index()
 
 
 def expected_cells(rows: pd.DataFrame) -> pd.DataFrame:
@@ -54,6 +56,7 @@ def expected_cells(rows: pd.DataFrame) -> pd.DataFrame:
     for m, scores in SCORE_VALUES.items():
         for k in scores:
             out[f"{m}_{k}"] = (rows[m] == k).astype(int)
+    out["spend"] = rows["spend"].fillna(0.0)
     for k in SCORE_VALUES["nps"]:
         out[f"nps_spend_n_{k}"] = ((rows["nps"] == k) & rows["spend"].notna()).astype(int)
         out[f"nps_spend_{k}"] = rows["spend"].where(rows["nps"] == k, 0.0).fillna(0.0)
@@ -73,10 +76,24 @@ def expected_moments(engine: Engine, rows: pd.DataFrame, ids: tuple[int, ...], o
     return pd.concat([data[KEYS], out], axis=1).groupby(KEYS)[list(out.columns)].sum().sort_index()
 
 
+def expected_rating_cells(engine: Engine, rows: pd.DataFrame) -> pd.DataFrame:
+    ratings = read_frame(engine, select(Rating.response_id, Rating.attribute_id, Rating.score))
+    data = rows.set_index("id").join(ratings.set_index("response_id"), how="inner")
+    out = pd.DataFrame({f"r{k}": (data["score"] == k).astype(int) for k in range(1, 6)}, index=data.index)
+    keys = [*KEYS, "attribute_id"]
+    return pd.concat([data[keys], out], axis=1).groupby(keys)[list(out.columns)].sum().sort_index()
+
+
 def assert_rollups_equal_rows(engine: Engine) -> None:
     rows = rows_frame(engine)
     pd.testing.assert_frame_equal(stored(engine, analysis_rollup, list(cells.CELL_COLUMNS)), expected_cells(rows),
                                   check_dtype=False)
+    got = stored(engine, rating_rollup, list(cells.RATING_COLUMNS), keys=[*KEYS, "attribute_id"])
+    want = expected_rating_cells(engine, rows)
+    if want.empty:
+        assert got.empty
+    else:
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
     with engine.connect() as conn:
         ids, key = moments.attribute_set(conn)
         cover = dict(conn.execute(select(rollup_coverage.c.batch_id, rollup_coverage.c.attribute_set)).all())
@@ -156,6 +173,12 @@ def test_analyses_from_cells_equal_rows(demo_engine: Engine) -> None:
             a = matrix.heat_matrix(demo_engine, f, *dims, "en")
             b = matrix.heat_matrix(demo_engine, rows_f, *dims, "en")
             pd.testing.assert_frame_equal(a, b, check_dtype=False)
+        for drill in (Drill(dims=(("stage", 3), ("channel", 2))), Drill(score=("nps", 0, 6)),
+                      Drill(dims=(("segment", None),)),
+                      Drill(dims=(("region", "华东"),), dates=(lo, lo + dt.timedelta(days=70)))):
+            assert drilldown._cell_count(demo_engine, f, drill) == drill_count(demo_engine, rows_f, drill)
+        pd.testing.assert_frame_equal(drivers.attribute_histogram(demo_engine, f, "en"),
+                                      drivers.attribute_histogram(demo_engine, rows_f, "en"), check_dtype=False)
         a, b = drivers.key_drivers(demo_engine, f, lang="en"), drivers.key_drivers(demo_engine, rows_f, lang="en")
         pd.testing.assert_frame_equal(a.table, b.table, atol=1e-9)
         pd.testing.assert_frame_equal(trends.daily(demo_engine, f).sort_values("day").reset_index(drop=True),
@@ -176,3 +199,8 @@ def test_stale_cells_fall_back_to_rows(engine: Engine) -> None:
     seg = matrix.nps_by(engine, Filters(), ("region",))
     assert int(seg["n"].sum()) == int(rows["nps"].notna().sum())
     assert moments.from_rollup(engine, Filters(), "nps", drivers.attribute_ids(engine)) is None
+    assert cells.rating_totals(engine, Filters()) is None
+    ratings = read_frame(engine, select(Rating.attribute_id, Rating.score))
+    hist = drivers.attribute_histogram(engine, Filters(), "en")
+    assert int(hist["n"].sum()) == len(ratings) > 0
+    assert drill_count(engine, Filters(), Drill(score=("nps", 0, 6))) == int((rows["nps"] <= 6).sum())

@@ -22,12 +22,18 @@ def _rows(day: str, nps: str, tag: str) -> list[list[str]]:
     return [[f"{day} 10:00", nps, "3", f"{tag}{i}", "", "上海", "微信小程序", "3"] for i in range(40)]
 
 
-def test_alert_appears_after_import_and_opens_its_view(live_app, page, sqlite_url: str, tmp_path: Path) -> None:
-    engine = make_engine(sqlite_url)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """An empty database of the test's own, once on SQLite and once on Postgres."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+def test_alert_appears_after_import_and_opens_its_view(live_app, page, db_url: str, tmp_path: Path) -> None:
+    engine = make_engine(db_url)
     migrate(engine)
     save_rule(engine, Rule("NPS day over day", window_days=1, min_n=30), "boss")
     import_file(engine, write_csv(tmp_path / "mon.csv", HEADER_ZH, _rows("2024-03-05", "10", "a")), user="u")
-    url = live_app(sqlite_url, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en", CEM_ADMIN_USER=ADMIN, CEM_ADMIN_PASSWORD=PASSWORD)
+    url = live_app(db_url, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en", CEM_ADMIN_USER=ADMIN, CEM_ADMIN_PASSWORD=PASSWORD)
     page.goto(url)
     wait_for_app(page)
     sign_in(page, ADMIN, PASSWORD)

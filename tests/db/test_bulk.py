@@ -82,8 +82,9 @@ def test_bulk_import_rebuilds_every_index_and_foreign_key(engine: Engine, tmp_pa
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(Rating.__table__.insert().values(response_id=10**9, attribute_id=1, score=3))
     assert ("ux_responses_row_key", ("row_key",), True) in before["responses.indexes"]
-    with engine.connect() as conn:  # ... which a SQLite bulk load builds once instead of inserting into row by row
-        assert any("ux_responses_row_key" in drop for drop, _ in bulk._secondary(conn, ["responses"]))
+    with engine.connect() as conn:  # ... which a bulk load keeps: each chunk looks its row keys up by it
+        dropped = [drop for drop, _ in bulk._secondary(conn, load.BULK_TABLES, load.LOOKUP_INDEXES)]
+    assert dropped and not any(name in drop for drop in dropped for name in load.LOOKUP_INDEXES)
     with pytest.raises(IntegrityError):
         insert_copy_of_a_row_key(engine)
     # A second, smaller import into the now larger table maintains the indexes row by row instead.
@@ -110,21 +111,21 @@ def test_bulk_import_dedupes_against_stored_rows_and_customers(engine: Engine, t
     first = import_file(engine, write_csv(tmp_path / "a.csv", HEADER, many_rows(100)), user="u")
     assert first.rows_imported == 100 and not first.bulk_load
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
-    # Rows 0-99 again inside a bigger file: the preloaded row keys and identities stand in for lookups.
+    # Rows 0-99 again inside a bigger file: found by the indexes the bulk load keeps, as are earlier chunks'.
     second = import_file(engine, write_csv(tmp_path / "b.csv", HEADER, many_rows(300)), user="u", chunk_rows=64)
     assert second.bulk_load and (second.rows_imported, second.rows_duplicate) == (200, 100)
     assert counts(engine)["responses"] == 300 and counts(engine)["customers"] == 300
 
 
-def test_rebuilt_row_key_index_refuses_a_duplicate_the_preload_missed(engine: Engine, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """The in-memory row keys are the first check; the unique index, rebuilt before the commit, is the
-    last: with the preload blinded, the duplicates reach the table and the rebuild rolls the load back."""
+def test_unique_row_key_index_refuses_a_duplicate_the_lookup_missed(engine: Engine, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lookup of each chunk's row keys is the first check; the unique index, kept through a bulk load,
+    is the last: with the lookup blinded, the first duplicate is refused and the load rolled back."""
     first = import_file(engine, write_csv(tmp_path / "a.csv", HEADER, many_rows(100)), user="u")
     assert first.rows_imported == 100
     before = schema_of(engine)
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
-    monkeypatch.setattr(load._Writer, "preload", lambda self: setattr(self, "known_keys", set()))
+    monkeypatch.setattr(load, "_existing_keys", lambda conn, keys: set())
     with pytest.raises(ImportFailed, match="row_key"):
         import_file(engine, write_csv(tmp_path / "b.csv", HEADER, many_rows(300)), user="u", chunk_rows=64)
     assert schema_of(engine) == before and counts(engine)["responses"] == 100 and rollup_total(engine) == 100

@@ -36,13 +36,13 @@ class Run:
     peak_bytes: int
 
 
-def run_cli(engine: Engine, tmp_path: Path, *files: Path) -> Run:
+def run_cli(engine: Engine, tmp_path: Path, *files: Path, timeout: float = 300) -> Run:
     url = engine.url.render_as_string(hide_password=False)
     env = {**os.environ, "CEM_DATABASE_URL": url, "CEM_DEMO_ROWS": "0"}
     out = tmp_path / "measure.json"
     proc = subprocess.run([sys.executable, "-c", _MEASURE, str(out), sys.executable, "-m", "cem_core", "import",
                            "--json", *map(str, files)], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=timeout)
     code, peak_kb = json.loads(out.read_text())
     reports = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     return Run(code, reports, proc.stderr, peak_kb * 1024)

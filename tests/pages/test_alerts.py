@@ -18,14 +18,16 @@ LEAD = User("lead", "dept_lead", departments=("service",))
 OTHER = User("other", "dept_lead", departments=("sales",))
 
 
-@pytest.fixture
-def planted_app(sqlite_url: str, monkeypatch: pytest.MonkeyPatch):
-    engine = make_engine(sqlite_url)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def planted_app(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """The app on a database with the planted drop and one fired alert, once on SQLite, once on Postgres."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    engine = make_engine(url)
     migrate(engine)
     load_planted(engine)
     save_rule(engine, Rule("segments", dimension="segment", window_days=WINDOW, departments=("service",)), "admin")
     assert len(evaluate(engine, AS_OF)) == 1
-    point_app_at(monkeypatch, sqlite_url)
+    point_app_at(monkeypatch, url)
     yield engine
     engine.dispose()
 

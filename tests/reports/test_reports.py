@@ -1,5 +1,6 @@
 """Executive report: the PDF's text shows the same NPS, CSAT, CES and n as ``stats --json`` in zh and en,
-Chinese extracts as Chinese (font embedded), the xlsx's numbers are numbers equal to the overview's, and
+the CSAT and CES CIs of the rows, the NPS, CSAT and CES trends as charts, Chinese extracts as Chinese (font
+embedded), the xlsx's numbers are numbers equal to the overview's, and
 a department lead's report covers their departments only."""
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import uuid
+from collections.abc import Iterator
 from email.header import decode_header, make_header
 from pathlib import Path
 
@@ -14,13 +17,16 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 from pypdf import PdfReader
-from sqlalchemy import Engine
+from sqlalchemy import Engine, and_, case, create_engine, func, select
+from sqlalchemy import text as sql
 
 from cem_core.analyze.overview import build_overview
 from cem_core.analyze.queries import Filters
+from cem_core.analyze.stats import mean_ci, proportion_ci
 from cem_core.auth.roles import User
 from cem_core.cli import main
 from cem_core.db import make_engine, migrate, write_transaction
+from cem_core.db.models import Response
 from cem_core.demo.generator import load_demo
 from cem_core.i18n import t
 from cem_core.reference import DEPARTMENTS
@@ -35,12 +41,25 @@ from tests.local_servers import Inbox, free_port
 WINDOW = ["--from", "2026-01-01", "--to", "2026-06-30"]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('rep') / 'r.db'}")
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A demo database of the module's own (reports write audit entries), once on each database."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('rep') / 'r.db'}")
+    else:
+        admin = create_engine(request.getfixturevalue("pg_server"), isolation_level="AUTOCOMMIT")
+        name = f"cem_test_rep_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(sql(f'CREATE DATABASE "{name}"'))
+        engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
     migrate(engine)
     load_demo(engine, rows=4000)
-    return engine
+    yield engine
+    engine.dispose()
+    if request.param == "postgres":
+        with admin.connect() as conn:
+            conn.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -56,8 +75,16 @@ def test_pdf_shows_the_stats_figures(demo: Engine, tmp_path: Path, capsys, lang:
         assert figure in text, figure
     assert t("report.title", lang) in text and "2026-01-01" in text and "2026-06-30" in text
     assert t("report.page", lang, n=len(reader.pages)) in text  # page numbers
-    for section in ("kpis", "trend", "stage", "channel", "drivers", "concentrate", "topics", "verbatims", "hot_spots",
-                    "loop", "alerts"):
+    cis = row_cis(demo)
+    assert f"[{cis['csat'][0]:.1f}, {cis['csat'][1]:.1f}]" in text
+    assert f"[{cis['ces'][0]:.2f}, {cis['ces'][1]:.2f}]" in text
+    trends = [t(f"report.sec.{s}", lang) for s in ("trend", "csat_trend", "ces_trend")]
+    pages = [(p, p.extract_text().splitlines()) for p in reader.pages]
+    for heading in trends:  # each trend heading on a page that carries one chart per trend heading
+        ((on, lines),) = [(p, lines) for p, lines in pages if heading in lines]
+        assert len(on.images) >= sum(h in lines for h in trends), (heading, len(on.images))
+    for section in ("kpis", "trend", "csat_trend", "ces_trend", "stage", "channel", "drivers", "concentrate",
+                    "topics", "verbatims", "hot_spots", "loop", "alerts"):
         assert t(f"report.sec.{section}", lang) in text, section
     fonts = [f.get_object() for p in reader.pages for f in p["/Resources"]["/Font"].get_object().values()]
     embedded = [str(f["/BaseFont"]) for f in fonts
@@ -65,6 +92,17 @@ def test_pdf_shows_the_stats_figures(demo: Engine, tmp_path: Path, capsys, lang:
     assert any("NotoSansCJK" in name for name in embedded), embedded  # the CJK font travels with the file
     if lang == "zh":
         assert "核心指标" in text and "客户体验执行报告" in text  # Chinese extracts as Chinese
+
+
+def row_cis(engine: Engine) -> dict[str, tuple[float, float] | None]:
+    """CSAT's and CES's 95 % CIs over WINDOW straight from the rows (not through the rollup)."""
+    c = Response.__table__.c
+    window = and_(c.occurred_date >= dt.date(2026, 1, 1), c.occurred_date <= dt.date(2026, 6, 30))
+    with engine.connect() as conn:
+        n_csat, top2, n_ces, total, squares = conn.execute(select(
+            func.count(c.csat), func.sum(case((c.csat >= 4, 1), else_=0)), func.count(c.ces), func.sum(c.ces),
+            func.sum(c.ces * c.ces)).where(window)).one()
+    return {"csat": proportion_ci(int(top2), n_csat), "ces": mean_ci(n_ces, float(total), float(squares))}
 
 
 def test_xlsx_numbers_equal_the_overview(demo: Engine):
@@ -82,6 +120,11 @@ def test_xlsx_numbers_equal_the_overview(demo: Engine):
     stage = list(book[t("report.sec.stage", "en")].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in stage] == ov.by_stage["name"].tolist() and [r[4] for r in stage] == ov.by_stage["n"].tolist()
     assert [r[1] for r in stage] == pytest.approx(ov.by_stage["nps"].tolist(), rel=1e-12)  # xlsx keeps 15 digits
+    for measure, frame in (("csat", ov.csat_trend), ("ces", ov.ces_trend)):
+        months = list(book[t(f"report.sec.{measure}_trend", "en")].iter_rows(min_row=2, values_only=True))
+        assert [r[0] for r in months] == frame["period"].dt.strftime("%Y-%m").tolist()
+        assert [r[1] for r in months] == pytest.approx(frame["value"].tolist(), rel=1e-12)
+        assert [r[4] for r in months] == frame["n"].tolist()
 
 
 def test_department_lead_gets_their_departments_only(demo: Engine):

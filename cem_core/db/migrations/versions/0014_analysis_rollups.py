@@ -4,8 +4,7 @@
 moments) and ``rollup_coverage`` (what they cover, for the completeness check) per batch and month
 cell; see ``cem_core.analyze.cells`` and ``cem_core.analyze.moments``. ``response_rollup.ces_sq`` lets
 the trends tab read that rollup too. Existing data is kept; the new rollups are filled from the stored
-rows by the same code the writers use (``analyze.rollup.rebuild_all``): about a full scan of responses
-and ratings per batch, tens of seconds at 1M rows.
+rows by migration 0023 (``analyze.rollup.rebuild_all`` writes the head schema, which 0023 completes).
 
 Revision ID: 0014
 Revises: 0013
@@ -16,7 +15,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from cem_core.analyze.rollup import rebuild_all
 from cem_core.db.models import analysis_rollup, driver_rollup, rollup_coverage
 
 revision = "0014"
@@ -32,7 +30,6 @@ def upgrade() -> None:
     bind = op.get_bind()
     for table in _NEW:
         table.create(bind)
-    rebuild_all(bind)
 
 
 def downgrade() -> None:
