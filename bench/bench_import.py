@@ -145,6 +145,9 @@ def _line(label: str, res: dict, floor: float | None, target: float | None) -> N
     parts = [f"{label:<28} {res['seconds']:7.1f} s  {rate:>10,.0f} rows/s  peak RSS {res['rss_mb']:6,.0f} MB"]
     if res.get("reader_mb"):
         parts.append(f"(of which reader process {res['reader_mb']:,.0f} MB)")
+    if "cpu_s" in res:
+        parts.append(f"CPU {res['cpu_s']:.1f} s" + (f" + reader {res['reader_cpu_s']:.1f} s" if res.get("reader_cpu_s")
+                                                     else ""))
     if floor:
         parts.append(f"{res['seconds'] / floor:4.1f}x floor")
     if target:
@@ -191,6 +194,11 @@ def main() -> None:
         # A large import reads in a second process (cem_core.ingest.producer): its peak counts too. The sum
         # of the two peaks is an upper bound of the import's memory at any one moment.
         result["reader_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        # CPU seconds of each process: on a shared machine they say what wall times cannot (whether the
+        # two processes overlap, and which one the import waits for)
+        for who, key in ((resource.RUSAGE_SELF, "cpu_s"), (resource.RUSAGE_CHILDREN, "reader_cpu_s")):
+            usage = resource.getrusage(who)
+            result[key] = usage.ru_utime + usage.ru_stime
         result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + result["reader_mb"]
         print(json.dumps(result))
         return

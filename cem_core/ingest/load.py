@@ -15,16 +15,18 @@ Order of work, and why:
    canonical text of its normalised values (date, resolved channel/stage/touchpoint and customer, scores,
    texts, ratings; defined in ``row_key``), so the same response arriving in two different files is stored
    once and counted as a duplicate.
-   Csv files of ``producer.PROCESS_MIN_ROWS`` rows or more are read, validated and prepared in a second
-   process while this one writes (two cores instead of one GIL). A load that at least doubles the table
+   Each chunk's comments are analysed (tokens, sentiment, topics: ``cem_core.text.store.Analyses``) where
+   the chunk is read, and stored with the chunk's rows. Csv files of ``producer.PROCESS_MIN_ROWS`` rows or
+   more are read, validated, prepared and analysed in a second process while this one writes (two cores
+   instead of one GIL). A load that at least doubles the table
    runs in bulk-load mode: secondary indexes rebuilt once at the end (``bulk.deferred_indexes``), except
    the ones every chunk looks its row keys and customer identities up by (``LOOKUP_INDEXES``). Nothing
    is held per row of the file: what was already stored, by earlier imports or earlier chunks of this
    one, is asked of the database chunk by chunk, so memory stays bounded whatever the number of rows
    (``bench/bench_memory.py``). On Postgres that DDL would lock every reader out until the commit, so
    there the indexes stay and rows are COPYed into the live tables (``bulk.readers_keep_going``).
-5. The rollup, the text analysis of the comments (``cem_core.text.store``), the batch's counts and the
-   audit entry are written in that same transaction.
+5. The rollups (the responses' and the comments' terms and topics), the batch's counts and the audit
+   entry are written in that same transaction.
 
 ``check_file`` runs steps 1 and 4's validation without writing: the page shows its report first and
 the user chooses to import the valid rows or reject the file.
@@ -73,6 +75,7 @@ from cem_core.ingest.validate import MEASURES, Checked, Problem, as_text, infer_
 from cem_core.privacy.hashing import hash_key
 from cem_core.privacy.masking import mask_text
 from cem_core.text import store as text_store
+from cem_core.text.dictionaries import TextConfig
 
 Progress = Callable[[float, int], None]
 ERROR_ROWS = 50_000  # invalid rows kept for the downloadable error file
@@ -83,7 +86,7 @@ COLUMN_ISSUE_MIN = 10
 RESPONSE_COLUMNS = ("id", "batch_id", "row_key", "customer_id", "channel_id", "stage_id", "touchpoint_id",
                     "occurred_at", "occurred_date", "journey_key", "journey_step", "nps", "csat", "ces",
                     "overall_sat", "spend", "region", "product", "segment", "comment", "language")
-BULK_TABLES = ("responses", "ratings", "customers")
+BULK_TABLES = ("responses", "ratings", "customers", "response_text")
 # Kept through a bulk load: each chunk's row keys and identities are looked up by them (holding every
 # stored key in memory instead grew the importing process by ~1 KB per row: 1.47 GB at 1M rows).
 LOOKUP_INDEXES = ("ux_responses_row_key", "ix_customers_phone_hash", "ix_customers_email_hash")
@@ -326,14 +329,20 @@ def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progre
     report.summarise_columns()
 
 
-def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress: Progress | None
-                    ) -> Iterator[Prepared]:
-    """The valid rows of ``report.plans``, chunk by chunk, ready to write; counts go to ``report``. Run
-    here for small files and in the reading process (``producer``) for large ones."""
+def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress: Progress | None,
+                    text: TextConfig | None) -> Iterator[Prepared]:
+    """The valid rows of ``report.plans``, chunk by chunk, ready to write, their comments analysed under
+    ``text`` (None: not analysed); counts go to ``report``. Run here for small files and in the reading
+    process (``producer``) for large ones, so there the analysis runs on the second core."""
+    analyses = text_store.Analyses(text) if text is not None else None
     for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
         if reject and report.rows_skipped:
             continue  # keep validating for the report; nothing will be committed
-        yield prepare(checked.data[checked.valid], pii_key)
+        chunk = prepare(checked.data[checked.valid], pii_key)
+        comments = chunk.lists.get("comment")
+        if analyses is not None and comments is not None:
+            chunk.text = analyses.rows(comments, chunk.lists.get("language") or [None] * chunk.n)
+        yield chunk
 
 
 def resolve_date_order(plan: TablePlan, date_order: str | None) -> None:
@@ -478,8 +487,9 @@ class _Writer:
     """Writes validated chunks of one batch inside the open transaction."""
 
     def __init__(self, conn: Connection, batch_id: int, pii_key: bytes, source: str | None,
-                 fail_after: int | None = None) -> None:
+                 text: TextConfig | None, fail_after: int | None = None) -> None:
         self.conn, self.batch_id, self.source = conn, batch_id, source
+        self.text = text_store.BatchText(conn, batch_id, text.version) if text is not None else None
         self.refs = References(conn)
         self.customers = Customers(conn, pii_key, batch_id)
         self.fail_after = fail_after
@@ -542,6 +552,9 @@ class _Writer:
             ratings += [(rid, aid, s) for rid, s in zip(ids, pick(col(a)), strict=True) if s is not None]
         if ratings:
             bulk_insert(self.conn, Rating.__table__, ("response_id", "attribute_id", "score"), ratings)
+        if self.text is not None and chunk.text is not None:
+            keys = zip(pick(day), pick(channels), pick(stages), pick(touchpoints), strict=True)
+            self.text.add(ids, keys, pick(col("nps")), pick(chunk.text))
         self.imported += len(keep)
         if self.fail_after is not None and self.imported >= self.fail_after:
             raise RuntimeError(f"injected failure after {self.imported} rows")
@@ -603,7 +616,8 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
                 # Durability of this one commit only: a crash in the next ~0.6 s loses the import, never
                 # corrupts anything; its lease goes with the session and the next start marks it interrupted.
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-            writer = _Writer(conn, report.batch_id, pii_key, source, fail_after)
+            text = text_store.import_config(conn)
+            writer = _Writer(conn, report.batch_id, pii_key, source, text, fail_after)
             incoming = sum(p.table.est_rows - p.header.row - 1 for p in report.plans)
             report.bulk_load = bulk_worth_it(incoming, writer.next_id - 1)
             defer = report.bulk_load and readers_keep_going(conn)
@@ -612,10 +626,10 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
                 if producer.worth_it(incoming, all(p.table.streamed for p in report.plans)):
                     layout = [(p.header, p.mapping) for p in report.plans]
                     rows = min(chunk_rows, producer.CHUNK_ROWS)
-                    job = producer.ReadJob(src, file_name, caps, sheets, rows, layout, pii_key, reject)
+                    job = producer.ReadJob(src, file_name, caps, sheets, rows, layout, pii_key, reject, text)
                     chunks = producer.chunks_from_process(job, report, publish)
                 else:
-                    chunks = prepared_chunks(report, pii_key, reject, publish)
+                    chunks = prepared_chunks(report, pii_key, reject, publish, text)
                 for chunk in chunks:
                     writer.write(chunk)
             if report.rows_read == 0:
@@ -629,7 +643,8 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
             for table in (Customer.__table__, Response.__table__):
                 sync_sequence(conn, table)
             rollup.add_batch(conn, report.batch_id)
-            text_store.add_batch(conn, report.batch_id)  # tokens, sentiment, topics and their rollups
+            if writer.text is not None:
+                writer.text.finish()  # the rollups of the comments' terms and topics
             report.actions_created = route_batch(conn, report.batch_id).total  # same transaction: no rows, no items
             report.seconds = time.perf_counter() - t0
             conn.execute(update(_batches).where(_batches.c.id == report.batch_id).values(

@@ -28,6 +28,7 @@ class Prepared:
     phone_h: list[str | None]
     email_h: list[str | None]
     content: list[str]  # the content digest of each row (``row_key``, step 1)
+    text: list | None = None  # each row's analysed comment (``text.store.Analyses``), where the import analyses
 
 
 def nullable(values: pd.Series) -> list[object]:

@@ -1,4 +1,6 @@
-"""Reading and validating a large file in a second process, while this one writes to the database.
+"""Reading, validating and preparing a large file, and analysing its comments (tokens, sentiment,
+topics and their counts: ``text.store.Analyses``), in a second process while this one writes to the
+database.
 
 Why a process and not a thread: reading, validation and preparation are pandas and Python work that
 holds the GIL, and so does driving the database (binding a million rows, formatting COPY). In one process
@@ -33,6 +35,7 @@ from cem_core.config import get_setting
 from cem_core.ingest.headers import Header
 from cem_core.ingest.prepare import Prepared
 from cem_core.ingest.read import Caps, Source
+from cem_core.text.dictionaries import TextConfig
 
 if TYPE_CHECKING:
     from cem_core.ingest.load import ImportReport
@@ -68,6 +71,7 @@ class ReadJob:
     layout: list[tuple[Header, dict[str, str]]]  # per table: header row, header -> field
     pii_key: bytes
     reject: bool  # on_invalid="reject": stop sending rows once one is invalid (keep counting for the report)
+    text: TextConfig | None  # analyse the comments under this config (None: the database cannot store it)
 
 
 def chunks_from_process(job: ReadJob, report: ImportReport, progress: Callable[[float, int], None] | None
@@ -95,7 +99,7 @@ def chunks_from_process(job: ReadJob, report: ImportReport, progress: Callable[[
                     except EOFError:
                         errors.seek(0)
                         tail = errors.read().decode(errors="replace").strip().splitlines()[-1:]
-                        raise RuntimeError(f"the reading process ended unexpectedly (exit code {proc.wait()})"
+                        raise RuntimeError(f"the reading process ended unexpectedly (exit code {_ended(proc)})"
                                            f"{': ' + tail[0] if tail else ''}") from None
                     if kind == "chunk":
                         yield rest[0]
@@ -113,3 +117,13 @@ def chunks_from_process(job: ReadJob, report: ImportReport, progress: Callable[[
                 proc.kill()
             proc.wait()
 
+
+
+def _ended(proc: subprocess.Popen) -> int:
+    """The exit code of a reader whose pipe closed; one that closed it but hangs on is killed, never
+    waited for forever."""
+    try:
+        return proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()

@@ -11,6 +11,7 @@ import pickle
 import queue
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 
 from cem_core.ingest.errors import IngestError
@@ -27,7 +28,8 @@ def _read(job: ReadJob, send: Callable[[tuple], None]) -> None:
         for table, (header, mapping) in zip(tables, job.layout, strict=True):
             table.chunk_rows = job.chunk_rows
             report.plans.append(TablePlan(table, header, mapping))
-        for chunk in prepared_chunks(report, job.pii_key, job.reject, lambda f, n: send(("progress", f, n))):
+        for chunk in prepared_chunks(report, job.pii_key, job.reject, lambda f, n: send(("progress", f, n)),
+                                     job.text):
             send(("chunk", chunk))
         send(("end", {f: getattr(report, f) for f in REPORT_FIELDS}))
     except IngestError as exc:
@@ -49,6 +51,10 @@ def _child(fd: int) -> None:
                     pickle.dump(msg, pipe, protocol=pickle.HIGHEST_PROTOCOL)
                     pipe.flush()
         except BrokenPipeError:  # the importer is gone (killed): end, instead of blocking on a full outbox
+            os._exit(1)
+        except BaseException:  # a message that cannot be sent: end, so the importer sees why (stderr's last line)
+            traceback.print_exc()
+            sys.stderr.flush()
             os._exit(1)
 
     thread = threading.Thread(target=sender, daemon=True)

@@ -40,6 +40,13 @@ NEGATED_POSITIVE = 0.9
 CONTRAST_EARLIER = 0.4
 CONCESSION = 0.4
 THRESHOLD = 0.5
+PREFIX_MEMO = 200_000  # distinct tokens whose prefix split is remembered
+CLAUSE_MEMO = 200_000  # distinct clauses whose score is remembered
+
+
+def _any_of(words: list[str]) -> re.Pattern[str]:
+    """A pattern found in a text exactly when one of ``words`` is a substring of it."""
+    return re.compile("|".join(map(re.escape, words)) if words else "(?!)")
 
 
 @dataclass
@@ -91,7 +98,8 @@ class SentimentEngine:
         self.nobody_en = tuple(r["nobody_en"])
         self.neutral_zh = re.compile(trie_pattern(r["neutral_cues_zh"]))
         self.neutral_en = re.compile(rf"(?<![a-z])({trie_pattern(r['neutral_cues_en'])})(?![a-z])")
-        self.question = {"zh": tuple(r["question_cues_zh"]), "en": tuple(r["question_cues_en"])}
+        # "any cue in the text" as one scan (an alternation of the literal cues) instead of one per cue
+        self.question = {lang: _any_of(r[f"question_cues_{lang}"]) for lang in ("zh", "en")}
         self.irony = {"zh": tuple(r["irony_zh"]), "en": tuple(r["irony_en"])}
         self.wait = {"zh": re.compile(r["wait_zh"]), "en": re.compile(r["wait_en"])}
         self.solved = {"zh": re.compile(r["solved_zh"]), "en": re.compile(r["solved_en"])}
@@ -104,6 +112,11 @@ class SentimentEngine:
         self.contrast_zh_words = tuple(sorted(r["contrast_zh"], key=len, reverse=True))
         self.contrast_en = re.compile(r"\b(" + "|".join(map(re.escape, r["contrast_en"])) + r")\b")
         self.concession = {"zh": tuple(r["concession_zh"]), "en": tuple(r["concession_en"])}
+        self.concession_zh_near = _any_of(r["concession_zh"])  # a concession word in a clause's first 4 characters
+        self._prefixes: dict[str, tuple[str, ...]] = {}  # token -> ``_split_prefixes`` of it, per distinct token
+        # (clause text, lang) -> what ``score_clause`` found: a clause's score depends on its text alone, and
+        # CX comments are made of recurring clauses ("服务很好", "the room was clean")
+        self._clauses: dict[tuple[str, str], tuple[float, str | None, bool, tuple[str, ...]]] = {}
 
     # -- rule 1 -----------------------------------------------------------------------------------
     def written_score(self, text: str, lang: str) -> tuple[float, str] | None:
@@ -164,8 +177,8 @@ class SentimentEngine:
             if not low:
                 continue
             contrast = low.startswith(self.contrast_zh_words) if lang == "zh" else bool(self.contrast_en.match(low))
-            concession = low.startswith(self.concession[lang]) or (lang == "zh" and any(
-                c in low[:4] for c in self.concession["zh"]))
+            concession = low.startswith(self.concession[lang]) or (
+                lang == "zh" and self.concession_zh_near.search(low, 0, 4) is not None)
             if contrast:
                 for c in out:
                     c.weight *= CONTRAST_EARLIER
@@ -218,24 +231,29 @@ class SentimentEngine:
     def _split_prefixes(self, tokens: list[str]) -> list[str]:
         """jieba keeps "太吵" or "不新鲜" whole when its dictionary knows them: split off a leading
         negator or intensifier so the lexicon word behind it is found and the rules apply to it."""
-        out = []
+        known = self._prefixes
+        out: list[str] = []
         for t in tokens:
-            if t not in self.lex and len(t) >= 2:
-                for cut in (2, 1):
-                    head, rest = t[:cut], t[cut:]
-                    if rest in self.lex and (head in self.neg["zh"] or head in self.inten["zh"]):
-                        out += [head, rest]
-                        break
-                else:
-                    out.append(t)
-            else:
-                out.append(t)
+            pieces = known.get(t)
+            if pieces is None:
+                pieces = known[t] = self._split_prefix(t)
+                if len(known) > PREFIX_MEMO:
+                    known.clear()
+            out += pieces
         return out
+
+    def _split_prefix(self, t: str) -> tuple[str, ...]:
+        if t not in self.lex and len(t) >= 2:
+            for cut in (2, 1):
+                head, rest = t[:cut], t[cut:]
+                if rest in self.lex and (head in self.neg["zh"] or head in self.inten["zh"]):
+                    return head, rest
+        return (t,)
 
     def score_clause(self, clause: Clause, lang: str) -> None:
         low = self._phrases(clause.text, lang, clause)
         clause.neutral_cue = self._neutral(low, lang)
-        clause.question = any(q in low for q in self.question[lang])
+        clause.question = self.question[lang].search(low) is not None
         wait = self.wait[lang].search(low)
         if wait:
             clause.score -= 1.2
@@ -294,6 +312,23 @@ class SentimentEngine:
             clause.score += BARE_NEGATION
             clause.evidence.append(f"{clause.text.strip()[:16]} (negation, nothing praised) −")
 
+    def _score_known(self, clause: Clause, lang: str) -> None:
+        """``score_clause``, once per distinct clause text (bounded memo, cleared when full)."""
+        key = (clause.text, lang)
+        found = self._clauses.get(key)
+        if found is None:
+            self.score_clause(clause, lang)
+            if len(self._clauses) >= CLAUSE_MEMO:
+                self._clauses.clear()
+            self._clauses[key] = (clause.score, clause.neutral_cue, clause.question, tuple(clause.evidence))
+            return
+        clause.score, clause.neutral_cue, clause.question, evidence = found
+        clause.evidence = list(evidence)
+
+    def forget(self) -> None:
+        """Drop the clause memo (``bench/bench_text.py`` measures the cost of clauses never seen before)."""
+        self._clauses.clear()
+
     # -- everything -------------------------------------------------------------------------------
     def analyse(self, text: str | None, lang: str | None = None) -> Verdict:
         text = (text or "").strip()
@@ -316,7 +351,7 @@ class SentimentEngine:
         written = self.written_score(text, lang)
         clauses = self.clauses(body, lang)
         for c in clauses:
-            self.score_clause(c, lang)
+            self._score_known(c, lang)
         if written is not None:
             frac, said = written
             total = 2.0 if frac >= 0.8 else -2.0 if frac <= 0.4 else 0.0

@@ -180,6 +180,63 @@ def _comments(conn: Connection, batch_id: int, days: tuple[dt.date, dt.date] | N
 
 
 Memo = dict[tuple[str, str | None], "_Row | None"]
+_NEW = object()  # not analysed yet (None is an analysis: a blank comment)
+
+
+def import_config(conn: Connection) -> TextConfig | None:
+    """The config an import analyses its comments with; None for a database still below migration 0010,
+    which has nowhere to store them (its comments are analysed by ``text rebuild`` once it is upgraded)."""
+    return active_config(conn) if inspect(conn).has_table(_text.name) else None
+
+
+class Analyses:
+    """Comments -> ``_Row``s under one config, each distinct (text, language) analysed once: short CX
+    comments repeat a lot. Runs wherever the rows are read: the import's reading process analyses while
+    the importing process writes."""
+
+    def __init__(self, config: TextConfig) -> None:
+        self.analyzer: TextAnalyzer = analyzer_for(config)
+        self.seen: Memo = {}
+
+    def rows(self, comments: Iterable[str | None], languages: Iterable[str | None]) -> list[_Row | None]:
+        seen, out = self.seen, []
+        for key in zip(comments, languages, strict=True):
+            row = seen.get(key, _NEW)
+            if row is _NEW:
+                row = _row(self.analyzer.analyse(*key))
+                if len(seen) >= MEMO:
+                    seen.clear()
+                seen[key] = row
+            out.append(row)
+        return out
+
+
+class BatchText:
+    """The text side of one batch being imported: each chunk's analysed comments are stored and counted
+    as the chunk is written; ``finish`` writes the rollups (same transaction)."""
+
+    def __init__(self, conn: Connection, batch_id: int, version: int) -> None:
+        self.conn, self.batch_id, self.version = conn, batch_id, version
+        self.roll = _Rollups()
+        self.done = 0
+
+    def add(self, ids: Iterable[int], keys: Iterable[tuple], nps: Iterable[int | None],
+            rows: Iterable[_Row | None]) -> None:
+        """Store and count one chunk: response ids, their (day, channel, stage, touchpoint), NPS, analysis."""
+        out = []
+        batch_id, version, add = self.batch_id, self.version, self.roll.add
+        for rid, key, score, row in zip(ids, keys, nps, rows, strict=True):
+            if row is not None:
+                out.append((rid, batch_id, *row.stored, version))
+                add(key, score, row.label, row.score, row.terms, row.bigrams, row.topics)
+        bulk_insert(self.conn, _text, TEXT_COLUMNS, out)
+        self.done += len(out)
+
+    def finish(self) -> int:
+        self.roll.write(self.conn, self.batch_id)
+        return self.done
+
+
 
 
 def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,

