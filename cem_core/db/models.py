@@ -144,12 +144,14 @@ class Response(Base):
         Index("ix_responses_text_dims", "occurred_date", "region", "product", "segment", "nps", "csat", "ces"),
         # A unique index, not a constraint, so a bulk load rebuilds it once like the others (migration 0006).
         Index("ux_responses_row_key", "row_key", unique=True),
+        # A customer's rows, covering the close-the-loop recovery lookup (a later answer at NPS >= 7; 0022).
+        Index("ix_responses_customer_recovery", "customer_id", "nps", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
     row_key: Mapped[str] = mapped_column(machine_key(64))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     # No foreign keys to the dimension tables (migration 0005): the importer resolves these ids itself,
     # and ~4M trigger checks per 1M-row import cost more than they protect.
     channel_id: Mapped[int | None] = mapped_column(Integer)
