@@ -9,7 +9,7 @@ of indexes: rebuilding it after a bulk import cost 1.3 s instead of 0.6 s on Pos
 3.7 s instead of 4.8-5.7 s (SQLite). See bench/RESULTS.md.
 
 Revision ID: 0022
-Revises: 0023
+Revises: 0020
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0022"
-down_revision = "0023"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -16,7 +16,7 @@ rebuilt from the rows by the writers' own code (``analyze.rollup.rebuild_all``, 
 writes the head schema): about a scan of responses and ratings per batch, tens of seconds at 1M rows.
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from cem_core.analyze.rollup import rebuild_all
 from cem_core.db.models import rating_rollup, response_counts
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
