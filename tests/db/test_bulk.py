@@ -1,8 +1,8 @@
 """The large-import paths, on SQLite and Postgres (``engine`` fixture), with real files made small by
 lowering the thresholds: bulk-load mode (an import that at least doubles the table holds the stored keys in
 memory; on SQLite it rebuilds the secondary indexes once before the commit, ``cem_core.db.bulk.deferred_indexes``,
-while on Postgres it keeps indexes and foreign keys, whose DDL would lock readers out) and the second reading
-process (``cem_core.ingest.producer``)."""
+while on Postgres it keeps indexes and foreign keys, whose DDL would lock readers out) and imports read in
+several chunks."""
 
 from __future__ import annotations
 
