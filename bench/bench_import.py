@@ -4,7 +4,7 @@
 
 Generates realistic files into bench/out/ once (Chinese comments of ~30 characters, phones with leading
 zeros, three attribute ratings, channel names in Chinese), then runs every measurement in a fresh
-subprocess so its peak RSS (with its reading process's) is its own. The floor is what no importer can
+subprocess so its peak RSS (with its workbook parser's, ``ingest.sheets``) is its own. The floor is what no importer can
 beat by much: pandas.read_csv of the same file plus sqlite3 ``executemany`` of the same rows into a
 plain table in one transaction.
 Targets (issue 3): SQLite 1M <= 60 s with peak RSS <= 2 GB; xlsx 200k <= 15 s; Postgres 1M <= 45 s.
@@ -109,11 +109,10 @@ def run_import(path: str, url: str) -> dict:
             "skipped": report.rows_skipped}
 
 
-def _child(kind: str, *args: str, reader: bool = True) -> dict:
+def _child(kind: str, *args: str) -> dict:
     os.sync()  # start on a quiet disk: not while the last measurement's gigabyte is still being written back
-    env = {**os.environ, "CEM_IMPORT_READER_PROCESS": "on" if reader else "off"}
     proc = subprocess.run([sys.executable, __file__, "--child", kind, *args], capture_output=True, text=True,
-                          cwd=ROOT, check=False, env=env)
+                          cwd=ROOT, check=False)
     if proc.returncode:
         raise RuntimeError(proc.stderr[-3000:])
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -143,10 +142,10 @@ def _drop_pg(admin_url: str, name: str) -> None:
 def _line(label: str, res: dict, floor: float | None, target: float | None) -> None:
     rate = res["rows"] / res["seconds"] if res["seconds"] else 0
     parts = [f"{label:<28} {res['seconds']:7.1f} s  {rate:>10,.0f} rows/s  peak RSS {res['rss_mb']:6,.0f} MB"]
-    if res.get("reader_mb"):
-        parts.append(f"(of which reader process {res['reader_mb']:,.0f} MB)")
+    if res.get("child_mb"):
+        parts.append(f"(of which workbook parser {res['child_mb']:,.0f} MB)")
     if "cpu_s" in res:
-        parts.append(f"CPU {res['cpu_s']:.1f} s" + (f" + reader {res['reader_cpu_s']:.1f} s" if res.get("reader_cpu_s")
+        parts.append(f"CPU {res['cpu_s']:.1f} s" + (f" + parser {res['child_cpu_s']:.1f} s" if res.get("child_cpu_s")
                                                      else ""))
     if floor:
         parts.append(f"{res['seconds'] / floor:4.1f}x floor")
@@ -162,20 +161,6 @@ def _fresh_sqlite(name: str) -> str:
     return f"sqlite:///{db}"
 
 
-def reader_compare(csv_path: Path, floor: float, rounds: int) -> None:
-    """The reading process earns its place only if it saves at least 20 % (issue 12): alternate both ways
-    of importing the same file so drifting machine speed hits both alike."""
-    times: dict[bool, list[float]] = {True: [], False: []}
-    for _ in range(rounds):
-        for reader in (True, False):
-            res = _child("import", str(csv_path), _fresh_sqlite("import_bench.db"), reader=reader)
-            times[reader].append(res["seconds"])
-            _line(f"SQLite csv, reader {'on' if reader else 'off'}", res, floor, None)
-    on, off = min(times[True]), min(times[False])
-    print(f"best of {rounds}: reader on {on:.1f} s, off {off:.1f} s: the reading process saves "
-          f"{(off - on) / off:.0%} (keep it if >= 20 %)")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -184,22 +169,19 @@ def main() -> None:
     ap.add_argument("--pg-only", action="store_true", help="measure the floor and the Postgres import only")
     ap.add_argument("--pg-db", default=None, metavar="NAME",
                     help="name of the database created (and dropped) for the Postgres run; default random")
-    ap.add_argument("--reader-compare", type=int, default=0, metavar="N",
-                    help="only compare the SQLite csv import with and without the reading process, N rounds")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         kind, *rest = args.child
         result = run_floor(*rest) if kind == "floor" else run_import(*rest)
-        # A large import reads in a second process (cem_core.ingest.producer): its peak counts too. The sum
+        # A workbook is parsed in a child process (cem_core.ingest.sheets): its peak counts too. The sum
         # of the two peaks is an upper bound of the import's memory at any one moment.
-        result["reader_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        # CPU seconds of each process: on a shared machine they say what wall times cannot (whether the
-        # two processes overlap, and which one the import waits for)
-        for who, key in ((resource.RUSAGE_SELF, "cpu_s"), (resource.RUSAGE_CHILDREN, "reader_cpu_s")):
+        result["child_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        # CPU seconds of each process: on a shared machine they say what wall times cannot
+        for who, key in ((resource.RUSAGE_SELF, "cpu_s"), (resource.RUSAGE_CHILDREN, "child_cpu_s")):
             usage = resource.getrusage(who)
             result[key] = usage.ru_utime + usage.ru_stime
-        result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + result["reader_mb"]
+        result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + result["child_mb"]
         print(json.dumps(result))
         return
 
@@ -213,9 +195,6 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (figures scale with contention)")
     floor = _child("floor", str(csv_path))
     _line(f"floor csv {args.rows:,}", floor, None, None)
-    if args.reader_compare:
-        reader_compare(csv_path, floor["seconds"], args.reader_compare)
-        return
     if args.pg_only:
         postgres(args.pg, csv_path, floor["seconds"], args.pg_db)
         return

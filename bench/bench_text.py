@@ -12,7 +12,7 @@
    store (response_text rows and the term and topic rollups written to SQLite, timed apart).
 3. Import: the same csv imported into fresh SQLite files with and without text analysis (in that run
    only the import is told the database cannot store text), so the difference is what analysis adds to
-   an import. From ``producer.PROCESS_MIN_ROWS`` rows the analysis runs in the reading process.
+   an import (analysed chunk by chunk as the import reads it).
 
 Comments are ~30 characters, built by joining two or three clauses drawn at random from the sentiment
 sets and the demo catalogue's phrases, so they vary the way real comments do (the import benchmark's

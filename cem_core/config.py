@@ -51,9 +51,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_max_hours", "CEM_SESSION_MAX_HOURS", "12", "Sign out this many hours after sign-in"),
     Setting("default_phone_region", "CEM_PHONE_REGION", "CN",
             "Region (ISO 3166 code) of phone numbers written without a country code, for matching customers"),
-    Setting("import_reader_process", "CEM_IMPORT_READER_PROCESS", "on",
-            "Read, validate and prepare large csv imports and analyse their comments in a second process while "
-            "this one writes (on/off)"),
     Setting("sso_role_claim", "CEM_SSO_ROLE_CLAIM", "",
             "OIDC claim holding a role name (e.g. roles or groups); empty: roles only from the users page"),
     Setting("import_wait_minutes", "CEM_IMPORT_WAIT_MINUTES", "30",

@@ -30,17 +30,6 @@ class IngestError(Exception):
     def __str__(self) -> str:
         return self.message("en")
 
-    def __reduce__(self) -> tuple[object, ...]:
-        # Crosses from the reading process (``producer``) intact, whatever the subclass's signature.
-        return _restore, (type(self), self.key, self.values, self.__dict__)
-
-
-def _restore(cls: type[IngestError], key: str, values: dict[str, object], state: dict[str, object]) -> IngestError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, key, values)
-    error.__dict__.update(state)
-    return error
-
 
 class ImportFailed(IngestError):
     """The database write failed part-way; the transaction was rolled back and the batch marked failed."""

@@ -15,11 +15,9 @@ Order of work, and why:
    canonical text of its normalised values (date, resolved channel/stage/touchpoint and customer, scores,
    texts, ratings; defined in ``row_key``), so the same response arriving in two different files is stored
    once and counted as a duplicate.
-   Each chunk's comments are analysed (tokens, sentiment, topics: ``cem_core.text.store.Analyses``) where
-   the chunk is read, and stored with the chunk's rows. Csv files of ``producer.PROCESS_MIN_ROWS`` rows or
-   more are read, validated, prepared and analysed in a second process while this one writes (two cores
-   instead of one GIL). A load that at least doubles the table
-   runs in bulk-load mode: secondary indexes rebuilt once at the end (``bulk.deferred_indexes``), except
+   Each chunk's comments are analysed (tokens, sentiment, topics: ``cem_core.text.store.Analyses``) as
+   the chunk is read, and stored with the chunk's rows. A load that at least doubles the table runs in
+   bulk-load mode: secondary indexes rebuilt once at the end (``bulk.deferred_indexes``), except
    the ones every chunk looks its row keys and customer identities up by (``LOOKUP_INDEXES``). Nothing
    is held per row of the file: what was already stored, by earlier imports or earlier chunks of this
    one, is asked of the database chunk by chunk, so memory stays bounded whatever the number of rows
@@ -63,7 +61,6 @@ from cem_core.db.bulk import (
 from cem_core.db.models import Customer, ImportBatch, ImportDetail, Rating, Response
 from cem_core.i18n import t
 from cem_core.ingest import mapping as mapping_mod
-from cem_core.ingest import producer
 from cem_core.ingest.errors import ImportFailed, IngestError, unexpected
 from cem_core.ingest.headers import Header, detect_header
 from cem_core.ingest.lease import Lease, Slot, Waiting, import_slot
@@ -332,8 +329,7 @@ def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progre
 def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress: Progress | None,
                     text: TextConfig | None) -> Iterator[Prepared]:
     """The valid rows of ``report.plans``, chunk by chunk, ready to write, their comments analysed under
-    ``text`` (None: not analysed); counts go to ``report``. Run here for small files and in the reading
-    process (``producer``) for large ones, so there the analysis runs on the second core."""
+    ``text`` (None: not analysed); counts go to ``report``."""
     analyses = text_store.Analyses(text) if text is not None else None
     for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
         if reject and report.rows_skipped:
@@ -352,7 +348,7 @@ def resolve_date_order(plan: TablePlan, date_order: str | None) -> None:
     the values: the first rows, and when they leave it open (every part 12 or less, e.g. a file sorted by
     date that starts on the 1st) the whole column, read once more. A column no value decides is read
     month-first under an English header and day-first otherwise. The resolved order goes into the mapping
-    (``occurred_at:dmy``) so the reading process and the report see the same."""
+    (``occurred_at:dmy``) so every later read of the file and the report see the same."""
     found = [(h, f) for h, f in plan.mapping.items() if mapping_mod.base_field(f) == mapping_mod.DATE_FIELD]
     if not found:
         return
@@ -589,15 +585,14 @@ def import_file(engine: Engine, src: Source | str, file_name: str | None = None,
     with import_slot(engine, file_name, user, waiting=waiting, limit_s=wait_limit_s) as slot, Lease(engine) as held:
         report.waited_s = slot.waited_s
         _write_batch(engine, src, file_name, held, slot, report, user=user, source=source, on_invalid=on_invalid,
-                     sheets=sheets, caps=caps, progress=progress, fail_after=fail_after, chunk_rows=chunk_rows,
-                     t0=t0)
+                     progress=progress, fail_after=fail_after, t0=t0)
     report.seconds = time.perf_counter() - t0
     return report
 
 
 def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot: Slot, report: ImportReport, *,
-                 user: str, source: str | None, on_invalid: str, sheets: list[str] | None, caps: Caps,
-                 progress: Progress | None, fail_after: int | None, chunk_rows: int, t0: float) -> None:
+                 user: str, source: str | None, on_invalid: str, progress: Progress | None,
+                 fail_after: int | None, t0: float) -> None:
     """Steps 2-5 of the module docstring, at the head of the queue and under the batch's lease."""
     report.batch_id = _open_batch(held, report, user, source, size_of(src))
     if report.batch_id is None:
@@ -622,15 +617,7 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
             report.bulk_load = bulk_worth_it(incoming, writer.next_id - 1)
             defer = report.bulk_load and readers_keep_going(conn)
             with deferred_indexes(conn, BULK_TABLES, LOOKUP_INDEXES) if defer else nullcontext():
-                reject = on_invalid == "reject"
-                if producer.worth_it(incoming, all(p.table.streamed for p in report.plans)):
-                    layout = [(p.header, p.mapping) for p in report.plans]
-                    rows = min(chunk_rows, producer.CHUNK_ROWS)
-                    job = producer.ReadJob(src, file_name, caps, sheets, rows, layout, pii_key, reject, text)
-                    chunks = producer.chunks_from_process(job, report, publish)
-                else:
-                    chunks = prepared_chunks(report, pii_key, reject, publish, text)
-                for chunk in chunks:
+                for chunk in prepared_chunks(report, pii_key, on_invalid == "reject", publish, text):
                     writer.write(chunk)
             if report.rows_read == 0:
                 raise IngestError("ingest.err.no_rows", file=file_name)

@@ -1,8 +1,7 @@
 """A validated chunk -> driver-ready lists: everything about a chunk that needs no database.
 
-Pure functions of the chunk and the installation's PII key, so they run wherever reading runs: in the
-importing process for small files, in the reading process for large ones (``producer``), leaving the
-process that holds the database transaction only ids to resolve and rows to insert.
+Pure functions of the chunk and the installation's PII key, kept apart from what needs the database
+(ids to resolve, rows to insert) so each side reads on its own.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from cem_core.privacy.hashing import keyed_hashes
 
 @dataclass
 class Prepared:
-    """A validated chunk as plain lists (picklable: it crosses from the reading process)."""
+    """A validated chunk as plain lists, ready for the driver."""
 
     n: int
     lists: dict[str, list[object]]  # field -> values, None for missing

@@ -41,7 +41,9 @@ from cem_core.ingest.errors import IngestError, unexpected
 
 Source = bytes | Path
 
-CHUNK_ROWS = 100_000
+# An import holds the chunk it writes while it reads the next: 25k rows keeps that under ~100 MB (100k-row
+# chunks made an import's peak grow by ~70 MB from one chunk to two, tests/ingest/test_memory_bound.py).
+CHUNK_ROWS = 25_000
 CHUNK_CELLS = 2_000_000  # a chunk of a very wide file gets fewer rows, so its memory stays bounded
 HEAD_ROWS = 200  # rows kept for header detection, column mapping and the preview
 BLOCK = 1 << 20

@@ -191,8 +191,7 @@ def import_config(conn: Connection) -> TextConfig | None:
 
 class Analyses:
     """Comments -> ``_Row``s under one config, each distinct (text, language) analysed once: short CX
-    comments repeat a lot. Runs wherever the rows are read: the import's reading process analyses while
-    the importing process writes."""
+    comments repeat a lot. The import analyses each chunk as it reads it."""
 
     def __init__(self, config: TextConfig) -> None:
         self.analyzer: TextAnalyzer = analyzer_for(config)

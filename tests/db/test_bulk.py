@@ -1,8 +1,8 @@
 """The large-import paths, on SQLite and Postgres (``engine`` fixture), with real files made small by
 lowering the thresholds: bulk-load mode (an import that at least doubles the table holds the stored keys in
 memory; on SQLite it rebuilds the secondary indexes once before the commit, ``cem_core.db.bulk.deferred_indexes``,
-while on Postgres it keeps indexes and foreign keys, whose DDL would lock readers out) and the second reading
-process (``cem_core.ingest.producer``)."""
+while on Postgres it keeps indexes and foreign keys, whose DDL would lock readers out) and imports read in
+several chunks."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cem_core.db import bulk
 from cem_core.db.models import Rating, Response
-from cem_core.ingest import load, producer
+from cem_core.ingest import load
 from cem_core.ingest.errors import ImportFailed
 from cem_core.ingest.load import check_file, import_file
 from cem_core.ingest.read import Caps
@@ -131,62 +131,32 @@ def test_unique_row_key_index_refuses_a_duplicate_the_lookup_missed(engine: Engi
     assert schema_of(engine) == before and counts(engine)["responses"] == 100 and rollup_total(engine) == 100
 
 
-def test_large_file_is_read_in_a_second_process(engine: Engine, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chunked_import_reports_what_a_check_reports(engine: Engine, tmp_path: Path) -> None:
     rows = many_rows(300)
     rows[7][1] = "11"  # NPS out of range
     rows[250][0] = "not a date"
     path = write_csv(tmp_path / "a.csv", HEADER, rows)
     local = check_file(engine, path, "a.csv", chunk_rows=100)
-    monkeypatch.setattr(producer, "PROCESS_MIN_ROWS", 1)
     seen: list[tuple[float, int]] = []
     report = import_file(engine, path, user="u", chunk_rows=100, progress=lambda f, n: seen.append((f, n)))
     assert report.status == "done" and (report.rows_imported, report.rows_skipped) == (298, 2)
-    # The report the reading process sends back is the one an in-process check builds.
+    # The report an import builds is the one a check builds.
     assert report.problems == local.problems and report.reason_counts == local.reason_counts
     assert [len(f) for f in report.error_rows] == [len(f) for f in local.error_rows] == [1, 1]
     assert [n for _f, n in seen] == [100, 200, 300, 300] and seen[-1][0] == 1.0
     assert counts(engine)["responses"] == 298 and rollup_total(engine) == 298
 
 
-def test_second_process_errors_and_failures_leave_nothing(engine: Engine, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(producer, "PROCESS_MIN_ROWS", 1)
+def test_chunked_import_errors_and_failures_leave_nothing(engine: Engine, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", HEADER, many_rows(300))
     capped = import_file(engine, path, user="u", chunk_rows=100, caps=Caps(max_rows=150))
-    assert capped.status == "rejected" and capped.error.key == "ingest.err.too_many_rows"  # raised in the reader
+    assert capped.status == "rejected" and capped.error.key == "ingest.err.too_many_rows"  # raised while reading
     assert "a.csv" in capped.message("zh")
     with pytest.raises(ImportFailed):
-        import_file(engine, path, user="u", chunk_rows=100, fail_after=100)  # the writer fails: reader stopped
+        import_file(engine, path, user="u", chunk_rows=100, fail_after=100)  # the writer fails mid-file
     assert counts(engine) == {"responses": 0, "customers": 0, "ratings": 0, "response_rollup": 0}
     bad = write_csv(tmp_path / "b.csv", HEADER, [*many_rows(5), ["x", "5", "", "", "", "", "", ""]])
     rejected = import_file(engine, bad, user="u", on_invalid="reject")
     assert rejected.status == "rejected" and counts(engine)["responses"] == 0
     assert import_file(engine, path, user="u", chunk_rows=100).rows_imported == 300
 
-
-def test_reader_process_that_dies_is_reported(engine: Engine, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(producer, "PROCESS_MIN_ROWS", 1)
-    python = tmp_path / "python"
-    python.write_text("#!/bin/sh\necho 'MemoryError: out of memory' >&2\nexit 3\n")
-    python.chmod(0o755)
-    monkeypatch.setattr(producer.sys, "executable", str(python))
-    path = write_csv(tmp_path / "a.csv", HEADER, many_rows(300))
-    with pytest.raises(ImportFailed) as failed:
-        import_file(engine, path, user="u", chunk_rows=100)
-    assert "exit code 3" in str(failed.value) and "MemoryError: out of memory" in str(failed.value)
-    assert counts(engine) == {"responses": 0, "customers": 0, "ratings": 0, "response_rollup": 0}
-
-
-def test_which_imports_use_a_reading_process() -> None:
-    assert producer.worth_it(producer.PROCESS_MIN_ROWS, streamed=True)
-    assert not producer.worth_it(producer.PROCESS_MIN_ROWS - 1, streamed=True)  # start-up costs more than it saves
-    assert not producer.worth_it(10 * producer.PROCESS_MIN_ROWS, streamed=False)  # a workbook: parsed whole anyway
-
-
-def test_reader_process_setting_turns_the_second_process_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert producer.worth_it(producer.PROCESS_MIN_ROWS, streamed=True)
-    assert not producer.worth_it(producer.PROCESS_MIN_ROWS - 1, streamed=True)
-    monkeypatch.setenv("CEM_IMPORT_READER_PROCESS", "off")
-    assert not producer.worth_it(producer.PROCESS_MIN_ROWS, streamed=True)

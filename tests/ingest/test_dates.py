@@ -9,12 +9,10 @@ import random
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from sqlalchemy import Engine, func, select
 
 from cem_core.cli import main
 from cem_core.db.models import Response
-from cem_core.ingest import producer
 from cem_core.ingest.load import check_file, import_file
 from cem_core.ingest.mapping import save_template
 from cem_core.ingest.present import CHOICES, choice_label, mapping_from_table, mapping_table, report_notes
@@ -150,10 +148,9 @@ def test_upload_page_offers_the_date_order_and_shows_one_note_per_column(engine:
                      "pass \\-\\-date\\-order on the command line\\."]
 
 
-def test_the_reading_process_reads_the_resolved_order_and_reports_the_column(engine: Engine, tmp_path: Path,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large files are read in a second process: it gets the order resolved here and sends the column issue."""
-    monkeypatch.setattr(producer, "PROCESS_MIN_ROWS", 1)
+def test_a_chunked_import_reads_the_resolved_order_and_reports_the_column(engine: Engine, tmp_path: Path) -> None:
+    """Every chunk after the first is read in the order resolved before the import, and the column issue is
+    reported."""
     uk = app_store_export(tmp_path / "uk.csv", rows=300, day_first=True)
     report = import_file(engine, uk, user="t", chunk_rows=100)
     assert report.status == "done" and report.rows_imported == 300

@@ -4,7 +4,6 @@ importer is alive in another process stays running."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -114,37 +113,3 @@ def test_app_start_settles_a_killed_import(sqlite_url: str, tmp_path: Path, requ
     assert table["status"].tolist() == ["interrupted (safe to retry)"] and table["rows_imported"].tolist() == [0]
     assert "Importing the file again is safe" in at.info[0].value
     engine.dispose()
-
-
-def test_killed_large_import_leaves_no_reading_process(sqlite_url: str, tmp_path: Path) -> None:
-    """Files of ``producer.PROCESS_MIN_ROWS`` rows or more are read in a second process: when the importer
-    is killed, that reader must end too, not block for ever on a pipe nobody reads."""
-    migrate(make_engine(sqlite_url))
-    data = feedback_csv(tmp_path / "large.csv", 120_000)
-    env = {**os.environ, "CEM_DATABASE_URL": sqlite_url, "CEM_DEMO_ROWS": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "cem_core", "import", str(data)], cwd=PROJECT_ROOT, env=env,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        assert proc.stderr is not None
-        readers: list[int] = []
-        buffer = ""
-        while not readers:
-            piece = proc.stderr.read(64)
-            assert piece, f"import ended early: {buffer}"
-            buffer += piece
-            if " rows" in buffer:  # rows are being written: the reader is running
-                readers = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        deadline = time.monotonic() + 20
-        while any(Path(f"/proc/{p}").exists() and "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]
-                  for p in readers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        alive = [p for p in readers if Path(f"/proc/{p}").exists()
-                 and "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]]
-        assert alive == [], "the reading process outlived its importer"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    start = cli(sqlite_url, "migrate")
-    assert "(large.csv, started" in start.stderr and "was interrupted" in start.stderr

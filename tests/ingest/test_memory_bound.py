@@ -1,11 +1,10 @@
 """Issue 18, class 4 for ordinary files: the memory of an import is bounded, not proportional to its rows.
 
-Two large csv imports through ``python -m cem_core import --json`` as real processes (each with its reading
-process), on SQLite and Postgres: N rows, then 2N other rows into the same database. Both are bulk loads
-(each at least doubles the table). Holding anything per row of the file (the stored row keys, the customer
-identities, SQLite's bulk page cache: 1.47 GB at 1M rows before) makes the second peak grow by ~1.5 KB a
-row; bounded, the second peak is the first's plus noise. The 1M and 2M-row figures are
-``bench/bench_memory.py``'s (README, Performance).
+Two large csv imports through ``python -m cem_core import --json`` as real processes, on SQLite and
+Postgres: N rows, then 2N other rows into the same database. Both are bulk loads (each at least doubles
+the table). Holding anything per row of the file (the stored row keys, the customer identities, SQLite's
+bulk page cache: 1.47 GB at 1M rows before) makes the second peak grow by ~1.5 KB a row; bounded, the
+second peak is the first's plus noise. The 1M and 2M-row figures are ``bench/bench_memory.py``'s (README, Performance).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from sqlalchemy import Engine
 
 from tests.ingest.test_hostile_files import GB, check, count, run_cli
 
-ROWS = 110_000  # over producer.PROCESS_MIN_ROWS: both files are read by a second process, as large files are
+ROWS = 110_000  # more than one chunk (``read.CHUNK_ROWS``) per file
 MB = 1024**2
 # Growth allowed from N to 2N rows: under 0.5 KB a row. Bounded, the growth measured ~10-20 MB (SQLite's
 # 64 MB page cache filling, the capped identity cache); holding the rows' keys and identities, ~160 MB.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import pickle
 
 import pandas as pd
 
@@ -23,7 +22,7 @@ def frame(**extra: list[object]) -> pd.DataFrame:
 
 def keys_of(d: pd.DataFrame, key: bytes = KEY, channels: list[object] | None = None,
             customers: list[object] | None = None) -> list[str]:
-    p = pickle.loads(pickle.dumps(prepare(d, key)))  # as it arrives from the reading process
+    p = prepare(d, key)
     return row_keys(p.content, channels or [1, 1], [None, None], [None, None], customers or [None, None],
                     rating_texts(2, {}))
 

@@ -88,18 +88,12 @@ def stored_analysis(engine: Engine) -> tuple[list[tuple], pd.DataFrame, pd.DataF
     return [tuple(r) for r in rows], *rollups(engine)
 
 
-@pytest.mark.parametrize("reader_process", [False, True])
-def test_import_analysis_as_read_equals_analysis_of_stored_comments(engine: Engine, tmp_path,
-                                                                    monkeypatch: pytest.MonkeyPatch,
-                                                                    reader_process: bool) -> None:
-    """The import analyses each chunk where it is read (in the reading process for a large file) and
-    stores it with the chunk: the result is what analysing the stored comments gives (``reanalyse``),
-    duplicates dropped, blanks skipped, repeated comments analysed once."""
-    from cem_core.ingest import producer
+def test_import_analysis_as_read_equals_analysis_of_stored_comments(engine: Engine, tmp_path) -> None:
+    """The import analyses each chunk as it reads it and stores it with the chunk: the result is what
+    analysing the stored comments gives (``reanalyse``), duplicates dropped, blanks skipped, repeated
+    comments analysed once."""
     from cem_core.ingest.load import import_file
 
-    if reader_process:
-        monkeypatch.setattr(producer, "PROCESS_MIN_ROWS", 1)
     texts = ["前台办理入住等了一个小时，太慢了", "The breakfast was excellent", "", "房间干净，但是空调有噪音",
              "虽然价格偏高，但是服务很好", "Staff were rude, not clean at all", "还行吧", "6分"]
     lines = [f"2026-01-{1 + i % 28:02d},{i % 11},{texts[i % len(texts)]}" for i in range(300)]
