@@ -5,7 +5,7 @@ read-only notice and keeps reading.
 Tests run as root, which ignores file permissions, so "read-only" is made with ``chattr +i`` (the
 immutable attribute binds root too): an immutable file cannot be written, an immutable directory gets
 no new files (SQLite's -wal and -shm). Where the filesystem or the container refuses ``chattr`` the
-test skips and says so. Disk full is a real tmpfs of 1 MiB, mounted when the test may mount.
+test skips and says so. Disk full is a real tmpfs of 3 MiB, mounted when the test may mount.
 """
 
 from __future__ import annotations
@@ -119,13 +119,16 @@ def test_missing_directory_that_cannot_be_created_exit_2(tmp_path: Path) -> None
 def test_disk_full_exit_3_and_nothing_left(tmp_path: Path) -> None:
     mnt = tmp_path / "small"
     mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True).returncode:
+    # Room for the migrated empty schema (~0.5 MiB, plus its WAL while migrating) but not for the import.
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], capture_output=True).returncode:
         pytest.skip("cannot mount a tmpfs here (needs CAP_SYS_ADMIN)")
     try:
         url = f"sqlite:///{mnt / 'cem.db'}"
         engine = make_engine(url)
-        migrate(engine)
-        engine.dispose()
+        try:
+            migrate(engine)
+        finally:
+            engine.dispose()  # an open file would keep the tmpfs busy and fail the umount below
         rows = [[f"2024-03-{1 + i % 28:02d}", str(i % 11), "很长的评论" * 20 + str(i)] for i in range(20_000)]
         proc = cli(url, "import", str(write_csv(tmp_path / "big.csv", ["日期", "推荐度", "评论"], rows)))
         assert proc.returncode == EXIT_NOT_WRITABLE, proc.stderr
