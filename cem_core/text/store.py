@@ -222,14 +222,7 @@ class BatchText:
     def add(self, ids: Iterable[int], keys: Iterable[tuple], nps: Iterable[int | None],
             rows: Iterable[_Row | None]) -> None:
         """Store and count one chunk: response ids, their (day, channel, stage, touchpoint), NPS, analysis."""
-        out = []
-        batch_id, version, add = self.batch_id, self.version, self.roll.add
-        for rid, key, score, row in zip(ids, keys, nps, rows, strict=True):
-            if row is not None:
-                out.append((rid, batch_id, *row.stored, version))
-                add(key, score, row.label, row.score, row.terms, row.bigrams, row.topics)
-        bulk_insert(self.conn, _text, TEXT_COLUMNS, out)
-        self.done += len(out)
+        self.done += _store(self.conn, self.batch_id, self.version, self.roll, ids, keys, nps, rows)
 
     def finish(self) -> int:
         self.roll.write(self.conn, self.batch_id)
@@ -246,33 +239,32 @@ def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,
     if not inspect(conn).has_table(_text.name):
         return 0
     roll = _Rollups()
-    done = _analyse(conn, batch_id, analyzer_for(config or active_config(conn)), roll, {}, progress=progress)
+    done = _analyse(conn, batch_id, Analyses(config or active_config(conn)), roll, progress=progress)
     roll.write(conn, batch_id)
     return done
 
 
-def _analyse(conn: Connection, batch_id: int, analyzer: TextAnalyzer, roll: _Rollups, seen: Memo,
+def _store(conn: Connection, batch_id: int, version: int, roll: _Rollups, ids: Iterable[int],
+           keys: Iterable[tuple], nps: Iterable[int | None], rows: Iterable[_Row | None]) -> int:
+    """Store one chunk's analyses and count them in ``roll``; returns the comments stored."""
+    out = []
+    for rid, key, score, row in zip(ids, keys, nps, rows, strict=True):
+        if row is not None:
+            out.append((rid, batch_id, *row.stored, version))
+            roll.add(key, score, row.label, row.score, row.terms, row.bigrams, row.topics)
+    bulk_insert(conn, _text, TEXT_COLUMNS, out)
+    return len(out)
+
+
+def _analyse(conn: Connection, batch_id: int, analyses: Analyses, roll: _Rollups,
              days: tuple[dt.date, dt.date] | None = None, progress: Callable[[int], None] | None = None) -> int:
     """Analyse the batch's comments (of ``days``), store each and count it in ``roll``."""
-    version = analyzer.config.version
+    version = analyses.analyzer.config.version
     done = 0
     for chunk in _comments(conn, batch_id, days):
-        out = []
-        for rid, comment, language, nps, day, ch, st, tp in chunk:
-            key = (comment, language)
-            if key in seen:  # the same text is analysed once per batch (short CX comments repeat a lot)
-                row = seen[key]
-            else:
-                row = _row(analyzer.analyse(comment, language))
-                if len(seen) >= MEMO:
-                    seen.clear()
-                seen[key] = row
-            if row is None:
-                continue
-            out.append((rid, batch_id, *row.stored, version))
-            roll.add((_day(day), ch, st, tp), nps, row.label, row.score, row.terms, row.bigrams, row.topics)
-        bulk_insert(conn, _text, TEXT_COLUMNS, out)
-        done += len(out)
+        rows = analyses.rows([c.comment for c in chunk], [c.language for c in chunk])
+        keys = [(_day(day), ch, st, tp) for *_, day, ch, st, tp in chunk]
+        done += _store(conn, batch_id, version, roll, [c.id for c in chunk], keys, [c.nps for c in chunk], rows)
         if progress:
             progress(done)
     return done
@@ -381,8 +373,7 @@ def _by_date(table, batch_id: int, days: tuple[dt.date, dt.date]) -> ColumnEleme
     return and_((table.c.batch_id + 0) == batch_id, table.c.occurred_date.between(*days))
 
 
-def reanalyse_days(conn: Connection, batch_id: int, days: tuple[dt.date, dt.date], analyzer: TextAnalyzer,
-                   seen: Memo | None = None) -> int:
+def reanalyse_days(conn: Connection, batch_id: int, days: tuple[dt.date, dt.date], analyses: Analyses) -> int:
     """Analyse again the batch's comments of the days [first, last], in the caller's transaction: their
     stored analysis and the day rollups of those days are replaced, and the cells follow by rows of
     differences (the old days' counts out, the new ones in; ``reanalyse`` compacts each finished month).
@@ -393,7 +384,7 @@ def reanalyse_days(conn: Connection, batch_id: int, days: tuple[dt.date, dt.date
     for table in (_terms, _topics):
         conn.execute(table.delete().where(_by_date(table, batch_id, days)))
     roll = _Rollups()
-    done = _analyse(conn, batch_id, analyzer, roll, {} if seen is None else seen, days)
+    done = _analyse(conn, batch_id, analyses, roll, days)
     roll.write(conn, batch_id, cells=False)
     cells_from_day_rollups(conn, batch_id, days, sign=1)
     return done
@@ -426,10 +417,9 @@ def reanalyse(engine: Engine, progress: Progress | None = None, only_stale: bool
             batches = [b for b in batches if b in stale or b not in fresh]
         plan = {b: _days(conn, b) for b in batches}
     total = sum(n for days in plan.values() for _d, n in days)
-    analyzer = analyzer_for(config)
     done = 0
     for batch_id, days in plan.items():
-        seen: Memo = {}
+        analyses = Analyses(config)  # a memo per batch
         pos, size, open_month = 0, CHUNK_MIN, None  # open_month: the first month not compacted yet
         while pos < len(days):
             end, n = pos + 1, days[pos][1]
@@ -442,7 +432,7 @@ def reanalyse(engine: Engine, progress: Progress | None = None, only_stale: bool
             finished = last if end == len(days) or month_start(days[end][0]) > month_start(last) else \
                 month_start(last) - dt.timedelta(days=1)  # the months done with this chunk end there
             with write_transaction(engine) as conn:
-                done += reanalyse_days(conn, batch_id, (first, last), analyzer, seen)
+                done += reanalyse_days(conn, batch_id, (first, last), analyses)
                 if finished >= open_month:
                     cells_from_day_rollups(conn, batch_id, (open_month, finished))  # compact them
                     open_month = next_month(finished)
