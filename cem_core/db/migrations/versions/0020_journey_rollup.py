@@ -4,8 +4,9 @@ One row per (batch, journey, region, product, segment) with the packed peak, tro
 overall keys and the count and sum of scores of CSAT, NPS and CES (``cem_core.analyze.journey_rollup``).
 Peak-end then reads ~220k journey rows instead of 1M responses. And ``curve_rollup``: n, sum and sum
 of squares of each score per batch, day, channel, stage and touchpoint, for the emotion curve.
-Existing data is kept; both tables are filled from the stored rows by the same code the writers use,
-batch by batch (about two reads of ``responses``, tens of seconds at 1M rows).
+Existing data is kept; both tables are filled from the stored rows by migration 0023, which rebuilds
+every rollup with the writers' own code (``analyze.rollup.rebuild_all``): filling them here too would
+read ``responses`` twice more for nothing.
 
 Revision ID: 0020
 Revises: 0019
@@ -14,10 +15,8 @@ Revises: 0019
 from __future__ import annotations
 
 from alembic import op
-from sqlalchemy import select
 
-from cem_core.analyze.journey_rollup import add_batch, add_curve_batch
-from cem_core.db.models import Response, curve_rollup, journey_rollup
+from cem_core.db.models import curve_rollup, journey_rollup
 
 revision = "0020"
 down_revision = "0019"
@@ -29,9 +28,6 @@ def upgrade() -> None:
     bind = op.get_bind()
     journey_rollup.create(bind)
     curve_rollup.create(bind)
-    for (batch_id,) in bind.execute(select(Response.__table__.c.batch_id).distinct()).all():
-        add_batch(bind, batch_id)
-        add_curve_batch(bind, batch_id)
 
 
 def downgrade() -> None:
