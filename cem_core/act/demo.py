@@ -29,10 +29,11 @@ PATH = {"open": ("open",), "in_progress": ("open", "in_progress"), "resolved": (
         "reopened": ("open", "in_progress", "resolved", "reopened")}
 
 
-def seed_demo_items(conn: Connection, batch_id: int, seed: int, end: dt.date) -> int:
-    """Route the demo batch and give its items ages, owners, contacts, resolutions and history."""
+def seed_demo_items(conn: Connection, batch_id: int, seed: int, end: dt.date, since: dt.date | None = None) -> int:
+    """Route the demo batch (its responses from ``since`` on, if given) and give its items ages, owners,
+    contacts, resolutions and history."""
     present = dt.datetime.combine(end, dt.time(18))
-    route(conn, batch_id=batch_id, now=present)
+    route(conn, batch_id=batch_id, since=since, now=present)
     return give_lives(conn, batch_id, seed, present)
 
 

@@ -8,10 +8,11 @@ keeps a million-row import or demo load within a minute. Ids are assigned by the
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 
-from sqlalchemy import Connection, Table, func, select
+import numpy as np
+from sqlalchemy import BigInteger, Connection, SmallInteger, Table, func, select
 
 BULK_MIN_ROWS = 50_000
 
@@ -36,6 +37,80 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: It
                 copy.write_row(row)
     else:  # pragma: no cover - other dialects take the portable path
         conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+
+
+def insert_columns(conn: Connection, table: Table, columns: Mapping[str, np.ndarray]) -> None:
+    """Insert rows given as one numpy array per column (ints; floats with NaN for NULL; datetime64; object
+    arrays of str / int / None). On Postgres the COPY data is rendered column by column in numpy instead of
+    a Python call per row (``write_row`` costs ~5 us a row: 4 minutes of a 10M-row demo load, issue 17); a
+    table of non-null integers goes as binary COPY, built as one structured array. Elsewhere: ``bulk_insert``."""
+    names = list(columns)
+    if not len(columns[names[0]]):
+        return
+    if conn.dialect.name != "postgresql":
+        bulk_insert(conn, table, names, zip(*(_python(columns[c]) for c in names), strict=True))
+        return
+    cols = ", ".join(names)
+    if all(columns[c].dtype.kind in "iu" for c in names):
+        data, fmt = _binary(table, columns), " (FORMAT BINARY)"
+    else:
+        data, fmt = _text_rows(columns), ""
+    dbapi = conn.connection.driver_connection
+    with dbapi.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN{fmt}") as copy:
+        copy.write(data)
+
+
+def _python(col: np.ndarray) -> list[object]:
+    """One column as the values a DB-API driver takes."""
+    if col.dtype.kind == "f":
+        return [None if v != v else v for v in col.tolist()]
+    if col.dtype.kind == "M":  # the ISO text SQLAlchemy stores on SQLite
+        unit = "D" if col.dtype == np.dtype("datetime64[D]") else "s"
+        return [s.replace("T", " ") for s in np.datetime_as_string(col, unit=unit).tolist()]
+    return col.tolist()
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _text_field(col: np.ndarray) -> np.ndarray:
+    """A column as an object array of COPY text fields (NULL is ``\\N``)."""
+    if col.dtype.kind in "iu":
+        return col.astype(str).astype(object)
+    if col.dtype.kind == "f":
+        return np.where(np.isnan(col), "\\N", col.astype(str)).astype(object)
+    if col.dtype.kind == "M":
+        return np.datetime_as_string(col).astype(object)
+    null = np.equal(col, None) if col.dtype.kind == "O" else np.zeros(len(col), dtype=bool)
+    text = np.where(null, "", col).astype(str)
+    if any(c in "".join(text.tolist()) for c in "\\\t\n\r"):  # rare in practice: escape per value only then
+        text = np.array([v.translate(_ESCAPES) for v in text.tolist()], dtype=object)
+    return np.where(null, "\\N", text).astype(object)
+
+
+def _text_rows(columns: Mapping[str, np.ndarray]) -> bytes:
+    fields = [_text_field(c) for c in columns.values()]
+    line = fields[0]
+    for f in fields[1:]:
+        line = line + "\t" + f
+    return ("\n".join(line.tolist()) + "\n").encode()
+
+
+def _binary(table: Table, columns: Mapping[str, np.ndarray]) -> bytes:
+    """PGCOPY binary: header, per row a field count and (length, big-endian value) per field, trailer."""
+    def width(name: str) -> str:
+        kind = table.c[name].type
+        return ">i2" if isinstance(kind, SmallInteger) else ">i8" if isinstance(kind, BigInteger) else ">i4"
+
+    fields = [("n", ">i2")]
+    for i, name in enumerate(columns):
+        fields += [(f"l{i}", ">i4"), (f"v{i}", width(name))]
+    rows = np.empty(len(next(iter(columns.values()))), dtype=fields)
+    rows["n"] = len(columns)
+    for i, (name, col) in enumerate(columns.items()):
+        rows[f"l{i}"] = np.dtype(width(name)).itemsize
+        rows[f"v{i}"] = col
+    return b"PGCOPY\n\xff\r\n\x00" + bytes(8) + rows.tobytes() + b"\xff\xff"
 
 
 def sync_sequence(conn: Connection, table: Table) -> None:

@@ -25,19 +25,27 @@ review sites give a star rating (CSAT) but rarely NPS; the call centre asks effo
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from cem_core import audit
 from cem_core.act.demo import seed_demo_items
 from cem_core.analyze import rollup
 from cem_core.db import write_transaction
-from cem_core.db.bulk import bulk_insert, next_id, sync_sequence
+from cem_core.db.bulk import (
+    BULK_MIN_ROWS,
+    bulk_worth_it,
+    deferred_indexes,
+    insert_columns,
+    next_id,
+    sync_sequence,
+)
 from cem_core.db.models import Customer, ImportBatch, Rating, Response
 from cem_core.demo.catalog import INDUSTRIES, REGIONS, SEGMENTS, Industry
 from cem_core.reference import ATTRIBUTE_CODES, CHANNELS, ensure_industry
@@ -51,7 +59,12 @@ SPEND_FACTOR = {"promoter": 1.6, "passive": 1.1, "detractor": 0.75}
 DEFAULT_END = dt.date(2026, 10, 31)
 MONTHS = 24
 RATED_SHARE = 0.6
-CHUNK = 50_000
+PART = 200_000  # rows generated and written at a time: bounds the loader's memory at any size
+ROUTE_ALL_ROWS, ROUTE_DAYS = 1_000_000, 7
+#: what an offline load defers the secondary indexes of: the rows and the text rollups (the per-day term
+#: rollup has four rows per response at 200k: measured 61 s of 243 s with its indexes maintained row by row)
+DEFERRED = ("responses", "ratings", "response_text", "customers", "text_term_rollup", "text_topic_rollup",
+            "text_term_cell", "text_topic_cell")
 
 PLANTED = {
     "driver_ranking": list(ATTRIBUTE_CODES),
@@ -96,13 +109,28 @@ def _month_shift(months: np.ndarray) -> np.ndarray:
     return shift
 
 
-def generate(rows: int, industry: str = "hotel", seed: int = 7, end: dt.date = DEFAULT_END) -> dict[str, pd.DataFrame]:
+Columns = dict[str, np.ndarray]
+
+
+def generate(rows: int, industry: str = "hotel", seed: int = 7, end: dt.date = DEFAULT_END,
+             part: int = 0) -> dict[str, pd.DataFrame]:
     """Build the demo data in memory: frames ``customers``, ``responses`` and ``ratings``.
 
-    Ids are local (0-based positions); ``load_demo`` offsets them. Same arguments, same data.
+    Ids are local (0-based positions); ``load_demo`` offsets them. Same arguments, same data. ``part`` > 0:
+    another independent slice of the same demo (its own random stream and keys), so a big load is made
+    ``PART`` rows at a time in bounded memory.
     """
+    return {name: pd.DataFrame(cols) for name, cols in generate_columns(rows, industry, seed, end, part).items()}
+
+
+def generate_columns(rows: int, industry: str = "hotel", seed: int = 7, end: dt.date = DEFAULT_END,
+                     part: int = 0) -> dict[str, Columns]:
+    """``generate`` as numpy columns: what ``load_demo`` writes, with no DataFrame in between (pandas turns
+    every text column into Arrow strings and back: a third of the time). Every per-row step is a numpy
+    operation (10M rows, issue 17)."""
     ind: Industry = INDUSTRIES[industry]
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed if not part else [seed, part])
+    tag = f"{industry}-{seed}" + (f"p{part}" if part else "")
     n_stages = len(ind.stages)
 
     # Journeys: 3-6 touchpoints (never more than the industry has stages) until `rows` are covered.
@@ -145,12 +173,15 @@ def generate(rows: int, industry: str = "hotel", seed: int = 7, end: dt.date = D
     # Touchpoint and channel per row; the last step of a journey is an end-of-journey survey (or callback).
     tp_list = [(s_i, tp) for s_i, s in enumerate(ind.stages) for tp in s.touchpoints]
     tp_of_stage = [[i for i, (s_i, _) in enumerate(tp_list) if s_i == k] for k in range(n_stages)]
-    tp_idx = np.array([tp_of_stage[s][int(r * len(tp_of_stage[s]))]
-                       for s, r in zip(stage_idx, rng.random(rows), strict=True)])
+    # a stage's touchpoints are consecutive in tp_list: its first one + a random offset below their count
+    tp_first, tp_n = (np.array([f(ids) for ids in tp_of_stage]) for f in (lambda x: x[0], len))
+    tp_idx = tp_first[stage_idx] + (rng.random(rows) * tp_n[stage_idx]).astype(np.int64)
     channel_codes = [c[0] for c in CHANNELS]
     stage_channels = [[channel_codes.index(c) for c in s.channels] for s in ind.stages]
-    ch_idx = np.array([stage_channels[s][int(r * len(stage_channels[s]))]
-                       for s, r in zip(stage_idx, rng.random(rows), strict=True)])
+    width = max(len(c) for c in stage_channels)
+    ch_table = np.array([c + c[:1] * (width - len(c)) for c in stage_channels])
+    ch_n = np.array([len(c) for c in stage_channels])
+    ch_idx = ch_table[stage_idx, (rng.random(rows) * ch_n[stage_idx]).astype(np.int64)]
     survey_idx = np.array([channel_codes.index(c) for c in (*_SURVEY, "call_center")])  # incl. callback surveys
     ch_idx[is_last] = survey_idx[rng.integers(0, len(survey_idx), int(is_last.sum()))]
     ch_code = np.array(channel_codes)[ch_idx]
@@ -197,8 +228,8 @@ def generate(rows: int, industry: str = "hotel", seed: int = 7, end: dt.date = D
     ces_stored = np.where(call | (np.isin(ch_code, _SURVEY) & (rng.random(rows) < 0.5)), ces, np.nan)
 
     # Spend rises with loyalty.
-    group = np.where(nps >= 9, "promoter", np.where(nps <= 6, "detractor", "passive"))
-    factor = np.vectorize(SPEND_FACTOR.get)(group) * np.where(segment[cust] == 2, 2.0, 1.0)
+    factor = np.select([nps >= 9, nps <= 6], [SPEND_FACTOR["promoter"], SPEND_FACTOR["detractor"]],
+                       SPEND_FACTOR["passive"]) * np.where(segment[cust] == 2, 2.0, 1.0)
     spend = np.round(rng.lognormal(np.log(600), 0.5, rows) * factor, 2)
     spend = np.where(social, np.nan, spend)
 
@@ -208,142 +239,186 @@ def generate(rows: int, industry: str = "hotel", seed: int = 7, end: dt.date = D
     comments = _comments(rng, tp_list, tp_idx, lang, tone, has_comment)
 
     phones = np.char.add("13", np.char.zfill(rng.integers(0, 10**9, n_customers).astype(str), 9))
-    names = [(_EN_FIRST[a % len(_EN_FIRST)] + " " + _EN_LAST[b % len(_EN_LAST)]) if en
-             else (_SURNAMES[a % len(_SURNAMES)] + _GIVEN[b % len(_GIVEN)])
-             for en, a, b in zip(is_en, rng.integers(0, 1000, n_customers), rng.integers(0, 1000, n_customers),
-                                 strict=True)]
+    a, b = rng.integers(0, 1000, n_customers), rng.integers(0, 1000, n_customers)
+    names = np.where(is_en, _pick(_EN_FIRST, a) + " " + _pick(_EN_LAST, b), _pick(_SURNAMES, a) + _pick(_GIVEN, b))
     has_email = rng.random(n_customers) < 0.5
-    customers = pd.DataFrame({
-        "customer_key": [f"DEMO-{industry}-{seed}-{i:07d}" for i in range(n_customers)],
+    numbers = np.char.zfill(np.arange(n_customers).astype(str), 7).astype(object)
+    customers = {
+        "customer_key": f"DEMO-{tag}-" + numbers,
         "name": names,
         "phone": phones,
-        "email": [f"user{i:07d}@example.com" if e_ else None for i, e_ in enumerate(has_email)],
+        "email": np.where(has_email, "user" + numbers + "@example.com", None),
         "segment": np.array([s[0] for s in SEGMENTS])[segment],
         "region": np.array([r[0] for r in REGIONS])[region],
-    })
-    responses = pd.DataFrame({
-        "row_key": [f"demo-{industry}-{seed}-{i}" for i in range(rows)],
+    }
+    responses = {
+        "row_key": f"demo-{tag}-" + np.arange(rows).astype(str).astype(object),
         "customer": cust,
         "channel_code": ch_code,
         "stage_code": np.array([s.code for s in ind.stages])[stage_idx],
-        "touchpoint_code": [f"{ind.stages[s].code}/{tp_list[t][1].code}"
-                            for s, t in zip(stage_idx, tp_idx, strict=True)],
+        "touchpoint_code": np.array([f"{ind.stages[s].code}/{tp.code}" for s, tp in tp_list], dtype=object)[tp_idx],
         "occurred_at": occurred_at,
-        "journey_key": [f"demo-{industry}-{seed}-j{j}" for j in j_of_row],
+        "journey_key": f"demo-{tag}-j" + j_of_row.astype(str).astype(object),
         "journey_step": step + 1,
         "nps": nps_stored,
         "csat": csat_stored,
         "ces": ces_stored,
         "overall_sat": overall,
         "spend": spend,
-        "region": customers["region"].to_numpy()[cust],
+        "region": customers["region"][cust],
         "product": np.array([p[0] for p in ind.products])[j_product[j_of_row]],
-        "segment": customers["segment"].to_numpy()[cust],
+        "segment": customers["segment"][cust],
         "comment": comments,
         "language": np.where(has_comment, lang, None),
-    })
+    }
     rated = np.flatnonzero((rng.random(rows) < RATED_SHARE) & ~social)
-    ratings = pd.DataFrame({
+    ratings = {
         "response": np.repeat(rated, 5),
         "attribute_code": np.tile(np.array(ATTRIBUTE_CODES), len(rated)),
         "score": attrs[rated].ravel().astype(int),
-    })
+    }
     return {"customers": customers, "responses": responses, "ratings": ratings}
 
 
+def _pick(words: list[str], draws: np.ndarray) -> np.ndarray:
+    return np.array(words, dtype=object)[draws % len(words)]
+
+
+_LANGS, _TONES = ("zh", "en"), ("neg", "neu", "pos")
+
+
+def _comment_table(tp_list: list) -> np.ndarray:
+    """Every comment the templates can make: [touchpoint, language, tone, template, praise, problem]."""
+    table = np.empty((len(tp_list), 2, 3, 3, 2, 2), dtype=object)
+    for (t, (_, tp)), (li, lg), (oi, tone), ti, pi, qi in itertools.product(
+            enumerate(tp_list), enumerate(_LANGS), enumerate(_TONES), range(3), range(2), range(2)):
+        praise = (tp.praise_zh if lg == "zh" else tp.praise_en)[pi]
+        problem = (tp.problem_zh if lg == "zh" else tp.problem_en)[qi]
+        table[t, li, oi, ti, pi, qi] = _TEMPLATES[(lg, tone)][ti].format(
+            tp=tp.zh if lg == "zh" else tp.en.lower(), praise=praise, problem=problem,
+            praise_lc=praise[0].lower() + praise[1:], problem_lc=problem[0].lower() + problem[1:])
+    return table
+
+
 def _comments(rng: np.random.Generator, tp_list: list, tp_idx: np.ndarray, lang: np.ndarray, tone: np.ndarray,
-              has_comment: np.ndarray) -> list[str | None]:
+              has_comment: np.ndarray) -> np.ndarray:
+    """Each row's comment (None without one), looked up in ``_comment_table``: the demo's comments repeat."""
     t_pick = rng.integers(0, 3, len(tp_idx))
     p_pick = rng.integers(0, 2, len(tp_idx))
     q_pick = rng.integers(0, 2, len(tp_idx))
-    out: list[str | None] = []
-    for i in range(len(tp_idx)):
-        if not has_comment[i]:
-            out.append(None)
-            continue
-        tp = tp_list[tp_idx[i]][1]
-        lg = lang[i]
-        praise = (tp.praise_zh if lg == "zh" else tp.praise_en)[p_pick[i]]
-        problem = (tp.problem_zh if lg == "zh" else tp.problem_en)[q_pick[i]]
-        tmpl = _TEMPLATES[(lg, tone[i])][t_pick[i]]
-        out.append(tmpl.format(tp=tp.zh if lg == "zh" else tp.en.lower(), praise=praise, problem=problem,
-                               praise_lc=praise[0].lower() + praise[1:], problem_lc=problem[0].lower() + problem[1:]))
-    return out
+    tone_i = np.select([tone == "neg", tone == "neu"], [0, 1], 2)
+    text = _comment_table(tp_list)[tp_idx, (lang == "en").astype(np.int64), tone_i, t_pick, p_pick, q_pick]
+    return np.where(has_comment, text, None)
 
 
-def _nullable(values: np.ndarray) -> list[object]:
-    """numpy floats with NaN -> Python ints/None for the database driver."""
-    return [None if v != v else int(v) for v in values.tolist()]
+def _ids(codes: np.ndarray, ids: dict[str, int]) -> np.ndarray:
+    """Codes -> database ids, one dictionary look-up per distinct code."""
+    distinct, inverse = np.unique(codes.astype(str), return_inverse=True)
+    return np.array([ids[c] for c in distinct.tolist()], dtype=np.int64)[inverse]
 
 
-def _text(values: pd.Series) -> list[str | None]:
-    """Strings, with pandas' missing values as None: Postgres would store a NaN float as the text 'nan'."""
-    return [v if isinstance(v, str) else None for v in values.tolist()]
+def _small(values: np.ndarray) -> np.ndarray:
+    """Scores as floats with NaN -> Python ints / None (what a nullable SMALLINT column takes)."""
+    table = np.array([None, *range(int(np.nanmax(values, initial=0)) + 1)], dtype=object)
+    return table[np.where(np.isnan(values), 0, values + 1).astype(np.int64)]
+
+
+@dataclass
+class _Load:
+    """One demo batch being written, ``PART`` rows at a time, in one transaction."""
+
+    conn: Connection
+    batch_id: int
+    ids: dict[str, dict[str, int]]
+    text: text_store.BatchText | None
+    analyses: text_store.Analyses | None
+    customer_base: int = 0
+    response_base: int = 0
+
+    def write(self, data: dict[str, Columns]) -> None:
+        conn, batch_id, ids = self.conn, self.batch_id, self.ids
+        cust, resp, rat = data["customers"], data["responses"], data["ratings"]
+        n_cust, n_resp = len(cust["customer_key"]), len(resp["row_key"])
+        insert_columns(conn, Customer.__table__, {
+            "id": np.arange(n_cust) + self.customer_base, **cust, "batch_id": np.full(n_cust, batch_id)})
+        at = resp["occurred_at"].astype("datetime64[s]")
+        rows = {"id": np.arange(n_resp) + self.response_base, "batch_id": np.full(n_resp, batch_id),
+                "row_key": resp["row_key"], "customer_id": resp["customer"] + self.customer_base,
+                "channel_id": _ids(resp["channel_code"], ids["channel"]),
+                "stage_id": _ids(resp["stage_code"], ids["stage"]),
+                "touchpoint_id": _ids(resp["touchpoint_code"], ids["touchpoint"]),
+                "occurred_at": at, "occurred_date": at.astype("datetime64[D]"),
+                "journey_key": resp["journey_key"], "journey_step": resp["journey_step"],
+                **{c: _small(resp[c]) for c in ("nps", "csat", "ces", "overall_sat")},
+                **{c: resp[c] for c in ("spend", "region", "product", "segment", "comment", "language")}}
+        insert_columns(conn, Response.__table__, rows)
+        insert_columns(conn, Rating.__table__, {"response_id": rat["response"] + self.response_base,
+                                                "attribute_id": _ids(rat["attribute_code"], ids["attribute"]),
+                                                "score": rat["score"]})
+        if self.text is not None and self.analyses is not None:  # analysed like any import's, chunk by chunk
+            has = np.flatnonzero(np.not_equal(rows["comment"], None))
+            keys = zip(np.datetime_as_string(rows["occurred_date"][has]).tolist(),
+                       *(rows[c][has].tolist() for c in ("channel_id", "stage_id", "touchpoint_id")), strict=True)
+            self.text.add(rows["id"][has].tolist(), keys, rows["nps"][has].tolist(),
+                          self.analyses.rows(rows["comment"][has].tolist(), rows["language"][has].tolist()))
+        self.customer_base += n_cust
+        self.response_base += n_resp
 
 
 def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed: int = 7, end: dt.date = DEFAULT_END,
-              progress: Callable[[float, str], None] | None = None, actor: str = "system") -> DemoResult:
-    """Generate and store demo data as one import batch marked ``is_demo`` (one transaction, audited)."""
+              progress: Callable[[float, str], None] | None = None, actor: str = "system",
+              offline: bool = False) -> DemoResult:
+    """Generate and store demo data as one import batch marked ``is_demo`` (one transaction, audited),
+    ``PART`` rows at a time so memory stays bounded at any size. ``offline``: nobody else uses the database
+    (a scale benchmark, a first setup): a load that at least doubles the tables drops their secondary
+    indexes and foreign keys and rebuilds them at the end (``bulk.deferred_indexes``; on Postgres readers
+    would wait for the whole load). Above ``ROUTE_ALL_ROWS`` rows only the last ``ROUTE_DAYS`` days get
+    action items: the Actions page needs recent cases, not millions of closed ones. Postgres: ``ANALYZE``
+    after a bulk load, so the planner knows the new row counts at once."""
     t0 = time.perf_counter()
     report = progress or (lambda _f, _m: None)
     report(0.0, "generate")
-    data = generate(rows, industry, seed, end)
-    cust_df, resp_df, rat_df = data["customers"], data["responses"], data["ratings"]
-    report(0.3, "write")
     with write_transaction(engine) as conn:
         ids = ensure_industry(conn, INDUSTRIES[industry])
         batch_id = conn.execute(ImportBatch.__table__.insert().values(
             file_name=f"demo:{industry}:{rows}:{seed}", content_hash=f"demo-{industry}-{rows}-{seed}",
             source="demo", user_name="demo", started_at=dt.datetime.now(), status="running", is_demo=True,
         )).inserted_primary_key[0]
-
-        cust_base = next_id(conn, Customer.__table__)
-        bulk_insert(conn, Customer.__table__,
-                    ("id", "customer_key", "name", "phone", "email", "segment", "region", "batch_id"),
-                    ((cust_base + i, *row, batch_id) for i, row in enumerate(zip(
-                        *(_text(cust_df[c]) for c in ("customer_key", "name", "phone", "email", "segment", "region")),
-                        strict=True))))
-        resp_base = next_id(conn, Response.__table__)
-        cols = ("id", "batch_id", "row_key", "customer_id", "channel_id", "stage_id", "touchpoint_id", "occurred_at",
-                "occurred_date", "journey_key", "journey_step", "nps", "csat", "ces", "overall_sat", "spend",
-                "region", "product", "segment", "comment", "language")
-        ch = resp_df["channel_code"].map(ids["channel"]).tolist()
-        st = resp_df["stage_code"].map(ids["stage"]).tolist()
-        tp = resp_df["touchpoint_code"].map(ids["touchpoint"]).tolist()
-        at = pd.to_datetime(resp_df["occurred_at"])
-        if conn.dialect.name == "sqlite":  # ISO text is what SQLAlchemy stores there; skip per-row conversion
-            at_s, day = at.dt.strftime("%Y-%m-%d %H:%M:%S").tolist(), at.dt.strftime("%Y-%m-%d").tolist()
-        else:
-            at_s, day = at.dt.to_pydatetime().tolist(), at.dt.date.tolist()
-        nps, csat, ces, ovr = (_nullable(resp_df[c].to_numpy()) for c in ("nps", "csat", "ces", "overall_sat"))
-        spend = [None if v != v else v for v in resp_df["spend"].tolist()]
-        cust_ids = (resp_df["customer"] + cust_base).tolist()
-        js = resp_df["journey_step"].tolist()
-        rk, jk, rg, pr, sg, cm, lg = (_text(resp_df[c]) for c in (
-            "row_key", "journey_key", "region", "product", "segment", "comment", "language"))
-        for lo in range(0, rows, CHUNK):
-            hi = min(lo + CHUNK, rows)
-            bulk_insert(conn, Response.__table__, cols, (
-                (resp_base + i, batch_id, rk[i], cust_ids[i], ch[i], st[i], tp[i], at_s[i], day[i], jk[i], int(js[i]),
-                 nps[i], csat[i], ces[i], ovr[i], spend[i], rg[i], pr[i], sg[i], cm[i], lg[i])
-                for i in range(lo, hi)))
-            report(0.3 + 0.55 * hi / rows, "write")
-        attr_ids = rat_df["attribute_code"].map(ids["attribute"]).tolist()
-        bulk_insert(conn, Rating.__table__, ("response_id", "attribute_id", "score"),
-                    zip((rat_df["response"] + resp_base).tolist(), attr_ids, rat_df["score"].tolist(), strict=True))
-        for table in (Customer.__table__, Response.__table__):
-            sync_sequence(conn, table)
-        rollup.add_batch(conn, batch_id)
-        report(0.9, "text")
-        text_store.add_batch(conn, batch_id, config_for_demo(conn, industry))  # analysed like any import's
-        items = seed_demo_items(conn, batch_id, seed, end)
+        stored = next_id(conn, Response.__table__) - 1
+        deferred = DEFERRED if offline and bulk_worth_it(rows, stored) else ()
+        config = config_for_demo(conn, industry) if text_store.import_config(conn) is not None else None
+        load = _Load(conn, batch_id, ids, text_store.BatchText(conn, batch_id, config.version) if config else None,
+                     text_store.Analyses(config) if config else None, next_id(conn, Customer.__table__), stored + 1)
+        customers = ratings = 0
+        with deferred_indexes(conn, deferred):
+            for part, lo in enumerate(range(0, rows, PART)):
+                data = generate_columns(min(PART, rows - lo), industry, seed, end, part)
+                customers += len(data["customers"]["customer_key"])
+                ratings += len(data["ratings"]["score"])
+                load.write(data)
+                report(0.85 * min(lo + PART, rows) / rows, "write")
+            for table in (Customer.__table__, Response.__table__):
+                sync_sequence(conn, table)
+            report(0.85, "rollups")
+            rollup.add_batch(conn, batch_id)
+            report(0.88, "text")
+            if load.text is not None:
+                load.text.finish()
+            report(0.9, "actions")
+            since = end - dt.timedelta(days=ROUTE_DAYS) if rows > ROUTE_ALL_ROWS else None
+            items = seed_demo_items(conn, batch_id, seed, end, since)
+            report(0.95, "indexes")
         audit.record(conn, actor, "demo_load", target=f"batch:{batch_id}", rows=rows,
                      detail={"industry": industry, "seed": seed, "action_items": items})
         elapsed = time.perf_counter() - t0
         conn.execute(update(ImportBatch.__table__).where(ImportBatch.__table__.c.id == batch_id).values(
             status="done", rows_imported=rows, finished_at=dt.datetime.now(), duration_s=elapsed))
+    if engine.dialect.name == "postgresql" and rows >= BULK_MIN_ROWS:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
     report(1.0, "done")
-    return DemoResult(int(batch_id), rows, len(cust_df), len(rat_df), time.perf_counter() - t0)
+    return DemoResult(int(batch_id), rows, customers, ratings, time.perf_counter() - t0)
 
 
 def demo_batches(engine: Engine) -> list[int]:
