@@ -1,0 +1,226 @@
+"""N concurrent browser sessions against one app server on a 1M-row database (issue 17, point 5).
+
+    python bench/bench_load.py [--db bench/out/demo_1m.db] [--sessions 1 10 30] [--seconds 60]
+
+For each N: starts ``streamlit run app.py`` on a private copy of the database (``--db``, default: a copy of
+``/work/shared-bench/demo_1m.db``; signing in writes users and audit rows), opens N contexts of one headless
+Debian Chromium (Playwright, ``/usr/bin/chromium``), signs each in as the admin and has it click, for
+``--seconds``, round the overview, the analysis page (its heat-matrix tab), a channel filter and "Clear
+filters". A step's render time runs from the click to the end of the rerun it caused: the stApp's
+``data-test-script-state`` seen leaving ``notRunning`` and back, and the step's known element present (app
+state, no fixed sleeps). Reports p50 / p95 render time, steps, errors (timeouts, exceptions shown on the
+page) and the server's peak RSS (VmHWM of the streamlit process, /proc) for each N, with the ratio of
+p95 at N to p95 at the first N. Goals: no errors at 30, p95(30) <= 3 x p95(1), RSS bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cem_core.config import PROJECT_ROOT
+from cem_core.i18n import t
+from cem_core.reference import CHANNELS
+from tests.browser_harness import CHROMIUM, CHROMIUM_ARGS, _wait_healthy, free_port
+
+SHARED_DB = Path("/work/shared-bench/demo_1m.db")
+ADMIN, PASSWORD = "loadbench", "load bench password 17"
+STEP_TIMEOUT_MS = 60_000
+
+#: before a click: remember whether the script starts running (the attribute the Streamlit frontend
+#: keeps on stApp), so the wait after it cannot end before the rerun the click caused
+_WATCH = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__ran = false;
+  if (window.__obs) window.__obs.disconnect();
+  window.__obs = new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__ran = true; });
+  window.__obs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+_SETTLED = """(sel) => window.__ran && document.querySelector(sel) &&
+  document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'
+  && !document.querySelector('[data-testid="stStatusWidget"]')"""
+
+
+@dataclass
+class Stats:
+    times: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def all(self) -> list[float]:
+        return [x for v in self.times.values() for x in v]
+
+
+async def _step(page, stats: Stats, name: str, action, ready: str) -> None:
+    """Run ``action`` (a click) and time it until the rerun it caused is over and ``ready`` is present."""
+    await page.evaluate(_WATCH)
+    t0 = time.perf_counter()
+    try:
+        await action()
+        await page.wait_for_function(_SETTLED, arg=ready, timeout=STEP_TIMEOUT_MS, polling=50)
+    except Exception as exc:  # a timeout or a vanished element: counted, then the session starts afresh
+        stats.errors.append(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+        await page.reload()
+        await page.wait_for_selector("[data-testid='stMain']", timeout=STEP_TIMEOUT_MS)
+        return
+    stats.times.setdefault(name, []).append(time.perf_counter() - t0)
+    if await page.locator("[data-testid='stException']").count():
+        stats.errors.append(f"{name}: exception shown on the page")
+
+
+class Clock:
+    """The timed period starts once every session has signed in (the first overview at 1M rows fills the
+    server's cache: its time is reported apart, as "sign-in + overview")."""
+
+    def __init__(self, n: int, seconds: float) -> None:
+        self.waiting, self.seconds, self.deadline = n, seconds, 0.0
+        self.go = asyncio.Event()
+
+    async def signed_in(self) -> None:
+        self.waiting -= 1
+        if not self.waiting:
+            self.deadline = time.monotonic() + self.seconds
+            self.go.set()
+        await self.go.wait()
+
+
+async def session(browser, url: str, clock: Clock, stats: Stats, signins: Stats) -> None:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = await context.new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+    try:
+        await page.goto(url)
+        await page.wait_for_selector("[data-testid='stMain']")
+        await page.get_by_label("Username").fill(ADMIN)
+        await page.get_by_label("Password", exact=True).fill(PASSWORD)
+        try:
+            await _step(page, signins, "sign-in + overview", page.get_by_role("button", name="Sign in").click,
+                        "[data-testid='stMetric']")
+        finally:
+            await clock.signed_in()
+        sidebar = page.locator("[data-testid='stSidebar']")
+        channel = sidebar.get_by_role("combobox", name=t("filters.channel", "en"))
+        steps = [
+            ("analysis page", page.get_by_role("link", name=t("nav.analysis", "en"), exact=True).click,
+             "[data-testid='stTabs']"),
+            ("heat-matrix tab", page.get_by_role("tab", name=t("analysis.tab.matrix", "en")).click,
+             "[data-testid='stVegaLiteChart']"),
+            # another channel each pass: a choice still selected would not be offered (nor rerun the page)
+            ("filter: one channel", lambda: _pick(page, channel, CHANNELS[i // 5 % len(CHANNELS)][2]),
+             "[data-testid='stVegaLiteChart']"),
+            ("clear filters", sidebar.get_by_role("button", name=t("filters.reset", "en")).click,
+             "[data-testid='stTabs']"),
+            ("overview page", page.get_by_role("link", name=t("nav.overview", "en"), exact=True).click,
+             "[data-testid='stMetric']"),
+        ]
+        i = 0
+        while time.monotonic() < clock.deadline:
+            name, action, ready = steps[i % len(steps)]
+            i += 1
+            await _step(page, stats, name, action, ready)
+    except Exception as exc:
+        stats.errors.append(f"session: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+    finally:
+        await context.close()
+
+
+async def _pick(page, box, option: str) -> None:
+    await box.click()
+    await box.fill(option)  # typing opens the list on the matching option (a click alone does not always)
+    await page.get_by_role("option", name=option, exact=True).click()
+    await page.keyboard.press("Escape")
+
+
+def _hwm_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+
+
+async def run(n: int, url: str, seconds: float) -> tuple[Stats, Stats]:
+    """(the timed clicks, the sign-ins) of ``n`` sessions."""
+    from playwright.async_api import async_playwright
+
+    stats, signins, clock = Stats(), Stats(), Clock(n, seconds)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        await asyncio.gather(*(session(browser, url, clock, stats, signins) for _ in range(n)))
+        await browser.close()
+    return stats, signins
+
+
+def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "CEM_DATABASE_URL": f"sqlite:///{db}", "CEM_DEMO_ROWS": "0", "CEM_LANGUAGE": "en",
+           "CEM_ADMIN_USER": ADMIN, "CEM_ADMIN_PASSWORD": PASSWORD}
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+                                 "--server.port", str(port), "--server.headless", "true"],
+                                cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    _wait_healthy(url, proc, log, timeout=180)
+    return proc, url
+
+
+def _pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", type=Path, default=None, help="a private 1M-row SQLite file (default: copy the shared)")
+    ap.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30])
+    ap.add_argument("--seconds", type=float, default=60)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench_load_"))
+    print(f"{dt.datetime.now():%Y-%m-%d %H:%M}  cpus: {os.cpu_count()}  {args.seconds:.0f} s per N  "
+          f"(shared machine: compare ratios, not seconds)")
+    print(f"{'N':>3} {'steps':>6} {'errors':>6} {'p50 s':>7} {'p95 s':>7} {'p95/p95(first)':>14} "
+          f"{'server RSS MB':>13}  loadavg")
+    first = None
+    try:
+        for n in args.sessions:
+            db = work / "demo.db"
+            db.unlink(missing_ok=True)
+            with sqlite3.connect(args.db or SHARED_DB) as src, sqlite3.connect(db) as dst:
+                src.backup(dst)  # fresh per N: the same data, nothing carried over; the backup API takes the WAL too
+            key = Path(f"{args.db or SHARED_DB}.pii_key")  # the hashes' key goes with the data (tests' private_copy)
+            if key.exists():
+                shutil.copy2(key, f"{db}.pii_key")
+            proc, url = start_server(db, work / f"server_{n}.log")
+            try:
+                start_kb = _hwm_kb(proc.pid)
+                stats, signins = asyncio.run(run(n, url, args.seconds))
+                peak_kb = _hwm_kb(proc.pid)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+            times = stats.all()
+            p50, p95 = (_pct(times, 50), _pct(times, 95)) if times else (float("nan"), float("nan"))
+            first = first or p95
+            load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+            errors = signins.errors + stats.errors
+            print(f"{n:>3} {len(times):>6} {len(errors):>6} {p50:7.2f} {p95:7.2f} {p95 / first:14.2f} "
+                  f"{peak_kb / 1024:13.0f}  {load}   (RSS when healthy: {start_kb / 1024:.0f} MB)", flush=True)
+            for name, v in {**signins.times, **stats.times}.items():
+                print(f"      {name:<22} n={len(v):<4} p50 {_pct(v, 50):6.2f} s  p95 {_pct(v, 95):6.2f} s")
+            for err in sorted(set(errors))[:8]:
+                print(f"      error x{errors.count(err)}: {err}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
