@@ -36,9 +36,14 @@ def _options(source: str) -> tuple[list[str], dict[str, str]]:
     return table["code"].tolist(), dict(zip(table["code"], table["name"], strict=True))
 
 
-def _reset() -> None:
-    for key in [k for k in st.session_state if str(k).startswith("flt_")]:
-        del st.session_state[key]
+def _reset(lo: dt.date | None, hi: dt.date | None) -> None:
+    """Put every filter back to its default by assigning it: deleting the ``flt_*`` keys (as this did)
+    left the browser's multiselects showing, and sending back, the old choice (found by
+    bench/bench_load.py: "Clear filters" kept the channel)."""
+    for field, _, _ in _MULTI:
+        st.session_state[f"flt_{field}"] = []
+    if lo is not None and hi is not None:
+        st.session_state["flt_dates"] = default_window(lo, hi)
 
 
 def sidebar_filters() -> Filters:
@@ -53,7 +58,7 @@ def sidebar_filters() -> Filters:
             codes, names = _options(source)
             st.multiselect(T(label_key), codes, format_func=lambda c, n=names: n.get(c, c), key=f"flt_{field}",
                            placeholder=T("filters.all"))
-        st.button(T("filters.reset"), on_click=_reset, width="stretch")
+        st.button(T("filters.reset"), on_click=_reset, args=(lo, hi), width="stretch")
     return current_filters()
 
 
