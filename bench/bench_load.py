@@ -183,7 +183,7 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=None, help="a private 1M-row SQLite file (default: copy the shared)")
     ap.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30])
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--timeout", type=float, default=STEP_TIMEOUT_MS / 1000, help="seconds before a step is an error")
+    ap.add_argument("--timeout", type=float, default=180.0, help="seconds before a step is an error")
     args = ap.parse_args()
     global STEP_TIMEOUT_MS
     STEP_TIMEOUT_MS = int(args.timeout * 1000)
