@@ -9,6 +9,7 @@ days are re-summed into weeks (starting Monday) or months here, which is exact. 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
@@ -93,8 +94,8 @@ def trend(periods: pd.DataFrame, measure: str) -> pd.DataFrame:
     if measure not in MEASURES:
         raise ValueError(f"unknown measure: {measure}")
     rows: list[dict[str, object]] = []
-    prev: pd.Series | None = None
-    for _, m in periods.iterrows():
+    prev: Mapping[str, object] | None = None
+    for m in periods.to_dict("records"):  # plain dicts: iterrows cost more than the overview's queries
         if measure == "nps":
             cur_n = int(m["nps_n"])
             res = _nps(m)
@@ -118,12 +119,12 @@ def trend(periods: pd.DataFrame, measure: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["period", "value", "low", "high", "n", "change", "significant", "direction"])
 
 
-def _nps(m: pd.Series) -> NpsResult:
+def _nps(m: Mapping) -> NpsResult:
     n, p, d = int(m["nps_n"]), int(m["promoters"]), int(m["detractors"])
     return NpsResult(n, p, n - p - d, d)
 
 
-def _significant(a: pd.Series, b: pd.Series, measure: str) -> bool:
+def _significant(a: Mapping, b: Mapping, measure: str) -> bool:
     if measure == "nps":
         return nps_diff_significant(_nps(a), _nps(b))
     if measure == "csat":
