@@ -50,8 +50,11 @@ COMBINE_EVERY = 8
 
 def frame_of(rows: Mapping[str, Sequence[object]]) -> pd.DataFrame:
     """The chunk as a frame: dates as ISO text, months as the first of the month, scores as floats (NaN blank)."""
-    day = pd.Series(rows["occurred_date"], dtype=object).map(lambda d: None if d is None else str(d)[:10])
-    frame = pd.DataFrame({"occurred_date": day, "month": day.str[:7] + "-01"})
+    codes, days = pd.factorize(pd.Series(rows["occurred_date"], dtype=object))  # a few hundred distinct days
+    iso = np.array([str(d)[:10] for d in days], dtype=object)
+    frame = pd.DataFrame({"occurred_date": pd.Series(iso[codes], dtype=object),
+                          "month": pd.Series(np.array([d[:7] + "-01" for d in iso], dtype=object)[codes],
+                                             dtype=object)})
     for k in ("channel_id", "stage_id", "touchpoint_id"):
         frame[k] = pd.array(rows[k], dtype="Int64")
     for k in ("region", "segment"):
@@ -62,45 +65,70 @@ def frame_of(rows: Mapping[str, Sequence[object]]) -> pd.DataFrame:
     return frame
 
 
-def _grouped(keys: pd.DataFrame, values: dict[str, np.ndarray]) -> pd.DataFrame:
-    data = pd.concat([keys.reset_index(drop=True), pd.DataFrame(values)], axis=1)
-    return data.groupby(list(keys.columns), dropna=False, sort=False).sum()
+class _Groups:
+    """Rows numbered by their group (a combination of key values), and sums per group by ``np.bincount``:
+    a pandas group-by over ~60 measure columns of one-hot arrays cost more than the chunk's insert."""
 
+    def __init__(self, keys: pd.DataFrame) -> None:
+        code = np.zeros(len(keys), dtype=np.int64)
+        for name in keys.columns:
+            codes, uniques = pd.factorize(keys[name], use_na_sentinel=False)
+            code = code * (len(uniques) + 1) + codes
+        self.inverse, uniques = pd.factorize(code)
+        self.size = len(uniques)
+        first = np.empty(self.size, dtype=np.int64)
+        first[self.inverse[::-1]] = np.arange(len(keys))[::-1]
+        self.index = pd.MultiIndex.from_frame(keys.iloc[first].reset_index(drop=True))
 
-def _count(cond: np.ndarray) -> np.ndarray:
-    return cond.astype(np.int64)
+    def sum(self, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(self.inverse, weights=weights, minlength=self.size)
+
+    def count(self, cond: np.ndarray) -> np.ndarray:
+        return np.bincount(self.inverse[cond], minlength=self.size)
+
+    def histogram(self, values: np.ndarray, scores: range, weights: np.ndarray | None = None) -> np.ndarray:
+        """(groups, len(scores)): rows (or ``weights``) per group and score; other values and blanks left out."""
+        ok = (values >= scores.start) & (values < scores.stop)
+        at = self.inverse[ok] * len(scores) + (values[ok] - scores.start).astype(np.int64)
+        out = np.bincount(at, weights=None if weights is None else weights[ok], minlength=self.size * len(scores))
+        return out.reshape(self.size, len(scores))
+
+    def frame(self, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+        return pd.DataFrame(columns, index=self.index)
 
 
 def day_part(frame: pd.DataFrame) -> pd.DataFrame:
     """``response_rollup``'s measures (``metrics.sql_measures``) per day, channel, stage and touchpoint."""
+    g = _Groups(frame[DAY_KEYS])
     nps, csat, ces, spend = (frame[k].to_numpy() for k in ("nps", "csat", "ces", "spend"))
-    ces0 = np.nan_to_num(ces)
-    values = {"responses": np.ones(len(frame), dtype=np.int64), "nps_n": _count(~np.isnan(nps)),
-              "promoters": _count(nps >= PROMOTER_MIN), "detractors": _count(nps <= DETRACTOR_MAX),
-              "csat_n": _count(~np.isnan(csat)), "csat_top2": _count(csat >= CSAT_TOP2_MIN),
-              "ces_n": _count(~np.isnan(ces)), "ces_sum": ces0.astype(np.int64),
-              "ces_agree": _count(ces >= CES_AGREE_MIN), "spend": np.nan_to_num(spend),
-              "detractor_spend": np.where(nps <= DETRACTOR_MAX, np.nan_to_num(spend), 0.0),
-              "ces_sq": (ces0 * ces0).astype(np.int64)}
-    return _grouped(frame[DAY_KEYS], {k: values[k] for k in MEASURE_COLUMNS})
+    ces0, spend0 = np.nan_to_num(ces), np.nan_to_num(spend)
+    values = {"responses": g.sum().astype(np.int64), "nps_n": g.count(~np.isnan(nps)),
+              "promoters": g.count(nps >= PROMOTER_MIN), "detractors": g.count(nps <= DETRACTOR_MAX),
+              "csat_n": g.count(~np.isnan(csat)), "csat_top2": g.count(csat >= CSAT_TOP2_MIN),
+              "ces_n": g.count(~np.isnan(ces)), "ces_sum": g.sum(ces0).astype(np.int64),
+              "ces_agree": g.count(ces >= CES_AGREE_MIN), "spend": g.sum(spend0),
+              "detractor_spend": g.sum(np.where(nps <= DETRACTOR_MAX, spend0, 0.0)),
+              "ces_sq": g.sum(ces0 * ces0).astype(np.int64)}
+    return g.frame({k: values[k] for k in MEASURE_COLUMNS})
 
 
 def cell_part(frame: pd.DataFrame) -> pd.DataFrame:
     """``analysis_rollup``'s columns (``cells.cell_measures``) per month cell."""
+    g = _Groups(frame[_CELL_KEYS])
     nps, spend = frame["nps"].to_numpy(), frame["spend"].to_numpy()
     has_spend, spend0 = ~np.isnan(spend), np.nan_to_num(spend)
-    values = {"responses": np.ones(len(frame), dtype=np.int64), "nps_n": _count(~np.isnan(nps)),
-              "promoters": _count(nps >= PROMOTER_MIN), "detractors": _count(nps <= DETRACTOR_MAX)}
+    values = {"responses": g.sum().astype(np.int64), "nps_n": g.count(~np.isnan(nps)),
+              "promoters": g.count(nps >= PROMOTER_MIN), "detractors": g.count(nps <= DETRACTOR_MAX)}
     for measure, scores in SCORE_VALUES.items():
-        col = frame[measure].to_numpy()
-        for k in scores:
-            values[f"{measure}_{k}"] = _count(col == k)
-    for k in SCORE_VALUES["nps"]:
-        values[f"nps_spend_n_{k}"] = _count((nps == k) & has_spend)
-    values["spend"] = spend0
-    for k in SCORE_VALUES["nps"]:
-        values[f"nps_spend_{k}"] = np.where(nps == k, spend0, 0.0)
-    return _grouped(frame[_CELL_KEYS], values)
+        hist = g.histogram(frame[measure].to_numpy(), scores)
+        values.update({f"{measure}_{k}": hist[:, i] for i, k in enumerate(scores)})
+    nps_scores = SCORE_VALUES["nps"]
+    hist = g.histogram(np.where(has_spend, nps, np.nan), nps_scores)
+    values.update({f"nps_spend_n_{k}": hist[:, i] for i, k in enumerate(nps_scores)})
+    values["spend"] = g.sum(spend0)
+    hist = g.histogram(nps, nps_scores, spend0)
+    values.update({f"nps_spend_{k}": hist[:, i] for i, k in enumerate(nps_scores)})
+    return g.frame(values)
 
 
 def _positions(frame: pd.DataFrame, ratings: pd.DataFrame) -> np.ndarray:
@@ -116,8 +144,9 @@ def rating_part(frame: pd.DataFrame, ratings: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     keys = frame[_CELL_KEYS].iloc[_positions(frame, ratings)].reset_index(drop=True)
     keys["attribute_id"] = ratings["attribute_id"].to_numpy(dtype=np.int64)
-    score = ratings["score"].to_numpy(dtype=float)
-    return _grouped(keys, {f"r{k}": _count(score == k) for k in range(1, 6)})
+    g = _Groups(keys)
+    hist = g.histogram(ratings["score"].to_numpy(dtype=float), range(1, 6))
+    return g.frame({f"r{k}": hist[:, k - 1] for k in range(1, 6)})
 
 
 def moment_part(frame: pd.DataFrame, ratings: pd.DataFrame, ids: tuple[int, ...]) -> pd.DataFrame:
@@ -138,16 +167,17 @@ def moment_part(frame: pd.DataFrame, ratings: pd.DataFrame, ids: tuple[int, ...]
         if not keep.any():
             continue
         xs, yk = x[keep], y[keep]
-        values = {"n": np.ones(len(yk)), "sy": yk, "syy": yk * yk}
-        for i in range(p):
-            values[f"s{i}"] = xs[:, i]
-            values[f"t{i}"] = (xs[:, i] >= 4).astype(float)
-            values[f"cy{i}"] = xs[:, i] * yk
-            for k in range(i, p):
-                values[f"c{i}_{k}"] = xs[:, i] * xs[:, k]
         keys = frame[_CELL_KEYS][keep].reset_index(drop=True)
         keys["outcome"] = code
-        parts.append(_grouped(keys, values))
+        g = _Groups(keys)
+        values = {"n": g.sum(), "sy": g.sum(yk), "syy": g.sum(yk * yk)}
+        for i in range(p):
+            values[f"s{i}"] = g.sum(xs[:, i])
+            values[f"t{i}"] = g.sum((xs[:, i] >= 4).astype(float))
+            values[f"cy{i}"] = g.sum(xs[:, i] * yk)
+            for k in range(i, p):
+                values[f"c{i}_{k}"] = g.sum(xs[:, i] * xs[:, k])
+        parts.append(g.frame(values))
     return pd.concat(parts) if parts else pd.DataFrame()
 
 
