@@ -19,7 +19,7 @@ from sqlalchemy import Engine, Select, Subquery, case, func, select
 
 from cem_core.analyze import cells, moments
 from cem_core.analyze.moments import RatingMoments
-from cem_core.analyze.queries import Filters, apply_filters, dimension_table, read_frame, responses
+from cem_core.analyze.queries import Filters, apply_filters, dimension_table, on_one_connection, read_frame, responses
 from cem_core.db.models import Attribute, Rating
 
 OUTCOMES = ("nps", "overall_sat")
@@ -56,6 +56,7 @@ def _joined(f: Filters, outcome: str, ids: tuple[int, ...]) -> tuple[Select, Sub
     return apply_filters(stmt, f), pivot
 
 
+@on_one_connection
 def rating_moments(engine: Engine, f: Filters, outcome: str = "nps",
                    attributes: tuple[int, ...] | None = None) -> RatingMoments:
     """n, sums, sums of products and top-2-box counts over the complete cases.
@@ -157,6 +158,7 @@ class KeyDrivers:
     performance: str
 
 
+@on_one_connection
 def key_drivers(engine: Engine, f: Filters, outcome: str = "nps", method: str = "relative_weights",
                 performance: str = "mean", lang: str = "zh", min_n: int = MIN_N) -> KeyDrivers:
     """The importance-performance table for ``outcome`` over the complete cases (listwise deletion).
@@ -211,6 +213,7 @@ def key_drivers(engine: Engine, f: Filters, outcome: str = "nps", method: str = 
     return KeyDrivers(table, r2, moments.n, perf_line, imp_line, outcome, method, performance)
 
 
+@on_one_connection
 def attribute_histogram(engine: Engine, f: Filters, lang: str = "zh") -> pd.DataFrame:
     """attribute_id, name, score (1-5), n, share, band: how each attribute was rated (filters applied).
 

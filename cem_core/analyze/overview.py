@@ -32,6 +32,7 @@ from cem_core.analyze.queries import (
     Filters,
     apply_filters,
     date_bounds,
+    on_one_connection,
     previous_period,
     responses,
     rollup,
@@ -218,6 +219,7 @@ def period_cube(engine: Engine, f: Filters, date_from: dt.date) -> Cube:
                 [r[2] for r in rows], [r[3] for r in rows], np.nan_to_num(measures))
 
 
+@on_one_connection
 def build_overview(engine: Engine, f: Filters, lang: str) -> Overview | None:
     """All overview figures for filters ``f``; None when there is no data at all."""
     dates = resolve_dates(engine, f)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, case, func, select
 
 from cem_core.analyze.dims import can_use_rollup
 from cem_core.analyze.metrics import CSAT_TOP2_MIN, DETRACTOR_MAX, PROMOTER_MIN, NpsResult, nps_diff_significant
-from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup
+from cem_core.analyze.queries import Filters, apply_filters, on_one_connection, read_frame, responses, rollup
 from cem_core.analyze.stats import mean_ci, proportion_ci, proportion_diff_significant, welch_significant
 
 MEASURES = ("nps", "csat", "ces")
@@ -26,6 +26,7 @@ ROLLUP_CODES = {"stage_id": "stage", "channel_id": "channel", "touchpoint_id": "
 DAILY_COLUMNS = ("nps_n", "promoters", "detractors", "csat_n", "csat_top2", "ces_n", "ces_sum", "ces_sq")
 
 
+@on_one_connection
 def daily(engine: Engine, f: Filters, by: str | None = None) -> pd.DataFrame:
     """Additive figures per day: from the per-batch day rollup (``response_rollup``, ~35x fewer rows)
     unless a free-text filter or dimension needs the rows; grouping by occurred_date follows an index.
