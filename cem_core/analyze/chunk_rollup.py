@@ -44,8 +44,9 @@ DAY_KEYS = ["occurred_date", "channel_id", "stage_id", "touchpoint_id"]
 _CELL_KEYS = list(CELL_KEYS)
 #: Groups of one slice at a time: the per-row measure matrices stay ~20 MB whatever the chunk size.
 SLICE = 50_000
-#: Chunks' groups held before they are added up into one frame.
-COMBINE_EVERY = 8
+#: Chunks' groups held before they are added up into one frame: each 25k-row chunk's groups take ~8 MB
+#: (mostly the day rollup's and the cells' index), the batch's sums ~20 MB at most (its distinct groups).
+COMBINE_EVERY = 2
 
 
 def frame_of(rows: Mapping[str, Sequence[object]]) -> pd.DataFrame:
