@@ -197,9 +197,12 @@ def insert_sums(conn: Connection, table, parts: list[pd.DataFrame], batch_id: in
     if total.empty:
         return
     total = total.reset_index()
-    for col in table.columns:  # e.g. the moments of unused attribute slots: bulk_insert applies no defaults
-        if col.name not in total.columns and col.default is not None and col.name != "id":
-            total[col.name] = col.default.arg
+    # Columns the sums do not fill (the moments of unused attribute slots) get their defaults: bulk_insert
+    # applies none.
+    defaults = {col.name: col.default.arg for col in table.columns
+                if col.name not in total.columns and col.default is not None and col.name != "id"}
+    if defaults:
+        total = pd.concat([total, pd.DataFrame(defaults, index=total.index)], axis=1)
     columns = list(total.columns)
     values = [total[c].astype(object).where(total[c].notna(), None).tolist() for c in columns]
     bulk_insert(conn, table, ["batch_id", *columns], zip([batch_id] * len(total), *values, strict=True))
