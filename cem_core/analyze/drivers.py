@@ -42,15 +42,21 @@ def attribute_names(engine: Engine, lang: str) -> dict[int, str]:
     return dict(zip(table["id"], table["name"], strict=True))
 
 
-def _pivot(ids: tuple[int, ...]) -> Subquery:
-    """One row per rated response with a column per attribute (conditional aggregation, in SQL)."""
-    return select(_ratings.c.response_id, *[
-        func.max(case((_ratings.c.attribute_id == a, _ratings.c.score))).label(f"x{a}") for a in ids
-    ]).group_by(_ratings.c.response_id).subquery("p")
+def _pivot(ids: tuple[int, ...], f: Filters) -> Subquery:
+    """One row per rated response with a column per attribute (conditional aggregation, in SQL).
+
+    With filters, only the ratings of the filtered responses are pivoted (found through the date and
+    filter indexes, then by the ratings' key): SQLite otherwise materialises the pivot of every rating
+    before joining, 5.5 s for the 10 edge days of a window at 1M responses instead of 0.3 s."""
+    stmt = select(_ratings.c.response_id, *[
+        func.max(case((_ratings.c.attribute_id == a, _ratings.c.score))).label(f"x{a}") for a in ids])
+    if f != Filters():
+        stmt = stmt.where(_ratings.c.response_id.in_(apply_filters(select(responses.c.id), f)))
+    return stmt.group_by(_ratings.c.response_id).subquery("p")
 
 
 def _joined(f: Filters, outcome: str, ids: tuple[int, ...]) -> tuple[Select, Subquery]:
-    pivot = _pivot(ids)
+    pivot = _pivot(ids, f)
     stmt = select(responses.c[outcome].label("y"), *[pivot.c[f"x{a}"] for a in ids]).select_from(
         pivot.join(responses, responses.c.id == pivot.c.response_id))
     return apply_filters(stmt, f), pivot
