@@ -17,7 +17,7 @@ from cem_core.alerts.messages import alert_text
 from cem_core.alerts.run import where_name
 from cem_core.analyze.drivers import key_drivers
 from cem_core.analyze.metrics import Kpis
-from cem_core.analyze.overview import Overview, build_overview, ces_ci, csat_ci
+from cem_core.analyze.overview import Overview, build_overview, ces_ci, csat_ci, resolve_dates
 from cem_core.analyze.queries import Filters, apply_filters, responses
 from cem_core.auth.roles import User
 from cem_core.db.models import Alert, ResponseText
@@ -121,22 +121,27 @@ def build_report(engine: Engine, f: Filters, lang: str, user: User | None = None
     """The report for filters ``f``; a department lead's scope is added to ``f`` (their departments only).
     None when there is no data.
 
-    After the overview (which fixes the period), the sections are independent reads, so they run at once
-    on their own connections (``SECTION_THREADS``): the database works while Python waits, and close the
-    loop (the longest, seconds at 1M rows on SQLite) no longer adds to the others' time."""
+    Once the period is fixed (``resolve_dates``, as the overview fixes it), the sections are independent
+    reads, so they run at once on their own connections (``SECTION_THREADS`` besides this one): the
+    database works while Python waits, and close the loop (the longest, seconds at 1M rows) no longer
+    adds to the others' time."""
     if user is not None and user.scope:
         f = Filters(**{**f.__dict__, "departments": user.scope})
-    ov = build_overview(engine, f, lang)
-    if ov is None:
+    dates = resolve_dates(engine, f)
+    if dates is None:
         return None
-    window = f.with_dates(ov.date_from, ov.date_to)
+    window = f.with_dates(*dates)
     with ThreadPoolExecutor(SECTION_THREADS, thread_name_prefix="report") as pool:
         loop = pool.submit(close_the_loop, engine, window, lang)
+        overview = pool.submit(build_overview, engine, f, lang)
         drivers = pool.submit(top_drivers, engine, window, lang)
         spots = pool.submit(hot_spots, engine, window, lang)
-        alerts = pool.submit(period_alerts, engine, user, ov.date_from, ov.date_to, lang)
+        alerts = pool.submit(period_alerts, engine, user, *dates, lang)
         topics = top_topics(engine, window, lang)
         said = verbatims(engine, window, topics)
+        ov = overview.result()
+        if ov is None:
+            return None
         return ExecutiveReport(lang, ov.date_from, ov.date_to, _filters_shown(f, lang),
                                kpi_table(ov.current, ov.previous, lang), ov, drivers.result(), topics,
                                alerts.result(), said, spots.result(), loop.result())
