@@ -35,7 +35,7 @@ WIDTH = A4[0] - 36 * mm
 
 
 @cache
-def _font() -> str:
+def register_font() -> str:
     """Registered once per process (reading the font file costs ~0.3 s); reportlab embeds only the glyphs
     each document uses."""
     pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
@@ -43,7 +43,7 @@ def _font() -> str:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    font = _font()
+    font = register_font()
     return {"title": ParagraphStyle("title", fontName=font, fontSize=22, leading=30, spaceAfter=12),
             "h": ParagraphStyle("h", fontName=font, fontSize=14, leading=20, spaceBefore=10, spaceAfter=6),
             "p": ParagraphStyle("p", fontName=font, fontSize=10, leading=14),
