@@ -9,7 +9,7 @@ rows (default 100k) dated after the data is imported (the import runs the alert 
 one more evaluation is timed on its own: its share of the import's time is the figure (target <= 5 %).
 
 Before the two renders, each section of the report is timed on its own (the same calls ``build_report``
-makes, there at once in threads), so the cost of overview, key drivers, topics, verbatims, hot spots,
+makes), so the cost of overview, key drivers, topics, verbatims, hot spots,
 close the loop and alerts can be told apart. Each full report is printed with a reference full scan of
 the responses measured just before it (``bench/ratios.py``) and the load average. ``BENCH_REPORT_COLD=1``
 first builds both reports before any section has warmed the caches; ``BENCH_REPORT_SHIFT=N`` ends the
@@ -70,8 +70,8 @@ def _csv(path: Path, rows: int, start: dt.date) -> Path:
 
 
 def _sections(engine, f: Filters) -> None:
-    """Each section's query on its own, cold, one after the other (``build_report`` runs all but the
-    overview at once, in threads), then the two renders of one built report."""
+    """Each section's query on its own, in ``build_report``'s order, then the two renders of one built
+    report."""
     def timed(name: str, call):
         t0 = time.perf_counter()
         out = call()
