@@ -26,6 +26,7 @@ OUTCOMES = ("nps", "overall_sat")
 METHODS = ("relative_weights", "correlation")
 PERFORMANCE = ("mean", "top2")
 MIN_N = 30  # answers below which a driver is flagged and left out of the model
+NARROW_DAYS = 62  # a date window shorter than this pivots only its own responses' ratings (``_pivot``)
 QUADRANTS = ("concentrate", "keep_up", "low_priority", "overkill")
 
 _ratings = Rating.__table__
@@ -42,15 +43,23 @@ def attribute_names(engine: Engine, lang: str) -> dict[int, str]:
     return dict(zip(table["id"], table["name"], strict=True))
 
 
-def _pivot(ids: tuple[int, ...]) -> Subquery:
-    """One row per rated response with a column per attribute (conditional aggregation, in SQL)."""
-    return select(_ratings.c.response_id, *[
-        func.max(case((_ratings.c.attribute_id == a, _ratings.c.score))).label(f"x{a}") for a in ids
-    ]).group_by(_ratings.c.response_id).subquery("p")
+def _pivot(ids: tuple[int, ...], f: Filters) -> Subquery:
+    """One row per rated response with a column per attribute (conditional aggregation, in SQL).
+
+    For a few days (a window's edge days beside the rollup's whole months) only the ratings of those
+    days' responses are pivoted, found through the date index and then by the ratings' key: otherwise
+    SQLite materialises the pivot of every rating before joining (5.5 s instead of 0.3 s for 10 days at
+    1M responses; Postgres 5.7-7.3 s instead of 0.7 s). Not for long windows: on Postgres a year's
+    restricted pivot took 7.8-9.5 s against 5.7-6.9 s unrestricted."""
+    stmt = select(_ratings.c.response_id, *[
+        func.max(case((_ratings.c.attribute_id == a, _ratings.c.score))).label(f"x{a}") for a in ids])
+    if f.date_from is not None and f.date_to is not None and (f.date_to - f.date_from).days < NARROW_DAYS:
+        stmt = stmt.where(_ratings.c.response_id.in_(apply_filters(select(responses.c.id), f)))
+    return stmt.group_by(_ratings.c.response_id).subquery("p")
 
 
 def _joined(f: Filters, outcome: str, ids: tuple[int, ...]) -> tuple[Select, Subquery]:
-    pivot = _pivot(ids)
+    pivot = _pivot(ids, f)
     stmt = select(responses.c[outcome].label("y"), *[pivot.c[f"x{a}"] for a in ids]).select_from(
         pivot.join(responses, responses.c.id == pivot.c.response_id))
     return apply_filters(stmt, f), pivot
