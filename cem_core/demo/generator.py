@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from cem_core import audit
 from cem_core.act.demo import seed_demo_items
-from cem_core.analyze import rollup
+from cem_core.analyze.chunk_rollup import ROW_FIELDS, BatchRollup
 from cem_core.db import write_transaction
 from cem_core.db.bulk import (
     BULK_MIN_ROWS,
@@ -330,6 +330,7 @@ class _Load:
     conn: Connection
     batch_id: int
     ids: dict[str, dict[str, int]]
+    sums: BatchRollup  # the rollups, summed from each part in memory (``analyze.chunk_rollup``)
     text: text_store.BatchText | None
     analyses: text_store.Analyses | None
     customer_base: int = 0
@@ -352,9 +353,11 @@ class _Load:
                 **{c: _small(resp[c]) for c in ("nps", "csat", "ces", "overall_sat")},
                 **{c: resp[c] for c in ("spend", "region", "product", "segment", "comment", "language")}}
         insert_columns(conn, Response.__table__, rows)
-        insert_columns(conn, Rating.__table__, {"response_id": rat["response"] + self.response_base,
-                                                "attribute_id": _ids(rat["attribute_code"], ids["attribute"]),
-                                                "score": rat["score"]})
+        ratings = {"response_id": rat["response"] + self.response_base,
+                   "attribute_id": _ids(rat["attribute_code"], ids["attribute"]), "score": rat["score"]}
+        insert_columns(conn, Rating.__table__, ratings)
+        scores = {c: resp[c] for c in ("nps", "csat", "ces", "overall_sat")}  # floats, NaN for blank
+        self.sums.add({**{k: rows[k] for k in ROW_FIELDS}, **scores}, pd.DataFrame(ratings))
         if self.text is not None and self.analyses is not None:  # analysed like any import's, chunk by chunk
             has = np.flatnonzero(np.not_equal(rows["comment"], None))
             keys = zip(np.datetime_as_string(rows["occurred_date"][has]).tolist(),
@@ -387,7 +390,8 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
         stored = next_id(conn, Response.__table__) - 1
         deferred = DEFERRED if offline and bulk_worth_it(rows, stored) else ()
         config = config_for_demo(conn, industry) if text_store.import_config(conn) is not None else None
-        load = _Load(conn, batch_id, ids, text_store.BatchText(conn, batch_id, config.version) if config else None,
+        load = _Load(conn, batch_id, ids, BatchRollup(conn, batch_id),
+                     text_store.BatchText(conn, batch_id, config.version) if config else None,
                      text_store.Analyses(config) if config else None, next_id(conn, Customer.__table__), stored + 1)
         customers = ratings = 0
         with deferred_indexes(conn, deferred):
@@ -400,7 +404,7 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
             for table in (Customer.__table__, Response.__table__):
                 sync_sequence(conn, table)
             report(0.85, "rollups")
-            rollup.add_batch(conn, batch_id)
+            load.sums.finish()
             report(0.88, "text")
             if load.text is not None:
                 load.text.finish()
