@@ -102,11 +102,11 @@ async def session(browser, url: str, clock: Clock, stats: Stats, signins: Stats)
     page = await context.new_page()
     page.set_default_timeout(STEP_TIMEOUT_MS)
     try:
-        await page.goto(url)
-        await page.wait_for_selector("[data-testid='stMain']")
-        await page.get_by_label("Username").fill(ADMIN)
-        await page.get_by_label("Password", exact=True).fill(PASSWORD)
-        try:
+        try:  # whatever happens, this session is no longer signing in: the others must not wait for it
+            await page.goto(url)
+            await page.wait_for_selector("[data-testid='stMain']")
+            await page.get_by_label("Username").fill(ADMIN)
+            await page.get_by_label("Password", exact=True).fill(PASSWORD)
             await _step(page, signins, "sign-in + overview", page.get_by_role("button", name="Sign in").click,
                         "[data-testid='stMetric']")
         finally:
