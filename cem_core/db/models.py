@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -359,6 +360,13 @@ class ActionItem(Base):
         Index("ix_action_items_created", "created_at"),
         # The work list, most urgent first: read in due order and stop at the page size, no sort of all items.
         Index("ix_action_items_due", "due_at", "id"),
+        # Close-the-loop figures (migration 0026): the unresolved items past due (the part of the SLA breaches
+        # that moves with the clock), and the resolved detractor items with their recovery, read without
+        # touching the other items.
+        Index("ix_action_items_unresolved", "due_at", "created_at", "department_id",
+              sqlite_where=text("resolved_at IS NULL"), postgresql_where=text("resolved_at IS NULL")),
+        Index("ix_action_items_recovery", "created_at", "department_id", "customer_id", "recovered",
+              sqlite_where=text("recovered IS NOT NULL"), postgresql_where=text("recovered IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -385,6 +393,10 @@ class ActionItem(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_by: Mapped[str | None] = mapped_column(String(128))
+    # Kept by database triggers (``act.loop_rollup``), never written by the app: NULL unless the item is
+    # resolved and came from a detractor response (NPS 0-6) of a known customer; then 1 if that customer
+    # answered again at NPS 7+ after ``resolved_at``, else 0.
+    recovered: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class ActionEvent(Base):
@@ -783,3 +795,22 @@ class AlertDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(500))
     at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+#: Close-the-loop counts per day of creation and department, kept by triggers on ``action_items`` in the
+#: writer's own transaction whoever writes (``act.loop_rollup``, migration 0026). ``breached`` counts only
+#: the items resolved after their due time; unresolved items past due move with the clock and are read live.
+action_rollup = Table(
+    "action_rollup", Base.metadata,
+    Column("day", Date, primary_key=True), Column("department_id", Integer, primary_key=True),
+    Column("opened", BigInteger, nullable=False), Column("done", BigInteger, nullable=False),
+    Column("with_due", BigInteger, nullable=False), Column("breached", BigInteger, nullable=False),
+)
+
+#: Items with a first contact per day of creation, department and whole minutes to that contact (the
+#: exact median to the minute is read off the counts), kept like ``action_rollup``.
+action_contact_hist = Table(
+    "action_contact_hist", Base.metadata,
+    Column("day", Date, primary_key=True), Column("department_id", Integer, primary_key=True),
+    Column("minutes", BigInteger, primary_key=True), Column("contacted", BigInteger, nullable=False),
+)
