@@ -24,7 +24,9 @@ from sqlalchemy import (
     Date,
     Engine,
     Table,
+    case,
     cast,
+    distinct,
     func,
     select,
 )
@@ -79,10 +81,12 @@ def _median_hours(hist: dict[int, int]) -> float | None:
 ADDITIVE = ("opened", "done", "with_due", "breached", "open_overdue")
 
 
-def _late_unresolved(now: dt.datetime) -> list:
+def _late_unresolved(now: dt.datetime, departments: Collection[int]) -> list:
     """Unresolved items past due: the SLA breaches that move with the clock, read live through the partial
-    index ``ix_action_items_unresolved`` (a few thousand items, not the period's every item)."""
-    return [_i.c.resolved_at.is_(None), _i.c.due_at < now]
+    index ``ix_action_items_unresolved`` (department, due_at, created_at) over the unresolved items only.
+    The departments are named (all of them when unscoped): without them SQLite read the items in due order
+    (``ix_action_items_due``) or department order (``ix_action_items_dept_status``), i.e. every item."""
+    return [_i.c.department_id.in_(list(departments)), _i.c.resolved_at.is_(None), _i.c.due_at < now]
 
 
 def _counts(conn: Connection, date_from: dt.date | None, date_to: dt.date | None, scope: Collection[int] | None,
@@ -100,11 +104,11 @@ def _counts(conn: Connection, date_from: dt.date | None, date_to: dt.date | None
             .where(*_days(action_rollup, date_from, date_to, scope)).group_by(r.department_id)
             .having(func.sum(r.opened) > 0)):
         out[d] = ([int(v) for v in sums] + [0], {})
-    for d, n in conn.execute(select(c.department_id, func.count()).where(*where, *_late_unresolved(now))
+    ids = list(departments if scope is None else scope)
+    for d, n in conn.execute(select(c.department_id, func.count()).where(*where, *_late_unresolved(now, ids))
                              .group_by(c.department_id)):
         out[d][0][3] += int(n)
     # (department_id, status, due_at): one range per department and open status, no scan of the closed items
-    ids = list(departments if scope is None else scope)
     for d, n in conn.execute(select(c.department_id, func.count()).where(
             *where, c.department_id.in_(ids), c.status.in_(OPEN_STATUSES), c.due_at < now).group_by(c.department_id)):
         out[d][0][4] = int(n)
@@ -116,34 +120,30 @@ def _counts(conn: Connection, date_from: dt.date | None, date_to: dt.date | None
     return out
 
 
-def _recovery(conn: Connection, where: list) -> tuple[dict[int, list[int]], dict[int, int]]:
-    """Recoverable and recovered customers per department, and every customer's recovery (for the total:
-    customers are counted once, so the total is not the sum of the departments). Reads the resolved
-    detractor items only, with the recovery their triggers keep (``ix_action_items_recovery``)."""
-    pairs: dict[tuple[int, int], int] = {}  # (department, customer) -> recovered
-    for did, customer, flag in conn.execute(select(_i.c.department_id, _i.c.customer_id, _i.c.recovered)
-                                            .where(*where, _i.c.recovered.is_not(None))):
-        pairs[(did, customer)] = max(pairs.get((did, customer), 0), int(flag))
-    by_department: dict[int, list[int]] = {}
-    customers: dict[int, int] = {}
-    for (did, customer), flag in pairs.items():
-        counts_of = by_department.setdefault(did, [0, 0])
-        counts_of[0] += 1
-        counts_of[1] += flag
-        customers[customer] = max(customers.get(customer, 0), flag)
-    return by_department, customers
+def _recovery(conn: Connection, where: list) -> tuple[dict[int, list[int]], list[int]]:
+    """Recoverable and recovered customers per department, and in total (customers are counted once, so
+    the total is not the sum of the departments). Reads the resolved detractor items only, with the
+    recovery their triggers keep, from the covering partial index ``ix_action_items_recovery``."""
+    c = _i.c
+    counts = (func.count(distinct(c.customer_id)),
+              func.count(distinct(case((c.recovered == 1, c.customer_id)))))
+    where = [*where, c.recovered.is_not(None)]
+    by_department = {d: [int(n), int(r)] for d, n, r in conn.execute(
+        select(c.department_id, *counts).where(*where).group_by(c.department_id))}
+    n, r = conn.execute(select(*counts).where(*where)).one()
+    return by_department, [int(n), int(r)]
 
 
 def loop_figures(engine: Engine, lang: str, *, scope: Collection[int] | None = None, date_from: dt.date | None = None,
                  date_to: dt.date | None = None, now: dt.datetime | None = None) -> pd.DataFrame:
     """One row per department with items, then a total row (``department_code`` = ""). Reads the rollups
-    (``act.loop_rollup``), the few unresolved items past due, and the resolved detractor items."""
+    (``act.loop_rollup``), the few open items past due, and the resolved detractor items."""
     now = now or dt.datetime.now()
     d = Department.__table__
     with engine.connect() as conn:
         names = {row[0]: row[1:] for row in conn.execute(select(d.c.id, d.c.code, d.c[name_col(lang)]))}
         counts = _counts(conn, date_from, date_to, scope, now, names)
-        rec_by, customers = _recovery(conn, _period(date_from, date_to, scope))
+        rec_by, rec_total = _recovery(conn, _period(date_from, date_to, scope))
     rows, total_hist = [], {}
     for did in sorted(counts, key=lambda k: names[k][0]):
         sums, hist = counts[did]
@@ -151,7 +151,7 @@ def loop_figures(engine: Engine, lang: str, *, scope: Collection[int] | None = N
         for m, n in hist.items():
             total_hist[m] = total_hist.get(m, 0) + n
     totals = [sum(counts[did][0][i] for did in counts) for i in range(len(ADDITIVE))]
-    rows.append(["", "", *totals, len(customers), sum(customers.values()), _median_hours(total_hist)])
+    rows.append(["", "", *totals, *rec_total, _median_hours(total_hist)])
     frame = pd.DataFrame(rows, columns=["department_code", "department", "opened", "done", "with_due", "breached",
                                         "open_overdue", "recoverable", "recovered", "median_contact_h"])
     for col in ("opened", "done", "with_due", "breached", "open_overdue", "recoverable", "recovered"):
@@ -185,9 +185,10 @@ def weekly_trend(engine: Engine, *, scope: Collection[int] | None = None, date_f
         rows = conn.execute(select(r.day, func.sum(r.opened), func.sum(r.done), func.sum(r.breached))
                             .where(*_days(action_rollup, date_from, date_to, scope)).group_by(r.day)
                             .having(func.sum(r.opened) > 0)).all()
+        ids = scope if scope is not None else conn.execute(select(Department.id)).scalars().all()
         day = day_of(conn, _i.c.created_at)
         late = conn.execute(select(day, func.count()).where(*_period(date_from, date_to, scope),
-                                                            *_late_unresolved(now)).group_by(day)).all()
+                                                            *_late_unresolved(now, ids)).group_by(day)).all()
     days = pd.DataFrame([(d, *map(int, sums)) for d, *sums in rows], columns=["day", "opened", "done", "breached"])
     days["day"] = pd.to_datetime(days["day"]).dt.date
     if late:

@@ -75,8 +75,8 @@ def _sqlite_rollup(sign: str, p: str) -> list[str]:
     counts = ", ".join(f"{sign}({c})" for c in _counts(p))
     rollup = _upsert_sum("action_rollup", ("day", "department_id"), _COUNTS,
                          f"SELECT {_day('sqlite', p)}, {p}department_id, {counts} WHERE true")
-    hist = _upsert_sum("action_contact_hist", ("day", "department_id", "minutes"), ("contacted",),
-                       f"SELECT {_day('sqlite', p)}, {p}department_id, {_minutes('sqlite', p)}, {sign}1 "
+    hist = _upsert_sum("action_contact_hist", ("department_id", "minutes", "day"), ("contacted",),
+                       f"SELECT {p}department_id, {_minutes('sqlite', p)}, {_day('sqlite', p)}, {sign}1 "
                        f"WHERE {p}first_contact_at IS NOT NULL")
     return [rollup, hist]
 
@@ -116,7 +116,7 @@ def _sqlite_ddl() -> list[str]:
 def _pg_rollup_select(rows: str, sign: str) -> tuple[str, str]:
     counts = ", ".join(f"{sign}({c})" for c in _counts(""))
     rollup = f"SELECT {_day('postgresql', '')} AS day, department_id, {counts} FROM {rows}"
-    hist = (f"SELECT {_day('postgresql', '')} AS day, department_id, {_minutes('postgresql', '')} AS minutes, "
+    hist = (f"SELECT department_id, {_minutes('postgresql', '')} AS minutes, {_day('postgresql', '')} AS day, "
             f"{sign}1 FROM {rows} WHERE first_contact_at IS NOT NULL")
     return rollup, hist
 
@@ -130,9 +130,9 @@ def _pg_apply(parts: list[tuple[str, str]]) -> str:
     return (_upsert_sum("action_rollup", ("day", "department_id"), _COUNTS,
                         f"SELECT day, department_id, {sums} FROM ({rollup}) AS r (day, department_id, {named}) "
                         "GROUP BY day, department_id") + ";\n    "
-            + _upsert_sum("action_contact_hist", ("day", "department_id", "minutes"), ("contacted",),
-                          f"SELECT day, department_id, minutes, sum(n) FROM ({hist}) AS h (day, department_id, "
-                          "minutes, n) GROUP BY day, department_id, minutes") + ";")
+            + _upsert_sum("action_contact_hist", ("department_id", "minutes", "day"), ("contacted",),
+                          f"SELECT department_id, minutes, day, sum(n) FROM ({hist}) AS h (department_id, minutes, "
+                          "day, n) GROUP BY department_id, minutes, day") + ";")
 
 
 def _pg_ddl() -> list[str]:
@@ -193,9 +193,9 @@ def backfill(conn: Connection) -> None:
     conn.exec_driver_sql(f"INSERT INTO action_rollup (day, department_id, {', '.join(_COUNTS)}) "
                          f"SELECT {day}, department_id, {sums} FROM action_items GROUP BY {day}, department_id")
     minutes = _minutes(dialect, "")
-    conn.exec_driver_sql(f"INSERT INTO action_contact_hist (day, department_id, minutes, contacted) "
-                         f"SELECT {day}, department_id, {minutes}, count(*) FROM action_items "
-                         f"WHERE first_contact_at IS NOT NULL GROUP BY {day}, department_id, {minutes}")
+    conn.exec_driver_sql(f"INSERT INTO action_contact_hist (department_id, minutes, day, contacted) "
+                         f"SELECT department_id, {minutes}, {day}, count(*) FROM action_items "
+                         f"WHERE first_contact_at IS NOT NULL GROUP BY department_id, {minutes}, {day}")
     conn.exec_driver_sql(f"UPDATE action_items SET recovered = {_recovered('action_items.')} "
                          "WHERE resolved_at IS NOT NULL")
 

@@ -12,7 +12,7 @@ from cem_core.db import write_transaction
 from tests.act.test_figures import assert_equal_pandas, build
 from tests.act_data import import_rows, row
 
-TABLES = {"action_rollup": "day, department_id", "action_contact_hist": "day, department_id, minutes"}
+TABLES = {"action_rollup": "day, department_id", "action_contact_hist": "department_id, minutes, day"}
 
 
 def kept(engine: Engine) -> dict[str, list[tuple]]:

@@ -33,10 +33,10 @@ def upgrade() -> None:
     action_contact_hist.create(bind)
     backfill(bind)
     where = {"sqlite_where": sa.text("resolved_at IS NULL"), "postgresql_where": sa.text("resolved_at IS NULL")}
-    op.create_index("ix_action_items_unresolved", "action_items", ["due_at", "created_at", "department_id"], **where)
+    op.create_index("ix_action_items_unresolved", "action_items", ["department_id", "due_at", "created_at"], **where)
     where = {"sqlite_where": sa.text("recovered IS NOT NULL"), "postgresql_where": sa.text("recovered IS NOT NULL")}
     op.create_index("ix_action_items_recovery", "action_items",
-                    ["created_at", "department_id", "customer_id", "recovered"], **where)
+                    ["department_id", "customer_id", "recovered", "created_at"], **where)
     create_triggers(bind)
 
 
