@@ -70,13 +70,13 @@ def _upsert_sum(table: str, keys: tuple[str, ...], values: tuple[str, ...], sele
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}")
 
 
-def _sqlite_rollup(sign: str, p: str) -> list[str]:
+def _row_rollup(dialect: str, sign: str, p: str) -> list[str]:
     """The two upserts adding (sign '+') or taking away (sign '-') the row ``p`` from the rollups."""
     counts = ", ".join(f"{sign}({c})" for c in _counts(p))
     rollup = _upsert_sum("action_rollup", ("day", "department_id"), _COUNTS,
-                         f"SELECT {_day('sqlite', p)}, {p}department_id, {counts} WHERE true")
+                         f"SELECT {_day(dialect, p)}, {p}department_id, {counts} WHERE true")
     hist = _upsert_sum("action_contact_hist", ("department_id", "minutes", "day"), ("contacted",),
-                       f"SELECT {p}department_id, {_minutes('sqlite', p)}, {_day('sqlite', p)}, {sign}1 "
+                       f"SELECT {p}department_id, {_minutes(dialect, p)}, {_day(dialect, p)}, {sign}1 "
                        f"WHERE {p}first_contact_at IS NOT NULL")
     return [rollup, hist]
 
@@ -90,10 +90,10 @@ def _sqlite_ddl() -> list[str]:
         return f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when} BEGIN {'; '.join(body)}; END"
 
     return [
-        trigger("action_loop_insert", "INSERT", "action_items", _sqlite_rollup("+", "NEW.")),
-        trigger("action_loop_delete", "DELETE", "action_items", _sqlite_rollup("-", "OLD.")),
+        trigger("action_loop_insert", "INSERT", "action_items", _row_rollup("sqlite", "+", "NEW.")),
+        trigger("action_loop_delete", "DELETE", "action_items", _row_rollup("sqlite", "-", "OLD.")),
         trigger("action_loop_update", f"UPDATE OF {', '.join(_WATCHED)}", "action_items",
-                _sqlite_rollup("-", "OLD.") + _sqlite_rollup("+", "NEW.")),
+                _row_rollup("sqlite", "-", "OLD.") + _row_rollup("sqlite", "+", "NEW.")),
         # Recursive triggers are off, so these UPDATEs of the same row fire no trigger of their own.
         trigger("action_recovered_insert", "INSERT", "action_items",
                 [f"UPDATE action_items SET recovered = {_recovered('NEW.')} WHERE id = NEW.id"],
@@ -157,6 +157,9 @@ def _pg_ddl() -> list[str]:
         "FOR EACH STATEMENT EXECUTE FUNCTION action_loop_insert()",
         "CREATE TRIGGER action_loop_delete AFTER DELETE ON action_items REFERENCING OLD TABLE AS old_rows "
         "FOR EACH STATEMENT EXECUTE FUNCTION action_loop_delete()",
+        # One grouped upsert per statement: a row trigger updates the same few rollup rows once per item,
+        # and within one transaction each update leaves a row version the next one walks past (give_lives
+        # at 100k items: minutes). Bulk writers therefore update many items per statement (act.demo).
         "CREATE TRIGGER action_loop_update AFTER UPDATE ON action_items REFERENCING OLD TABLE AS old_rows "
         "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION action_loop_update()",
         row_function("action_recovered", f"NEW.recovered := {_recovered('NEW.')};\n    RETURN NEW;"),
