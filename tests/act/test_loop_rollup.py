@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 
 from cem_core.act.loop_rollup import backfill
 from cem_core.db import write_transaction
+from cem_core.ingest.undo import undo_batch
 from tests.act.test_figures import assert_equal_pandas, build
 from tests.act_data import import_rows, row
 
@@ -64,3 +65,20 @@ def test_a_later_answer_recovers(engine: Engine, tmp_path: Path) -> None:
     import_rows(engine, tmp_path / "d.csv", [row("2026-05-20 10:00", key, nps=9)])
     after = assert_equal_pandas(engine)
     assert after["recovered"].iloc[-1] == before["recovered"].iloc[-1] + 1  # answered after March: still counts
+
+
+def test_undo_of_the_source_batch_keeps_worked_items_out_of_recovery(engine: Engine, tmp_path: Path) -> None:
+    """Undoing the batch the items came from keeps the worked ones (``source undone``, no source response):
+    they leave the recovery figure and the rollups still equal the backfill."""
+    build(engine, tmp_path)
+    with write_transaction(engine) as conn:
+        first = conn.execute(text("SELECT min(id) FROM import_batches")).scalar_one()
+        conn.execute(text("UPDATE action_items SET version = 2 WHERE id % 2 = 0"))
+    assert assert_equal_pandas(engine)["recoverable"].iloc[-1] > 0
+    undo_batch(engine, first, "admin")
+    with engine.connect() as conn:
+        orphans = conn.execute(text("SELECT count(*), count(recovered) FROM action_items WHERE response_id IS NULL")
+                               ).one()
+    assert orphans[0] > 0 and orphans[1] == 0
+    assert_equal_pandas(engine)
+    assert kept(engine) == rebuilt(engine)
