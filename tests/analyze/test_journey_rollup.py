@@ -19,7 +19,7 @@ from cem_core.demo.generator import demo_batches, load_demo
 from cem_core.ingest.undo import undo_batch
 from cem_core.journey.curve import rollup_answers, step_sums_sql
 from cem_core.journey.index_order import free_text
-from cem_core.journey.peakend import _summary_sql, journey_rows, peak_end, summary_answers, uses_summary
+from cem_core.journey.peakend import _margin, journey_rows, peak_end, summary_answers, summary_parts, uses_summary
 from cem_core.privacy.deletion import delete_customers
 from tests.analyze.test_rollups import import_rows
 from tests.fixtures.writers import import_fail_delete
@@ -32,6 +32,18 @@ def _frame(engine: Engine, stmt) -> pd.DataFrame:
     numbers = [c for c in frame.columns if c not in ("kind", "label")]
     frame[numbers] = frame[numbers].astype(float)
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def _summaries(engine: Engine, f: Filters, measure: str, src: str) -> list[pd.DataFrame]:
+    """Peak-end's block sums and every margin of its small summaries (touchpoint of the worst moment, best
+    moment and end; recovery class) read from ``src``, in a comparable form."""
+    blocks, combos = summary_parts(engine, f, measure, src)
+    out = [blocks.astype(float).reset_index(drop=True)]
+    for key in ("k_neg", "k_pos", "k_end", "label"):
+        m = _margin(combos, key)
+        m = m[~m["key"].isin([-1, ""])].astype({"key": str, "n": float, "sy": float})
+        out.append(m.sort_values("key").reset_index(drop=True))
+    return out
 
 
 def _cases(engine: Engine) -> list[Filters]:
@@ -72,9 +84,10 @@ def assert_same_as_rows(engine: Engine) -> None:
                 pd.testing.assert_frame_equal(by_rows, _frame(engine, step_sums_sql(f, measure, dialect, True)),
                                               check_dtype=False)
         for measure in ("csat", "nps") if summary_answers(f) else ():
-            a = _frame(engine, _summary_sql(f, measure, dialect, summary=False))
-            b = _frame(engine, _summary_sql(f, measure, dialect, summary=True))
-            pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9)
+            want = _summaries(engine, f, measure, "rows")
+            for src in ("journeys", "cells"):  # journey_rollup alone, and journey_cell for the whole months
+                for a, b in zip(want, _summaries(engine, f, measure, src), strict=True):
+                    pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9)
 
 
 def _keys(engine: Engine, f: Filters, summary: bool) -> list[str]:
