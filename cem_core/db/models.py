@@ -716,6 +716,7 @@ journey_cell = Table(
     Column("kind", String(8), nullable=False), Column("k", BigInteger, nullable=False),
     Column("label", String(16), nullable=False), Column("n", BigInteger, nullable=False),
     *(Column(m, Float, nullable=False) for m in JOURNEY_MOMENTS),
+    Index("ix_journey_cell_kind", "kind", "k"),  # the pieces rows (completeness, longest span) without a scan
 )
 
 #: Per batch, day, channel, stage and touchpoint: n, sum and sum of squares of each score, so the emotion

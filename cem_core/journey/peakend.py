@@ -45,12 +45,15 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Date,
     Engine,
     Float,
     Select,
+    String,
     and_,
+    any_,
     case,
     cast,
     func,
@@ -86,7 +89,14 @@ def _row_pieces(f: Filters, measure: str, keys, dialect: str) -> Select:
     cols = select(c.id, c.journey_key, k["s"].label("s"), k["pk"].label("pk"), k["tk"].label("tk"),
                   k["xk"].label("xk"), k["ek"].label("ek"), k["ok"].label("ok"))
     if keys is not None:
-        rows = keyed(cols, f, dialect).where(c.journey_key.in_(keys)).subquery("rows")
+        match = c.journey_key.in_(keys)
+        if dialect == "postgresql" and isinstance(keys, Select):
+            # "= ANY(one array)": Postgres then reads the journey index per key; with IN (subquery) it hashed
+            # the keys and scanned every response in the window (0.4 s for 4k cut journeys at 1M rows).
+            cut = keys.subquery("cut")
+            keys_array = cast(select(func.array_agg(cut.c.journey_key)).scalar_subquery(), ARRAY(String))
+            match = c.journey_key == any_(keys_array)
+        rows = keyed(cols, f, dialect).where(match).subquery("rows")
     else:
         # Flattened into the GROUP BY: SQLite then reads the covering ix_responses_journey in journey order, an
         # index-only pass with no sort (``index_order``). A free-text filter is not in that index: then OFFSET 0
