@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import SimpleNamespace
 
 import numpy as np
@@ -54,6 +55,7 @@ from sqlalchemy import (
     String,
     and_,
     any_,
+    bindparam,
     case,
     cast,
     func,
@@ -213,11 +215,21 @@ def journey_rows(f: Filters, measure: str = "csat", keys: tuple[str, ...] | None
     return select(p.jk, *unpacked(p))
 
 
+@lru_cache(maxsize=32)
+def _by_keys(f: Filters, measure: str, dialect: str) -> Select:
+    """``journey_rows`` for the journey keys bound as ``keys``, built once: a customer's story asks it on every
+    lookup, and building the packed-key expressions and compiling them cost more than running it."""
+    return journey_rows(f, measure, bindparam("keys", expanding=True), dialect)
+
+
 def journey_frame(engine: Engine, f: Filters, measure: str = "csat", keys: tuple[str, ...] | None = None
                   ) -> pd.DataFrame:
     """Per-journey figures (with mean and peak-end index), for a few journeys: a customer's, or tests'.
     ``keys`` limits it to those journey keys; None means every journey (at scale use ``peak_end``)."""
-    frame = read_frame(engine, journey_rows(f, measure, keys, engine.dialect.name))
+    dialect = engine.dialect.name
+    stmt = journey_rows(f, measure, None, dialect) if keys is None else _by_keys(f, measure, dialect).params(
+        keys=list(keys))
+    frame = read_frame(engine, stmt)
     if frame.empty:
         return pd.DataFrame(columns=["jk", "n", "overall", "peak", "peak_tp", "trough", "trough_tp", "top", "top_tp",
                                      "end", "end_tp", "mean", "peak_end"])
