@@ -120,13 +120,14 @@ def add_cells(conn: Connection, batch_ids: Collection[int]) -> None:
     j = journey_rollup.c
     days = (func.julianday(j.last_date) - func.julianday(j.first_date) if conn.dialect.name == "sqlite"
             else j.last_date - j.first_date)
-    pieces = select(j.batch_id, literal("").label("measure"), literal(None).label("first_month"),
-                    literal(None).label("last_month"), literal("pieces").label("kind"),
-                    cast(func.coalesce(func.max(days), 0), BigInteger).label("k"),
-                    literal("").label("label"), func.count().label("n"),
-                    *(literal_column("0.0", Float).label(m) for m in JOURNEY_MOMENTS)
-                    ).where(j.batch_id.in_(ids)).group_by(j.batch_id)
-    conn.execute(insert(journey_cell).from_select(list(KEYS), pieces))
+    for batch_id in ids:  # one row per batch, even one left without pieces (an aggregate without GROUP BY)
+        pieces = select(literal(batch_id).label("batch_id"), literal("").label("measure"),
+                        literal(None).label("first_month"), literal(None).label("last_month"),
+                        literal("pieces").label("kind"), cast(func.coalesce(func.max(days), 0), BigInteger).label("k"),
+                        literal("").label("label"), func.count().label("n"),
+                        *(literal_column("0.0", Float).label(m) for m in JOURNEY_MOMENTS)
+                        ).where(j.batch_id == batch_id)
+        conn.execute(insert(journey_cell).from_select(list(KEYS), pieces))
     for measure in JOURNEY_MEASURES:
         conn.execute(insert(journey_cell).from_select(list(KEYS), _cells(measure, ids, conn.dialect.name)))
 
