@@ -15,6 +15,13 @@ Blanks: unscored rows of a journey are ignored (the end is the last *scored* tou
 without a ``journey_key`` belong to no journey. The shared filters select rows before journeys are
 formed, so a date window that cuts a journey keeps only its part inside the window.
 
+How it avoids reading journeys at all for whole months: every writer keeps ``journey_cell``
+(``analyze.journey_cells``, migration 0025), the additive moments (n, Σx, Σy, Σx², Σy², Σxy per predictor),
+touchpoint counts and recovery classes of whole journeys per batch, month of the first and last date and
+bootstrap block: the cells inside the window's whole months are summed, and only the pieces in a partial
+edge month, the journeys split over pieces and the journeys the window cuts are read as below
+(``source``: cells, journeys or rows).
+
 How it avoids reading ``responses``: every writer keeps ``journey_rollup`` (``analyze.journey_rollup``,
 migration 0020), each journey's count and sum of scores and packed keys
 (``max(distance * 10^14 + step * 10^9 + ...)`` is an argmax that carries the step, touchpoint and score
