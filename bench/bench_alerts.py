@@ -9,9 +9,13 @@ rows (default 100k) dated after the data is imported (the import runs the alert 
 one more evaluation is timed on its own: its share of the import's time is the figure (target <= 5 %).
 
 Before the two renders, each section of the report is timed on its own (the same calls ``build_report``
-makes), so the cost of overview, key drivers, topics, verbatims, hot spots, close the loop and alerts can
-be told apart. ``BENCH_REPORT_ONLY=1`` stops after the report (the alert part imports rows, which moves
-the database's last date and so the report's window).
+makes), so the cost of overview, key drivers, topics, verbatims, hot spots,
+close the loop and alerts can be told apart. Each full report is printed with a reference full scan of
+the responses measured just before it (``bench/ratios.py``) and the load average. ``BENCH_REPORT_COLD=1``
+first builds both reports before any section has warmed the caches; ``BENCH_REPORT_SHIFT=N`` ends the
+year N days before the last date (a window that cuts months, whose edge days the key drivers read from
+rows); ``BENCH_REPORT_ONLY=1`` stops after the report (the alert part imports rows, which moves the
+database's last date and so the report's window).
 """
 
 from __future__ import annotations
@@ -27,20 +31,24 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.demo_db import OUT, setup
-from cem_core.act.figures import loop_figures
-from cem_core.act.items import scope_of
+from bench.ratios import reference
 from cem_core.alerts.rules import Rule, list_rules, save_rule
 from cem_core.alerts.run import run_alerts
-from cem_core.analyze.drivers import key_drivers
 from cem_core.analyze.overview import build_overview
 from cem_core.analyze.queries import Filters, date_bounds
 from cem_core.db import make_engine
 from cem_core.ingest.load import import_file
-from cem_core.journey.journeymap import touchpoint_map
-from cem_core.reports.executive import build_report, period_alerts, verbatims
+from cem_core.reports.executive import (
+    build_report,
+    close_the_loop,
+    hot_spots,
+    period_alerts,
+    top_drivers,
+    top_topics,
+    verbatims,
+)
 from cem_core.reports.pdf import to_pdf
 from cem_core.reports.xlsx import to_xlsx
-from cem_core.text.report import topic_table
 
 RULES = (Rule("bench nps", measure="nps"), Rule("bench tp", measure="nps", dimension="touchpoint"),
          Rule("bench seg", measure="nps", dimension="segment"), Rule("bench csat", measure="csat", dimension="channel"),
@@ -62,7 +70,8 @@ def _csv(path: Path, rows: int, start: dt.date) -> Path:
 
 
 def _sections(engine, f: Filters) -> None:
-    """Each section's query on its own, cold in this order (the order ``build_report`` runs them)."""
+    """Each section's query on its own, in ``build_report``'s order, then the two renders of one built
+    report."""
     def timed(name: str, call):
         t0 = time.perf_counter()
         out = call()
@@ -71,41 +80,50 @@ def _sections(engine, f: Filters) -> None:
 
     ov = timed("overview", lambda: build_overview(engine, f, "zh"))
     window = f.with_dates(ov.date_from, ov.date_to)
-    timed("key drivers", lambda: key_drivers(engine, window, "nps", lang="zh"))
-    topics = timed("topics", lambda: topic_table(engine, window, lang="zh"))
+    timed("key drivers", lambda: top_drivers(engine, window, "zh"))
+    topics = timed("topics", lambda: top_topics(engine, window, "zh"))
     timed("alerts", lambda: period_alerts(engine, None, ov.date_from, ov.date_to, "zh"))
-    top = topics[topics["level"] == 1].sort_values("negative", ascending=False).head(5) if not topics.empty else topics
-    timed("verbatims", lambda: verbatims(engine, window, top))
-    timed("hot spots", lambda: touchpoint_map(engine, window, "zh"))
-    timed("close the loop", lambda: loop_figures(engine, "zh", scope=scope_of(engine, ()),
-                                                 date_from=window.date_from, date_to=window.date_to))
+    timed("verbatims", lambda: verbatims(engine, window, topics))
+    timed("hot spots", lambda: hot_spots(engine, window, "zh"))
+    timed("close the loop", lambda: close_the_loop(engine, window, "zh"))
     report = build_report(engine, f, "zh")
     for fmt, render in (("render pdf", to_pdf), ("render xlsx", to_xlsx)):
         timed(fmt, lambda render=render: render(report))
+
+
+def _reports(url: str, engine, f: Filters) -> None:
+    """The two full reports (built and rendered), each next to a fresh reference full scan of the same
+    minute (``bench/ratios.py``): the ratio is comparable across machines and loads, the seconds not."""
+    for fmt, render in (("pdf", to_pdf), ("xlsx", to_xlsx)):
+        scan = reference(url, quiet=True)
+        t0 = time.perf_counter()
+        data = render(build_report(engine, f, "zh"))
+        took = time.perf_counter() - t0
+        print(f"report {fmt}: {took:.2f} s ({len(data):,} bytes)  {'OK' if took <= 15 else 'SLOW'} "
+              f"({took / 15:.2f}x of the 15 s target); reference full scan {scan:.2f} s: {took / scan:.1f} scans  "
+              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main() -> None:
     import_rows = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
     args, _ = setup(__doc__.splitlines()[0])
     engine = make_engine(args.url)
-    _, hi = date_bounds(engine)
+    _, last = date_bounds(engine)
+    hi = last - dt.timedelta(days=int(os.environ.get("BENCH_REPORT_SHIFT", "0")))
     f = Filters(date_from=hi - dt.timedelta(days=364), date_to=hi)
     print(f"database: {args.url}  rows: {args.rows:,}  cpus: {os.cpu_count()} (shared machine)  "
           f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if os.environ.get("BENCH_REPORT_COLD"):  # a fresh process's first report, before any section ran
+        _reports(args.url, engine, f)
     _sections(engine, f)
-    for fmt, render in (("pdf", to_pdf), ("xlsx", to_xlsx)):
-        t0 = time.perf_counter()
-        data = render(build_report(engine, f, "zh"))
-        took = time.perf_counter() - t0
-        print(f"report {fmt}: {took:.2f} s ({len(data):,} bytes)  {'OK' if took <= 15 else 'SLOW'} "
-              f"({took / 15:.2f}x of the 15 s target)")
+    _reports(args.url, engine, f)
     if os.environ.get("BENCH_REPORT_ONLY"):
         return
     have = {r.name for r in list_rules(engine)}
     for rule in RULES:
         if rule.name not in have:
             save_rule(engine, rule, "bench")
-    path = _csv(OUT / f"alerts_import_{import_rows}.csv", import_rows, hi + dt.timedelta(days=1))
+    path = _csv(OUT / f"alerts_import_{import_rows}.csv", import_rows, last + dt.timedelta(days=1))
     report = import_file(engine, path, user="bench")
     t0 = time.perf_counter()
     run_alerts(engine)

@@ -14,13 +14,14 @@ from sqlalchemy import Engine, func, select
 from cem_core.analyze.cells import cell_totals
 from cem_core.analyze.dims import attach_names, column, filtered_rows
 from cem_core.analyze.metrics import CES_AGREE_MIN, CSAT_TOP2_MIN, DETRACTOR_MAX, PROMOTER_MIN
-from cem_core.analyze.queries import Filters, read_frame, responses
+from cem_core.analyze.queries import Filters, on_one_connection, read_frame, responses
 from cem_core.db.models import SCORE_VALUES
 
 #: Scale of each measure: (lowest, highest) score.
 SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 
+@on_one_connection
 def score_cube(engine: Engine, f: Filters, split: str | None = None, measure: str | None = None) -> pd.DataFrame:
     """Counts and spend per combination of NPS, CSAT and CES scores; with ``split``, counts per
     (split key, ``measure`` score) only: half the sort work, as one split histogram shows one measure.

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, Select, func, select
 
 from cem_core.analyze.cells import cell_totals
 from cem_core.analyze.dims import column, dimension, key_clause
-from cem_core.analyze.queries import Filters, apply_filters, channels, read_frame, responses, stages
+from cem_core.analyze.queries import Filters, apply_filters, channels, on_one_connection, read_frame, responses, stages
 from cem_core.db.models import SCORE_VALUES, Customer, Rating
 from cem_core.i18n import name_col
 from cem_core.privacy.columns import frame_columns
@@ -63,6 +63,7 @@ def _where(stmt: Select, f: Filters, drill: Drill, unindexed_dims: bool = False)
     return stmt
 
 
+@on_one_connection
 def drill_count(engine: Engine, f: Filters, drill: Drill) -> int:
     """How many responses match: summed from the month cells when they can answer (``_cell_count``),
     else counted from the rows."""
@@ -130,6 +131,7 @@ def mask(frame: pd.DataFrame) -> pd.DataFrame:
     return mask_frame(frame, PERSONAL)
 
 
+@on_one_connection
 def drill_page(engine: Engine, f: Filters, drill: Drill, page: int = 0, unmask: bool = False, lang: str = "zh",
                page_size: int = PAGE_SIZE) -> pd.DataFrame:
     """One page (0-based) of matching responses, newest first; masked unless ``unmask``."""
@@ -137,6 +139,7 @@ def drill_page(engine: Engine, f: Filters, drill: Drill, page: int = 0, unmask: 
     return frame if unmask else mask(frame)
 
 
+@on_one_connection
 def drill_export(engine: Engine, f: Filters, drill: Drill, unmask: bool = False, lang: str = "zh",
                  limit: int = EXPORT_LIMIT) -> pd.DataFrame:
     """Up to ``limit`` matching responses for a download; masked unless ``unmask``."""

@@ -19,13 +19,14 @@ from sqlalchemy import Engine, Select, Subquery, case, func, select
 
 from cem_core.analyze import cells, moments
 from cem_core.analyze.moments import RatingMoments
-from cem_core.analyze.queries import Filters, apply_filters, dimension_table, read_frame, responses
+from cem_core.analyze.queries import Filters, apply_filters, dimension_table, on_one_connection, read_frame, responses
 from cem_core.db.models import Attribute, Rating
 
 OUTCOMES = ("nps", "overall_sat")
 METHODS = ("relative_weights", "correlation")
 PERFORMANCE = ("mean", "top2")
 MIN_N = 30  # answers below which a driver is flagged and left out of the model
+NARROW_DAYS = 62  # a date window shorter than this pivots only its own responses' ratings (``_pivot``)
 QUADRANTS = ("concentrate", "keep_up", "low_priority", "overkill")
 
 _ratings = Rating.__table__
@@ -42,20 +43,29 @@ def attribute_names(engine: Engine, lang: str) -> dict[int, str]:
     return dict(zip(table["id"], table["name"], strict=True))
 
 
-def _pivot(ids: tuple[int, ...]) -> Subquery:
-    """One row per rated response with a column per attribute (conditional aggregation, in SQL)."""
-    return select(_ratings.c.response_id, *[
-        func.max(case((_ratings.c.attribute_id == a, _ratings.c.score))).label(f"x{a}") for a in ids
-    ]).group_by(_ratings.c.response_id).subquery("p")
+def _pivot(ids: tuple[int, ...], f: Filters) -> Subquery:
+    """One row per rated response with a column per attribute (conditional aggregation, in SQL).
+
+    For a few days (a window's edge days beside the rollup's whole months) only the ratings of those
+    days' responses are pivoted, found through the date index and then by the ratings' key: otherwise
+    SQLite materialises the pivot of every rating before joining (5.5 s instead of 0.3 s for 10 days at
+    1M responses; Postgres 5.7-7.3 s instead of 0.7 s). Not for long windows: on Postgres a year's
+    restricted pivot took 7.8-9.5 s against 5.7-6.9 s unrestricted."""
+    stmt = select(_ratings.c.response_id, *[
+        func.max(case((_ratings.c.attribute_id == a, _ratings.c.score))).label(f"x{a}") for a in ids])
+    if f.date_from is not None and f.date_to is not None and (f.date_to - f.date_from).days < NARROW_DAYS:
+        stmt = stmt.where(_ratings.c.response_id.in_(apply_filters(select(responses.c.id), f)))
+    return stmt.group_by(_ratings.c.response_id).subquery("p")
 
 
 def _joined(f: Filters, outcome: str, ids: tuple[int, ...]) -> tuple[Select, Subquery]:
-    pivot = _pivot(ids)
+    pivot = _pivot(ids, f)
     stmt = select(responses.c[outcome].label("y"), *[pivot.c[f"x{a}"] for a in ids]).select_from(
         pivot.join(responses, responses.c.id == pivot.c.response_id))
     return apply_filters(stmt, f), pivot
 
 
+@on_one_connection
 def rating_moments(engine: Engine, f: Filters, outcome: str = "nps",
                    attributes: tuple[int, ...] | None = None) -> RatingMoments:
     """n, sums, sums of products and top-2-box counts over the complete cases.
@@ -157,6 +167,7 @@ class KeyDrivers:
     performance: str
 
 
+@on_one_connection
 def key_drivers(engine: Engine, f: Filters, outcome: str = "nps", method: str = "relative_weights",
                 performance: str = "mean", lang: str = "zh", min_n: int = MIN_N) -> KeyDrivers:
     """The importance-performance table for ``outcome`` over the complete cases (listwise deletion).
@@ -211,6 +222,7 @@ def key_drivers(engine: Engine, f: Filters, outcome: str = "nps", method: str = 
     return KeyDrivers(table, r2, moments.n, perf_line, imp_line, outcome, method, performance)
 
 
+@on_one_connection
 def attribute_histogram(engine: Engine, f: Filters, lang: str = "zh") -> pd.DataFrame:
     """attribute_id, name, score (1-5), n, share, band: how each attribute was rated (filters applied).
 

@@ -13,11 +13,12 @@ from sqlalchemy import Engine, case, func, select
 from cem_core.analyze.cells import cell_totals
 from cem_core.analyze.dims import attach_names, can_use_rollup, column, filtered_rows
 from cem_core.analyze.metrics import DETRACTOR_MAX, PROMOTER_MIN, NpsResult
-from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup
+from cem_core.analyze.queries import Filters, apply_filters, on_one_connection, read_frame, responses, rollup
 
 MIN_N = 30  # cells and segments with fewer NPS answers are greyed: their CI is too wide to compare
 
 
+@on_one_connection
 def nps_by(engine: Engine, f: Filters, dims: tuple[str, ...]) -> pd.DataFrame:
     """k0[, k1], n, promoters, detractors per combination of the dimensions' keys."""
     labels = [f"k{i}" for i in range(len(dims))]
@@ -54,6 +55,7 @@ def with_nps(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@on_one_connection
 def heat_matrix(engine: Engine, f: Filters, rows: str = "stage", cols: str = "channel", lang: str = "zh",
                 min_n: int = MIN_N) -> pd.DataFrame:
     """row_key, row, col_key, col, n, nps, low, high, low_n: one line per non-empty cell."""

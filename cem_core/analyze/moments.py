@@ -88,13 +88,20 @@ def add_batch(conn: Connection, batch_id: int) -> str:
     if key == TOO_MANY or not ids:
         return key
     _batch_moments(conn, batch_id, ids)
+    bring_to_set(conn, batch_id, ids, key)
+    return key
+
+
+def bring_to_set(conn: Connection, batch_id: int, ids: tuple[int, ...], key: str) -> None:
+    """Recompute the moments of every batch but ``batch_id`` that were computed over another attribute set."""
+    if key == TOO_MANY or not ids:
+        return
     stale = conn.execute(select(coverage.c.batch_id).where(coverage.c.attribute_set != key,
                                                            coverage.c.batch_id != batch_id)).scalars().all()
     for other in stale:
         conn.execute(driver_rollup.delete().where(driver_rollup.c.batch_id == other))
         _batch_moments(conn, other, ids)
         conn.execute(coverage.update().where(coverage.c.batch_id == other).values(attribute_set=key))
-    return key
 
 
 def _current(engine: Engine, ids: tuple[int, ...]) -> bool:

@@ -3,9 +3,10 @@ NPS by stage and channel. The executive report takes every figure from here, so 
 
 Everything is derived from one aggregate query covering the current and the previous period
 (``period_cube``), so the page costs a few small queries however many cards and charts it shows. They
-group by month, channel and stage in SQL: a few hundred rows reach Python. Grouping by day instead
-(``queries.measures_cube``) read every row of the daily rollup (~26k at 300k responses) and sent them
-all to pandas: 4.6 reference scans.
+group by month, channel and stage in SQL: a few hundred rows reach Python, summed there with numpy (a
+pandas group-by per figure cost more than the queries). Grouping by day instead (``queries.measures_cube``)
+read every row of the daily rollup (~26k at 300k responses) and sent them all to pandas: 4.6 reference
+scans.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, case, func, or_, select
 
 from cem_core.analyze import cells
 from cem_core.analyze.metrics import (
@@ -31,8 +32,8 @@ from cem_core.analyze.queries import (
     Filters,
     apply_filters,
     date_bounds,
+    on_one_connection,
     previous_period,
-    read_frame,
     responses,
     rollup,
     rollup_is_complete,
@@ -82,21 +83,16 @@ def resolve_dates(engine: Engine, f: Filters) -> tuple[dt.date, dt.date] | None:
     return f.date_from or start, f.date_to or end
 
 
-def _sum(frame: pd.DataFrame) -> Kpis:
-    return Kpis.from_measures(dict(zip(MEASURE_COLUMNS, frame[list(MEASURE_COLUMNS)].to_numpy().sum(axis=0),
-                                       strict=True)))
-
-
-def nps_table(grouped: pd.DataFrame) -> pd.DataFrame:
-    """NPS, CI and n per row of a frame of summed measures (index = group): ``NpsResult``'s formulas on
-    whole columns (a row at a time cost more than the query behind the page)."""
-    n = grouped["nps_n"].to_numpy(dtype=float)
-    prom, det = grouped["promoters"].to_numpy(dtype=float), grouped["detractors"].to_numpy(dtype=float)
+def nps_table(keys: pd.Index, sums: np.ndarray) -> pd.DataFrame:
+    """NPS, CI and n per group (``keys``, rows of summed ``MEASURE_COLUMNS`` in ``sums``): ``NpsResult``'s
+    formulas on whole columns (a row at a time cost more than the query behind the page)."""
+    col = {m: i for i, m in enumerate(MEASURE_COLUMNS)}
+    n, prom, det = (sums[:, col[m]].astype(float) for m in ("nps_n", "promoters", "detractors"))
     with np.errstate(divide="ignore", invalid="ignore"):
         nps = np.where(n > 0, 100.0 * (prom - det) / n, np.nan)
         p, d = prom / n, det / n
         margin = np.where(n >= 2, 100.0 * Z95 * np.sqrt(np.maximum(p + d - (p - d) ** 2, 0.0) / n), np.nan)
-    return pd.DataFrame({"key": grouped.index, "nps": nps, "low": np.maximum(nps - margin, -100.0),
+    return pd.DataFrame({"key": keys, "nps": nps, "low": np.maximum(nps - margin, -100.0),
                          "high": np.minimum(nps + margin, 100.0), "n": n.astype(int)})
 
 
@@ -125,11 +121,10 @@ _CELL_SUMS: dict[str, tuple[tuple[str, int], ...]] = {
     "spend": (("spend", 1),), "detractor_spend": tuple((f"nps_spend_{k}", 1) for k in range(DETRACTOR_MAX + 1)),
     "ces_sq": tuple((f"ces_{k}", k * k) for k in SCORE_VALUES["ces"]),
 }
-_KEYS = ["month", "channel_id", "stage_id"]
 
 
 def _day_cube(engine: Engine, f: Filters, days: list[tuple[dt.date, dt.date]], date_from: dt.date,
-              complete: bool) -> pd.DataFrame:
+              complete: bool) -> Select:
     """Measures per (current, month, channel, stage) over the day ranges ``days``: from ``response_rollup``
     (a row per day, channel, stage and touchpoint) unless a free-text filter needs the rows or it is
     incomplete."""
@@ -141,17 +136,16 @@ def _day_cube(engine: Engine, f: Filters, days: list[tuple[dt.date, dt.date]], d
             cells.month_of(c.occurred_date, engine.dialect.name).label("month"), c.channel_id, c.stage_id]
     stmt = apply_filters(select(*keys, *measures), f.with_dates(None, None), table).where(
         or_(*[c.occurred_date.between(lo, hi) for lo, hi in days]))
-    return read_frame(engine, stmt.group_by(*keys))
+    return stmt.group_by(*keys)
 
 
-def _cell_cube(engine: Engine, f: Filters, months: list[tuple[dt.date, dt.date]], date_from: dt.date
-               ) -> pd.DataFrame:
+def _cell_cube(f: Filters, months: list[tuple[dt.date, dt.date]], date_from: dt.date) -> Select:
     """The same from the month cells, for whole months (first and last month start of each range)."""
     t = analysis_rollup
     keys = [case((t.c.month >= date_from, 1), else_=0).label("current"), t.c.month, t.c.channel_id, t.c.stage_id]
     stmt = apply_filters(select(*keys, *_CELL_MEASURES), f.with_dates(None, None), t).where(
         or_(*[t.c.month.between(lo, hi) for lo, hi in months]))
-    return read_frame(engine, stmt.group_by(*keys))
+    return stmt.group_by(*keys)
 
 
 def sum_of(terms: list) -> ColumnElement:
@@ -167,16 +161,45 @@ _CELL_MEASURES = [func.sum(sum_of([analysis_rollup.c[col] * k if k != 1 else ana
                                    for col, k in parts])).label(m) for m, parts in _CELL_SUMS.items()]
 
 
-def period_cube(engine: Engine, f: Filters, date_from: dt.date) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Cube:
+    """Additive measures (``metrics.MEASURE_COLUMNS``, one row each) per current flag, month, channel and
+    stage: plain arrays, as the overview only sums them by one key at a time (a pandas group-by per figure
+    cost more than the queries behind them)."""
+
+    current: np.ndarray  # bool
+    month: list[str]  # first day of the month, ISO
+    channel_id: list[object]
+    stage_id: list[object]
+    measures: np.ndarray  # (rows, len(MEASURE_COLUMNS))
+
+    def where(self, mask: np.ndarray) -> Cube:
+        rows = np.flatnonzero(mask)
+        return Cube(self.current[rows], [self.month[i] for i in rows], [self.channel_id[i] for i in rows],
+                    [self.stage_id[i] for i in rows], self.measures[rows])
+
+    def total(self) -> Kpis:
+        return Kpis.from_measures(dict(zip(MEASURE_COLUMNS, self.measures.sum(axis=0), strict=True)))
+
+    def by(self, keys: list[object]) -> tuple[list[object], np.ndarray]:
+        """The distinct ``keys`` (in first-seen order) and the measures summed per key."""
+        index: dict[object, int] = {}
+        inverse = np.fromiter((index.setdefault(k, len(index)) for k in keys), dtype=np.intp, count=len(keys))
+        out = np.zeros((len(index), len(MEASURE_COLUMNS)))
+        np.add.at(out, inverse, self.measures)
+        return list(index), out
+
+
+def period_cube(engine: Engine, f: Filters, date_from: dt.date) -> Cube:
     """Additive measures per (current, month, channel_id, stage_id) of the rows ``f`` selects (its dates
-    closed); ``current`` is 1 from ``date_from`` on, 0 before. Whole months come from the month cells
+    closed); ``current`` is true from ``date_from`` on. Whole months come from the month cells
     (about 10k at 1M responses, the same at 10M) when they can answer ``f`` (as ``cells.answerable``), the
     partial months from the daily rollup or, with a free-text filter, the rows of those days: two queries
-    for both periods (each round trip counts on Postgres)."""
+    for both periods on one connection (each round trip counts on Postgres)."""
     complete = rollup_is_complete(engine)
     ranges = [(f.date_from, date_from - dt.timedelta(days=1)), (date_from, f.date_to)]
     if not complete or f.products or f.departments:
-        frames = [_day_cube(engine, f, ranges, date_from, complete)]
+        stmts = [_day_cube(engine, f, ranges, date_from, complete)]
     else:
         months, days = [], []
         for lo, hi in ranges:
@@ -184,17 +207,19 @@ def period_cube(engine: Engine, f: Filters, date_from: dt.date) -> pd.DataFrame:
             days += edges
             if whole is not None:
                 months.append(whole)
-        frames = ([_day_cube(engine, f, days, date_from, complete)] if days else []) + \
-                 ([_cell_cube(engine, f, months, date_from)] if months else [])
-    frames = [frame for frame in frames if not frame.empty]
-    if not frames:
-        return pd.DataFrame(columns=["current", *_KEYS, *MEASURE_COLUMNS])
-    cube = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    cube["month"] = pd.to_datetime(cube["month"].astype(str).str[:10], format="%Y-%m-%d")  # SQLite: text
-    cube[list(MEASURE_COLUMNS)] = cube[list(MEASURE_COLUMNS)].astype(float)
-    return cube
+        stmts = ([_day_cube(engine, f, days, date_from, complete)] if days else []) + \
+                ([_cell_cube(f, months, date_from)] if months else [])
+    rows: list[tuple] = []
+    with engine.connect() as conn:
+        for stmt in stmts:
+            rows += conn.execute(stmt).all()
+    measures = np.array([r[4:] for r in rows], dtype=float).reshape(len(rows), len(MEASURE_COLUMNS))
+    return Cube(np.array([int(r[0]) == 1 for r in rows], dtype=bool),
+                [str(r[1])[:10] for r in rows],  # SQLite: text; Postgres: a date
+                [r[2] for r in rows], [r[3] for r in rows], np.nan_to_num(measures))
 
 
+@on_one_connection
 def build_overview(engine: Engine, f: Filters, lang: str) -> Overview | None:
     """All overview figures for filters ``f``; None when there is no data at all."""
     dates = resolve_dates(engine, f)
@@ -203,21 +228,24 @@ def build_overview(engine: Engine, f: Filters, lang: str) -> Overview | None:
     date_from, date_to = dates
     prev_from, _ = previous_period(date_from, date_to)
     cube = period_cube(engine, f.with_dates(prev_from, date_to), date_from)
-    in_current = cube["current"].astype(int) == 1
-    cur, prev = cube[in_current], cube[~in_current]
+    cur, prev = cube.where(cube.current), cube.where(~cube.current)
 
-    monthly = cur.groupby("month")[list(MEASURE_COLUMNS)].sum()
-    trend = nps_table(monthly).rename(columns={"key": "month"})
-    trend = trend.dropna(subset=["nps"])
-    periods = monthly.rename_axis("period").reset_index()
+    months, monthly = cur.by(cur.month)
+    order = np.argsort(months, kind="stable")
+    stamps = pd.to_datetime(pd.Series([months[i] for i in order], dtype=object), format="%Y-%m-%d")
+    trend = nps_table(pd.Index(stamps), monthly[order]).rename(columns={"key": "month"})
+    trend = trend.dropna(subset=["nps"]).reset_index(drop=True)
+    periods = pd.DataFrame(monthly[order], columns=list(MEASURE_COLUMNS))
+    periods.insert(0, "period", stamps)
 
     stage_names = _names(engine, "journey_stages", lang)  # ordered by journey position
     position = {k: i for i, k in enumerate(stage_names)}
-    by_stage = _named(nps_table(cur.groupby("stage_id")[list(MEASURE_COLUMNS)].sum()), stage_names)
-    by_stage = by_stage[by_stage["key"].isin(position)]
-    by_stage = by_stage.iloc[np.argsort([position[k] for k in by_stage["key"]], kind="stable")]
-    by_channel = _named(nps_table(cur.groupby("channel_id")[list(MEASURE_COLUMNS)].sum()),
-                        _names(engine, "channels", lang)).sort_values("nps", ascending=False)
-    return Overview(date_from, date_to, _sum(cur), _sum(prev), trend,
+    stages, by_stage_sums = cur.by(cur.stage_id)
+    keep = sorted((i for i, k in enumerate(stages) if k in position), key=lambda i: position[stages[i]])
+    by_stage = _named(nps_table(pd.Index([stages[i] for i in keep]), by_stage_sums[keep]), stage_names)
+    channels, by_channel_sums = cur.by(cur.channel_id)
+    by_channel = _named(nps_table(pd.Index(channels), by_channel_sums), _names(engine, "channels", lang))
+    by_channel = by_channel.iloc[np.argsort(-by_channel["nps"].to_numpy(), kind="stable")]
+    return Overview(date_from, date_to, cur.total(), prev.total(), trend,
                     by_stage.reset_index(drop=True), by_channel.reset_index(drop=True),
                     measure_trend(periods, "csat"), measure_trend(periods, "ces"))

@@ -7,11 +7,15 @@ Pages never load rows: they ask for aggregates grouped by a few keys, computed b
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
+from typing import Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Connection, Engine, Select, func, select
 
 from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
 from cem_core.db.models import (
@@ -79,6 +83,35 @@ def apply_filters(stmt: Select, f: Filters, table=responses) -> Select:
             dept.c.code.in_(f.departments))
         stmt = stmt.where(c.touchpoint_id.in_(owned))
     return stmt
+
+
+class OneConnection:
+    """An engine stand-in whose ``connect()`` hands out one open connection (and leaves it open), so every
+    query of one page-level call runs on it: on Postgres each checkout costs round trips (the pool's ping,
+    BEGIN, ROLLBACK) and a page's 4-6 checkouts cost more than its queries on the small rollups."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn, self.dialect = conn, conn.dialect
+
+    def connect(self) -> AbstractContextManager[Connection]:
+        return nullcontext(self.conn)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def on_one_connection(fn: Callable[Concatenate[Engine, P], R]) -> Callable[Concatenate[Engine, P], R]:
+    """Run ``fn(engine, ...)`` and every query it makes on one connection (``OneConnection``)."""
+
+    @functools.wraps(fn)
+    def run(engine: Engine, *args: P.args, **kwargs: P.kwargs) -> R:
+        if isinstance(engine, OneConnection):
+            return fn(engine, *args, **kwargs)
+        with engine.connect() as conn:
+            return fn(OneConnection(conn), *args, **kwargs)  # type: ignore[arg-type]
+
+    return run
 
 
 def read_frame(engine: Engine, stmt: Select) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """The per-batch rollup of additive measures (``response_rollup``) that keeps the overview fast at 1M rows.
 
 Contract for every writer of ``responses``: call ``add_batch(conn, batch_id)`` in the same transaction
-after inserting a batch's rows, and ``rebuild_batches(conn, ids)`` after deleting individual rows of
-existing batches (e.g. deletion on request). Deleting a whole batch needs nothing: the cascade removes
+after inserting a batch's rows (imports and the demo loader sum their chunks in memory instead, with
+``chunk_rollup.BatchRollup``), and ``rebuild_batches(conn, ids)`` after deleting individual rows of
+existing batches (deletion on request subtracts the rows instead: ``chunk_rollup.subtract_responses``
+before deleting them, then ``rebuild_journeys``). Deleting a whole batch needs nothing: the cascade removes
 its rollup rows. ``tests/analyze/test_rollup.py`` checks rollup == rows after each kind of write.
 
 The same calls keep the analysis page's month cells (``analyze.cells``), key-driver moments
@@ -68,6 +70,16 @@ def rebuild_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
     for batch_id in sorted(set(batch_ids)):
         _delete(conn, batch_id)
         add_batch(conn, batch_id)
+
+
+def rebuild_journeys(conn: Connection, batch_ids: Iterable[int]) -> None:
+    """Recompute the journey rollups of batches whose rows were deleted individually: they keep maxima and
+    minima, which cannot be subtracted (the additive rollups are, by ``chunk_rollup.subtract_responses``)."""
+    for batch_id in sorted(set(batch_ids)):
+        for table in (journeys, curves):
+            conn.execute(table.delete().where(table.c.batch_id == batch_id))
+        journey_rollup.add_batch(conn, batch_id)
+        journey_rollup.add_curve_batch(conn, batch_id)
 
 
 def rebuild_all(conn: Connection) -> None:

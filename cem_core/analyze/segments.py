@@ -7,9 +7,10 @@ from sqlalchemy import Engine
 
 from cem_core.analyze.dims import attach_names
 from cem_core.analyze.matrix import MIN_N, nps_by
-from cem_core.analyze.queries import Filters
+from cem_core.analyze.queries import Filters, on_one_connection
 
 
+@on_one_connection
 def segments(engine: Engine, f: Filters, dim: str = "region", lang: str = "zh", min_n: int = MIN_N) -> pd.DataFrame:
     """key, name, n, nps, low, high, low_n; best NPS first, segments under ``min_n`` last (greyed)."""
     frame = nps_by(engine, f, (dim,)).rename(columns={"k0": "key"})

@@ -9,13 +9,14 @@ days are re-summed into weeks (starting Monday) or months here, which is exact. 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
 from cem_core.analyze.dims import can_use_rollup
 from cem_core.analyze.metrics import CSAT_TOP2_MIN, DETRACTOR_MAX, PROMOTER_MIN, NpsResult, nps_diff_significant
-from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup
+from cem_core.analyze.queries import Filters, apply_filters, on_one_connection, read_frame, responses, rollup
 from cem_core.analyze.stats import mean_ci, proportion_ci, proportion_diff_significant, welch_significant
 
 MEASURES = ("nps", "csat", "ces")
@@ -25,6 +26,7 @@ ROLLUP_CODES = {"stage_id": "stage", "channel_id": "channel", "touchpoint_id": "
 DAILY_COLUMNS = ("nps_n", "promoters", "detractors", "csat_n", "csat_top2", "ces_n", "ces_sum", "ces_sq")
 
 
+@on_one_connection
 def daily(engine: Engine, f: Filters, by: str | None = None) -> pd.DataFrame:
     """Additive figures per day: from the per-batch day rollup (``response_rollup``, ~35x fewer rows)
     unless a free-text filter or dimension needs the rows; grouping by occurred_date follows an index.
@@ -93,8 +95,8 @@ def trend(periods: pd.DataFrame, measure: str) -> pd.DataFrame:
     if measure not in MEASURES:
         raise ValueError(f"unknown measure: {measure}")
     rows: list[dict[str, object]] = []
-    prev: pd.Series | None = None
-    for _, m in periods.iterrows():
+    prev: Mapping[str, object] | None = None
+    for m in periods.to_dict("records"):  # plain dicts: iterrows cost more than the overview's queries
         if measure == "nps":
             cur_n = int(m["nps_n"])
             res = _nps(m)
@@ -118,12 +120,12 @@ def trend(periods: pd.DataFrame, measure: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["period", "value", "low", "high", "n", "change", "significant", "direction"])
 
 
-def _nps(m: pd.Series) -> NpsResult:
+def _nps(m: Mapping) -> NpsResult:
     n, p, d = int(m["nps_n"]), int(m["promoters"]), int(m["detractors"])
     return NpsResult(n, p, n - p - d, d)
 
 
-def _significant(a: pd.Series, b: pd.Series, measure: str) -> bool:
+def _significant(a: Mapping, b: Mapping, measure: str) -> bool:
     if measure == "nps":
         return nps_diff_significant(_nps(a), _nps(b))
     if measure == "csat":

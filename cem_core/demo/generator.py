@@ -35,7 +35,7 @@ from sqlalchemy import Engine, select, update
 
 from cem_core import audit
 from cem_core.act.demo import seed_demo_items
-from cem_core.analyze import rollup
+from cem_core.analyze.chunk_rollup import BatchRollup
 from cem_core.db import write_transaction
 from cem_core.db.bulk import bulk_insert, next_id, sync_sequence
 from cem_core.db.models import Customer, ImportBatch, Rating, Response
@@ -321,19 +321,27 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
         js = resp_df["journey_step"].tolist()
         rk, jk, rg, pr, sg, cm, lg = (_text(resp_df[c]) for c in (
             "row_key", "journey_key", "region", "product", "segment", "comment", "language"))
+        attr_ids = rat_df["attribute_code"].map(ids["attribute"]).tolist()
+        rat_ids = (rat_df["response"] + resp_base).to_numpy()
+        ratings = pd.DataFrame({"response_id": rat_ids, "attribute_id": attr_ids, "score": rat_df["score"].to_numpy()})
+        sums = BatchRollup(conn, batch_id)  # the rollups, summed from the rows in memory chunk by chunk
         for lo in range(0, rows, CHUNK):
             hi = min(lo + CHUNK, rows)
             bulk_insert(conn, Response.__table__, cols, (
                 (resp_base + i, batch_id, rk[i], cust_ids[i], ch[i], st[i], tp[i], at_s[i], day[i], jk[i], int(js[i]),
                  nps[i], csat[i], ces[i], ovr[i], spend[i], rg[i], pr[i], sg[i], cm[i], lg[i])
                 for i in range(lo, hi)))
+            in_chunk = (rat_ids >= resp_base + lo) & (rat_ids < resp_base + hi)
+            sums.add({"id": range(resp_base + lo, resp_base + hi), "occurred_date": day[lo:hi], "channel_id": ch[lo:hi],
+                      "stage_id": st[lo:hi], "touchpoint_id": tp[lo:hi], "region": rg[lo:hi], "segment": sg[lo:hi],
+                      "nps": nps[lo:hi], "csat": csat[lo:hi], "ces": ces[lo:hi], "overall_sat": ovr[lo:hi],
+                      "spend": spend[lo:hi]}, ratings[in_chunk])
             report(0.3 + 0.55 * hi / rows, "write")
-        attr_ids = rat_df["attribute_code"].map(ids["attribute"]).tolist()
         bulk_insert(conn, Rating.__table__, ("response_id", "attribute_id", "score"),
-                    zip((rat_df["response"] + resp_base).tolist(), attr_ids, rat_df["score"].tolist(), strict=True))
+                    zip(rat_ids.tolist(), attr_ids, rat_df["score"].tolist(), strict=True))
         for table in (Customer.__table__, Response.__table__):
             sync_sequence(conn, table)
-        rollup.add_batch(conn, batch_id)
+        sums.finish()
         report(0.9, "text")
         text_store.add_batch(conn, batch_id, config_for_demo(conn, industry))  # analysed like any import's
         items = seed_demo_items(conn, batch_id, seed, end)

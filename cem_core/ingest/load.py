@@ -23,8 +23,9 @@ Order of work, and why:
    one, is asked of the database chunk by chunk, so memory stays bounded whatever the number of rows
    (``bench/bench_memory.py``). On Postgres that DDL would lock every reader out until the commit, so
    there the indexes stay and rows are COPYed into the live tables (``bulk.readers_keep_going``).
-5. The rollups (the responses' and the comments' terms and topics), the batch's counts and the audit
-   entry are written in that same transaction.
+5. The rollups (the responses', summed from each chunk in memory as it is written, ``analyze.chunk_rollup``;
+   the comments' terms and topics), the batch's counts and the audit entry are written in that same
+   transaction.
 
 ``check_file`` runs steps 1 and 4's validation without writing: the page shows its report first and
 the user chooses to import the valid rows or reject the file.
@@ -47,7 +48,7 @@ from sqlalchemy import Connection, Engine, select, update
 from cem_core import audit
 from cem_core.act.rules import route_batch
 from cem_core.alerts.run import after_import
-from cem_core.analyze import rollup
+from cem_core.analyze.chunk_rollup import BatchRollup
 from cem_core.db import write_transaction
 from cem_core.db.bulk import (
     bulk_insert,
@@ -491,6 +492,7 @@ class _Writer:
         self.fail_after = fail_after
         self.next_id = next_id(conn, Response.__table__)
         self.imported = self.duplicate = 0
+        self.rollup = BatchRollup(conn, batch_id)  # every rollup summed from the chunks as they are written
 
     def write(self, chunk: Prepared) -> None:
         n, lists = chunk.n, chunk.lists
@@ -548,6 +550,7 @@ class _Writer:
             ratings += [(rid, aid, s) for rid, s in zip(ids, pick(col(a)), strict=True) if s is not None]
         if ratings:
             bulk_insert(self.conn, Rating.__table__, ("response_id", "attribute_id", "score"), ratings)
+        self.rollup.add(columns, pd.DataFrame(ratings, columns=["response_id", "attribute_id", "score"]))
         if self.text is not None and chunk.text is not None:
             keys = zip(pick(day), pick(channels), pick(stages), pick(touchpoints), strict=True)
             self.text.add(ids, keys, pick(col("nps")), pick(chunk.text))
@@ -629,7 +632,7 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
             report.created, report.unmatched = writer.refs.created, writer.refs.unmatched
             for table in (Customer.__table__, Response.__table__):
                 sync_sequence(conn, table)
-            rollup.add_batch(conn, report.batch_id)
+            writer.rollup.finish()
             if writer.text is not None:
                 writer.text.finish()  # the rollups of the comments' terms and topics
             report.actions_created = route_batch(conn, report.batch_id).total  # same transaction: no rows, no items

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Column, ColumnElement, Connection, Engine, Table, func, or_, select
 
 from cem_core import audit
-from cem_core.analyze import rollup
+from cem_core.analyze import chunk_rollup, rollup
 from cem_core.db import write_transaction
 from cem_core.db.models import Base, Customer, Response
 from cem_core.privacy.hashing import hash_key, keyed_hash, normalise_email, normalise_phone
@@ -127,8 +127,9 @@ def delete_customers(engine: Engine, ids: list[int], *, actor: str, matched_by: 
             if deleted := eraser(conn, list(ids), response_ids):
                 counts[name] = deleted
         text_store.forget(conn, response_ids)  # subtracts their comments' counts: no recount of a 1M batch
+        chunk_rollup.subtract_responses(conn, response_ids)  # and their sums from every additive rollup
         _delete_tree(conn, _customers, _customers.c.id.in_(ids), counts)
-        rollup.rebuild_batches(conn, batches)
+        rollup.rebuild_journeys(conn, batches)
         result = DeletionResult(counts.get("customers", 0), counts.get("responses", 0), counts)
         audit.record(conn, actor, "delete_customer", target="customer", rows=result.responses,
                      detail={"matched_by": matched_by, "customers": result.customers, "deleted": counts})

@@ -1,6 +1,7 @@
-"""The executive report as an A4 PDF: cover with period and filters, KPI table with CIs, the overview's own
-charts (NPS, CSAT and CES trends, NPS by stage and channel; as sharp PNG), drivers, topics and alerts,
-page numbers; the CJK font embedded (subset) so Chinese text shows and extracts on any machine.
+"""The executive report as an A4 PDF: cover with period and filters, KPI table with CIs, the overview's
+figures as vector charts (NPS, CSAT and CES trends, NPS by stage and channel; ``reports.charts``), drivers,
+topics and alerts, page numbers; the CJK font embedded (subset) so Chinese text shows and extracts on any
+machine.
 
 The font: reportlab embeds TrueType outlines only, and the OFL Noto Sans SC subset the text module
 ships is CFF (.otf), as is Debian's fonts-noto-cjk. ``data/fonts/NotoSansSC-Regular-subset.ttf`` is the
@@ -14,38 +15,35 @@ import io
 from functools import cache
 from xml.sax.saxutils import escape
 
-import altair as alt
 import pandas as pd
-import vl_convert
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from cem_core.charts.analysis import trend_chart
-from cem_core.charts.overview import nps_bars, nps_trend
 from cem_core.config import CJK_FONT
 from cem_core.i18n import t
+from cem_core.reports import charts
 from cem_core.reports.executive import ExecutiveReport
 
 FONT = "NotoSansSC"
 FONT_FILE = CJK_FONT
-CHART_SCALE = 2  # PNG at twice the drawn size: sharp in print and on screen
 WIDTH = A4[0] - 36 * mm
 
 
 @cache
-def _font() -> str:
+def register_font() -> str:
+    """Registered once per process (reading the font file costs ~0.3 s); reportlab embeds only the glyphs
+    each document uses."""
     pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
-    vl_convert.register_font_directory(str(FONT_FILE.parent))
     return FONT
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    font = _font()
+    font = register_font()
     return {"title": ParagraphStyle("title", fontName=font, fontSize=22, leading=30, spaceAfter=12),
             "h": ParagraphStyle("h", fontName=font, fontSize=14, leading=20, spaceBefore=10, spaceAfter=6),
             "p": ParagraphStyle("p", fontName=font, fontSize=10, leading=14),
@@ -77,18 +75,20 @@ def _table(frame: pd.DataFrame, columns: list[str], lang: str, styles: dict, dig
     return table
 
 
-def _chart(chart: alt.Chart, width_px: int = 640) -> Image:
-    # Not validated against the Vega-Lite schema again: the charts are the pages' own (validated there),
-    # and validation cost ~0.15 s a chart, a fifth of rendering it.
-    spec = chart.properties(width=width_px).configure(font=FONT_FAMILY).to_dict(validate=False)
-    png = vl_convert.vegalite_to_png(spec, scale=CHART_SCALE)
-    img = Image(io.BytesIO(png))
-    ratio = WIDTH / img.imageWidth
-    img.drawWidth, img.drawHeight = WIDTH, img.imageHeight * ratio
-    return img
+def _trend_chart(frame: pd.DataFrame, period: str, value: str, y_title: str, key: str, lang: str,
+                 marked: bool = False) -> charts.Chart:
+    """A monthly trend with its CI band; ``marked``: significant changes as triangles (the Analysis page's)."""
+    legend = (t("analysis.trend.up", lang), t("analysis.trend.down", lang)) if marked else None
+    drawing = charts.trend(pd.to_datetime(frame[period]).dt.strftime("%Y-%m").tolist(), frame[value].tolist(),
+                           frame["low"].tolist(), frame["high"].tolist(), y_title, FONT, WIDTH,
+                           direction=frame["direction"].tolist() if marked else None, legend=legend)
+    return charts.Chart(drawing, key)
 
 
-FONT_FAMILY = "Noto Sans CJK SC"  # the family name inside the font file (vl-convert finds it by that)
+def _bar_chart(frame: pd.DataFrame, key: str, lang: str) -> charts.Chart:
+    drawing = charts.bars(frame["name"].tolist(), frame["nps"].tolist(), frame["low"].tolist(),
+                          frame["high"].tolist(), t("chart.nps", lang), FONT, WIDTH)
+    return charts.Chart(drawing, key)
 
 
 #: Decimals per KPI row, as ``stats --json`` rounds them, so the PDF shows the same figures.
@@ -124,17 +124,19 @@ def to_pdf(report: ExecutiveReport, generated: dt.datetime | None = None) -> byt
     ]
     ov = report.overview
     if not ov.trend.empty:
-        story += [Paragraph(escape(t("report.sec.trend", L)), s["h"]), _chart(nps_trend(ov.trend, L))]
+        story += [Paragraph(escape(t("report.sec.trend", L)), s["h"]),
+                  _trend_chart(ov.trend, "month", "nps", t("chart.nps", L), "nps_trend", L)]
     story.append(PageBreak())
     for measure, frame in (("csat", ov.csat_trend), ("ces", ov.ces_trend)):  # the overview's own charts
         story.append(Paragraph(escape(t(f"report.sec.{measure}_trend", L)), s["h"]))
-        story.append(_chart(trend_chart(frame, measure, L, month_axis=True)) if not frame.empty
+        story.append(_trend_chart(frame, "period", "value", t(f"analysis.measure.{measure}", L),
+                                  f"{measure}_trend", L, marked=True) if not frame.empty
                      else Paragraph(escape(t("report.none", L)), s["p"]))
     story.append(PageBreak())
-    for key, frame, sort in (("stage", ov.by_stage, ov.by_stage["name"].tolist()), ("channel", ov.by_channel, None)):
+    for key, frame in (("stage", ov.by_stage), ("channel", ov.by_channel.sort_values("nps", ascending=False))):
         story.append(Paragraph(escape(t(f"report.sec.{key}", L)), s["h"]))
         if not frame.empty:
-            story.append(_chart(nps_bars(frame, L, t(f"report.sec.{key}", L), sort=sort)))
+            story.append(_bar_chart(frame, key, L))
         story.append(_table(frame, ["name", "nps", "n"], L, s))
     story += [Paragraph(escape(t("report.sec.drivers", L)), s["h"]),
               _table(report.drivers, ["name", "importance", "performance", "quadrant"], L, s,

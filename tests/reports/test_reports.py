@@ -1,7 +1,7 @@
 """Executive report: the PDF's text shows the same NPS, CSAT, CES and n as ``stats --json`` in zh and en,
-the CSAT and CES CIs of the rows, the NPS, CSAT and CES trends as charts, Chinese extracts as Chinese (font
-embedded), the xlsx's numbers are numbers equal to the overview's, and
-a department lead's report covers their departments only."""
+the CSAT and CES CIs of the rows, the NPS, CSAT and CES trends and NPS by stage and channel as vector
+charts, Chinese extracts as Chinese (font embedded), the xlsx's numbers are numbers equal to the
+overview's, and a department lead's report covers their departments only."""
 
 from __future__ import annotations
 
@@ -82,7 +82,10 @@ def test_pdf_shows_the_stats_figures(demo: Engine, tmp_path: Path, capsys, lang:
     pages = [(p, p.extract_text().splitlines()) for p in reader.pages]
     for heading in trends:  # each trend heading on a page that carries one chart per trend heading
         ((on, lines),) = [(p, lines) for p, lines in pages if heading in lines]
-        assert len(on.images) >= sum(h in lines for h in trends), (heading, len(on.images))
+        assert len(vector_charts(on)) >= sum(h in lines for h in trends), (heading, vector_charts(on))
+    assert {"chart_nps_trend", "chart_csat_trend", "chart_ces_trend", "chart_stage", "chart_channel"} <= {
+        name.rsplit(".", 1)[-1] for p in reader.pages for name in vector_charts(p)}
+    assert "2026-03" in text and t("chart.nps", lang) in text  # the charts' axis labels are text, not pixels
     for section in ("kpis", "trend", "csat_trend", "ces_trend", "stage", "channel", "drivers", "concentrate",
                     "topics", "verbatims", "hot_spots", "loop", "alerts"):
         assert t(f"report.sec.{section}", lang) in text, section
@@ -92,6 +95,19 @@ def test_pdf_shows_the_stats_figures(demo: Engine, tmp_path: Path, capsys, lang:
     assert any("NotoSansCJK" in name for name in embedded), embedded  # the CJK font travels with the file
     if lang == "zh":
         assert "核心指标" in text and "客户体验执行报告" in text  # Chinese extracts as Chinese
+
+
+def vector_charts(page) -> list[str]:
+    """Names of the page's charts: Form XObjects of vector drawing (paths, no embedded picture)."""
+    xobjects = page["/Resources"].get("/XObject")
+    found = []
+    for name, ref in (xobjects.get_object().items() if xobjects else ()):
+        form = ref.get_object()
+        if form["/Subtype"] == "/Form" and "/XObject" not in form.get("/Resources", {}):
+            operators = set(form.get_data().split())
+            assert b"l" in operators and operators & {b"f", b"f*"}, name  # lines and filled shapes: paths
+            found.append(str(name))
+    return found
 
 
 def row_cis(engine: Engine) -> dict[str, tuple[float, float] | None]:
