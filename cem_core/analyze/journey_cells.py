@@ -111,6 +111,13 @@ def _cells(measure: str, batch_ids: Collection[int], dialect: str) -> Select:
                      margin("rec", none, recovery_class(measure, c)))
 
 
+def add_batch(conn: Connection, batch_id: int) -> None:
+    """Every journey rollup of one batch: its ``journey_rollup`` pieces, the cells of this batch and of the
+    batches whose journeys it continues, and ``curve_rollup``. The rollup writers call this, never the parts."""
+    add_cells(conn, {batch_id, *journey_rollup.add_batch(conn, batch_id)})
+    journey_rollup.add_curve_batch(conn, batch_id)
+
+
 def add_cells(conn: Connection, batch_ids: Collection[int]) -> None:
     """(Re)build the cells of these batches from their ``journey_rollup`` pieces (after those changed)."""
     ids = sorted(set(batch_ids))

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, func, insert, literal, select
 
-from cem_core.analyze import cells, journey_cells, journey_rollup, moments
+from cem_core.analyze import cells, journey_cells, moments
 from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
 from cem_core.db.models import (
     Response,
@@ -51,8 +51,7 @@ def add_batch(conn: Connection, batch_id: int) -> None:
     """Aggregate one batch's responses into every rollup and record what they cover."""
     add_day_rollup(conn, batch_id)
     cells.add_batch(conn, batch_id)
-    journey_cells.add_cells(conn, {batch_id, *journey_rollup.add_batch(conn, batch_id)})
-    journey_rollup.add_curve_batch(conn, batch_id)
+    journey_cells.add_batch(conn, batch_id)
     key = moments.add_batch(conn, batch_id)
     count = conn.execute(select(func.count()).where(_rows.c.batch_id == batch_id)).scalar_one()
     conn.execute(insert(rollup_coverage).values(batch_id=batch_id, responses=count, attribute_set=key))
@@ -76,10 +75,9 @@ def rebuild_journeys(conn: Connection, batch_ids: Iterable[int]) -> None:
     """Recompute the journey rollups of batches whose rows were deleted individually: they keep maxima and
     minima, which cannot be subtracted (the additive rollups are, by ``chunk_rollup.subtract_responses``)."""
     for batch_id in sorted(set(batch_ids)):
-        for table in (journeys, curves):
+        for table in (journeys, curves):  # journey_cell: add_cells replaces the batch's cells
             conn.execute(table.delete().where(table.c.batch_id == batch_id))
-        journey_rollup.add_batch(conn, batch_id)
-        journey_rollup.add_curve_batch(conn, batch_id)
+        journey_cells.add_batch(conn, batch_id)
 
 
 def rebuild_all(conn: Connection) -> None:

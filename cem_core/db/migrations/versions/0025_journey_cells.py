@@ -8,7 +8,7 @@ Also indexes on ``journey_rollup``'s first and last date: peak-end reads the pie
 edge months, and the pieces the window cuts, through them.
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0028
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from cem_core.analyze.journey_cells import add_cells
 from cem_core.db.models import journey_cell, journey_rollup
 
 revision = "0025"
-down_revision = "0023"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
