@@ -40,6 +40,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from cem_core.analyze import journey_rollup as jr
 from cem_core.analyze.cells import month_of
 from cem_core.analyze.distributions import SCALES, score_group
 from cem_core.analyze.journey_rollup import P, S, T, big, neutral
@@ -114,8 +115,8 @@ def _cells(measure: str, batch_ids: Collection[int], dialect: str) -> Select:
 def add_batch(conn: Connection, batch_id: int) -> None:
     """Every journey rollup of one batch: its ``journey_rollup`` pieces, the cells of this batch and of the
     batches whose journeys it continues, and ``curve_rollup``. The rollup writers call this, never the parts."""
-    add_cells(conn, {batch_id, *journey_rollup.add_batch(conn, batch_id)})
-    journey_rollup.add_curve_batch(conn, batch_id)
+    add_cells(conn, {batch_id, *jr.add_batch(conn, batch_id)})
+    jr.add_curve_batch(conn, batch_id)
 
 
 def add_cells(conn: Connection, batch_ids: Collection[int]) -> None:
