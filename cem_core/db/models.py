@@ -713,6 +713,28 @@ journey_rollup = Table(
     Column("whole", Boolean, nullable=False, default=True),
     Index("ix_journey_rollup_key", "journey_key"),
     Index("ix_journey_rollup_parts", "whole", "journey_key"),  # the few non-whole pieces, in journey order
+    # Peak-end reads the pieces in a window's partial edge months, and the keys of those the window cuts (from
+    # the index alone), by date (0025).
+    Index("ix_journey_rollup_first_date", "first_date", "last_date", "journey_key"),
+    Index("ix_journey_rollup_last_date", "last_date", "first_date", "journey_key"),
+)
+
+#: Peak-end's additive cells (migration 0025, ``analyze.journey_cells``): per batch, measure, month of the journey's
+#: first and last date, ``kind`` and ``k`` (``block``: bootstrap block; ``neg`` / ``pos`` / ``end``: the
+#: touchpoint of the worst / best moment / end; ``rec``: recovery class in ``label``; ``pieces``: the batch's
+#: journey_rollup rows, the completeness check), the qualifying whole journeys' count and moments
+#: (Σy, Σy², and Σx, Σx², Σxy per predictor), which add up over cells exactly.
+JOURNEY_PREDICTORS = ("peak_end", "mean", "peak", "end", "trough")
+JOURNEY_MOMENTS = ("sy", "syy", *(f"{s}_{p}" for p in JOURNEY_PREDICTORS for s in ("sx", "sxx", "sxy")))
+journey_cell = Table(
+    "journey_cell", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("measure", String(8), nullable=False), Column("first_month", Date), Column("last_month", Date),
+    Column("kind", String(8), nullable=False), Column("k", BigInteger, nullable=False),
+    Column("label", String(16), nullable=False), Column("n", BigInteger, nullable=False),
+    *(Column(m, Float, nullable=False) for m in JOURNEY_MOMENTS),
+    Index("ix_journey_cell_kind", "kind", "k"),  # the pieces rows (completeness, longest span) without a scan
 )
 
 #: Per batch, day, channel, stage and touchpoint: n, sum and sum of squares of each score, so the emotion

@@ -9,7 +9,7 @@ and overdue items that move with the clock) and the resolved detractor items wit
 Existing data is kept: the rollups and ``recovered`` are filled from the stored items here.
 
 Revision ID: 0026
-Revises: 0023
+Revises: 0025
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from cem_core.act.loop_rollup import backfill, create_triggers, drop_triggers
 from cem_core.db.models import action_contact_hist, action_rollup
 
 revision = "0026"
-down_revision = "0023"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
