@@ -116,10 +116,9 @@ def measure(url: str) -> None:
     from cem_core.db.models import ActionItem
 
     engine = make_engine(url)
-    if engine.dialect.name == "postgresql":  # planner statistics as autovacuum keeps them after a load
-        with engine.connect() as conn:
-            conn.execute(text("ANALYZE action_items"))
-            conn.commit()
+    if engine.dialect.name == "postgresql":  # what autovacuum does after a load (this server runs with it off)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE action_items, action_rollup, action_contact_hist"))
     engine.dispose()
     with make_engine(url).connect() as conn:
         states = dict(conn.execute(text("SELECT status, count(*) FROM action_items GROUP BY status")).all())

@@ -38,7 +38,7 @@ TARGET_CUSTOMER = 0.2
 
 QUERIES = [
     ("peak-end analysis", peakend.peak_end, ("csat",),
-     lambda e, f: peakend._summary_sql(f, "csat", e.dialect.name, peakend.uses_summary(e, f, "csat"))),
+     lambda e, f: peakend._summary_sql(f, "csat", e.dialect.name, peakend.source(e, f, "csat"))),
     ("journey map (touchpoints)", journeymap.touchpoint_map, (), None),
     ("emotion curve (csat)", curve.emotion_curve, ("csat",),
      lambda e, f: curve.step_sums_sql(f, "csat", e.dialect.name, curve.rollup_answers(e, f))),
@@ -80,7 +80,7 @@ def _response_reads(engine, stmt) -> list[str]:
 def _peak_end_parts(engine, f: Filters) -> str:
     """Journeys read and the split of peak-end's CPU time: its SQL (``journey_rollup``) and the rest
     (bootstrap in numpy, touchpoint tables in pandas). CPU, not wall: the split must survive a loaded machine."""
-    summary = peakend.uses_summary(engine, f, "csat")
+    summary = peakend.source(engine, f, "csat")
     t0 = time.process_time()
     frame = peakend.read_frame(engine, peakend._summary_sql(f, "csat", engine.dialect.name, summary))
     sql = time.process_time() - t0
@@ -89,7 +89,7 @@ def _peak_end_parts(engine, f: Filters) -> str:
     whole = time.process_time() - t0
     with engine.connect() as conn:
         pieces = conn.execute(select(func.count()).select_from(journey_rollup)).scalar_one()
-    return (f"   peak-end: {res.journeys:,} journeys ({pieces:,} journey_rollup rows; from the rollup: {summary}), "
+    return (f"   peak-end: {res.journeys:,} journeys ({pieces:,} journey_rollup rows; read from: {summary}), "
             f"{len(frame)} summary rows; CPU: SQL {sql:.3f} s, the rest (bootstrap in numpy, tables, "
             f"completeness and exposure checks) {whole - sql:.3f} s")
 

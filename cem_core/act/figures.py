@@ -23,29 +23,21 @@ from sqlalchemy import (
     Connection,
     Date,
     Engine,
-    and_,
+    Table,
     case,
     cast,
-    exists,
+    distinct,
     func,
-    or_,
     select,
 )
 
-from cem_core.act.items import DONE_STATUSES, OPEN_STATUSES
-from cem_core.db.models import ActionItem, Department, Response
+from cem_core.act.items import OPEN_STATUSES
+from cem_core.db.models import ActionItem, Department, action_contact_hist, action_rollup
 from cem_core.i18n import name_col
 
 _i = ActionItem.__table__
-_r = Response.__table__
 COLUMNS = ["department_code", "department", "opened", "done", "closure_rate", "median_contact_h", "with_due",
            "breached", "breach_rate", "open_overdue", "recoverable", "recovered", "recovery_rate"]
-
-
-def hours_between(conn: Connection, later: ColumnElement, earlier: ColumnElement) -> ColumnElement[float]:
-    if conn.dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier) / 3600.0
-    return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
 
 def _period(date_from: dt.date | None, date_to: dt.date | None, scope: Collection[int] | None) -> list:
@@ -59,12 +51,19 @@ def _period(date_from: dt.date | None, date_to: dt.date | None, scope: Collectio
     return where
 
 
-def _breached(now: dt.datetime) -> ColumnElement[bool]:
-    return and_(_i.c.due_at.is_not(None), or_(_i.c.resolved_at > _i.c.due_at,
-                                              and_(_i.c.resolved_at.is_(None), _i.c.due_at < now)))
+def _days(table: Table, date_from: dt.date | None, date_to: dt.date | None, scope: Collection[int] | None) -> list:
+    """The period on a rollup keyed by day of creation: the same items as ``_period``."""
+    where = []
+    if date_from is not None:
+        where.append(table.c.day >= date_from)
+    if date_to is not None:
+        where.append(table.c.day <= date_to)
+    if scope is not None:
+        where.append(table.c.department_id.in_(list(scope)))
+    return where
 
 
-def _median_hours(hist: dict[float, int]) -> float | None:
+def _median_hours(hist: dict[int, int]) -> float | None:
     """The median of minutes given as {minutes: count}, in hours: the middle one, or the mean of the
     middle two."""
     total = sum(hist.values())
@@ -82,67 +81,69 @@ def _median_hours(hist: dict[float, int]) -> float | None:
 ADDITIVE = ("opened", "done", "with_due", "breached", "open_overdue")
 
 
-_KEY = 1_000_000  # histogram key = minutes * _KEY + department id (department ids stay far below it)
+def _late_unresolved(now: dt.datetime, departments: Collection[int]) -> list:
+    """Unresolved items past due: the SLA breaches that move with the clock, read live through the partial
+    index ``ix_action_items_unresolved`` (department, due_at, created_at) over the unresolved items only.
+    The departments are named (all of them when unscoped): without them SQLite read the items in due order
+    (``ix_action_items_due``) or department order (``ix_action_items_dept_status``), i.e. every item."""
+    return [_i.c.department_id.in_(list(departments)), _i.c.resolved_at.is_(None), _i.c.due_at < now]
 
 
-def _counts(conn: Connection, where: list, now: dt.datetime) -> dict[int, tuple[list[int], dict[float, int]]]:
-    """Per department: the additive counts and a histogram of minutes to first contact.
+def _counts(conn: Connection, date_from: dt.date | None, date_to: dt.date | None, scope: Collection[int] | None,
+            now: dt.datetime, departments: Collection[int]) -> dict[int, tuple[list[int], dict[int, int]]]:
+    """Per department with items: the additive counts and a histogram of minutes to first contact.
 
-    The counts are one GROUP BY department. The histogram groups the contacted items by one number,
-    minutes * 1e6 + department id (a few thousand groups however many items), and the medians (to the
-    minute) are read off it here: grouping by the pair (department, minutes) took 2.5x longer on SQLite,
-    and the window-function sorts this replaced (per department, then in total) longer still."""
-    c = _i.c
-    counts = conn.execute(select(c.department_id, func.count(),
-                                 func.sum(case((c.status.in_(DONE_STATUSES), 1), else_=0)),
-                                 func.sum(case((c.due_at.is_not(None), 1), else_=0)),
-                                 func.sum(case((_breached(now), 1), else_=0)),
-                                 func.sum(case((and_(c.status.in_(OPEN_STATUSES), c.due_at < now), 1), else_=0)))
-                          .where(*where).group_by(c.department_id)).all()
-    minutes = func.round(hours_between(conn, c.first_contact_at, c.created_at) * 60.0)
-    keyed = select((minutes * _KEY + c.department_id).label("k")).where(*where, c.first_contact_at.is_not(None)
-                                                                        ).subquery()
-    out: dict[int, tuple[list[int], dict[float, int]]] = {
-        d: ([int(v or 0) for v in sums], {}) for d, *sums in counts}
-    for key, n in conn.execute(select(keyed.c.k, func.count()).group_by(keyed.c.k)):
-        key = round(float(key))
-        d = key % _KEY
-        out[d][1][float((key - d) // _KEY)] = int(n)
+    Opened, done, with a due time and resolved late come from ``action_rollup``; the unresolved past due
+    and the open overdue items (both move with the clock) are counted live from indexes; the histogram is
+    ``action_contact_hist`` summed over the period's days."""
+    c, r, h = _i.c, action_rollup.c, action_contact_hist.c
+    where = _period(date_from, date_to, scope)
+    out: dict[int, tuple[list[int], dict[int, int]]] = {}
+    for d, *sums in conn.execute(
+            select(r.department_id, *(func.sum(r[k]) for k in ("opened", "done", "with_due", "breached")))
+            .where(*_days(action_rollup, date_from, date_to, scope)).group_by(r.department_id)
+            .having(func.sum(r.opened) > 0)):
+        out[d] = ([int(v) for v in sums] + [0], {})
+    ids = list(departments if scope is None else scope)
+    for d, n in conn.execute(select(c.department_id, func.count()).where(*where, *_late_unresolved(now, ids))
+                             .group_by(c.department_id)):
+        out[d][0][3] += int(n)
+    # (department_id, status, due_at): one range per department and open status, no scan of the closed items
+    for d, n in conn.execute(select(c.department_id, func.count()).where(
+            *where, c.department_id.in_(ids), c.status.in_(OPEN_STATUSES), c.due_at < now).group_by(c.department_id)):
+        out[d][0][4] = int(n)
+    for d, minutes, n in conn.execute(
+            select(h.department_id, h.minutes, func.sum(h.contacted))
+            .where(*_days(action_contact_hist, date_from, date_to, scope))
+            .group_by(h.department_id, h.minutes).having(func.sum(h.contacted) != 0)):
+        out[d][1][int(minutes)] = int(n)
     return out
+
+
+def _recovery(conn: Connection, where: list) -> tuple[dict[int, list[int]], list[int]]:
+    """Recoverable and recovered customers per department, and in total (customers are counted once, so
+    the total is not the sum of the departments). Reads the resolved detractor items only, with the
+    recovery their triggers keep, from the covering partial index ``ix_action_items_recovery``."""
+    c = _i.c
+    counts = (func.count(distinct(c.customer_id)),
+              func.count(distinct(case((c.recovered == 1, c.customer_id)))))
+    where = [*where, c.recovered.is_not(None)]
+    by_department = {d: [int(n), int(r)] for d, n, r in conn.execute(
+        select(c.department_id, *counts).where(*where).group_by(c.department_id))}
+    n, r = conn.execute(select(*counts).where(*where)).one()
+    return by_department, [int(n), int(r)]
 
 
 def loop_figures(engine: Engine, lang: str, *, scope: Collection[int] | None = None, date_from: dt.date | None = None,
                  date_to: dt.date | None = None, now: dt.datetime | None = None) -> pd.DataFrame:
-    """One row per department with items, then a total row (``department_code`` = ""). Three passes over
-    the period's items: the counts, the contact-time histogram, and the resolved detractors' recovery."""
+    """One row per department with items, then a total row (``department_code`` = ""). Reads the rollups
+    (``act.loop_rollup``), the few open items past due, and the resolved detractor items."""
     now = now or dt.datetime.now()
-    where = _period(date_from, date_to, scope)
-    src = _r.alias("src")
-    later = _r.alias("later")
-    # Recovery counts distinct customers, so its total is not the sum of the departments: one row per
-    # resolved detractor item with its department, customer and whether that customer answered at NPS >= 7
-    # after the resolution; distinct customers are counted here (a GROUP BY (department, customer) in the
-    # database cost more than the lookups of the later answers).
-    recovered = exists().where(later.c.customer_id == _i.c.customer_id, later.c.nps >= 7,
-                               later.c.occurred_at > _i.c.resolved_at)
-    resolved_detractors = (select(_i.c.department_id, _i.c.customer_id, case((recovered, 1), else_=0))
-                           .select_from(_i.join(src, src.c.id == _i.c.response_id))
-                           .where(*where, src.c.nps <= 6, _i.c.resolved_at.is_not(None), _i.c.customer_id.is_not(None)))
     d = Department.__table__
     with engine.connect() as conn:
         names = {row[0]: row[1:] for row in conn.execute(select(d.c.id, d.c.code, d.c[name_col(lang)]))}
-        counts = _counts(conn, where, now)
-        rec_rows = conn.execute(resolved_detractors).all()
-    pairs: dict[tuple[int, int], int] = {}  # (department, customer) -> recovered
-    for did, customer, flag in rec_rows:
-        pairs[(did, customer)] = max(pairs.get((did, customer), 0), int(flag))
-    rec_by: dict[int, list[int]] = {}
-    customers: dict[int, int] = {}
-    for (did, customer), flag in pairs.items():
-        counts_of = rec_by.setdefault(did, [0, 0])
-        counts_of[0] += 1
-        counts_of[1] += flag
-        customers[customer] = max(customers.get(customer, 0), flag)
+        counts = _counts(conn, date_from, date_to, scope, now, names)
+        rec_by, rec_total = _recovery(conn, _period(date_from, date_to, scope))
     rows, total_hist = [], {}
     for did in sorted(counts, key=lambda k: names[k][0]):
         sums, hist = counts[did]
@@ -150,7 +151,7 @@ def loop_figures(engine: Engine, lang: str, *, scope: Collection[int] | None = N
         for m, n in hist.items():
             total_hist[m] = total_hist.get(m, 0) + n
     totals = [sum(counts[did][0][i] for did in counts) for i in range(len(ADDITIVE))]
-    rows.append(["", "", *totals, len(customers), sum(customers.values()), _median_hours(total_hist)])
+    rows.append(["", "", *totals, *rec_total, _median_hours(total_hist)])
     frame = pd.DataFrame(rows, columns=["department_code", "department", "opened", "done", "with_due", "breached",
                                         "open_overdue", "recoverable", "recovered", "median_contact_h"])
     for col in ("opened", "done", "with_due", "breached", "open_overdue", "recoverable", "recovered"):
@@ -177,17 +178,25 @@ def day_of(conn: Connection, col: ColumnElement) -> ColumnElement:
 def weekly_trend(engine: Engine, *, scope: Collection[int] | None = None, date_from: dt.date | None = None,
                  date_to: dt.date | None = None, now: dt.datetime | None = None) -> pd.DataFrame:
     """Per week of creation (its Monday): opened, done (resolved or closed), breached, closure rate.
-    Counted per day in the database (a few hundred rows), folded into weeks here: SQLite's week
-    arithmetic (``date(x, 'weekday 0', '-6 days')``) on every item cost more than the counting."""
+    ``action_rollup`` per day plus the unresolved items past due per day, folded into weeks here."""
     now = now or dt.datetime.now()
+    r = action_rollup.c
     with engine.connect() as conn:
+        rows = conn.execute(select(r.day, func.sum(r.opened), func.sum(r.done), func.sum(r.breached))
+                            .where(*_days(action_rollup, date_from, date_to, scope)).group_by(r.day)
+                            .having(func.sum(r.opened) > 0)).all()
+        ids = scope if scope is not None else conn.execute(select(Department.id)).scalars().all()
         day = day_of(conn, _i.c.created_at)
-        rows = conn.execute(select(day.label("day"), func.count().label("opened"),
-                                   func.sum(case((_i.c.status.in_(DONE_STATUSES), 1), else_=0)).label("done"),
-                                   func.sum(case((_breached(now), 1), else_=0)).label("breached"))
-                            .where(*_period(date_from, date_to, scope)).group_by(day)).all()
-    days = pd.DataFrame(rows, columns=["day", "opened", "done", "breached"])
-    days["week"] = [d - dt.timedelta(days=d.weekday()) for d in pd.to_datetime(days["day"]).dt.date]
+        late = conn.execute(select(day, func.count()).where(*_period(date_from, date_to, scope),
+                                                            *_late_unresolved(now, ids)).group_by(day)).all()
+    days = pd.DataFrame([(d, *map(int, sums)) for d, *sums in rows], columns=["day", "opened", "done", "breached"])
+    days["day"] = pd.to_datetime(days["day"]).dt.date
+    if late:
+        extra = pd.DataFrame(late, columns=["day", "late"])
+        extra["day"] = pd.to_datetime(extra["day"]).dt.date
+        days = days.merge(extra, on="day", how="left")
+        days["breached"] = days["breached"] + days["late"].fillna(0)
+    days["week"] = [d - dt.timedelta(days=d.weekday()) for d in days["day"]]
     frame = days.groupby("week", as_index=False)[["opened", "done", "breached"]].sum().sort_values("week")
     frame[["opened", "done", "breached"]] = frame[["opened", "done", "breached"]].astype(int)
     frame["closure_rate"] = 100.0 * frame["done"] / frame["opened"]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Select, literal, select
 
-from cem_core.analyze import journey_rollup, moments
+from cem_core.analyze import journey_cells, moments
 from cem_core.analyze.metrics import CES_AGREE_MIN, CSAT_TOP2_MIN, DETRACTOR_MAX, MEASURE_COLUMNS, PROMOTER_MIN
 from cem_core.db.bulk import bulk_insert
 from cem_core.db.models import (
@@ -247,8 +247,7 @@ class BatchRollup:
         insert_sums(conn, ResponseRollup.__table__, self.parts["day"], batch_id)
         insert_sums(conn, analysis_rollup, self.parts["cells"], batch_id)
         insert_sums(conn, rating_rollup, self.parts["ratings"], batch_id)
-        journey_rollup.add_batch(conn, batch_id)
-        journey_rollup.add_curve_batch(conn, batch_id)
+        journey_cells.add_batch(conn, batch_id)
         ids, key = moments.attribute_set(conn)
         if self.moments_current and (self.ids is None or ids == self.ids):
             insert_sums(conn, driver_rollup, self.parts["moments"], batch_id)

@@ -88,8 +88,10 @@ def figures(keys: dict[str, ColumnElement], prefix: str = "") -> list[ColumnElem
             func.max(keys["xk"]).label(f"{prefix}xk"), func.max(keys["ek"]).label(f"{prefix}ek")]
 
 
-def add_batch(conn: Connection, batch_id: int) -> None:
-    """Summarise one batch's responses into journey pieces (one INSERT ... SELECT ... GROUP BY)."""
+def add_batch(conn: Connection, batch_id: int) -> set[int]:
+    """Summarise one batch's responses into journey pieces (one INSERT ... SELECT ... GROUP BY). Returns the
+    other batches whose pieces stopped being whole (this batch continues their journeys): their peak-end cells
+    must be rebuilt (``analyze.journey_cells``)."""
     c = _rows.c
     keys = [c[k] for k in PIECE_KEYS]
     aggs = [func.min(c.occurred_date).label("first_date"), func.max(c.occurred_date).label("last_date"),
@@ -107,8 +109,11 @@ def add_batch(conn: Connection, batch_id: int) -> None:
     again = select(p.c.journey_key).where(p.c.batch_id == batch_id, p.c.journey_key.is_not(None), exists().where(
         q.c.journey_key == p.c.journey_key, q.c.id != p.c.id))
     j = journey_rollup.c
+    lost = set(conn.execute(select(j.batch_id).distinct().where(
+        j.batch_id != batch_id, j.whole.is_(True), j.journey_key.in_(again))).scalars())
     conn.execute(update(journey_rollup).where(or_(j.journey_key.in_(again), and_(
         j.batch_id == batch_id, j.journey_key.is_(None)))).values(whole=False))  # rows of no journey: never whole
+    return lost
 
 
 CURVE_KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")

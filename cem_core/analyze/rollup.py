@@ -8,7 +8,8 @@ before deleting them, then ``rebuild_journeys``). Deleting a whole batch needs n
 its rollup rows. ``tests/analyze/test_rollup.py`` checks rollup == rows after each kind of write.
 
 The same calls keep the analysis page's month cells (``analyze.cells``), key-driver moments
-(``analyze.moments``), the journeys' figures and the emotion curve's sums (``analyze.journey_rollup``) and
+(``analyze.moments``), the journeys' figures and the emotion curve's sums (``analyze.journey_rollup``), peak-end's
+cells (``analyze.journey_cells``) and
 the coverage record
 (``rollup_coverage``), so no writer knows about them.
 """
@@ -19,13 +20,14 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, func, insert, literal, select
 
-from cem_core.analyze import cells, journey_rollup, moments
+from cem_core.analyze import cells, journey_cells, moments
 from cem_core.analyze.metrics import MEASURE_COLUMNS, sql_measures
 from cem_core.db.models import (
     Response,
     ResponseRollup,
     analysis_rollup,
     driver_rollup,
+    journey_cell,
     rating_rollup,
     rollup_coverage,
 )
@@ -49,15 +51,15 @@ def add_batch(conn: Connection, batch_id: int) -> None:
     """Aggregate one batch's responses into every rollup and record what they cover."""
     add_day_rollup(conn, batch_id)
     cells.add_batch(conn, batch_id)
-    journey_rollup.add_batch(conn, batch_id)
-    journey_rollup.add_curve_batch(conn, batch_id)
+    journey_cells.add_batch(conn, batch_id)
     key = moments.add_batch(conn, batch_id)
     count = conn.execute(select(func.count()).where(_rows.c.batch_id == batch_id)).scalar_one()
     conn.execute(insert(rollup_coverage).values(batch_id=batch_id, responses=count, attribute_set=key))
 
 
 def _delete(conn: Connection, batch_id: int | None = None) -> None:
-    for table in (_rollup, analysis_rollup, rating_rollup, driver_rollup, journeys, curves, rollup_coverage):
+    for table in (_rollup, analysis_rollup, rating_rollup, driver_rollup, journeys, journey_cell, curves,
+                  rollup_coverage):
         stmt = table.delete()
         conn.execute(stmt if batch_id is None else stmt.where(table.c.batch_id == batch_id))
 
@@ -73,10 +75,9 @@ def rebuild_journeys(conn: Connection, batch_ids: Iterable[int]) -> None:
     """Recompute the journey rollups of batches whose rows were deleted individually: they keep maxima and
     minima, which cannot be subtracted (the additive rollups are, by ``chunk_rollup.subtract_responses``)."""
     for batch_id in sorted(set(batch_ids)):
-        for table in (journeys, curves):
+        for table in (journeys, curves):  # journey_cell: add_cells replaces the batch's cells
             conn.execute(table.delete().where(table.c.batch_id == batch_id))
-        journey_rollup.add_batch(conn, batch_id)
-        journey_rollup.add_curve_batch(conn, batch_id)
+        journey_cells.add_batch(conn, batch_id)
 
 
 def rebuild_all(conn: Connection) -> None:

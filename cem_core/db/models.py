@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -363,6 +364,15 @@ class ActionItem(Base):
         Index("ix_action_items_created", "created_at"),
         # The work list, most urgent first: read in due order and stop at the page size, no sort of all items.
         Index("ix_action_items_due", "due_at", "id"),
+        # Close-the-loop figures (migration 0026): the unresolved items past due (the part of the SLA breaches
+        # that moves with the clock), and the resolved detractor items with their recovery, read without
+        # touching the other items.
+        # Department first: the figures group by it, and SQLite otherwise preferred the (department_id,
+        # status, due_at) index for its order, reading every item.
+        Index("ix_action_items_unresolved", "department_id", "due_at", "created_at",
+              sqlite_where=text("resolved_at IS NULL"), postgresql_where=text("resolved_at IS NULL")),
+        Index("ix_action_items_recovery", "department_id", "customer_id", "recovered", "created_at",
+              sqlite_where=text("recovered IS NOT NULL"), postgresql_where=text("recovered IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -389,6 +399,10 @@ class ActionItem(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_by: Mapped[str | None] = mapped_column(String(128))
+    # Kept by database triggers (``act.loop_rollup``), never written by the app: NULL unless the item is
+    # resolved and came from a detractor response (NPS 0-6) of a known customer; then 1 if that customer
+    # answered again at NPS 7+ after ``resolved_at``, else 0.
+    recovered: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class ActionEvent(Base):
@@ -699,6 +713,28 @@ journey_rollup = Table(
     Column("whole", Boolean, nullable=False, default=True),
     Index("ix_journey_rollup_key", "journey_key"),
     Index("ix_journey_rollup_parts", "whole", "journey_key"),  # the few non-whole pieces, in journey order
+    # Peak-end reads the pieces in a window's partial edge months, and the keys of those the window cuts (from
+    # the index alone), by date (0025).
+    Index("ix_journey_rollup_first_date", "first_date", "last_date", "journey_key"),
+    Index("ix_journey_rollup_last_date", "last_date", "first_date", "journey_key"),
+)
+
+#: Peak-end's additive cells (migration 0025, ``analyze.journey_cells``): per batch, measure, month of the journey's
+#: first and last date, ``kind`` and ``k`` (``block``: bootstrap block; ``neg`` / ``pos`` / ``end``: the
+#: touchpoint of the worst / best moment / end; ``rec``: recovery class in ``label``; ``pieces``: the batch's
+#: journey_rollup rows, the completeness check), the qualifying whole journeys' count and moments
+#: (Σy, Σy², and Σx, Σx², Σxy per predictor), which add up over cells exactly.
+JOURNEY_PREDICTORS = ("peak_end", "mean", "peak", "end", "trough")
+JOURNEY_MOMENTS = ("sy", "syy", *(f"{s}_{p}" for p in JOURNEY_PREDICTORS for s in ("sx", "sxx", "sxy")))
+journey_cell = Table(
+    "journey_cell", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("measure", String(8), nullable=False), Column("first_month", Date), Column("last_month", Date),
+    Column("kind", String(8), nullable=False), Column("k", BigInteger, nullable=False),
+    Column("label", String(16), nullable=False), Column("n", BigInteger, nullable=False),
+    *(Column(m, Float, nullable=False) for m in JOURNEY_MOMENTS),
+    Index("ix_journey_cell_kind", "kind", "k"),  # the pieces rows (completeness, longest span) without a scan
 )
 
 #: Per batch, day, channel, stage and touchpoint: n, sum and sum of squares of each score, so the emotion
@@ -787,3 +823,24 @@ class AlertDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(500))
     at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+#: Close-the-loop counts per day of creation and department, kept by triggers on ``action_items`` in the
+#: writer's own transaction whoever writes (``act.loop_rollup``, migration 0026). ``breached`` counts only
+#: the items resolved after their due time; unresolved items past due move with the clock and are read live.
+action_rollup = Table(
+    "action_rollup", Base.metadata,
+    Column("day", Date, primary_key=True), Column("department_id", Integer, primary_key=True),
+    Column("opened", BigInteger, nullable=False), Column("done", BigInteger, nullable=False),
+    Column("with_due", BigInteger, nullable=False), Column("breached", BigInteger, nullable=False),
+)
+
+#: Items with a first contact per department, whole minutes to that contact and day of creation (the
+#: exact median to the minute is read off the counts), kept like ``action_rollup``. In key order without a
+#: rowid on SQLite, the figures' GROUP BY (department, minutes) reads it in order instead of sorting it.
+action_contact_hist = Table(
+    "action_contact_hist", Base.metadata,
+    Column("department_id", Integer, primary_key=True), Column("minutes", BigInteger, primary_key=True),
+    Column("day", Date, primary_key=True), Column("contacted", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)

@@ -14,10 +14,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import BigInteger, Engine, Select, cast, func, select
 
-from cem_core.analyze import journey_rollup
 from cem_core.analyze.dims import filtered_rows
 from cem_core.analyze.distributions import SCALES
-from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses
+from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup_is_complete
 from cem_core.analyze.stats import mean_ci
 from cem_core.db.models import curve_rollup
 from cem_core.journey.index_order import filtered, free_text
@@ -31,10 +30,9 @@ LEVELS = ("touchpoint", "stage")
 def rollup_answers(engine: Engine, f: Filters) -> bool:
     """Whether ``curve_rollup`` answers: no free-text filter (it has no region, product or segment) and it
     covers every stored row (else the rows answer, slower but right)."""
-    if free_text(f):
-        return False
-    with engine.connect() as conn:
-        return journey_rollup.is_complete(conn, curve_rollup)
+    # The rollups' coverage check: ``rollup_coverage`` is written with curve_rollup by ``analyze.rollup.add_batch``,
+    # and reads no rows on Postgres (counting ``responses`` there cost a full scan per curve).
+    return not free_text(f) and rollup_is_complete(engine)
 
 
 def step_sums_sql(f: Filters, measure: str, dialect: str = "sqlite", from_rollup: bool = False) -> Select:

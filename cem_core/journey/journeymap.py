@@ -65,7 +65,7 @@ def touchpoint_map(engine: Engine, f: Filters, lang: str = "zh") -> pd.DataFrame
     else:
         out = base[base["touchpoint_id"].notna()].assign(**{m: 0 for m in MEASURE_COLUMNS})
     out[list(MEASURE_COLUMNS)] = out[list(MEASURE_COLUMNS)].fillna(0).astype(float)  # Postgres sums come as Decimal
-    kpis = [Kpis.from_measures(row) for _, row in out[list(MEASURE_COLUMNS)].iterrows()]
+    kpis = [Kpis.from_measures(row) for row in out[list(MEASURE_COLUMNS)].to_dict("records")]  # not iterrows
     out["nps"] = [k.nps.nps for k in kpis]
     out["nps_margin"] = [k.nps.margin for k in kpis]
     out["csat"] = [k.csat for k in kpis]
@@ -73,13 +73,12 @@ def touchpoint_map(engine: Engine, f: Filters, lang: str = "zh") -> pd.DataFrame
     out["csat_lo"] = [None if c is None else c[0] for c in cis]
     out["csat_hi"] = [None if c is None else c[1] for c in cis]
     out = out.astype({"responses": int, "nps_n": int, "csat_n": int})
-    neg = sources.negative_share(engine, f)
+    neg, top = sources.touchpoint_text(engine, f, lang)
     if neg is not None:
         out = out.merge(neg[["touchpoint_id", "comments", "neg_share"]].astype({"touchpoint_id": "Int64"}),
                         on="touchpoint_id", how="left")
     else:
         out["comments"], out["neg_share"] = np.nan, np.nan
-    top = sources.topics(engine, f, lang)
     if top is not None and not top.empty:
         first = top.sort_values("negative", ascending=False).drop_duplicates("touchpoint_id")
         out = out.merge(first[["touchpoint_id", "topic"]].astype({"touchpoint_id": "Int64"}), on="touchpoint_id",

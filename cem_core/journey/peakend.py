@@ -15,6 +15,13 @@ Blanks: unscored rows of a journey are ignored (the end is the last *scored* tou
 without a ``journey_key`` belong to no journey. The shared filters select rows before journeys are
 formed, so a date window that cuts a journey keeps only its part inside the window.
 
+How it avoids reading journeys at all for whole months: every writer keeps ``journey_cell``
+(``analyze.journey_cells``, migration 0025), the additive moments (n, Σx, Σy, Σx², Σy², Σxy per predictor),
+touchpoint counts and recovery classes of whole journeys per batch, month of the first and last date and
+bootstrap block: the cells inside the window's whole months are summed, and only the pieces in a partial
+edge month, the journeys split over pieces and the journeys the window cuts are read as below
+(``source``: cells, journeys or rows).
+
 How it avoids reading ``responses``: every writer keeps ``journey_rollup`` (``analyze.journey_rollup``,
 migration 0020), each journey's count and sum of scores and packed keys
 (``max(distance * 10^14 + step * 10^9 + ...)`` is an argmax that carries the step, touchpoint and score
@@ -38,17 +45,24 @@ effects robust but often no stronger than the mean (Alaybek et al. 2022: r ~ 0.5
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
-    ColumnElement,
+    Date,
     Engine,
     Float,
     Select,
+    String,
     and_,
+    any_,
+    bindparam,
     case,
     cast,
     func,
@@ -59,17 +73,18 @@ from sqlalchemy import (
     union_all,
 )
 
+from cem_core.analyze import journey_cells as jc
 from cem_core.analyze import journey_rollup as jr
-from cem_core.analyze.distributions import SCALES, score_group
-from cem_core.analyze.journey_rollup import P, S, T, big, neutral
+from cem_core.analyze.cells import next_month, split_dates
+from cem_core.analyze.distributions import SCALES
+from cem_core.analyze.journey_cells import MIN_TOUCHPOINTS, moments, recovery_class, unpacked
+from cem_core.analyze.journey_rollup import big, neutral
 from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup, rollup_is_complete
-from cem_core.db.models import JOURNEY_MEASURES, journey_rollup
+from cem_core.db.models import JOURNEY_MEASURES, JOURNEY_MOMENTS, JOURNEY_PREDICTORS, journey_rollup
 from cem_core.journey.index_order import filtered, free_text, keyed
 
-MIN_TOUCHPOINTS = 3
-BLOCKS = 200
 RESAMPLES = 1000
-PREDICTORS = ("peak_end", "mean", "peak", "end", "trough")
+PREDICTORS = JOURNEY_PREDICTORS
 RECOVERY = ("recovered", "ended_badly", "low_unresolved", "no_low")
 MIN_TOUCHPOINT_N = 30  # negative-peak / end rows below this many journeys are flagged low-n
 _PIECE = ("n", "total", "pk", "tk", "xk", "ek", "ok", "first_id")
@@ -83,7 +98,14 @@ def _row_pieces(f: Filters, measure: str, keys, dialect: str) -> Select:
     cols = select(c.id, c.journey_key, k["s"].label("s"), k["pk"].label("pk"), k["tk"].label("tk"),
                   k["xk"].label("xk"), k["ek"].label("ek"), k["ok"].label("ok"))
     if keys is not None:
-        rows = keyed(cols, f, dialect).where(c.journey_key.in_(keys)).subquery("rows")
+        match = c.journey_key.in_(keys)
+        if dialect == "postgresql" and isinstance(keys, Select):
+            # "= ANY(one array)": Postgres then reads the journey index per key; with IN (subquery) it hashed
+            # the keys and scanned every response in the window (0.4 s for 4k cut journeys at 1M rows).
+            cut = keys.subquery("cut")
+            keys_array = cast(select(func.array_agg(cut.c.journey_key)).scalar_subquery(), ARRAY(String))
+            match = c.journey_key == any_(keys_array)
+        rows = keyed(cols, f, dialect).where(match).subquery("rows")
     else:
         # Flattened into the GROUP BY: SQLite then reads the covering ix_responses_journey in journey order, an
         # index-only pass with no sort (``index_order``). A free-text filter is not in that index: then OFFSET 0
@@ -102,25 +124,48 @@ def summary_answers(f: Filters) -> bool:
     return not (f.channels or f.stages or f.departments)
 
 
-def _summary_journeys(f: Filters, measure: str, dialect: str) -> Select:
+def _cell_months(f: Filters) -> tuple | None:
+    """The whole months of the date window that ``journey_cell`` answers (first, last; None = open), or None:
+    no whole month in the window, or a region, product or segment filter (the cells have none of them)."""
+    return None if free_text(f) else split_dates(f.date_from, f.date_to)[0]
+
+
+def _summary_journeys(f: Filters, measure: str, dialect: str, cells: bool = False, span: int | None = None
+                      ) -> Select | None:
     """Per-journey rows (jk and the ``_PIECE`` columns) of the qualifying journeys, from ``journey_rollup``:
     whole pieces inside the date window as they are (no GROUP BY), the other pieces inside it grouped by
     journey, and the journeys the window cuts grouped from their rows (``_row_pieces`` through the journey
-    index). Together exactly the rows' answer (``tests/analyze/test_journey_rollup.py``)."""
+    index). Together exactly the rows' answer (``tests/analyze/test_journey_rollup.py``). With ``cells``, the
+    whole pieces that ``journey_cell`` holds (first and last date in the window's whole months) are left out
+    (None if that leaves nothing to read)."""
     j = journey_rollup.c
     text_only = Filters(regions=f.regions, products=f.products, segments=f.segments)
     figures = [j[f"{measure}_{k}"].label(k) for k in _PIECE[:6]]
     inside = apply_filters(select(j.journey_key.label("jk"), *figures, j.ok, j.first_id), text_only, journey_rollup)
     cut = []
+    # With ``span`` (the longest piece, in days) a cut piece's dates lie within span days of the cut: a range
+    # of the date indexes (0025) instead of every piece before or after it.
+    # SQLite: the window's own bounds must not pick a date index ("+" disables it): most pieces pass them, so
+    # a scan is cheaper than a lookup per piece; the edge and cut terms below do use the date indexes.
+    dates = j if dialect != "sqlite" else SimpleNamespace(
+        first_date=literal_column("+journey_rollup.first_date", Date), last_date=literal_column(
+            "+journey_rollup.last_date", Date))
     if f.date_from is not None:
-        inside = inside.where(j.first_date >= f.date_from)
-        cut.append(and_(j.first_date < f.date_from, j.last_date >= f.date_from))
+        inside = inside.where(dates.first_date >= f.date_from)
+        near = [] if span is None else [j.first_date >= f.date_from - dt.timedelta(days=span)]
+        cut.append(and_(j.first_date < f.date_from, j.last_date >= f.date_from, *near))
     if f.date_to is not None:
-        inside = inside.where(j.last_date <= f.date_to)
-        cut.append(and_(j.first_date <= f.date_to, j.last_date > f.date_to))
+        inside = inside.where(dates.last_date <= f.date_to)
+        near = [] if span is None else [j.last_date <= f.date_to + dt.timedelta(days=span)]
+        cut.append(and_(j.last_date > f.date_to, j.first_date <= f.date_to, *near))
     # Nearly every piece is whole: SQLite scans the table for them ("+whole" keeps it off the index of parts).
     is_whole = literal_column("+journey_rollup.whole") == 1 if dialect == "sqlite" else j.whole.is_(True)
-    whole = inside.where(is_whole, j[f"{measure}_n"] >= MIN_TOUCHPOINTS, j.ok.is_not(None))
+    whole: Select | None = inside.where(is_whole, j[f"{measure}_n"] >= MIN_TOUCHPOINTS, j.ok.is_not(None))
+    months = _cell_months(f) if cells else None
+    if months is not None:  # only the pieces in a partial month at either edge of the window
+        edges = ([and_(j.first_date >= f.date_from, j.first_date < months[0])] if months[0] is not None else []) + (
+            [and_(j.last_date >= next_month(months[1]), j.last_date <= f.date_to)] if months[1] is not None else [])
+        whole = whole.where(or_(*edges)) if edges else None
     parts = inside.where(j.whole.is_(False), j.journey_key.is_not(None))
     if cut:
         cut_keys = apply_filters(select(j.journey_key), text_only, journey_rollup).where(or_(*cut))
@@ -131,48 +176,67 @@ def _summary_journeys(f: Filters, measure: str, dialect: str) -> Select:
         "total"), func.max(q.pk).label("pk"), func.min(q.tk).label("tk"), func.max(q.xk).label("xk"),
         func.max(q.ek).label("ek"), func.max(q.ok).label("ok"), func.min(q.first_id).label("first_id")).group_by(
         q.jk).having(func.sum(q.n) >= MIN_TOUCHPOINTS).having(func.max(q.ok).is_not(None))
-    return union_all(whole, grouped)
+    return grouped if whole is None else union_all(whole, grouped)
+
+
+SOURCES = ("rows", "journeys", "cells")
+
+
+def source(engine: Engine, f: Filters, measure: str) -> str:
+    """Where peak-end reads: ``cells`` (``journey_cell`` for the window's whole months, ``journey_rollup`` for
+    the rest) when no region, product or segment is filtered, ``journeys`` (``journey_rollup`` only) when one
+    is, ``rows`` when a channel, stage or department filter cuts journeys, or when a writer skipped the
+    rollups (slower but right)."""
+    if measure not in JOURNEY_MEASURES or not summary_answers(f) or not jc.complete(engine):
+        return "rows"
+    return "cells" if _cell_months(f) is not None else "journeys"
 
 
 def uses_summary(engine: Engine, f: Filters, measure: str) -> bool:
-    """Whether peak-end reads ``journey_rollup``: it answers the filters and covers every stored row (if a
-    writer ever skipped it, the rows answer, slower but right)."""
-    if measure not in JOURNEY_MEASURES or not summary_answers(f):
-        return False
-    with engine.connect() as conn:
-        return jr.is_complete(conn)
+    """Whether peak-end reads the rollups (``journey_rollup``, ``journey_cell``) rather than the rows."""
+    return source(engine, f, measure) != "rows"
 
 
 def journey_rows(f: Filters, measure: str = "csat", keys: tuple[str, ...] | None = None,
-                 dialect: str = "sqlite", summary: bool = False) -> Select:
+                 dialect: str = "sqlite", summary: bool = False, cells: bool = False, span: int | None = None
+                 ) -> Select | None:
     """One row per journey with at least ``MIN_TOUCHPOINTS`` scores and an overall rating: jk, n, total
     (sum of scores), overall, peak, peak_tp, trough, trough_tp, top, top_tp, end, end_tp, block. Pure SQL.
     ``keys`` (unless None) limits it to those journeys, read through the journey index. ``summary`` reads
-    ``journey_rollup`` instead of the rows (only when ``summary_answers(f)`` and the rollup is complete)."""
+    ``journey_rollup`` instead of the rows (only when ``summary_answers(f)`` and the rollup is complete);
+    ``cells`` leaves out the journeys ``journey_cell`` holds (None if none are left); ``span`` bounds the days
+    a piece spans (``journey_cells.max_span``)."""
     if measure not in SCALES:
         raise ValueError(f"unknown measure: {measure}")
     if summary:
         if keys is not None or measure not in JOURNEY_MEASURES or not summary_answers(f):
             raise ValueError("journey_rollup does not answer this query")
-        p = _summary_journeys(f, measure, dialect).subquery("per").c
+        per = _summary_journeys(f, measure, dialect, cells, span)
+        if per is None:
+            return None
+        p = per.subquery("per").c
     else:
         per = _row_pieces(f, measure, keys, dialect)
         n, ok = per.selected_columns.n, per.selected_columns.ok
         p = per.having(n >= MIN_TOUCHPOINTS).having(ok.is_not(None)).subquery("per").c
-    return select(
-        p.jk, p.n, p.total, (p.ok % big(S)).label("overall"),
-        (p.pk % big(S)).label("peak"), ((p.pk // big(S)) % big(T)).label("peak_tp"),
-        (p.tk // big(T * P)).label("trough"), (p.tk % big(T)).label("trough_tp"),
-        (p.xk // big(T * P)).label("top"), (p.xk % big(T)).label("top_tp"),
-        (p.ek % big(S)).label("end"), ((p.ek // big(S)) % big(T)).label("end_tp"),
-        (p.first_id % big(BLOCKS)).label("block"))
+    return select(p.jk, *unpacked(p))
+
+
+@lru_cache(maxsize=32)
+def _by_keys(f: Filters, measure: str, dialect: str) -> Select:
+    """``journey_rows`` for the journey keys bound as ``keys``, built once: a customer's story asks it on every
+    lookup, and building the packed-key expressions and compiling them cost more than running it."""
+    return journey_rows(f, measure, bindparam("keys", expanding=True), dialect)
 
 
 def journey_frame(engine: Engine, f: Filters, measure: str = "csat", keys: tuple[str, ...] | None = None
                   ) -> pd.DataFrame:
     """Per-journey figures (with mean and peak-end index), for a few journeys: a customer's, or tests'.
     ``keys`` limits it to those journey keys; None means every journey (at scale use ``peak_end``)."""
-    frame = read_frame(engine, journey_rows(f, measure, keys, engine.dialect.name))
+    dialect = engine.dialect.name
+    stmt = journey_rows(f, measure, None, dialect) if keys is None else _by_keys(f, measure, dialect).params(
+        keys=list(keys))
+    frame = read_frame(engine, stmt)
     if frame.empty:
         return pd.DataFrame(columns=["jk", "n", "overall", "peak", "peak_tp", "trough", "trough_tp", "top", "top_tp",
                                      "end", "end_tp", "mean", "peak_end"])
@@ -183,43 +247,49 @@ def journey_frame(engine: Engine, f: Filters, measure: str = "csat", keys: tuple
     return frame.drop(columns=["total", "block"]).sort_values("jk").reset_index(drop=True)
 
 
-def _recovery_class(measure: str, j) -> ColumnElement:
-    lo, hi = SCALES[measure]
-    neg_max = max(s for s in range(lo, hi + 1) if score_group(measure, s) == "negative")
-    pos_min = min(s for s in range(lo, hi + 1) if score_group(measure, s) == "positive")
-    return case((j.c.end <= neg_max, literal("ended_badly")),
-                (j.c.trough <= neg_max, case((j.c.end >= pos_min, literal("recovered")),
-                                             else_=literal("low_unresolved"))),
-                else_=literal("no_low"))
-
-
-def _summary_sql(f: Filters, measure: str, dialect: str = "sqlite", summary: bool = False) -> Select:
-    """The UNION ALL of the block sums and the combined small summaries over the materialized journeys
-    (one read of ``journey_rollup`` with ``summary``, else of ``responses``)."""
-    j = journey_rows(f, measure, None, dialect, summary).cte("journeys").prefix_with("MATERIALIZED")
-    y = cast(j.c.overall, Float)
-    xs = {"peak_end": (cast(j.c.peak, Float) + cast(j.c.end, Float)) / 2.0, "mean": cast(j.c.total, Float) / j.c.n,
-          "peak": cast(j.c.peak, Float), "end": cast(j.c.end, Float), "trough": cast(j.c.trough, Float)}
+def _summary_sql(f: Filters, measure: str, dialect: str = "sqlite", src: str = "rows", span: int | None = None
+                 ) -> Select:
+    """The UNION ALL of the block sums and the combined small summaries: over the materialized journeys (one
+    read of ``responses``, or of ``journey_rollup`` unless ``cells`` hold them all) and, with ``cells``, the
+    cells' sums in the same shape (``analyze.journey_cells.cell_sums``)."""
+    from_cells = src == "cells" and _cell_months(f) is not None
+    stmt = journey_rows(f, measure, None, dialect, src != "rows", from_cells, span)
+    out = [jc.cell_sums(measure, _cell_months(f))] if from_cells else []
+    if stmt is None:
+        return out[0]
+    j = stmt.cte("journeys").prefix_with("MATERIALIZED")
+    sums = moments(j.c)
     zero = literal_column("0.0", Float)
-    moments = [func.sum(y).label("sy"), func.sum(y * y).label("syy")]
-    for name, x in xs.items():
-        moments += [func.sum(x).label(f"sx_{name}"), func.sum(x * x).label(f"sxx_{name}"),
-                    func.sum(x * y).label(f"sxy_{name}")]
-    pad = [zero.label(m.name) for m in moments[1:]]
-
+    pad = [zero.label(m) for m in JOURNEY_MOMENTS[1:]]
     neg = neutral(measure)
     none = big(-1)
     blocks = select(literal("block").label("kind"), j.c.block.label("k_neg"), none.label("k_pos"),
-                    none.label("k_end"), literal("").label("label"), func.count().label("n"), *moments
+                    none.label("k_end"), literal("").label("label"), func.count().label("n"), *sums
                     ).group_by(j.c.block)
     # One GROUP BY for the four small summaries (SQLite sorts once, not four times); Python takes the margins.
     k_neg = case((j.c.trough < neg, j.c.trough_tp), else_=none)
     k_pos = case((j.c.top > neg, j.c.top_tp), else_=none)
-    label = _recovery_class(measure, j)
+    label = recovery_class(measure, j.c)
     combos = select(literal("combo").label("kind"), k_neg.label("k_neg"), k_pos.label("k_pos"),
-                    j.c.end_tp.label("k_end"), label.label("label"), func.count().label("n"), moments[0], *pad
+                    j.c.end_tp.label("k_end"), label.label("label"), func.count().label("n"), sums[0], *pad
                     ).group_by(k_neg, k_pos, j.c.end_tp, label)
-    return blocks.union_all(combos)
+    return union_all(blocks, combos, *out)
+
+
+def summary_parts(engine: Engine, f: Filters, measure: str, src: str | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Block sums (one row per block number ``k_neg``: n and the moments) and the combined small summaries
+    (k_neg, k_pos, k_end, label, n, sy; ``_margin`` takes their margins), read in one statement from
+    ``src`` (``SOURCES``; default: ``source(engine, f, measure)``)."""
+    src = src or source(engine, f, measure)
+    span = jc.max_span(engine) if src != "rows" and (f.date_from or f.date_to) else None
+    parts = read_frame(engine, _summary_sql(f, measure, engine.dialect.name, src, span))
+    if parts.empty:
+        parts = pd.DataFrame(columns=["kind", "k_neg", "k_pos", "k_end", "label", "n", *JOURNEY_MOMENTS])
+    numbers = ["n", *JOURNEY_MOMENTS]
+    blocks = parts[parts["kind"] == "block"].astype({c: float for c in ["k_neg", *numbers]})
+    blocks = blocks.groupby("k_neg", as_index=False)[numbers].sum().sort_values("k_neg").reset_index(drop=True)
+    return blocks, parts[parts["kind"] == "combo"]
 
 
 @dataclass(frozen=True)
@@ -296,58 +366,63 @@ def _ci(values: np.ndarray) -> tuple[float, float] | None:
     return float(lo), float(hi)
 
 
-def exposure(engine: Engine, f: Filters, measure: str) -> pd.DataFrame:
-    """Scored responses per touchpoint (the denominator of 'how often is it the negative peak'), from the
-    rollup when it answers the filters, else one grouped query."""
+def exposure(engine: Engine, f: Filters, measure: str, complete: bool | None = None) -> dict[int, int]:
+    """Scored responses per touchpoint id (the denominator of 'how often is it the negative peak'), from the
+    rollup when it answers the filters (``complete``: already checked, else checked here), else one grouped
+    query."""
     count_col = f"{measure}_n"
-    if not (f.regions or f.products or f.segments) and rollup_is_complete(engine):
+    if not (f.regions or f.products or f.segments) and (rollup_is_complete(engine) if complete is None else complete):
         stmt = apply_filters(select(rollup.c.touchpoint_id, func.sum(rollup.c[count_col]).label("exposure")), f,
                              rollup).group_by(rollup.c.touchpoint_id)
     else:
         c = responses.c
         stmt = apply_filters(select(c.touchpoint_id, func.count(c[measure]).label("exposure")), f).group_by(
             c.touchpoint_id)
-    frame = read_frame(engine, stmt)
-    return frame.dropna(subset=["touchpoint_id"]).astype({"touchpoint_id": int, "exposure": int}) if not frame.empty \
-        else pd.DataFrame({"touchpoint_id": pd.Series(dtype=int), "exposure": pd.Series(dtype=int)})
+    with engine.connect() as conn:
+        return {int(tp): int(n) for tp, n in conn.execute(stmt) if tp is not None}
 
 
 def _margin(combos: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Journeys and summed overall ratings per value of one key of the combined summary."""
-    if combos.empty:
-        return pd.DataFrame({"key": pd.Series(dtype=object), "n": pd.Series(dtype=int), "sy": pd.Series(dtype=float)})
-    return combos.groupby(key, as_index=False)[["n", "sy"]].sum().rename(columns={key: "key"})
+    """Journeys and summed overall ratings per value of one key of the combined summary (a few hundred rows:
+    plain Python, pandas' per-call overhead would cost more than the sums)."""
+    acc: dict[object, list[float]] = {}
+    for k, n, sy in zip(combos[key].tolist(), combos["n"].tolist(), combos["sy"].tolist(), strict=True):
+        a = acc.setdefault(k, [0, 0.0])
+        a[0] += int(n)
+        a[1] += float(sy)
+    return pd.DataFrame({"key": pd.Series(list(acc), dtype=object),
+                         "n": pd.Series([a[0] for a in acc.values()], dtype=int),
+                         "sy": pd.Series([a[1] for a in acc.values()], dtype=float)})
 
 
-def _touchpoint_table(combos: pd.DataFrame, key: str, journeys: int, expo: pd.DataFrame, by: str) -> pd.DataFrame:
+def _touchpoint_table(combos: pd.DataFrame, key: str, journeys: int, expo: dict[int, int], by: str) -> pd.DataFrame:
     """Touchpoint rows of one summary, most frequent first: by ``rate`` (per scored response, which is fair to
     touchpoints that share a stage with others) for peaks, by ``journeys`` for ends."""
-    rows = _margin(combos, key)
-    rows = rows[rows["key"].astype(int) > 0]  # -1: no such moment; 0: a row without a touchpoint
-    out = pd.DataFrame({"touchpoint_id": rows["key"].astype(int).to_numpy(),
-                        "journeys": rows["n"].astype(int).to_numpy(),
-                        "overall": (rows["sy"] / rows["n"]).astype(float).to_numpy()})
-    out = out.merge(expo, on="touchpoint_id", how="left").fillna({"exposure": 0})
-    out["share"] = 100.0 * out["journeys"] / journeys if journeys else np.nan
-    out["rate"] = np.where(out["exposure"] > 0, 100.0 * out["journeys"] / out["exposure"].clip(lower=1), np.nan)
-    out["low_n"] = out["journeys"] < MIN_TOUCHPOINT_N
+    rows = [(int(k), n, sy) for k, n, sy in _margin(combos, key).itertuples(index=False)
+            if int(k) > 0]  # -1: no such moment; 0: a row without a touchpoint
+    tps = np.array([r[0] for r in rows], dtype=int)
+    n = np.array([r[1] for r in rows], dtype=int)
+    seen = np.array([expo.get(tp, 0) for tp in tps.tolist()], dtype=int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({"touchpoint_id": tps, "journeys": n,
+                            "overall": np.array([r[2] for r in rows], dtype=float) / n, "exposure": seen,
+                            "share": 100.0 * n / journeys if journeys else np.full(len(n), np.nan),
+                            "rate": np.where(seen > 0, 100.0 * n / np.maximum(seen, 1), np.nan),
+                            "low_n": n < MIN_TOUCHPOINT_N})
     return out.sort_values([by, "touchpoint_id"], ascending=[False, True]).reset_index(drop=True)
 
 
 def peak_end(engine: Engine, f: Filters, measure: str = "csat", resamples: int = RESAMPLES,
              seed: int = 20001) -> PeakEndResult:
     """The whole peak-end analysis for the filtered feedback (see the module docstring)."""
-    parts = read_frame(engine, _summary_sql(f, measure, engine.dialect.name, uses_summary(engine, f, measure)))
-    if parts.empty:
-        parts = pd.DataFrame(columns=["kind", "k_neg", "k_pos", "k_end", "label", "n", "sy"])
-    blocks = parts[parts["kind"] == "block"].sort_values("k_neg")  # k_neg holds the block number here
-    combos = parts[parts["kind"] == "combo"]
+    src = source(engine, f, measure)
+    blocks, combos = summary_parts(engine, f, measure, src)
     journeys = int(blocks["n"].sum()) if not blocks.empty else 0
     predictors: dict[str, Predictor] = {}
     boot: dict[str, np.ndarray] = {}
     rng = np.random.default_rng(seed)
     if journeys:
-        b = blocks.astype({c: float for c in blocks.columns if c not in ("kind", "label")})
+        b = blocks
         weights = rng.multinomial(len(b), np.full(len(b), 1.0 / len(b)), size=resamples).astype(float)
 
         def sums(col: str) -> tuple[float, np.ndarray]:
@@ -377,7 +452,7 @@ def peak_end(engine: Engine, f: Filters, measure: str = "csat", resamples: int =
     if predictors["peak_end"].r is not None and predictors["mean"].r is not None:
         pe_diff = predictors["peak_end"].r - predictors["mean"].r
         pe_ci = _ci(boot["peak_end"] - boot["mean"])
-    expo = exposure(engine, f, measure)
+    expo = exposure(engine, f, measure, True if src != "rows" else None)  # the rollups' check passed already
     rec = _margin(combos, "label")
     recovery = pd.DataFrame({"kind": list(RECOVERY)}).merge(
         pd.DataFrame({"kind": rec["key"].astype(str).to_numpy(), "journeys": rec["n"].astype(int).to_numpy(),

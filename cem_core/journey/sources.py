@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from cem_core.analyze.queries import Filters
-from cem_core.text.report import touchpoint_negative_topics, touchpoint_sentiment
+from cem_core.text.report import touchpoint_negative_topics, touchpoint_sentiment, touchpoint_topic_sums
 
 #: fn(engine, filters) -> DataFrame(touchpoint_id, comments, negative): comments with a sentiment label
 #: and how many of them are negative, per touchpoint, under the filters.
@@ -43,9 +43,10 @@ def unregister(name: str) -> None:
 def negative_share(engine: Engine, f: Filters) -> pd.DataFrame | None:
     """touchpoint_id, comments, negative, neg_share (%) per touchpoint with analysed comments."""
     fn = _sources.get("sentiment")
-    if fn is None:
-        return None
-    frame = fn(engine, f)
+    return None if fn is None else _share(fn(engine, f))
+
+
+def _share(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.assign(neg_share=100.0 * frame["negative"] / frame["comments"].where(frame["comments"] > 0))
     return frame[["touchpoint_id", "comments", "negative", "neg_share"]]
 
@@ -54,3 +55,13 @@ def topics(engine: Engine, f: Filters, lang: str, touchpoint_id: int | None = No
     """Negative topics (touchpoint_id, topic, negative), most negative first."""
     fn = _sources.get("topics")
     return None if fn is None else fn(engine, f, lang, touchpoint_id)
+
+
+def touchpoint_text(engine: Engine, f: Filters, lang: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """``negative_share`` and ``topics`` (all touchpoints) for the map. With the text module's own sources both
+    come from one read of its touchpoint sums (``text.report.touchpoint_topic_sums``), not two."""
+    if _sources["sentiment"] is not touchpoint_sentiment or _sources["topics"] is not touchpoint_negative_topics:
+        return negative_share(engine, f), topics(engine, f, lang)
+    sums = touchpoint_topic_sums(engine, f)
+    return (_share(touchpoint_sentiment(engine, f, sums)),
+            touchpoint_negative_topics(engine, f, lang, sums=sums))

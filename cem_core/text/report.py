@@ -344,11 +344,12 @@ DIMENSIONS = {"stage": (stages, "stage_id"), "channel": (channels, "channel_id")
 
 
 def topics_by(engine: Engine, f: Filters, config: TextConfig | None, dim: str, lang: str = "en", level: int = 2,
-              sentiment: str | None = None, token: str = "") -> pd.DataFrame:
+              sentiment: str | None = None, token: str = "", sums: pd.DataFrame | None = None) -> pd.DataFrame:
     """Topic mentions (or only those with the given per-topic sentiment) per journey stage, channel or
-    touchpoint: ``dim, dim_name, topic, name, n, negative, share``."""
+    touchpoint: ``dim, dim_name, topic, name, n, negative, share``. ``sums``: ``_topic_sums`` by the dimension,
+    when the caller has read it already."""
     table, col = DIMENSIONS[dim]
-    df = _topic_sums(engine, f, (col,))
+    df = _topic_sums(engine, f, (col,)) if sums is None else sums
     tax = Taxonomy((config or active_config_of(engine)).topics)
     keep = {r.code for r in tax.rules if (2 if r.parent else 1) == level}
     cols = [dim, "dim_name", "topic", "name", "n", "negative", "share"]
@@ -368,21 +369,27 @@ def topics_by(engine: Engine, f: Filters, config: TextConfig | None, dim: str, l
     return out.sort_values([dim, "n", "topic"], ascending=[True, False, True]).reset_index(drop=True)
 
 
-def touchpoint_sentiment(engine: Engine, f: Filters) -> pd.DataFrame:
+def touchpoint_topic_sums(engine: Engine, f: Filters) -> pd.DataFrame:
+    """``_topic_sums`` per touchpoint: what ``touchpoint_sentiment`` and ``touchpoint_negative_topics`` read,
+    so a caller that wants both (the journey map) reads it once and passes it to each as ``sums``."""
+    return _topic_sums(engine, f, ("touchpoint_id",))
+
+
+def touchpoint_sentiment(engine: Engine, f: Filters, sums: pd.DataFrame | None = None) -> pd.DataFrame:
     """Analysed comments and how many of them are negative, per touchpoint: ``touchpoint_id, comments,
     negative`` (the journey map's negative-comment share)."""
-    df = _topic_sums(engine, f, ("touchpoint_id",))
+    df = touchpoint_topic_sums(engine, f) if sums is None else sums
     if df.empty:
         return pd.DataFrame(columns=["touchpoint_id", "comments", "negative"])
     df = df[(df["topic"] == ALL_TOPICS) & df["touchpoint_id"].notna()]
     return df.rename(columns={"n": "comments"})[["touchpoint_id", "comments", "negative"]].reset_index(drop=True)
 
 
-def touchpoint_negative_topics(engine: Engine, f: Filters, lang: str, touchpoint_id: int | None = None
-                               ) -> pd.DataFrame:
+def touchpoint_negative_topics(engine: Engine, f: Filters, lang: str, touchpoint_id: int | None = None,
+                               sums: pd.DataFrame | None = None) -> pd.DataFrame:
     """Level-2 topics by how often their clause was negative, per touchpoint (one touchpoint when given):
     ``touchpoint_id, topic (its name in lang), negative``, most negative first."""
-    df = topics_by(engine, f, None, "touchpoint", lang, sentiment="negative")
+    df = topics_by(engine, f, None, "touchpoint", lang, sentiment="negative", sums=sums)
     df = df[df["n"] > 0]
     if touchpoint_id is not None:
         df = df[df["touchpoint"] == touchpoint_id]

@@ -13,27 +13,27 @@ sentiment (``text_term_rollup``, ``text_topic_rollup``), and per month, channel,
 three sentiments as columns (``text_term_cell``, ``text_topic_cell``: what the page reads for whole months;
 ``cem_core.text.report``). Both are built from the same counters, in the writer's transaction.
 
-``reanalyse`` re-runs the analysis after a settings change in chunks of whole days taking about
+``reanalyse`` re-runs the analysis after a settings change in chunks of comments (by id) taking about
 ``CHUNK_SECONDS``, one transaction each, so the app stays usable and other writers wait at most one
-chunk: each chunk replaces its days' stored analysis and day rollups and moves the cells by the
-difference (in SQL, from the day rollups before and after); each month's cells are compacted once the
-month is done. With progress (``python -m cem_core text rebuild``).
+chunk: each chunk rewrites only the comments whose analysis changed and moves the day rollups and
+cells by rows of differences computed in Python (no recount in SQL); the batch's cells are compacted
+now and then and at its end. With progress (``python -m cem_core text rebuild``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, insert, inspect, select
+from sqlalchemy import Connection, Engine, case, func, insert, inspect, select, update
 
-from cem_core.analyze.cells import month_of, month_start, next_month
+from cem_core.analyze.cells import month_of
 from cem_core.db import write_transaction
-from cem_core.db.bulk import bulk_insert
+from cem_core.db.bulk import bulk_insert, deferred_indexes
 from cem_core.db.models import (
     TEXT_SENTIMENTS,
     Response,
@@ -63,8 +63,10 @@ SENTIMENT_SLOT = {s: i for i, s in enumerate(TEXT_SENTIMENTS)}
 ALL_TOPICS = "*"  # the topic row every analysed comment counts in
 TERM_MAX = 64
 FETCH = 20_000
+IN_LIST = 500  # ids per IN (...) list
 MEMO = 100_000  # distinct comments remembered per batch
 CHUNK, CHUNK_MIN, CHUNK_SECONDS = 50_000, 1_000, 3.0  # a ``reanalyse`` transaction: at most / least, target s
+COMPACT_AFTER = 100_000  # comments re-analysed between two compactions of a batch's month cells
 Progress = Callable[[float, str], None]
 
 
@@ -82,38 +84,33 @@ class _Rollups:
         self.topic_cells: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0.0])
 
     def add(self, key: tuple, nps: int | None, label: str, score: float, terms: list[str],
-            bigrams: list[str], topics: Iterable[tuple[str, str]]) -> None:
+            bigrams: list[str], topics: Iterable[tuple[str, str]], sign: int = 1) -> None:
+        """Count one comment in (``sign`` 1) or out of (-1: its stored analysis, being replaced or deleted)."""
         cell = (key[0][:8] + "01", *key[1:])  # the day 'YYYY-MM-DD' -> its month 'YYYY-MM-01'
+        count = Counter.update if sign > 0 else Counter.subtract
         if terms:
-            self.terms[(*key, label, 1)].update(terms)
-            self.term_cells[(*cell, label, 1)].update(terms)
+            count(self.terms[(*key, label, 1)], terms)
+            count(self.term_cells[(*cell, label, 1)], terms)
         if bigrams:
-            self.terms[(*key, label, 2)].update(bigrams)
-            self.term_cells[(*cell, label, 2)].update(bigrams)
-        has_nps = nps is not None
-        prom = 1 if has_nps and nps >= 9 else 0
-        det = 1 if has_nps and nps <= 6 else 0
+            count(self.terms[(*key, label, 2)], bigrams)
+            count(self.term_cells[(*cell, label, 2)], bigrams)
+        has_nps = sign if nps is not None else 0
+        prom = has_nps if has_nps and nps >= 9 else 0
+        det = has_nps if has_nps and nps <= 6 else 0
+        score *= sign
         for code, topic_label in ((ALL_TOPICS, label), *topics):
             acc = self.topics[(*key, code, topic_label)]
-            acc[0] += 1
+            acc[0] += sign
             acc[1] += has_nps
             acc[2] += prom
             acc[3] += det
             acc[4] += score
             acc = self.topic_cells[(*cell, code)]
-            acc[SENTIMENT_SLOT[topic_label]] += 1
+            acc[SENTIMENT_SLOT[topic_label]] += sign
             acc[3] += has_nps
             acc[4] += prom
             acc[5] += det
             acc[6] += score
-
-    def term_rows(self) -> dict[tuple, list[int]]:
-        """(day, channel, stage, touchpoint, sentiment, kind, term) -> [n]."""
-        out: dict[tuple, list[int]] = defaultdict(lambda: [0])
-        for k, counts in self.terms.items():
-            for w, n in counts.items():
-                out[(*k, w[:TERM_MAX])][0] += n
-        return out
 
     def term_cell_rows(self) -> dict[tuple, list[int]]:
         """(month, channel, stage, touchpoint, kind, term) -> [positive, neutral, negative]."""
@@ -121,57 +118,42 @@ class _Rollups:
         for (month, ch, st, tp, label, kind), counts in self.term_cells.items():
             slot = SENTIMENT_SLOT[label]
             for w, n in counts.items():
-                out[(month, ch, st, tp, kind, w[:TERM_MAX])][slot] += n
+                if n:
+                    out[(month, ch, st, tp, kind, w[:TERM_MAX])][slot] += n
         return out
 
-    def write(self, conn: Connection, batch_id: int, old: _Rollups | None = None, cells: bool = True) -> None:
-        """Insert the counts; with ``old``, only what changed from ``old`` to these (the rollups are
-        additive, so rows of differences keep every sum right: deletion on request). Without ``cells``
-        only the day rollups (a re-analysis derives its cells from them, ``cells_from_day_rollups``)."""
-        if old is None:
-            terms: Iterable[tuple] = ((*k, w[:TERM_MAX], n) for k, counts in self.terms.items()
-                                      for w, n in counts.items())
-            topics, term_cells, topic_cells = self.topics, self.term_cell_rows() if cells else {}, self.topic_cells
-        else:
-            terms = ((*k, n) for k, (n,) in _minus(self.term_rows(), old.term_rows()).items())
-            topics = _minus(self.topics, old.topics)
-            term_cells = _minus(self.term_cell_rows(), old.term_cell_rows())
-            topic_cells = _minus(self.topic_cells, old.topic_cells)
+    def write(self, conn: Connection, batch_id: int) -> None:
+        """Insert the counts. Counts taken out (``add`` with sign -1) make rows of differences: the rollups
+        are additive, so they keep every sum right (deletion on request, re-analysis); keys whose
+        differences are all zero are left out."""
+        terms = ((*k, w[:TERM_MAX], n) for k, counts in self.terms.items() for w, n in counts.items() if n)
         bulk_insert(conn, _terms, TERM_COLUMNS, ((batch_id, *row) for row in terms))
         bulk_insert(conn, _topics, TOPIC_COLUMNS,
-                    ((batch_id, *k, *(int(x) for x in v[:4]), float(v[4])) for k, v in topics.items()))
-        if not cells:
-            return
-        bulk_insert(conn, text_term_cell, TERM_CELL_COLUMNS, ((batch_id, *k, *v) for k, v in term_cells.items()))
+                    ((batch_id, *k, *(int(x) for x in v[:4]), float(v[4])) for k, v in self.topics.items()
+                     if _nonzero(v)))
+        bulk_insert(conn, text_term_cell, TERM_CELL_COLUMNS,
+                    ((batch_id, *k, *v) for k, v in self.term_cell_rows().items() if any(v)))
         bulk_insert(conn, text_topic_cell, TOPIC_CELL_COLUMNS,
-                    ((batch_id, *k, *(int(x) for x in v[:6]), float(v[6])) for k, v in topic_cells.items()))
+                    ((batch_id, *k, *(int(x) for x in v[:6]), float(v[6])) for k, v in self.topic_cells.items()
+                     if _nonzero(v)))
 
 
-def _minus(new: dict[tuple, list], old: dict[tuple, list]) -> dict[tuple, list]:
-    """new - old per key, keys whose every difference is zero left out (float sums: below 1e-9)."""
-    out = {}
-    for key in new.keys() | old.keys():
-        a, b = new.get(key), old.get(key)
-        diff = list(a) if b is None else [-x for x in b] if a is None else [x - y for x, y in zip(a, b, strict=True)]
-        if any(abs(x) > 1e-9 for x in diff):
-            out[key] = diff
-    return out
+def _nonzero(values: list[float]) -> bool:
+    """Any count or sum not zero (float sums: above 1e-9)."""
+    return any(abs(x) > 1e-9 for x in values)
 
 
 def _day(value: object) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]
 
 
-def _comments(conn: Connection, batch_id: int, days: tuple[dt.date, dt.date] | None = None
-              ) -> Iterator[list[tuple]]:
-    """A batch's comments (of the days [first, last] if given), in id order, FETCH at a time (keyset
-    paging: no cursor stays open while the caller inserts on the same connection)."""
+def _comments(conn: Connection, batch_id: int) -> Iterator[list[tuple]]:
+    """A batch's comments in id order, FETCH at a time (keyset paging: no cursor stays open while the
+    caller inserts on the same connection)."""
     last = -1
     while True:
         stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps, *(_rows.c[k] for k in KEYS))
                 .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id > last))
-        if days is not None:
-            stmt = stmt.where(_rows.c.occurred_date.between(*days))
         chunk = conn.execute(stmt.order_by(_rows.c.id).limit(FETCH)).all()
         if not chunk:
             return
@@ -224,8 +206,11 @@ class BatchText:
         """Store and count one chunk: response ids, their (day, channel, stage, touchpoint), NPS, analysis."""
         self.done += _store(self.conn, self.batch_id, self.version, self.roll, ids, keys, nps, rows)
 
-    def finish(self) -> int:
-        self.roll.write(self.conn, self.batch_id)
+    def finish(self, defer_indexes: bool = False) -> int:
+        """Write the batch's rollups. ``defer_indexes`` (a bulk load, ``ingest.load``): their secondary
+        indexes are dropped and rebuilt around the insert, one sort instead of a B-tree insert per row."""
+        with deferred_indexes(self.conn, [t.name for t in ROLLUPS]) if defer_indexes else nullcontext():
+            self.roll.write(self.conn, self.batch_id)
         return self.done
 
 
@@ -257,11 +242,11 @@ def _store(conn: Connection, batch_id: int, version: int, roll: _Rollups, ids: I
 
 
 def _analyse(conn: Connection, batch_id: int, analyses: Analyses, roll: _Rollups,
-             days: tuple[dt.date, dt.date] | None = None, progress: Callable[[int], None] | None = None) -> int:
-    """Analyse the batch's comments (of ``days``), store each and count it in ``roll``."""
+             progress: Callable[[int], None] | None = None) -> int:
+    """Analyse the batch's comments, store each and count it in ``roll``."""
     version = analyses.analyzer.config.version
     done = 0
-    for chunk in _comments(conn, batch_id, days):
+    for chunk in _comments(conn, batch_id):
         rows = analyses.rows([c.comment for c in chunk], [c.language for c in chunk])
         keys = [(_day(day), ch, st, tp) for *_, day, ch, st, tp in chunk]
         done += _store(conn, batch_id, version, roll, [c.id for c in chunk], keys, [c.nps for c in chunk], rows)
@@ -301,9 +286,9 @@ def _split(value: str) -> list[str]:
     return [s for s in value.split("|") if s]
 
 
-def _stored(conn: Connection, batch_id: int, ids: list[int] | None = None) -> _Rollups:
+def _stored(conn: Connection, batch_id: int, ids: list[int] | None = None, sign: int = 1) -> _Rollups:
     """The rollup counts of a batch's stored analysis (of the responses ``ids`` if given), without
-    re-analysing."""
+    re-analysing; with ``sign`` -1 taken out (rows of differences)."""
     roll = _Rollups()
     stmt = (select(_text.c.label, _text.c.score, _text.c.terms, _text.c.topics, _rows.c.nps,
                    *(_rows.c[k] for k in KEYS))
@@ -311,10 +296,16 @@ def _stored(conn: Connection, batch_id: int, ids: list[int] | None = None) -> _R
     if ids is not None:
         stmt = stmt.where(_text.c.response_id.in_(ids))
     for label, score, terms, topics, nps, day, ch, st, tp in conn.execute(stmt).all():
-        words = _split(terms)
-        pairs = [tuple(t.rsplit(":", 1)) for t in _split(topics)]
-        roll.add((_day(day), ch, st, tp), nps, label, score, words, bigrams(words), pairs)
+        add_stored(roll, (_day(day), ch, st, tp), nps, label, score, terms, topics, sign)
     return roll
+
+
+def add_stored(roll: _Rollups, key: tuple, nps: int | None, label: str, score: float, terms: str, topics: str,
+               sign: int) -> None:
+    """Count one comment's stored analysis (its ``terms`` and ``topics`` columns) in or out of ``roll``."""
+    words = _split(terms)
+    roll.add(key, nps, label, score, words, bigrams(words), [tuple(t.rsplit(":", 1)) for t in _split(topics)],
+             sign)
 
 
 ROLLUPS = (_terms, _topics, text_term_cell, text_topic_cell)
@@ -327,7 +318,7 @@ def forget(conn: Connection, response_ids: list[int]) -> None:
         ids = response_ids[start:start + FETCH]
         batches = conn.execute(select(_text.c.batch_id).where(_text.c.response_id.in_(ids)).distinct()).scalars()
         for batch_id in sorted(batches):
-            _Rollups().write(conn, batch_id, old=_stored(conn, batch_id, ids=ids))
+            _stored(conn, batch_id, ids=ids, sign=-1).write(conn, batch_id)
 
 
 def rebuild_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
@@ -338,106 +329,121 @@ def rebuild_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
         _stored(conn, batch_id).write(conn, batch_id)
 
 
-def cells_from_day_rollups(conn: Connection, batch_id: int | None = None,
-                           days: tuple[dt.date, dt.date] | None = None, sign: int = 0) -> None:
-    """The month cells from the day rollups in SQL, no re-analysis: all of them (migration 0019; day-rollup
-    rows of batches without stored analysis go first, undo used to leave them); with ``sign`` 0, one
-    batch's cells of the whole months around ``days`` replaced (compaction); with ``sign`` -1 / +1, the
-    counts of one batch's ``days`` taken out of / added to its cells as rows of differences (a chunk of a
-    re-analysis, before and after it replaces those days' day rollups)."""
-    if batch_id is None:
-        analysed = select(_text.c.batch_id).distinct()
-        for table in (_terms, _topics):
-            conn.execute(table.delete().where(table.c.batch_id.not_in(analysed)))
-    elif sign == 0:
-        days = (month_start(days[0]), next_month(days[1]) - dt.timedelta(days=1))
-        for cell in (text_term_cell, text_topic_cell):
-            conn.execute(cell.delete().where(cell.c.batch_id == batch_id, cell.c.month.between(*days)))
-    factor = sign or 1
+def cells_from_day_rollups(conn: Connection) -> None:
+    """All the month cells from the day rollups in SQL, no re-analysis (migration 0019; day-rollup rows of
+    batches without stored analysis go first, undo used to leave them)."""
+    analysed = select(_text.c.batch_id).distinct()
+    for table in (_terms, _topics):
+        conn.execute(table.delete().where(table.c.batch_id.not_in(analysed)))
     for day, cell, keys, sums in (
             (_terms, text_term_cell, ("kind", "term"), ()),
             (_topics, text_topic_cell, ("topic",), ("nps_n", "promoters", "detractors", "score_sum"))):
         c = day.c
         month = month_of(c.occurred_date, conn.dialect.name)
         group = [c.batch_id, month, c.channel_id, c.stage_id, c.touchpoint_id, *(c[k] for k in keys)]
-        counts = [func.sum(case((c.sentiment == s, c.n), else_=0)) * factor for s in TEXT_SENTIMENTS]
-        stmt = select(*group, *counts, *(func.sum(c[m]) * factor for m in sums)).group_by(*group)
-        if batch_id is not None:
-            stmt = stmt.where(_by_date(day, batch_id, days))
+        counts = [func.sum(case((c.sentiment == s, c.n), else_=0)) for s in TEXT_SENTIMENTS]
+        stmt = select(*group, *counts, *(func.sum(c[m]) for m in sums)).group_by(*group)
         conn.execute(insert(cell).from_select([*CELL_KEYS, *keys, *TEXT_SENTIMENTS, *sums], stmt))
 
 
-def _by_date(table, batch_id: int, days: tuple[dt.date, dt.date]) -> ColumnElement[bool]:
-    """A batch's rows of some days, found through the ``occurred_date`` index: ``batch_id + 0`` keeps
-    SQLite (no ANALYZE statistics) from walking the batch index instead, i.e. the whole of a 1M batch."""
-    return and_((table.c.batch_id + 0) == batch_id, table.c.occurred_date.between(*days))
+def reanalyse_chunk(conn: Connection, batch_id: int, after: int, limit: int, analyses: Analyses) -> tuple[int, int]:
+    """Analyse again the batch's next ``limit`` comments by id after ``after``, in the caller's transaction.
+    Only what changed is written: each comment's new analysis is compared with its stored one; an
+    unchanged comment gets the new settings version and nothing else (one UPDATE over the id range); a
+    changed one is replaced, and the day rollups and the month cells move by rows of differences (its
+    old counts out, the new ones in, in one ``_Rollups`` in Python: nothing is recounted in SQL). A
+    dictionary change touches a minority of comments, so the writes follow the change, not the data;
+    an id range is a contiguous stretch of ``response_text``, so the pages written are few.
+    Returns (comments analysed, the last id read; ``after`` when none was left)."""
+    version = analyses.analyzer.config.version
+    stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps, *(_rows.c[k] for k in KEYS),
+                   *(_text.c[k] for k in TEXT_COLUMNS[2:-1]))
+            .select_from(_rows.outerjoin(_text, _text.c.response_id == _rows.c.id))
+            .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id > after)
+            .order_by(_rows.c.id).limit(limit))
+    chunk = conn.execute(stmt).all()
+    if not chunk:
+        return 0, after
+    delta = _Rollups()
+    replaced: list[int] = []
+    rows_in: list[tuple] = []
+    done = 0
+    fresh = analyses.rows([c.comment for c in chunk], [c.language for c in chunk])
+    for c, row in zip(chunk, fresh, strict=True):
+        rid, nps, stored = c[0], c[3], tuple(c[8:])
+        had = stored[0] is not None
+        done += row is not None
+        if (row is None and not had) or (row is not None and had and stored == row.stored):
+            continue
+        key = (_day(c[4]), c[5], c[6], c[7])
+        if had:
+            replaced.append(rid)
+            add_stored(delta, key, nps, stored[1], stored[2], stored[3], stored[4], -1)
+        if row is not None:
+            rows_in.append((rid, batch_id, *row.stored, version))
+            delta.add(key, nps, row.label, row.score, row.terms, row.bigrams, row.topics)
+    last = chunk[-1][0]
+    conn.execute(update(_text).where(_text.c.response_id.between(after + 1, last), _text.c.batch_id == batch_id,
+                                     _text.c.version != version).values(version=version))
+    for at in range(0, len(replaced), IN_LIST):
+        conn.execute(_text.delete().where(_text.c.response_id.in_(replaced[at:at + IN_LIST])))
+    bulk_insert(conn, _text, TEXT_COLUMNS, rows_in)
+    delta.write(conn, batch_id)
+    return done, last
 
 
-def reanalyse_days(conn: Connection, batch_id: int, days: tuple[dt.date, dt.date], analyses: Analyses) -> int:
-    """Analyse again the batch's comments of the days [first, last], in the caller's transaction: their
-    stored analysis and the day rollups of those days are replaced, and the cells follow by rows of
-    differences (the old days' counts out, the new ones in; ``reanalyse`` compacts each finished month).
-    Returns the comments analysed."""
-    cells_from_day_rollups(conn, batch_id, days, sign=-1)
-    of_days = select(_rows.c.id).where(_by_date(_rows, batch_id, days))
-    conn.execute(_text.delete().where(_text.c.response_id.in_(of_days)))
-    for table in (_terms, _topics):
-        conn.execute(table.delete().where(_by_date(table, batch_id, days)))
-    roll = _Rollups()
-    done = _analyse(conn, batch_id, analyses, roll, days)
-    roll.write(conn, batch_id, cells=False)
-    cells_from_day_rollups(conn, batch_id, days, sign=1)
-    return done
-
-
-def _days(conn: Connection, batch_id: int) -> list[tuple[dt.date, int]]:
-    """(day, comments) of a batch, in date order."""
-    day = _rows.c.occurred_date
-    stmt = (select(day, func.count()).where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None))
-            .group_by(day).order_by(day))
-    return [(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10]), int(n))
-            for d, n in conn.execute(stmt)]
+def compact_cells(conn: Connection, batch_id: int) -> None:
+    """Replace a batch's month cells by one row per key: the rows of differences a re-analysis added,
+    summed, keys that sum to zero dropped. Reads only the cells (about 10 % of the day rollups)."""
+    for cell, keys, sums in ((text_term_cell, ("kind", "term"), TEXT_SENTIMENTS),
+                             (text_topic_cell, ("topic",), (*TEXT_SENTIMENTS, "nps_n", "promoters", "detractors",
+                                                            "score_sum"))):
+        c = cell.c
+        group = [c[k] for k in CELL_KEYS + keys]
+        rows = conn.execute(select(*group, *(func.sum(c[m]) for m in sums)).where(c.batch_id == batch_id)
+                            .group_by(*group)).all()
+        conn.execute(cell.delete().where(c.batch_id == batch_id))
+        width = len(group)
+        bulk_insert(conn, cell, (*CELL_KEYS, *keys, *sums),
+                    (r for r in rows if _nonzero(r[width:])))
 
 
 def reanalyse(engine: Engine, progress: Progress | None = None, only_stale: bool = False) -> int:
-    """Re-analyse every batch with the active settings in chunks of whole days, one transaction each,
-    sized to take about CHUNK_SECONDS (at least one day, at most CHUNK comments unless one day holds
-    more): readers see a consistent analysis after every chunk (part new, part old while it runs), and
-    another writer (an import, a deletion) waits for at most one chunk, far below SQLite's busy timeout.
-    Returns the comments analysed."""
+    """Re-analyse every batch with the active settings in chunks of comments by id, one transaction each,
+    sized to take about CHUNK_SECONDS (CHUNK_MIN to CHUNK comments): readers see a consistent analysis
+    after every chunk (part new, part old while it runs), and another writer (an import, a deletion)
+    waits for at most one chunk, far below SQLite's busy timeout. A batch's month cells (which gather
+    rows of differences meanwhile) are compacted every COMPACT_AFTER comments and at its end. Returns the
+    comments analysed."""
     with engine.connect() as conn:
         config = active_config(conn)
-        batches = sorted(conn.execute(select(_rows.c.batch_id).where(_rows.c.comment.is_not(None))
-                                      .distinct()).scalars())
+        counts = dict(conn.execute(select(_rows.c.batch_id, func.count()).where(_rows.c.comment.is_not(None))
+                                   .group_by(_rows.c.batch_id)).all())
+        batches = sorted(counts)
         if only_stale:
             fresh = set(conn.execute(select(_text.c.batch_id).where(_text.c.version == config.version)
                                      .distinct()).scalars())
             stale = set(conn.execute(select(_text.c.batch_id).where(_text.c.version != config.version)
                                      .distinct()).scalars())
             batches = [b for b in batches if b in stale or b not in fresh]
-        plan = {b: _days(conn, b) for b in batches}
-    total = sum(n for days in plan.values() for _d, n in days)
+    total = sum(counts[b] for b in batches)
     done = 0
-    for batch_id, days in plan.items():
+    for batch_id in batches:
         analyses = Analyses(config)  # a memo per batch
-        pos, size, open_month = 0, CHUNK_MIN, None  # open_month: the first month not compacted yet
-        while pos < len(days):
-            end, n = pos + 1, days[pos][1]
-            while end < len(days) and n + days[end][1] <= size:
-                n += days[end][1]
-                end += 1
+        after, size, since = -1, CHUNK_MIN, 0
+        while True:
             t0 = time.perf_counter()
-            first, last = days[pos][0], days[end - 1][0]
-            open_month = open_month or month_start(first)
-            finished = last if end == len(days) or month_start(days[end][0]) > month_start(last) else \
-                month_start(last) - dt.timedelta(days=1)  # the months done with this chunk end there
             with write_transaction(engine) as conn:
-                done += reanalyse_days(conn, batch_id, (first, last), analyses)
-                if finished >= open_month:
-                    cells_from_day_rollups(conn, batch_id, (open_month, finished))  # compact them
-                    open_month = next_month(finished)
-            size = max(CHUNK_MIN, min(CHUNK, int(n / max(time.perf_counter() - t0, 1e-3) * CHUNK_SECONDS)))
-            pos = end
+                n, last = reanalyse_chunk(conn, batch_id, after, size, analyses)
+                since += size
+                if last == after or since >= COMPACT_AFTER:
+                    compact_cells(conn, batch_id)
+                    since = 0
+            if last == after:
+                break
+            done += n
+            after = last
+            size = max(CHUNK_MIN, min(CHUNK, int(size / max(time.perf_counter() - t0, 1e-3) * CHUNK_SECONDS)))
             if progress:
                 progress(min(1.0, done / max(1, total)), f"batch {batch_id}: {done:,}/{total:,}")
     if progress:

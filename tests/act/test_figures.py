@@ -109,9 +109,9 @@ def assert_equal_pandas(engine: Engine) -> pd.DataFrame:
 
 
 def test_figures_follow_changes_undo_and_deletion(engine: Engine, tmp_path: Path) -> None:
-    """Whatever keeps the figures (today a read of the items, later perhaps a rollup) must follow every
-    writer: status changes through the app, the undo of the batch holding the later answers (which takes
-    the recoveries away), and the deletion of a customer on request."""
+    """The rollups the figures read (kept by triggers, ``act.loop_rollup``) follow every writer: status
+    changes through the app, the undo of the batch holding the later answers (which takes the recoveries
+    away), and the deletion of a customer on request."""
     build(engine, tmp_path)
     before = assert_equal_pandas(engine)
     with engine.connect() as conn:

@@ -19,6 +19,7 @@ from cem_core.ingest.errors import ImportFailed
 from cem_core.ingest.load import check_file, import_file
 from cem_core.ingest.read import Caps
 from cem_core.ingest.undo import undo_batch
+from cem_core.text import store as text_store
 from tests.fixtures.ingest_files import write_csv
 from tests.ingest.test_load import counts, many_rows, rollup_total
 
@@ -29,7 +30,7 @@ def schema_of(engine: Engine) -> dict[str, object]:
     """Every index (name, columns, unique) and foreign key of the bulk-loaded tables, from the catalog."""
     insp = inspect(engine)
     out: dict[str, object] = {}
-    for table in ("responses", "ratings", "customers"):
+    for table in ("responses", "ratings", "customers", "response_text", *(t.name for t in text_store.ROLLUPS)):
         out[f"{table}.indexes"] = sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
                                          for i in insp.get_indexes(table))
         out[f"{table}.fks"] = sorted((tuple(f["constrained_columns"]), f["referred_table"],

@@ -11,7 +11,7 @@ replaces ``ix_responses_region`` (lookups by region alone still lead with it), s
 number of indexes.
 
 Revision ID: 0028
-Revises: 0023
+Revises: 0026
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0028"
-down_revision = "0023"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
