@@ -11,9 +11,8 @@
    each comment) and as an import runs it (the clause memo warm); topics; the whole analysis both ways;
    store (response_text rows and the term and topic rollups written to SQLite, timed apart).
 3. Import: the same csv imported into fresh SQLite files without text analysis (in that run only the
-   import is told the database cannot store text), with it analysed in the importing process, and with
-   it analysed one chunk ahead in a second process (``text.ahead``, what imports do), ``--rounds`` times
-   interleaved; the differences are what analysis adds to an import.
+   import is told the database cannot store text) and with it analysed in the importing process (what
+   imports do), ``--rounds`` times interleaved; the difference is what analysis adds to an import.
 
 Comments are ~30 characters, built by joining two or three clauses drawn at random from the sentiment
 sets and the demo catalogue's phrases, so they vary the way real comments do (the import benchmark's
@@ -208,8 +207,6 @@ def run_import(path: str, with_text: str) -> dict:
 
     if with_text == "off":  # the bench's own comparison: the same import minus text analysis
         load.text_store = type("NoText", (), {"import_config": staticmethod(lambda conn: None)})
-    if with_text == "inline":  # text analysed in the importing process (no second process: ``text.ahead``)
-        load.Ahead.start = classmethod(lambda cls, *a: None)
     db = OUT / f"text_bench_{with_text}_{time.time_ns()}.db"
     engine = make_engine(f"sqlite:///{db}")
     migrate(engine)
@@ -226,8 +223,8 @@ def run_import(path: str, with_text: str) -> dict:
 
 
 def _cpu() -> tuple[float, float]:
-    """CPU seconds of this process and of its finished children (``text.ahead``'s worker): on a loaded
-    machine the wall time says little, the importing process's CPU is what bounds it on a quiet one."""
+    """CPU seconds of this process and of its finished children: on a loaded machine the wall time says
+    little, the importing process's CPU is what bounds it on a quiet one."""
     import resource
 
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -423,7 +420,7 @@ def main() -> None:
     p.add_argument("--import-rows", type=int, default=200_000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--rounds", type=int, default=1, help="import runs per mode (interleaved; best counts)")
-    p.add_argument("--modes", default="off,inline,ahead", help="import modes to run (off, inline, ahead)")
+    p.add_argument("--modes", default="off,inline", help="import modes to run (off, inline)")
     p.add_argument("--child", nargs=2)
     p.add_argument("--queries", action="store_true", help="time the page's text queries (see the module)")
     p.add_argument("--rebuild", action="store_true", help="time text rebuild with a reader and a writer")
@@ -462,10 +459,9 @@ def main() -> None:
                 runs[mode].append(on)
         best = {mode: min(r, key=lambda x: x["seconds"]) for mode, r in runs.items()}
         print(f"import of {on['rows']:,} rows (SQLite), best of {args.rounds} (wall s; CPU s of the importer + "
-              f"its worker; load average after each run):")
+              f"its children; load average after each run):")
         off = best.get("off")
-        for mode, label in (("off", "without text analysis"), ("inline", "text analysed in the importing process"),
-                            ("ahead", "text analysed one chunk ahead in a second process")):
+        for mode, label in (("off", "without text analysis"), ("inline", "text analysed in the importing process")):
             if mode not in runs:
                 continue
             b = best[mode]

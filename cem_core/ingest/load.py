@@ -38,7 +38,6 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +73,6 @@ from cem_core.ingest.validate import MEASURES, Checked, Problem, as_text, infer_
 from cem_core.privacy.hashing import hash_key
 from cem_core.privacy.masking import mask_text
 from cem_core.text import store as text_store
-from cem_core.text.ahead import Ahead
 from cem_core.text.dictionaries import TextConfig
 
 Progress = Callable[[float, int], None]
@@ -332,40 +330,16 @@ def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progre
 def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress: Progress | None,
                     text: TextConfig | None) -> Iterator[Prepared]:
     """The valid rows of ``report.plans``, chunk by chunk, ready to write, their comments analysed under
-    ``text`` (None: not analysed); counts go to ``report``. A file of several chunks has each chunk's
-    comments analysed in a second process (``text.ahead``) while this one writes the chunk before and
-    reads the next: a chunk is yielded once the next one has been read and handed over."""
-    rows = sum(p.table.est_rows - p.header.row - 1 for p in report.plans)
-    ahead = Ahead.start(text, rows, min(p.table.chunk_rows for p in report.plans)) \
-        if text is not None and report.plans else None
-    analyses = text_store.Analyses(text) if text is not None and ahead is None else None
-    pending: list[tuple[Prepared, Future | None]] = []
-    try:
-        for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
-            if reject and report.rows_skipped:
-                continue  # keep validating for the report; nothing will be committed
-            chunk = prepare(checked.data[checked.valid], pii_key)
-            comments = chunk.lists.get("comment")
-            languages = chunk.lists.get("language") or [None] * chunk.n
-            future = None
-            if comments is not None and ahead is not None:
-                future = ahead.submit(comments, languages)
-            elif comments is not None and analyses is not None:
-                chunk.text = analyses.rows(comments, languages)
-            pending.append((chunk, future))
-            if len(pending) > 1:
-                yield _collected(*pending.pop(0))
-        while pending:
-            yield _collected(*pending.pop(0))
-    finally:
-        if ahead is not None:
-            ahead.close()
-
-
-def _collected(chunk: Prepared, future: Future | None) -> Prepared:
-    if future is not None:
-        chunk.text = future.result()
-    return chunk
+    ``text`` (None: not analysed); counts go to ``report``."""
+    analyses = text_store.Analyses(text) if text is not None else None
+    for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
+        if reject and report.rows_skipped:
+            continue  # keep validating for the report; nothing will be committed
+        chunk = prepare(checked.data[checked.valid], pii_key)
+        comments = chunk.lists.get("comment")
+        if analyses is not None and comments is not None:
+            chunk.text = analyses.rows(comments, chunk.lists.get("language") or [None] * chunk.n)
+        yield chunk
 
 
 def resolve_date_order(plan: TablePlan, date_order: str | None) -> None:
