@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser_harness import demo_sign_in, private_copy
+from tests.browser_harness import demo_sign_in, private_copy, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -15,6 +15,10 @@ def test_overview_kpis_in_real_browser(live_app, page, demo_sqlite_url: str, tmp
     url = live_app(private_copy(demo_sqlite_url, tmp_path), CEM_DEMO_ROWS="0", CEM_LANGUAGE="en")
     demo_sign_in(page, url, "executive")
     page.wait_for_selector("[data-testid='stMetric']")
+    # the cards render one after another: wait for all of them (a failure times out here), then the run's end
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length >= 7",
+                           timeout=60_000)
+    wait_for_app(page)
     metrics = page.locator("[data-testid='stMetricValue']")
     assert metrics.count() >= 7
     values = [metrics.nth(i).inner_text() for i in range(metrics.count())]
