@@ -28,6 +28,8 @@ from cem_core.auth.start_token import QUERY_PARAM
 from cem_core.config import PROJECT_ROOT
 from cem_core.i18n import t
 
+#: The first administrator the browser tests that sign in by password start their servers with.
+ADMIN_USER, ADMIN_PASSWORD = "boss", "correct horse battery"
 CHROMIUM = os.environ.get("CEM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -143,6 +145,19 @@ def sign_in(tab, username: str, password: str) -> None:
     tab.get_by_role("button", name="Sign in").click()
     wait_for_app(tab)
     tab.get_by_role("button", name="Sign out").wait_for()
+
+
+def admin_on_overview(live_app, tab, sqlite_url: str, directory: Path) -> str:
+    """Start a server (English) on a private copy of ``sqlite_url`` with a first administrator, sign in as
+    that administrator and wait until the overview is drawn (its in-app links are live); returns the URL.
+    The copy is private because signing in writes users and audit rows."""
+    url = live_app(private_copy(sqlite_url, directory), CEM_DEMO_ROWS="0", CEM_LANGUAGE="en",
+                   CEM_ADMIN_USER=ADMIN_USER, CEM_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    tab.goto(url)
+    wait_for_app(tab)
+    sign_in(tab, ADMIN_USER, ADMIN_PASSWORD)
+    tab.wait_for_selector("[data-testid='stMetric']")
+    return url
 
 
 def printed_token(url: str, timeout: float = 30) -> str:

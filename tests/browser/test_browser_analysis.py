@@ -7,21 +7,14 @@ import re
 
 import pytest
 
-from tests.browser_harness import private_copy, sign_in, wait_for_app
+from tests.browser_harness import admin_on_overview, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-ADMIN, PASSWORD = "boss", "correct horse battery"
 
 
 def test_click_matrix_cell_shows_drilldown(live_app, page, demo_sqlite_url: str, tmp_path) -> None:
-    db = private_copy(demo_sqlite_url, tmp_path)  # signing in writes users and audit rows
-    url = live_app(db, CEM_DEMO_ROWS="0", CEM_LANGUAGE="en", CEM_ADMIN_USER=ADMIN,
-                   CEM_ADMIN_PASSWORD=PASSWORD)
-    page.goto(url)
-    wait_for_app(page)
-    sign_in(page, ADMIN, PASSWORD)
-    page.wait_for_selector("[data-testid='stMetric']")  # the overview is fully drawn: in-app links are live
+    admin_on_overview(live_app, page, demo_sqlite_url, tmp_path)
     page.get_by_role("link", name="Analysis", exact=True).click()
     wait_for_app(page)
     page.get_by_role("tab", name="Heat matrix").click()

@@ -5,20 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_harness import private_copy, sign_in, wait_for_app
+from tests.browser_harness import admin_on_overview, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-ADMIN, PASSWORD = "boss", "correct horse battery"
 
 
 def test_clear_filters_empties_the_channel_choice(live_app, page, demo_sqlite_url: str, tmp_path) -> None:
-    url = live_app(private_copy(demo_sqlite_url, tmp_path), CEM_DEMO_ROWS="0", CEM_LANGUAGE="en",
-                   CEM_ADMIN_USER=ADMIN, CEM_ADMIN_PASSWORD=PASSWORD)
-    page.goto(url)
-    wait_for_app(page)
-    sign_in(page, ADMIN, PASSWORD)
-    page.wait_for_selector("[data-testid='stMetric']")
+    admin_on_overview(live_app, page, demo_sqlite_url, tmp_path)
     sidebar = page.locator("[data-testid='stSidebar']")
     box = sidebar.get_by_role("combobox", name="Channel")
     tags = sidebar.locator("[data-testid='stMultiSelect']").filter(has_text="Channel").locator(
