@@ -326,8 +326,10 @@ class SentimentEngine:
         clause.evidence = list(evidence)
 
     def forget(self) -> None:
-        """Drop the clause memo (``bench/bench_text.py`` measures the cost of clauses never seen before)."""
+        """Drop the memos of text seen before, the tokenizer's pieces too (``bench/bench_text.py`` measures
+        the cost of clauses never seen before)."""
         self._clauses.clear()
+        self.tok.forget()
 
     # -- everything -------------------------------------------------------------------------------
     def analyse(self, text: str | None, lang: str | None = None) -> Verdict:
