@@ -42,7 +42,7 @@ CONCESSION = 0.4
 THRESHOLD = 0.5
 PREFIX_MEMO = 200_000  # distinct tokens whose prefix split is remembered
 CLAUSE_MEMO = 200_000  # distinct clauses whose score is remembered
-SEGMENT_MEMO = 200_000  # distinct segments (text between punctuation) whose clauses are remembered
+SEGMENT_MEMO = 50_000  # distinct segments (text between punctuation) whose clauses are remembered
 
 
 def _any_of(words: list[str]) -> re.Pattern[str]:

@@ -21,7 +21,7 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _EN_WORD = re.compile(r"[a-z0-9_]+(?:['’-][a-z0-9_]+)*")
 TERM_MEMO = 200_000  # distinct raw tokens remembered per tokenizer
-PIECE_MEMO = 200_000  # distinct pieces (text between two cuts, below) whose tokens are remembered
+PIECE_MEMO = 50_000  # distinct pieces (text between two cuts, below) whose tokens are remembered
 # Punctuation jieba never keeps inside a block and always gives as a token of its own, so
 # cut(a + p + b) == cut(a) + [p] + cut(b) (``tests/text/test_tokens.py`` checks it on random text):
 # comments are cut into pieces at these, and each distinct piece is segmented once.
