@@ -208,22 +208,23 @@ class SentimentEngine:
             concession = low.startswith(self.concession[lang]) or (
                 lang == "zh" and self.concession_zh_near.search(low, 0, 4) is not None)
             marker = "contrast" if contrast else "concession" if concession else ""
-            clause = Clause(p.strip(), 1.0, marker=marker)
-            self._score_known(clause, lang)
-            out.append((clause.text, marker, clause.score, clause.neutral_cue, clause.question, tuple(clause.evidence)))
+            text = p.strip()
+            out.append((text, marker, *self._score_known(text, lang)))
         return tuple(out)
 
     # -- rules 3 and 5, one clause ------------------------------------------------------------------
-    def _phrases(self, text: str, lang: str, clause: Clause) -> str:
+    def _phrases(self, text: str, lang: str, evidence: list[str]) -> tuple[str, float]:
         """Fixed phrases and patterns score first and are blanked out, so their words don't count twice.
-        A praise phrase right after a negator flips ("won't buy again")."""
+        A praise phrase right after a negator flips ("won't buy again"). Returns the blanked text and
+        the phrases' score; their evidence goes to ``evidence``."""
+        score = 0.0
         low = text.lower() if lang == "en" else text
         blank = " , " if lang == "en" else "，"
         for pattern, weight, name in ((self.solved[lang], 1.5, "solved"),):
             m = pattern.search(low)
             if m:
-                clause.score += weight
-                clause.evidence.append(f"{m.group(0)} ({name}) +")
+                score += weight
+                evidence.append(f"{m.group(0)} ({name}) +")
                 low = low[:m.start()] + blank + low[m.end():]
         if lang == "zh":
             attributes = list(self.attribute_zh.finditer(low))
@@ -232,8 +233,8 @@ class SentimentEngine:
                 before = low[max(0, m.start() - 2):m.start()]
                 if before.endswith(("不", "没", "不是", "没有", "不够", "不太")):
                     weight = -weight * NEGATED_POSITIVE
-                clause.score += weight
-                clause.evidence.append(f"{m.group(0)} {'+' if weight > 0 else '−'}")
+                score += weight
+                evidence.append(f"{m.group(0)} {'+' if weight > 0 else '−'}")
             if attributes:
                 low = self.attribute_zh.sub(blank, low)
         weights = self.phrase_weight[lang]
@@ -246,9 +247,9 @@ class SentimentEngine:
                 negated = weight > 0 and (any(n in before[-3:] for n in ("不", "没", "别")) if lang == "zh" else
                                           any(w in self.neg["en"] for w in _EN_TOKEN.findall(before)[-2:]))
                 value = -weight * NEGATED_POSITIVE if negated else weight
-                clause.score += value
-                clause.evidence.append(f"{phrase}{' (negated)' if negated else ''} {'+' if value > 0 else '−'}")
-        return self.phrase_re[lang].sub(blank, low) if found else low
+                score += value
+                evidence.append(f"{phrase}{' (negated)' if negated else ''} {'+' if value > 0 else '−'}")
+        return (self.phrase_re[lang].sub(blank, low) if found else low), score
 
     def _neutral(self, low: str, lang: str) -> str | None:
         if lang == "zh":
@@ -279,21 +280,23 @@ class SentimentEngine:
                     return head, rest
         return (t,)
 
-    def score_clause(self, clause: Clause, lang: str) -> None:
-        low = self._phrases(clause.text, lang, clause)
-        clause.neutral_cue = self._neutral(low, lang)
-        clause.question = self.question[lang].search(low) is not None
+    def score_clause(self, text: str, lang: str) -> tuple[float, str | None, bool, tuple[str, ...]]:
+        """One clause's score, neutral cue, whether it asks a question, and its evidence."""
+        evidence: list[str] = []
+        low, score = self._phrases(text, lang, evidence)
+        cue = self._neutral(low, lang)
+        question = self.question[lang].search(low) is not None
         wait = self.wait[lang].search(low)
         if wait:
-            clause.score -= 1.2
-            clause.evidence.append(f"{wait.group(0).strip()} (waiting) −")
+            score -= 1.2
+            evidence.append(f"{wait.group(0).strip()} (waiting) −")
         if lang == "zh":
             tokens = self._split_prefixes([t for t in self.tok.cut_zh(low) if t.strip()])
         else:
             for nb, pattern in self.nobody_en:
                 if pattern.search(low):
-                    clause.score -= 0.8
-                    clause.evidence.append(f"{nb} −")
+                    score -= 0.8
+                    evidence.append(f"{nb} −")
                     low = pattern.sub("nobody", low)
             tokens = _EN_TOKEN.findall(low.replace("’", "'"))
         neg = self.neg[lang]
@@ -346,26 +349,25 @@ class SentimentEngine:
             if flips % 2 == 1:
                 value = -value * (NEGATED_NEGATIVE if weight < 0 else NEGATED_POSITIVE)
                 note += " (negated)"
-            clause.score += value
-            clause.evidence.append(f"{note} {'+' if value > 0 else '−'}")
+            score += value
+            evidence.append(f"{note} {'+' if value > 0 else '−'}")
         # "No X" / "Never had X" open a clause about the absence of something: not a complaint
         absence = lang == "en" and bool(tokens) and tokens[0] in ("no", "never")
-        if negators_seen and not polar and not wait and not clause.question and clause.score == 0 and not absence:
-            clause.score += BARE_NEGATION
-            clause.evidence.append(f"{clause.text.strip()[:16]} (negation, nothing praised) −")
+        if negators_seen and not polar and not wait and not question and score == 0 and not absence:
+            score += BARE_NEGATION
+            evidence.append(f"{text.strip()[:16]} (negation, nothing praised) −")
+        return score, cue, question, tuple(evidence)
 
-    def _score_known(self, clause: Clause, lang: str) -> None:
+    def _score_known(self, text: str, lang: str) -> tuple[float, str | None, bool, tuple[str, ...]]:
         """``score_clause``, once per distinct clause text (bounded memo, cleared when full)."""
-        key = (clause.text, lang)
+        key = (text, lang)
         found = self._clauses.get(key)
         if found is None:
-            self.score_clause(clause, lang)
+            found = self.score_clause(text, lang)
             if len(self._clauses) >= CLAUSE_MEMO:
                 self._clauses.clear()
-            self._clauses[key] = (clause.score, clause.neutral_cue, clause.question, tuple(clause.evidence))
-            return
-        clause.score, clause.neutral_cue, clause.question, evidence = found
-        clause.evidence = list(evidence)
+            self._clauses[key] = found
+        return found
 
     def forget(self) -> None:
         """Drop the memos of text seen before, the tokenizer's pieces too (``bench/bench_text.py`` measures
