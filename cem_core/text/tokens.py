@@ -92,16 +92,18 @@ class Tokenizer:
     def cut_zh(self, text: str) -> list[str]:
         """Raw jieba tokens (punctuation and stop words included): what sentiment reads."""
         out: list[str] = []
-        known = self._piece_tokens
         for i, piece in enumerate(_CUT.split(text)):
             if i % 2:  # a run of cut punctuation: one token per character
                 out += piece
             elif piece:
-                tokens = known.get(piece)
-                if tokens is None:
-                    tokens = self._remember(known, piece, self.jieba.cut(piece, True))
-                out += tokens
+                out += self._cut_piece(piece)
         return out
+
+    def _cut_piece(self, piece: str) -> list[str]:
+        tokens = self._piece_tokens.get(piece)
+        if tokens is None:
+            tokens = self._remember(self._piece_tokens, piece, self.jieba.cut(piece, True))
+        return tokens
 
     def _term(self, token: str) -> str | None:
         if token.isascii():
@@ -125,7 +127,7 @@ class Tokenizer:
                 if piece:
                     terms = known.get(piece)
                     if terms is None:
-                        terms = self._remember(known, piece, self._terms_of(self.cut_zh(piece)))
+                        terms = self._remember(known, piece, self._terms_of(self._cut_piece(piece)))
                     out += terms
             return out
         low = text.lower()
