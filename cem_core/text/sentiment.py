@@ -161,6 +161,8 @@ class SentimentEngine:
         out: list[Clause] = []
         known = self._segments[lang]
         for seg in _SPLIT.split(text):
+            if not seg:  # before the first or after the last punctuation
+                continue
             parts = known.get(seg)
             if parts is None:
                 parts = self._segment(seg, lang)
