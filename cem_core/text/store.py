@@ -71,29 +71,24 @@ Progress = Callable[[float, str], None]
 
 
 class _Rollups:
-    """Additive counts built while a batch is analysed (or recounted), inserted in one go."""
+    """Additive counts built while a batch is analysed (or recounted), inserted in one go. Each comment is
+    counted once, by day; the month cells are summed from the day counts when written (a day count
+    holds many comments, so that is far less work than counting every comment twice)."""
 
     def __init__(self) -> None:
         # (day, channel, stage, touchpoint, sentiment, kind) -> term counts: Counter.update counts in C
         self.terms: dict[tuple, Counter[str]] = defaultdict(Counter)
+        # (day, channel, stage, touchpoint, topic, sentiment) -> n, nps_n, promoters, detractors, score_sum
         self.topics: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0.0])
-        # the month cells: (month, channel, stage, touchpoint, sentiment, kind) -> term counts; (month,
-        # channel, stage, touchpoint, topic) -> positive, neutral, negative, nps_n, promoters, detractors,
-        # score_sum
-        self.term_cells: dict[tuple, Counter[str]] = defaultdict(Counter)
-        self.topic_cells: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0.0])
 
     def add(self, key: tuple, nps: int | None, label: str, score: float, terms: list[str],
             bigrams: list[str], topics: Iterable[tuple[str, str]], sign: int = 1) -> None:
         """Count one comment in (``sign`` 1) or out of (-1: its stored analysis, being replaced or deleted)."""
-        cell = (key[0][:8] + "01", *key[1:])  # the day 'YYYY-MM-DD' -> its month 'YYYY-MM-01'
         count = Counter.update if sign > 0 else Counter.subtract
         if terms:
             count(self.terms[(*key, label, 1)], terms)
-            count(self.term_cells[(*cell, label, 1)], terms)
         if bigrams:
             count(self.terms[(*key, label, 2)], bigrams)
-            count(self.term_cells[(*cell, label, 2)], bigrams)
         has_nps = sign if nps is not None else 0
         prom = has_nps if has_nps and nps >= 9 else 0
         det = has_nps if has_nps and nps <= 6 else 0
@@ -105,21 +100,28 @@ class _Rollups:
             acc[2] += prom
             acc[3] += det
             acc[4] += score
-            acc = self.topic_cells[(*cell, code)]
-            acc[SENTIMENT_SLOT[topic_label]] += sign
-            acc[3] += has_nps
-            acc[4] += prom
-            acc[5] += det
-            acc[6] += score
 
     def term_cell_rows(self) -> dict[tuple, list[int]]:
         """(month, channel, stage, touchpoint, kind, term) -> [positive, neutral, negative]."""
         out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
-        for (month, ch, st, tp, label, kind), counts in self.term_cells.items():
-            slot = SENTIMENT_SLOT[label]
+        for (day, ch, st, tp, label, kind), counts in self.terms.items():
+            slot, month = SENTIMENT_SLOT[label], day[:8] + "01"
             for w, n in counts.items():
                 if n:
                     out[(month, ch, st, tp, kind, w[:TERM_MAX])][slot] += n
+        return out
+
+    def topic_cell_rows(self) -> dict[tuple, list[float]]:
+        """(month, channel, stage, touchpoint, topic) -> positive, neutral, negative, nps_n, promoters,
+        detractors, score_sum."""
+        out: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0.0])
+        for (day, ch, st, tp, code, label), (n, nps_n, prom, det, score) in self.topics.items():
+            acc = out[(day[:8] + "01", ch, st, tp, code)]
+            acc[SENTIMENT_SLOT[label]] += n
+            acc[3] += nps_n
+            acc[4] += prom
+            acc[5] += det
+            acc[6] += score
         return out
 
     def write(self, conn: Connection, batch_id: int) -> None:
@@ -134,7 +136,7 @@ class _Rollups:
         bulk_insert(conn, text_term_cell, TERM_CELL_COLUMNS,
                     ((batch_id, *k, *v) for k, v in self.term_cell_rows().items() if any(v)))
         bulk_insert(conn, text_topic_cell, TOPIC_CELL_COLUMNS,
-                    ((batch_id, *k, *(int(x) for x in v[:6]), float(v[6])) for k, v in self.topic_cells.items()
+                    ((batch_id, *k, *(int(x) for x in v[:6]), float(v[6])) for k, v in self.topic_cell_rows().items()
                      if _nonzero(v)))
 
 
