@@ -155,3 +155,21 @@ def test_page_import_then_cli_import_in_the_same_process(sqlite_url: str, tmp_pa
     assert len(spy.answered) == page_answers + 3
     assert assert_as_analysed_here(engine) == 700
     engine.dispose()
+
+
+def test_rebuild_on_two_cores_stores_what_one_core_would(engine: Engine, tmp_path, spy: type[Spy],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """``text rebuild`` after a dictionary change: chunks read ahead and shared with the helper, stored as
+    this process analyses the same comments under the new settings; the rollups move with them."""
+    from cem_core.text.settings import save, stale
+
+    load.import_file(engine, comments_csv(tmp_path / "c.csv", 500), user="t")
+    answered = len(spy.answered)
+    monkeypatch.setattr(store, "CHUNK", 120)
+    monkeypatch.setattr(store, "CHUNK_MIN", 60)
+    monkeypatch.setattr(store, "COMPACT_AFTER", 200)
+    save(engine, "hotel", {"stopwords": ["房间", "room"], "synonyms": {"服务": ["态度"]}}, user="admin", note="t")
+    assert stale(engine) == 500
+    assert store.reanalyse(engine) == 500 and stale(engine) == 0
+    assert len(spy.answered) - answered >= 4
+    assert assert_as_analysed_here(engine) == 500
