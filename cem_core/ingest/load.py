@@ -17,13 +17,14 @@ Order of work, and why:
    once and counted as a duplicate.
    Each chunk's comments are analysed (tokens, sentiment, topics: ``cem_core.text.store.Analyses``) as
    the chunk is read, on two cores (``cem_core.text.helper``: a helper process analyses a share of the
-   next chunk while this one is written), and stored with the chunk's rows. A load that at least doubles the table runs in
-   bulk-load mode: secondary indexes rebuilt once at the end (``bulk.deferred_indexes``), except
-   the ones every chunk looks its row keys and customer identities up by (``LOOKUP_INDEXES``). Nothing
-   is held per row of the file: what was already stored, by earlier imports or earlier chunks of this
-   one, is asked of the database chunk by chunk, so memory stays bounded whatever the number of rows
-   (``bench/bench_memory.py``). On Postgres that DDL would lock every reader out until the commit, so
-   there the indexes stay and rows are COPYed into the live tables (``bulk.readers_keep_going``).
+   next chunk while this one is written), and stored with the chunk's rows. A load that at least doubles
+   the table runs in bulk-load mode: secondary indexes rebuilt once at the end
+   (``bulk.deferred_indexes``), except the ones every chunk looks its row keys and customer identities up
+   by (``LOOKUP_INDEXES``). Nothing is held per row of the file: what was already stored, by earlier
+   imports or earlier chunks of this one, is asked of the database chunk by chunk, so memory stays
+   bounded whatever the number of rows (``bench/bench_memory.py``). On Postgres that DDL would lock every
+   reader out until the commit, so there the indexes stay and rows are COPYed into the live tables
+   (``bulk.readers_keep_going``).
 5. The rollups (the responses', summed from each chunk in memory as it is written, ``analyze.chunk_rollup``;
    the comments' terms and topics), the batch's counts and the audit entry are written in that same
    transaction.
@@ -641,10 +642,10 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
             incoming = sum(p.table.est_rows - p.header.row - 1 for p in report.plans)
             report.bulk_load = bulk_worth_it(incoming, writer.next_id - 1)
             defer = report.bulk_load and readers_keep_going(conn)
-            with deferred_indexes(conn, BULK_TABLES, LOOKUP_INDEXES) if defer else nullcontext():
-                with closing(prepared_chunks(report, pii_key, on_invalid == "reject", publish, text)) as chunks:
-                    for chunk in chunks:  # closed on a failure too: that ends the text helper at once
-                        writer.write(chunk)
+            chunks = prepared_chunks(report, pii_key, on_invalid == "reject", publish, text)
+            with deferred_indexes(conn, BULK_TABLES, LOOKUP_INDEXES) if defer else nullcontext(), closing(chunks):
+                for chunk in chunks:  # closed on a failure too: that ends the text helper at once
+                    writer.write(chunk)
             if report.rows_read == 0:
                 raise IngestError("ingest.err.no_rows", file=file_name)
             if report.rows_valid == 0:  # nothing to import is a failed import, whatever on_invalid says

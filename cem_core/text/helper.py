@@ -32,6 +32,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,10 +86,8 @@ class HelperLost(Exception):
 def stop(proc: subprocess.Popen) -> None:
     """End the helper: closing its stdin ends it; one that does not end soon is killed."""
     for stream in (proc.stdin, proc.stdout):
-        try:
+        with suppress(OSError):  # a broken pipe has nothing left to flush
             stream.close()
-        except OSError:
-            pass  # a broken pipe has nothing left to flush
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import Engine, select
@@ -32,9 +33,9 @@ PHRASES = ["前台办理入住等了一个小时，太慢了", "The breakfast wa
 class Spy(helper.Helper):
     """The real helper, recording what it answered and what its process holds open."""
 
-    answered: list[int] = []
-    fds: list[tuple[set[str], set[str]]] = []  # (the helper's open files, the importer's) at each answer
-    kill_at: int | None = None  # kill the process (SIGKILL) before this answer is read
+    answered: ClassVar[list[int]] = []
+    fds: ClassVar[list[tuple[set[str], set[str]]]] = []  # (the helper's open files, the importer's) per answer
+    kill_at: ClassVar[int | None] = None  # kill the process (SIGKILL) before this answer is read
 
     def receive(self) -> tuple[list, float]:
         Spy.fds.append((open_files(self.proc.pid), open_files(os.getpid())))
