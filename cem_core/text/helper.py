@@ -26,8 +26,10 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import queue
 import subprocess
 import sys
+import threading
 import time
 import weakref
 from collections import deque
@@ -35,7 +37,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     from cem_core.text.dictionaries import TextConfig
@@ -48,6 +50,35 @@ SHARE_MIN = 0.1  # the helper always gets some work, so its rate stays measured
 SMOOTH = 0.5  # weight of the newest measurement in the running rates
 
 
+class Sender:
+    """Writes pickles to a pipe from a thread of its own, so the writer never waits for the reader (who
+    may be busy for seconds): the message is pickled at once, its bytes are written there. Without it
+    the helper stalled, its answer unread, until the importer asked for it, with the next chunk waiting."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream, self.broken = stream, False
+        self.queue: queue.Queue[bytes | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="text-helper-send", daemon=True)
+        self.thread.start()
+
+    def put(self, msg: object) -> None:
+        self.queue.put(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _run(self) -> None:
+        while (data := self.queue.get()) is not None:
+            try:
+                self.stream.write(data)
+                self.stream.flush()
+            except (OSError, ValueError):  # the reader is gone
+                self.broken = True
+                return
+
+    def close(self, timeout: float | None = None) -> None:
+        """Write what is queued, then stop."""
+        self.queue.put(None)
+        self.thread.join(timeout)
+
+
 class Helper:
     """The helper process: ``send`` a job, ``receive`` its answer (in order). Any failure of the pipes
     raises ``HelperLost``."""
@@ -57,36 +88,38 @@ class Helper:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         self.proc = subprocess.Popen([sys.executable, "-m", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=env, close_fds=True)
-        weakref.finalize(self, stop, self.proc)
+        self.sender = Sender(self.proc.stdin)
+        weakref.finalize(self, stop, self.proc, self.sender, True)
         self.send(config)
 
     def send(self, msg: object) -> None:
-        try:
-            pickle.dump(msg, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.proc.stdin.flush()
-        except (OSError, ValueError) as exc:  # BrokenPipeError: the child is gone
-            raise HelperLost(self.proc) from exc
+        if self.sender.broken:
+            raise HelperLost(self.proc, self.sender)
+        self.sender.put(msg)
 
     def receive(self) -> tuple[list, float]:
         try:
             return pickle.load(self.proc.stdout)
         except (EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
-            raise HelperLost(self.proc) from exc
+            raise HelperLost(self.proc, self.sender) from exc
 
 
 class HelperLost(Exception):
     """The helper process ended or its pipes broke."""
 
-    def __init__(self, proc: subprocess.Popen) -> None:
-        stop(proc)
+    def __init__(self, proc: subprocess.Popen, sender: Sender) -> None:
+        stop(proc, sender, kill=True)
         code = proc.returncode
         super().__init__(f"signal {-code}" if code is not None and code < 0 else f"exit code {code}")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """End the helper: closing its stdin ends it; one that does not end soon is killed."""
+def stop(proc: subprocess.Popen, sender: Sender, kill: bool = False) -> None:
+    """End the helper: the end of its stdin ends it (after what was sent); ``kill``: at once."""
+    if kill and proc.poll() is None:
+        proc.kill()
+    sender.close(timeout=5)
     for stream in (proc.stdin, proc.stdout):
-        with suppress(OSError):  # a broken pipe has nothing left to flush
+        with suppress(OSError, ValueError):  # a broken pipe has nothing left to flush
             stream.close()
     try:
         proc.wait(timeout=5)
@@ -129,9 +162,7 @@ class TwoCores:
     def close(self) -> None:
         """End the helper; one still working on chunks nobody will collect is killed at once."""
         if self.helper is not None:
-            if self.jobs:
-                self.helper.proc.kill()
-            stop(self.helper.proc)
+            stop(self.helper.proc, self.helper.sender, kill=bool(self.jobs))
             self.helper = None
 
     def submit(self, comments: Iterable[str | None], languages: Iterable[str | None]) -> None:

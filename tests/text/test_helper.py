@@ -38,7 +38,8 @@ class Spy(helper.Helper):
     kill_at: ClassVar[int | None] = None  # kill the process (SIGKILL) before this answer is read
 
     def receive(self) -> tuple[list, float]:
-        Spy.fds.append((open_files(self.proc.pid), open_files(os.getpid())))
+        if self.proc.poll() is None:
+            Spy.fds.append((open_files(self.proc.pid), open_files(os.getpid())))
         if Spy.kill_at is not None and len(Spy.answered) == Spy.kill_at:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
