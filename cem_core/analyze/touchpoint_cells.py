@@ -20,8 +20,20 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import pandas as pd
-from sqlalchemy import BigInteger, ColumnElement, Connection, Engine, Float, Select, cast, func, insert, literal, select
-from sqlalchemy import union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Engine,
+    Float,
+    Select,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 
 from cem_core.analyze.cells import month_of, split_dates
 from cem_core.analyze.metrics import sql_measures

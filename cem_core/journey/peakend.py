@@ -74,8 +74,8 @@ from sqlalchemy import (
 )
 
 from cem_core.analyze import journey_cells as jc
-from cem_core.analyze import touchpoint_cells
 from cem_core.analyze import journey_rollup as jr
+from cem_core.analyze import touchpoint_cells
 from cem_core.analyze.cells import next_month, split_dates
 from cem_core.analyze.distributions import SCALES
 from cem_core.analyze.journey_cells import MIN_TOUCHPOINTS, moments, recovery_class, unpacked
