@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -112,6 +113,7 @@ def main() -> None:
         cases = {k: v for k, v in cases.items() if any(w in k for w in only.split(","))}
     print(f"database: {args.url.split('@')[-1]}  rows: {args.rows:,}  cpus: {os.cpu_count()}  (machine shared)")
     slow = 0
+    ref_cold = 0.0
     for case, f in cases.items():
         engine = make_engine(args.url)
         ref_cold = _time(_reference, engine)
@@ -150,10 +152,12 @@ def customer_story(url: str, ref: float) -> int:
     """Time finding 5 customers by phone and reading their story (card, timeline, journeys, action items),
     cold on a new engine and warm; returns how many were over target."""
     engine = make_engine(url)
+    ref = ref or _time(_reference, engine)
     with engine.connect() as conn:
         middle = conn.execute(select(func.count()).select_from(Customer)).scalar_one() // 2  # 50k at 1M rows
         phones = [p for (p,) in conn.execute(select(Customer.phone).where(Customer.phone.is_not(None))
-                                             .order_by(Customer.id).limit(5).offset(min(50_000, middle)))]
+                                             .order_by(Customer.id).limit(7).offset(min(50_000, middle)))]
+        phones, spare = phones[:5], phones[5:]
         keys = select(ActionItem.customer_id).where(ActionItem.customer_id.is_not(None)).scalar_subquery()
         cid = conn.execute(select(Customer.id).where(Customer.id.in_(keys)).order_by(Customer.id).limit(1)).scalar()
     steps = {"find (phone hash)": lambda c: story.find(engine, "phone", phones[0]),
@@ -167,6 +171,11 @@ def customer_story(url: str, ref: float) -> int:
         print(f"  {name:<20} warm {took:.3f} s")
     engine.dispose()
     over = 0
+    for warm, phone in ((False, spare[0]), (True, spare[1])):  # customers not read before: cold pages too
+        took = first_lookup_new_process(url, phone, warm)
+        over += took > TARGET_CUSTOMER
+        how = "after story.warm_up, as the page runs it once drawn" if warm else "no warm-up"
+        print(f"first lookup of a new process ({how}): {took:.3f} s")
     for phone in phones:
         engine = make_engine(url)
         cold = _time(_story, engine, phone)
@@ -176,6 +185,29 @@ def customer_story(url: str, ref: float) -> int:
         print(f"customer {phone[:3]}****{phone[-4:]}  cold {cold:.3f} s  warm {warm:.3f} s  "
               f"({cold / ref:.2f} / {warm / ref:.2f} of a full scan)")
     return over
+
+
+_FIRST = """
+import sys, time
+sys.path.insert(0, {root!r})
+from bench.bench_journey import _story
+from cem_core.db import make_engine
+from cem_core.journey import story
+engine = make_engine({url!r})
+if {warm!r}:
+    story.warm_up(engine)
+t0 = time.perf_counter()
+_story(engine, {phone!r})
+print(time.perf_counter() - t0)
+"""
+
+
+def first_lookup_new_process(url: str, phone: str, warm: bool) -> float:
+    """The first customer lookup and story of a brand-new process (imports done, nothing compiled yet), with or
+    without the page's warm-up (``story.warm_up``, run once after the Journey page is drawn)."""
+    code = _FIRST.format(root=str(Path(__file__).resolve().parent.parent), url=url, warm=warm, phone=phone)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
