@@ -107,12 +107,12 @@ def journeys(engine: Engine, frame: pd.DataFrame, measure: str = "csat") -> pd.D
 def warm_up(engine: Engine) -> None:
     """Prepay what a process's first customer lookup pays besides its reads: compiling the story's statements
     (SQLAlchemy caches them per engine, whatever the customer), the keyed hash, pandas' and the masking's first
-    use. Asks for a customer id and a journey key no customer has (index searches that find nothing)."""
+    use. Asks for customer id -1 and a blank journey key, which nothing has (index searches that find nothing),
+    and writes nothing."""
     find(engine, "phone", "13800000000")
     card(engine, -1, False)
-    frame = timeline(engine, -1, "zh", False)
-    journeys(engine, frame.assign(journey_key=["\x00"] * len(frame)) if len(frame) else pd.DataFrame(
-        {"journey_key": ["\x00"]}))
+    timeline(engine, -1, "zh", False)
+    journeys(engine, pd.DataFrame({"journey_key": [""]}))  # the importer stores a blank key as NULL
     actions(engine, -1, "zh", False)
     mask_frame(pd.DataFrame({"comment": ["13800000000 a@b.cn"]}), {"comment": "text"}, False)
 
