@@ -48,7 +48,6 @@ topic_cell = text_topic_cell
 response_text = ResponseText.__table__
 SENTIMENTS = ("positive", "neutral", "negative")
 PAGE_SIZE = 20
-ROW_SCAN_LIMIT = 200_000  # comments read for term counts when a free-text filter forces the row path
 Z95 = 1.96
 
 
@@ -184,7 +183,7 @@ def _term_counts_from_rows(engine: Engine, f: Filters, sentiment: str | None, bi
     counts: Counter[str] = Counter()
     sums: Counter[str] = Counter()
     with engine.connect() as conn:
-        for terms, label in conn.execute(stmt.limit(ROW_SCAN_LIMIT)):
+        for terms, label in conn.execute(stmt):
             words = [w for w in terms.split("|") if w]
             items = make_bigrams(words) if bigrams else words
             counts.update(items)
@@ -271,7 +270,7 @@ def _topic_sums_from_rows(engine: Engine, f: Filters, group: tuple) -> pd.DataFr
     stmt = apply_filters(stmt, f)
     acc: dict[tuple, list[float]] = {}
     with engine.connect() as conn:
-        for row in conn.execute(stmt.limit(ROW_SCAN_LIMIT)):
+        for row in conn.execute(stmt):
             topics, label, score, nps, *values = row
             pairs = [(ALL_TOPICS, label)] + [tuple(t.rsplit(":", 1)) for t in topics.split("|") if t]
             for code, lab in pairs:
