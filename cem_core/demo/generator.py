@@ -416,6 +416,7 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
         conn.execute(update(ImportBatch.__table__).where(ImportBatch.__table__.c.id == batch_id).values(
             status="done", rows_imported=rows, finished_at=dt.datetime.now(), duration_s=elapsed))
     if engine.dialect.name == "postgresql" and rows >= BULK_MIN_ROWS:
+        report(0.98, "analyze")
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
