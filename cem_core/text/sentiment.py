@@ -42,6 +42,7 @@ CONCESSION = 0.4
 THRESHOLD = 0.5
 PREFIX_MEMO = 200_000  # distinct tokens whose prefix split is remembered
 CLAUSE_MEMO = 200_000  # distinct clauses whose score is remembered
+SEGMENT_MEMO = 50_000  # distinct segments (text between punctuation) whose clauses are remembered
 
 
 def _any_of(words: list[str]) -> re.Pattern[str]:
@@ -95,12 +96,13 @@ class SentimentEngine:
         en_multi = {k: v for k, v in self.lex.items() if k.isascii() and " " in k}
         self.phrase_weight = {"zh": {**zh_multi, **r["phrases_zh"]}, "en": {**en_multi, **r["phrases_en"]}}
         self.phrase_re = {lang: re.compile(trie_pattern(w)) for lang, w in self.phrase_weight.items()}
-        self.nobody_en = tuple(r["nobody_en"])
+        self.nobody_en = tuple((nb, re.compile(rf"\b{nb}\b")) for nb in r["nobody_en"])
         self.neutral_zh = re.compile(trie_pattern(r["neutral_cues_zh"]))
         self.neutral_en = re.compile(rf"(?<![a-z])({trie_pattern(r['neutral_cues_en'])})(?![a-z])")
         # "any cue in the text" as one scan (an alternation of the literal cues) instead of one per cue
         self.question = {lang: _any_of(r[f"question_cues_{lang}"]) for lang in ("zh", "en")}
         self.irony = {"zh": tuple(r["irony_zh"]), "en": tuple(r["irony_en"])}
+        self.irony_any = {lang: _any_of(cues) for lang, cues in self.irony.items()}  # one scan: is any there?
         self.wait = {"zh": re.compile(r["wait_zh"]), "en": re.compile(r["wait_en"])}
         self.solved = {"zh": re.compile(r["solved_zh"]), "en": re.compile(r["solved_en"])}
         self.attribute_zh = re.compile(r["attribute_zh"])
@@ -117,11 +119,15 @@ class SentimentEngine:
         # (clause text, lang) -> what ``score_clause`` found: a clause's score depends on its text alone, and
         # CX comments are made of recurring clauses ("服务很好", "the room was clean")
         self._clauses: dict[tuple[str, str], tuple[float, str | None, bool, tuple[str, ...]]] = {}
+        # lang -> segment -> ``_segment`` of it (its clauses, scored)
+        self._segments: dict[str, dict[str, tuple]] = {"zh": {}, "en": {}}
 
     # -- rule 1 -----------------------------------------------------------------------------------
     def written_score(self, text: str, lang: str) -> tuple[float, str] | None:
         """A rating written in the comment as a fraction of its scale, with the text that said it."""
         if lang == "zh":
+            if "分" not in text:  # both forms need it; most comments have none
+                return None
             for m in self.score_zh.finditer(text):
                 if m.group(1):
                     return 1.0, m.group(0)
@@ -149,29 +155,53 @@ class SentimentEngine:
 
     # -- rule 2 -----------------------------------------------------------------------------------
     def clauses(self, text: str, lang: str) -> list[Clause]:
-        parts: list[str] = []
+        """The clauses of a text, weighted, each scored (rule 3): a segment between punctuation gives the
+        same clauses and scores wherever it appears, so each distinct segment is worked out once (a
+        bounded memo); only the weights, which a later contrast lowers, are per comment."""
+        out: list[Clause] = []
+        known = self._segments[lang]
         for seg in _SPLIT.split(text):
-            if not seg.strip():
+            if not seg:  # before the first or after the last punctuation
                 continue
-            if lang == "zh":
-                pieces = self.contrast_zh.split(seg)
-                # split keeps the markers: glue each marker to the piece after it
-                buf = pieces[0]
-                for i in range(1, len(pieces), 2):
-                    if buf.strip():
-                        parts.append(buf)
-                    buf = pieces[i] + (pieces[i + 1] if i + 1 < len(pieces) else "")
+            parts = known.get(seg)
+            if parts is None:
+                parts = self._segment(seg, lang)
+                if len(known) >= SEGMENT_MEMO:
+                    known.clear()
+                known[seg] = parts
+            for clause_text, marker, score, cue, question, evidence in parts:
+                if marker == "contrast":
+                    for c in out:
+                        c.weight *= CONTRAST_EARLIER
+                out.append(Clause(clause_text, CONCESSION if marker == "concession" else 1.0, score, cue, question,
+                                  marker, list(evidence)))
+        return out
+
+    def _segment(self, seg: str, lang: str) -> tuple[tuple[str, str, float, str | None, bool, tuple[str, ...]], ...]:
+        """One segment's clauses as (text, marker, score, neutral cue, question, evidence): cut at contrast
+        words, each opening with one marked "contrast", one opening with a concession word "concession"."""
+        if not seg.strip():
+            return ()
+        parts: list[str] = []
+        if lang == "zh":
+            pieces = self.contrast_zh.split(seg)
+            # split keeps the markers: glue each marker to the piece after it
+            buf = pieces[0]
+            for i in range(1, len(pieces), 2):
                 if buf.strip():
                     parts.append(buf)
-            else:
-                low = seg.lower()
-                idx = [m.start() for m in self.contrast_en.finditer(low) if m.start() > 0]
-                start = 0
-                for i in idx:
-                    parts.append(seg[start:i])
-                    start = i
-                parts.append(seg[start:])
-        out: list[Clause] = []
+                buf = pieces[i] + (pieces[i + 1] if i + 1 < len(pieces) else "")
+            if buf.strip():
+                parts.append(buf)
+        else:
+            low = seg.lower()
+            idx = [m.start() for m in self.contrast_en.finditer(low) if m.start() > 0]
+            start = 0
+            for i in idx:
+                parts.append(seg[start:i])
+                start = i
+            parts.append(seg[start:])
+        out = []
         for p in parts:
             low = p.strip().lower()
             if not low:
@@ -179,34 +209,36 @@ class SentimentEngine:
             contrast = low.startswith(self.contrast_zh_words) if lang == "zh" else bool(self.contrast_en.match(low))
             concession = low.startswith(self.concession[lang]) or (
                 lang == "zh" and self.concession_zh_near.search(low, 0, 4) is not None)
-            if contrast:
-                for c in out:
-                    c.weight *= CONTRAST_EARLIER
             marker = "contrast" if contrast else "concession" if concession else ""
-            out.append(Clause(p.strip(), CONCESSION if marker == "concession" else 1.0, marker=marker))
-        return out
+            text = p.strip()
+            out.append((text, marker, *self._score_known(text, lang)))
+        return tuple(out)
 
     # -- rules 3 and 5, one clause ------------------------------------------------------------------
-    def _phrases(self, text: str, lang: str, clause: Clause) -> str:
+    def _phrases(self, text: str, lang: str, evidence: list[str]) -> tuple[str, float]:
         """Fixed phrases and patterns score first and are blanked out, so their words don't count twice.
-        A praise phrase right after a negator flips ("won't buy again")."""
+        A praise phrase right after a negator flips ("won't buy again"). Returns the blanked text and
+        the phrases' score; their evidence goes to ``evidence``."""
+        score = 0.0
         low = text.lower() if lang == "en" else text
         blank = " , " if lang == "en" else "，"
         for pattern, weight, name in ((self.solved[lang], 1.5, "solved"),):
             m = pattern.search(low)
             if m:
-                clause.score += weight
-                clause.evidence.append(f"{m.group(0)} ({name}) +")
+                score += weight
+                evidence.append(f"{m.group(0)} ({name}) +")
                 low = low[:m.start()] + blank + low[m.end():]
         if lang == "zh":
-            for m in list(self.attribute_zh.finditer(low)):
+            attributes = list(self.attribute_zh.finditer(low))
+            for m in attributes:
                 weight = -1.2 if m.group(0).endswith(self.attribute_neg) else 1.2
                 before = low[max(0, m.start() - 2):m.start()]
                 if before.endswith(("不", "没", "不是", "没有", "不够", "不太")):
                     weight = -weight * NEGATED_POSITIVE
-                clause.score += weight
-                clause.evidence.append(f"{m.group(0)} {'+' if weight > 0 else '−'}")
-            low = self.attribute_zh.sub(blank, low)
+                score += weight
+                evidence.append(f"{m.group(0)} {'+' if weight > 0 else '−'}")
+            if attributes:
+                low = self.attribute_zh.sub(blank, low)
         weights = self.phrase_weight[lang]
         found = list(self.phrase_re[lang].finditer(low))
         for m in found:
@@ -217,9 +249,9 @@ class SentimentEngine:
                 negated = weight > 0 and (any(n in before[-3:] for n in ("不", "没", "别")) if lang == "zh" else
                                           any(w in self.neg["en"] for w in _EN_TOKEN.findall(before)[-2:]))
                 value = -weight * NEGATED_POSITIVE if negated else weight
-                clause.score += value
-                clause.evidence.append(f"{phrase}{' (negated)' if negated else ''} {'+' if value > 0 else '−'}")
-        return self.phrase_re[lang].sub(blank, low) if found else low
+                score += value
+                evidence.append(f"{phrase}{' (negated)' if negated else ''} {'+' if value > 0 else '−'}")
+        return (self.phrase_re[lang].sub(blank, low) if found else low), score
 
     def _neutral(self, low: str, lang: str) -> str | None:
         if lang == "zh":
@@ -250,84 +282,102 @@ class SentimentEngine:
                     return head, rest
         return (t,)
 
-    def score_clause(self, clause: Clause, lang: str) -> None:
-        low = self._phrases(clause.text, lang, clause)
-        clause.neutral_cue = self._neutral(low, lang)
-        clause.question = self.question[lang].search(low) is not None
+    def score_clause(self, text: str, lang: str) -> tuple[float, str | None, bool, tuple[str, ...]]:
+        """One clause's score, neutral cue, whether it asks a question, and its evidence."""
+        evidence: list[str] = []
+        low, score = self._phrases(text, lang, evidence)
+        cue = self._neutral(low, lang)
+        question = self.question[lang].search(low) is not None
         wait = self.wait[lang].search(low)
         if wait:
-            clause.score -= 1.2
-            clause.evidence.append(f"{wait.group(0).strip()} (waiting) −")
+            score -= 1.2
+            evidence.append(f"{wait.group(0).strip()} (waiting) −")
         if lang == "zh":
             tokens = self._split_prefixes([t for t in self.tok.cut_zh(low) if t.strip()])
         else:
-            for nb in self.nobody_en:
-                if re.search(rf"\b{nb}\b", low):
-                    clause.score -= 0.8
-                    clause.evidence.append(f"{nb} −")
-                    low = re.sub(rf"\b{nb}\b", "nobody", low)
+            for nb, pattern in self.nobody_en:
+                if pattern.search(low):
+                    score -= 0.8
+                    evidence.append(f"{nb} −")
+                    low = pattern.sub("nobody", low)
             tokens = _EN_TOKEN.findall(low.replace("’", "'"))
         neg = self.neg[lang]
         inten = self.inten[lang]
+        lex_get = self.lex.get
+        en = lang == "en"
+        width = WINDOW[lang]
+        glue = " " if en else ""
         polar = 0
         negators_seen = False
         for i, tok in enumerate(tokens):
             if tok in neg:
                 negators_seen = True
-            weight = self.lex.get(tok)
-            if weight is None and lang == "en":
-                weight = self.lex.get(fold_plural(tok))
-            if weight is None or tok in neg:
                 continue
+            weight = lex_get(tok)
+            if weight is None:
+                if not en:
+                    continue
+                weight = lex_get(fold_plural(tok))
+                if weight is None:
+                    continue
             polar += 1
-            lo = max(0, i - WINDOW[lang])
+            lo = i - width if i > width else 0
             window = tokens[lo:i]
             # a window stops at an earlier word of the other polarity ("not clean and rude" negates only
             # "clean"); a same-polarity word shares the negation ("no hidden fees")
             for j in range(len(window) - 1, -1, -1):
-                other = self.lex.get(window[j])
-                if other is not None and window[j] not in neg and window[j] not in inten and other * weight < 0:
+                w = window[j]
+                other = lex_get(w)
+                if other is not None and w not in neg and w not in inten and other * weight < 0:
                     window = window[j + 1:]
                     break
-            flips = sum(1 for w in window if w in neg)
+            flips = 0
             factor = 1.0
+            note = ""
             for w in window:
+                if w in neg:
+                    flips += 1
                 if w in inten:
                     factor *= inten[w]
-            if lang == "en":
+                if w in neg or w in inten:
+                    note += w + glue
+            if en:
                 before = " ".join(tokens[lo:i])
                 for d, f in self.dim_en_multi.items():
                     if before.endswith(d):
                         factor *= f
             value = weight * factor
-            note = "".join(w + ("" if lang == "zh" else " ") for w in window if w in neg or w in inten) + tok
+            note += tok
             if flips % 2 == 1:
                 value = -value * (NEGATED_NEGATIVE if weight < 0 else NEGATED_POSITIVE)
                 note += " (negated)"
-            clause.score += value
-            clause.evidence.append(f"{note} {'+' if value > 0 else '−'}")
+            score += value
+            evidence.append(f"{note} {'+' if value > 0 else '−'}")
         # "No X" / "Never had X" open a clause about the absence of something: not a complaint
         absence = lang == "en" and bool(tokens) and tokens[0] in ("no", "never")
-        if negators_seen and not polar and not wait and not clause.question and clause.score == 0 and not absence:
-            clause.score += BARE_NEGATION
-            clause.evidence.append(f"{clause.text.strip()[:16]} (negation, nothing praised) −")
+        if negators_seen and not polar and not wait and not question and score == 0 and not absence:
+            score += BARE_NEGATION
+            evidence.append(f"{text.strip()[:16]} (negation, nothing praised) −")
+        return score, cue, question, tuple(evidence)
 
-    def _score_known(self, clause: Clause, lang: str) -> None:
+    def _score_known(self, text: str, lang: str) -> tuple[float, str | None, bool, tuple[str, ...]]:
         """``score_clause``, once per distinct clause text (bounded memo, cleared when full)."""
-        key = (clause.text, lang)
+        key = (text, lang)
         found = self._clauses.get(key)
         if found is None:
-            self.score_clause(clause, lang)
+            found = self.score_clause(text, lang)
             if len(self._clauses) >= CLAUSE_MEMO:
                 self._clauses.clear()
-            self._clauses[key] = (clause.score, clause.neutral_cue, clause.question, tuple(clause.evidence))
-            return
-        clause.score, clause.neutral_cue, clause.question, evidence = found
-        clause.evidence = list(evidence)
+            self._clauses[key] = found
+        return found
 
     def forget(self) -> None:
-        """Drop the clause memo (``bench/bench_text.py`` measures the cost of clauses never seen before)."""
+        """Drop the memos of text seen before, the tokenizer's pieces too (``bench/bench_text.py`` measures
+        the cost of clauses never seen before)."""
         self._clauses.clear()
+        for known in self._segments.values():
+            known.clear()
+        self.tok.forget()
 
     # -- everything -------------------------------------------------------------------------------
     def analyse(self, text: str | None, lang: str | None = None) -> Verdict:
@@ -343,15 +393,14 @@ class SentimentEngine:
             irony -= 1.5
         body = _QUOTES.sub(" , " if lang == "en" else "，", text) if quoted else text
         low = body.lower()
-        for cue in self.irony[lang]:
-            if cue in low and (quoted or lang == "zh"):
+        cues = self.irony[lang] if (quoted or lang == "zh") and self.irony_any[lang].search(low) else ()
+        for cue in cues:
+            if cue in low:
                 irony -= 1.0
                 evidence.append(f"{cue} (irony) −")
                 break
         written = self.written_score(text, lang)
         clauses = self.clauses(body, lang)
-        for c in clauses:
-            self._score_known(c, lang)
         if written is not None:
             frac, said = written
             total = 2.0 if frac >= 0.8 else -2.0 if frac <= 0.4 else 0.0

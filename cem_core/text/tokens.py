@@ -21,6 +21,11 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _EN_WORD = re.compile(r"[a-z0-9_]+(?:['’-][a-z0-9_]+)*")
 TERM_MEMO = 200_000  # distinct raw tokens remembered per tokenizer
+PIECE_MEMO = 50_000  # distinct pieces (text between two cuts, below) whose tokens are remembered
+# Punctuation jieba never keeps inside a block and always gives as a token of its own, so
+# cut(a + p + b) == cut(a) + [p] + cut(b) (``tests/text/test_tokens.py`` checks it on random text):
+# comments are cut into pieces at these, and each distinct piece is segmented once.
+_CUT = re.compile(r"([，,。!！？?；;…~～、:：]+)")
 _KEEP = re.compile(r"[\u3400-\u9fffA-Za-z]")  # a token with neither (punctuation, digits) is never a term
 # Plural folding: words that end in s but are not plurals (after stop words are gone).
 _NOT_PLURAL = frozenset([
@@ -73,10 +78,32 @@ class Tokenizer:
         # raw token -> its term ("" for none): a token's term depends on the token alone, and comments
         # reuse a small vocabulary, so each distinct token goes through the rules once (3x faster terms)
         self._terms: dict[str, str] = {}
+        # piece (see ``_CUT``) -> its raw tokens / its terms: CX comments are made of recurring pieces
+        # ("服务很好"), and sentiment cuts a comment's clauses, most of which are its pieces, again
+        self._piece_tokens: dict[str, list[str]] = {}
+        self._piece_terms: dict[str, list[str]] = {}
+
+    def forget(self) -> None:
+        """Drop the piece memos (benchmarks measure text never seen before; the token memo stays: it is
+        the vocabulary, which new comments share)."""
+        self._piece_tokens.clear()
+        self._piece_terms.clear()
 
     def cut_zh(self, text: str) -> list[str]:
         """Raw jieba tokens (punctuation and stop words included): what sentiment reads."""
-        return self.jieba.cut(text, True)
+        out: list[str] = []
+        for i, piece in enumerate(_CUT.split(text)):
+            if i % 2:  # a run of cut punctuation: one token per character
+                out += piece
+            elif piece:
+                out += self._cut_piece(piece)
+        return out
+
+    def _cut_piece(self, piece: str) -> list[str]:
+        tokens = self._piece_tokens.get(piece)
+        if tokens is None:
+            tokens = self._remember(self._piece_tokens, piece, self.jieba.cut(piece, True))
+        return tokens
 
     def _term(self, token: str) -> str | None:
         if token.isascii():
@@ -93,16 +120,33 @@ class Tokenizer:
     def terms(self, text: str, lang: str | None = None) -> list[str]:
         """The display terms of one comment, in order (repeats kept: counts are per occurrence)."""
         lang = lang or detect_lang(text)
-        if lang == "zh":
-            raw = self.cut_zh(text)
-        else:
-            low = text.lower()
-            if self._en_multi is not None:
-                low = self._en_multi.sub(lambda m: self.syn[m.group(1)].replace(" ", "_"), low)
-            raw = [w.replace("_", " ") for w in _EN_WORD.findall(low.replace("’", "'"))]
+        if lang == "zh":  # a piece's terms are those of its tokens; punctuation is never a term
+            out: list[str] = []
+            known = self._piece_terms
+            for piece in _CUT.split(text)[::2]:
+                if piece:
+                    terms = known.get(piece)
+                    if terms is None:
+                        terms = self._remember(known, piece, self._terms_of(self._cut_piece(piece)))
+                    out += terms
+            return out
+        low = text.lower()
+        if self._en_multi is not None:
+            low = self._en_multi.sub(lambda m: self.syn[m.group(1)].replace(" ", "_"), low)
+        return self._terms_of([w.replace("_", " ") for w in _EN_WORD.findall(low.replace("’", "'"))])
+
+    def _terms_of(self, raw: list[str]) -> list[str]:
         known = self._terms
         out = [known[tok] if tok in known else self._learn(tok) for tok in raw]
         return [term for term in out if term]
+
+    @staticmethod
+    def _remember(memo: dict[str, list[str]], piece: str, value: list[str]) -> list[str]:
+        """Store one piece's tokens or terms in its bounded memo (cleared when full)."""
+        if len(memo) >= PIECE_MEMO:
+            memo.clear()
+        memo[piece] = value
+        return value
 
     def _learn(self, raw: str) -> str:
         """The term of one raw token ("" for none), remembered (the memo is bounded: cleared when full)."""

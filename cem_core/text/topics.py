@@ -18,19 +18,27 @@ from dataclasses import dataclass
 
 from cem_core.text.dictionaries import TextConfig, TopicRule
 from cem_core.text.sentiment import Verdict, label_of
-from cem_core.text.trie import trie_pattern
+from cem_core.text.trie import trie_branches
 
 _RANK = {"negative": 0, "neutral": 1, "positive": 2}
+SHAPE_MEMO = 100_000  # distinct keyword combinations whose topics are remembered
 
 
 def _pattern(words: Iterable[str]) -> re.Pattern[str] | None:
-    """English keywords as whole words, Chinese ones anywhere; both as tries (``cem_core.text.trie``)."""
+    """English keywords as whole words, Chinese ones anywhere; both as tries (``cem_core.text.trie``).
+
+    It means ``(?<![a-z])(?:EN)(?![a-z])|ZH``, written as one branch per first character,
+    ``c(?:(?<![a-z].)EN_c(?![a-z])|ZH_c)``, so every branch opens with a plain character and ``re`` skips
+    the positions where no keyword starts (the lookbehind moved past ``c`` looks one further back)."""
     words = {w.lower() for w in words if w}
     if not words:
         return None
-    en = [w for w in words if w.isascii()]
-    zh = [w for w in words if not w.isascii()]
-    parts = ([rf"(?<![a-z])(?:{trie_pattern(en)})(?![a-z])"] if en else []) + ([trie_pattern(zh)] if zh else [])
+    en = trie_branches(w for w in words if w.isascii())
+    zh = trie_branches(w for w in words if not w.isascii())
+    parts = []
+    for ch in sorted(en.keys() | zh.keys()):
+        alts = ([f"(?<![a-z].){en[ch]}(?![a-z])"] if ch in en else []) + ([zh[ch]] if ch in zh else [])
+        parts.append(re.escape(ch) + (alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"))
     return re.compile("|".join(parts))
 
 
@@ -58,6 +66,8 @@ class Taxonomy:
             for k in dict.fromkeys(w.lower() for w in r.any_of):
                 self.by_keyword.setdefault(k, []).append(i)
         self.all_of = [tuple(k.lower() for k in r.all_of) for r in self.rules]
+        # keywords found (in order) -> ``_shape``: comments name a few hundred combinations of keywords
+        self._shapes: dict[tuple[str, ...], tuple[list[tuple[str, str]], list[tuple[str, list[int]]]]] = {}
         self.not_of = [tuple(k.lower() for k in r.not_of) for r in self.rules]
 
     def names(self, lang: str) -> dict[str, str]:
@@ -72,42 +82,72 @@ class Taxonomy:
         """Topics of one comment, level-2 first then their parents, with per-topic sentiment."""
         if self.pattern is None or not text:
             return []
-        low = text.lower()
-        found: dict[str, int] = {}
-        for m in self.pattern.finditer(low):
-            found.setdefault(m.group(0), m.start())
+        found = tuple(dict.fromkeys(self.pattern.findall(text.lower())))  # keywords in order of first mention
         if not found:
             return []
+        shape = self._shapes.get(found)
+        if shape is None:
+            shape = self._shape(found)
+            if len(self._shapes) >= SHAPE_MEMO:
+                self._shapes.clear()
+            self._shapes[found] = shape
+        direct, parents = shape
+        labels = _ClauseLabels(verdict)
+        out = [TopicMatch(code, labels(kw), kw) for code, kw in direct]
+        for code, siblings in parents:
+            worst = min((out[j] for j in siblings), key=_rank)
+            out.append(TopicMatch(code, worst.label, worst.keyword))
+        return out
+
+    def _shape(self, found: tuple[str, ...]) -> tuple[list[tuple[str, str]], list[tuple[str, list[int]]]]:
+        """Which topics the keywords ``found`` (in order of mention) give, before any sentiment: the
+        matched rules as (code, the keyword that named it) in taxonomy order, then each parent to add
+        as (code, positions of its matched children, the worst of which lends it label and keyword)."""
         hits: dict[int, str] = {}
         for kw in found:
             for i in self.by_keyword.get(kw, ()):
                 hits.setdefault(i, kw)
-        out: list[TopicMatch] = []
+        direct = []
         for i in sorted(hits):
             if self.all_of[i] and not all(k in found for k in self.all_of[i]):
                 continue
             if any(k in found for k in self.not_of[i]):
                 continue
-            out.append(TopicMatch(self.rules[i].code, self._clause_label(low, hits[i], verdict), hits[i]))
-        have = {m.code for m in out}
-        for m in list(out):
-            parent = self.by_code[m.code].parent
+            direct.append((self.rules[i].code, hits[i]))
+        codes = [code for code, _kw in direct]
+        have = set(codes)
+        parents = []
+        for code in codes[:]:
+            parent = self.by_code[code].parent
             if parent and parent not in have:
-                siblings = [x for x in out if self.by_code[x.code].parent == parent]
-                worst = min(siblings, key=lambda x: _RANK[x.label])
-                out.append(TopicMatch(parent, worst.label, worst.keyword))
+                parents.append((parent, [j for j, c in enumerate(codes) if self.by_code[c].parent == parent]))
+                codes.append(parent)
                 have.add(parent)
-        return out
+        return direct, parents
 
-    @staticmethod
-    def _clause_label(low: str, keyword: str, verdict: Verdict | None) -> str:
-        """The sentiment of the clause naming the topic; a clause with no sentiment of its own (e.g.
-        "前台办理入住，等了四十分钟") takes the comment's."""
+
+def _rank(m: TopicMatch) -> int:
+    return _RANK[m.label]
+
+
+class _ClauseLabels:
+    """keyword -> the sentiment of the first clause naming it that has a sentiment of its own; a clause
+    with none (e.g. "前台办理入住，等了四十分钟") leaves the comment's. Clause texts are lower-cased once
+    per comment, on the first keyword asked about."""
+
+    def __init__(self, verdict: Verdict | None) -> None:
+        self.verdict = verdict
+        self.clauses: list[tuple[str, float]] | None = None
+
+    def __call__(self, keyword: str) -> str:
+        verdict = self.verdict
         if verdict is None:
             return "neutral"
-        for c in verdict.clauses:
-            if keyword in c.text.lower() and c.score != 0:
-                return label_of(c.score)
+        if self.clauses is None:
+            self.clauses = [(c.text.lower(), c.score) for c in verdict.clauses]
+        for text, score in self.clauses:
+            if keyword in text and score != 0:
+                return label_of(score)
         return verdict.label
 
 

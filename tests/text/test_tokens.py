@@ -47,3 +47,21 @@ def test_language_detection_and_bigrams() -> None:
     assert detect_lang("前台太慢了") == "zh" and detect_lang("The app crashed") == "en"
     assert detect_lang("App 闪退") == "zh"
     assert bigrams(["前台", "排队", "排队"]) == ["前台 排队"]
+
+
+def test_cutting_at_punctuation_keeps_jiebas_tokens() -> None:
+    """Comments are segmented piece by piece between punctuation (``tokens._CUT``), each distinct piece
+    once: on random text mixing Chinese, Latin, digits, spaces, line ends and punctuation, the tokens and
+    terms are exactly those of segmenting the whole text."""
+    import random
+
+    tok = Tokenizer(default_config("hotel"))
+    alphabet = [*"服务很好前台排队房间干净不太满意但是虽然酒店早餐", *"abcXYZ019", " ", "\r\n", "\n", "\t", *".%-_+#&",
+                *"，,。!！？?；;…~～、:：“”（）《》【】", "😀", "ｏｋ", "客服人员", "check-in", "5.5分"]
+    rng = random.Random(13)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        whole = tok.jieba.cut(text, True)
+        assert tok.cut_zh(text) == whole, text
+        tok.forget()
+        assert tok.terms(text, "zh") == tok._terms_of(whole), text
