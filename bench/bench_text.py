@@ -11,8 +11,9 @@
    each comment) and as an import runs it (the clause memo warm); topics; the whole analysis both ways;
    store (response_text rows and the term and topic rollups written to SQLite, timed apart).
 3. Import: the same csv imported into fresh SQLite files without text analysis (in that run only the
-   import is told the database cannot store text) and with it analysed in the importing process (what
-   imports do), ``--rounds`` times interleaved; the difference is what analysis adds to an import.
+   import is told the database cannot store text), with it analysed on two cores (``text.helper``: what
+   imports do) and with it analysed in the importing process alone (the helper turned off), ``--rounds``
+   times interleaved; the difference to the first is what analysis adds to an import.
 
 Comments are ~30 characters, built by joining two or three clauses drawn at random from the sentiment
 sets and the demo catalogue's phrases, so they vary the way real comments do (the import benchmark's
@@ -207,6 +208,9 @@ def run_import(path: str, with_text: str) -> dict:
 
     if with_text == "off":  # the bench's own comparison: the same import minus text analysis
         load.text_store = type("NoText", (), {"import_config": staticmethod(lambda conn: None)})
+    elif with_text == "inline":  # ... and with every comment analysed in the importing process (one core)
+        two_cores = load.TwoCores
+        load.TwoCores = lambda analyses, helper=True: two_cores(analyses, helper=False)
     db = OUT / f"text_bench_{with_text}_{time.time_ns()}.db"
     engine = make_engine(f"sqlite:///{db}")
     migrate(engine)
@@ -420,7 +424,7 @@ def main() -> None:
     p.add_argument("--import-rows", type=int, default=200_000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--rounds", type=int, default=1, help="import runs per mode (interleaved; best counts)")
-    p.add_argument("--modes", default="off,inline", help="import modes to run (off, inline)")
+    p.add_argument("--modes", default="off,helper,inline", help="import modes to run (off, helper, inline)")
     p.add_argument("--child", nargs=2)
     p.add_argument("--queries", action="store_true", help="time the page's text queries (see the module)")
     p.add_argument("--rebuild", action="store_true", help="time text rebuild with a reader and a writer")
@@ -461,7 +465,8 @@ def main() -> None:
         print(f"import of {on['rows']:,} rows (SQLite), best of {args.rounds} (wall s; CPU s of the importer + "
               f"its children; load average after each run):")
         off = best.get("off")
-        for mode, label in (("off", "without text analysis"), ("inline", "text analysed in the importing process")):
+        for mode, label in (("off", "without text analysis"), ("inline", "text analysed in the importer (one core)"),
+                            ("helper", "text on two cores (helper process; as imports run)")):
             if mode not in runs:
                 continue
             b = best[mode]

@@ -386,3 +386,4 @@ for key, tab in zip(TABS, tabs, strict=True):
     if tab.open:
         with tab:
             RENDER[key]()
+cache.once(story.warm_up)  # the customer lookup's first-use costs, before anyone can look a customer up

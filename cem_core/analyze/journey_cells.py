@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 
 from cem_core.analyze import journey_rollup as jr
+from cem_core.analyze import touchpoint_cells
 from cem_core.analyze.cells import month_of
 from cem_core.analyze.distributions import SCALES, score_group
 from cem_core.analyze.journey_rollup import P, S, T, big, neutral
@@ -114,9 +115,11 @@ def _cells(measure: str, batch_ids: Collection[int], dialect: str) -> Select:
 
 def add_batch(conn: Connection, batch_id: int) -> None:
     """Every journey rollup of one batch: its ``journey_rollup`` pieces, the cells of this batch and of the
-    batches whose journeys it continues, and ``curve_rollup``. The rollup writers call this, never the parts."""
+    batches whose journeys it continues, ``curve_rollup`` and ``touchpoint_cell``. The rollup writers call this,
+    never the parts."""
     add_cells(conn, {batch_id, *jr.add_batch(conn, batch_id)})
     jr.add_curve_batch(conn, batch_id)
+    touchpoint_cells.add_batch(conn, batch_id)
 
 
 def add_cells(conn: Connection, batch_ids: Collection[int]) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, case, func, literal, or_, select, union_all
 
 from cem_core.analyze import cells
 from cem_core.analyze.metrics import (
@@ -31,15 +31,14 @@ from cem_core.analyze.metrics import (
 from cem_core.analyze.queries import (
     Filters,
     apply_filters,
-    date_bounds,
+    date_bounds_and_check,
     on_one_connection,
     previous_period,
     responses,
     rollup,
-    rollup_is_complete,
 )
 from cem_core.analyze.stats import mean_ci, proportion_ci
-from cem_core.analyze.trends import trend as measure_trend
+from cem_core.analyze.trends import trend_of_records as measure_trend
 from cem_core.db.models import SCORE_VALUES, Base, analysis_rollup
 
 
@@ -74,40 +73,55 @@ def default_window(lo: dt.date, hi: dt.date) -> tuple[dt.date, dt.date]:
     return max(lo, hi - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)), hi
 
 
-def resolve_dates(engine: Engine, f: Filters) -> tuple[dt.date, dt.date] | None:
-    """The filter's dates; an open end falls back to ``default_window`` of the data (None if no data)."""
-    lo, hi = date_bounds(engine)
+def resolve_dates(bounds: tuple[dt.date | None, dt.date | None], f: Filters) -> tuple[dt.date, dt.date] | None:
+    """The filter's dates; an open end falls back to ``default_window`` of the data's ``bounds`` (None if
+    no data)."""
+    lo, hi = bounds
     if lo is None or hi is None:
         return None
     start, end = default_window(lo, hi)
     return f.date_from or start, f.date_to or end
 
 
-def nps_table(keys: pd.Index, sums: np.ndarray) -> pd.DataFrame:
-    """NPS, CI and n per group (``keys``, rows of summed ``MEASURE_COLUMNS`` in ``sums``): ``NpsResult``'s
-    formulas on whole columns (a row at a time cost more than the query behind the page)."""
+def nps_table(keys: pd.Index, sums: np.ndarray, names: dict[object, str] | None = None,
+              key: str = "key", order: str | None = None) -> pd.DataFrame:
+    """NPS, CI and n per group (``keys``, rows of summed ``MEASURE_COLUMNS`` in ``sums``), groups without an
+    NPS answer left out, and with ``names`` a display name per key ("—" if unknown); ``order="nps"`` sorts
+    by NPS, highest first. ``NpsResult``'s formulas on whole columns, and the frame built once from the
+    kept arrays: a row at a time, or pandas' dropna / assign / iloc on the result, cost more than the query
+    behind the page."""
     col = {m: i for i, m in enumerate(MEASURE_COLUMNS)}
     n, prom, det = (sums[:, col[m]].astype(float) for m in ("nps_n", "promoters", "detractors"))
     with np.errstate(divide="ignore", invalid="ignore"):
         nps = np.where(n > 0, 100.0 * (prom - det) / n, np.nan)
         p, d = prom / n, det / n
         margin = np.where(n >= 2, 100.0 * Z95 * np.sqrt(np.maximum(p + d - (p - d) ** 2, 0.0) / n), np.nan)
-    return pd.DataFrame({"key": keys, "nps": nps, "low": np.maximum(nps - margin, -100.0),
-                         "high": np.minimum(nps + margin, 100.0), "n": n.astype(int)})
+    keep = np.flatnonzero(~np.isnan(nps))
+    if order == "nps":
+        keep = keep[np.argsort(-nps[keep], kind="stable")]
+    out = {key: keys[keep], "nps": nps[keep], "low": np.maximum(nps - margin, -100.0)[keep],
+           "high": np.minimum(nps + margin, 100.0)[keep], "n": n[keep].astype(int)}
+    if names is not None:
+        out["name"] = [names.get(k, "—") for k in out[key]]
+    return pd.DataFrame(out)
 
 
-def _named(table: pd.DataFrame, names: dict[object, str]) -> pd.DataFrame:
-    out = table.assign(name=[names.get(k, "—") for k in table["key"]])
-    return out.dropna(subset=["nps"])
-
-
-def _names(engine: Engine, table: str, lang: str) -> dict[object, str]:
-    """id -> localised name of a dimension table, in its display order (plain dicts: a merge with a frame of
-    Arrow strings cost more than the overview's query)."""
-    t = Base.metadata.tables[table]
-    name = t.c.name_en if lang == "en" else t.c.name_zh
+def _names(engine: Engine, lang: str) -> tuple[dict[object, str], dict[object, str]]:
+    """id -> localised name of the journey stages (in journey order) and of the channels: one query for
+    both (plain dicts: a merge with a frame of Arrow strings cost more than the overview's query)."""
+    stmts = []
+    for i, table in enumerate(("journey_stages", "channels")):
+        t = Base.metadata.tables[table]
+        order = t.c.position if "position" in t.c else t.c.id
+        name = t.c.name_en if lang == "en" else t.c.name_zh
+        stmts.append(select(literal(i).label("t"), order.label("o"), t.c.id, name.label("name")))
+    both = union_all(*stmts).subquery()
+    stages: dict[object, str] = {}
+    channels: dict[object, str] = {}
     with engine.connect() as conn:
-        return dict(conn.execute(select(t.c.id, name).order_by(t.c.position if "position" in t.c else t.c.id)).all())
+        for t, _, key, name in conn.execute(select(both).order_by(both.c.t, both.c.o)):
+            (channels if t else stages)[key] = name
+    return stages, channels
 
 
 #: The overview's measures as sums over month cells (``analyze.cells``): all are linear in the cell columns.
@@ -190,13 +204,13 @@ class Cube:
         return list(index), out
 
 
-def period_cube(engine: Engine, f: Filters, date_from: dt.date) -> Cube:
+def period_cube(engine: Engine, f: Filters, date_from: dt.date, complete: bool) -> Cube:
     """Additive measures per (current, month, channel_id, stage_id) of the rows ``f`` selects (its dates
-    closed); ``current`` is true from ``date_from`` on. Whole months come from the month cells
-    (about 10k at 1M responses, the same at 10M) when they can answer ``f`` (as ``cells.answerable``), the
-    partial months from the daily rollup or, with a free-text filter, the rows of those days: two queries
-    for both periods on one connection (each round trip counts on Postgres)."""
-    complete = rollup_is_complete(engine)
+    closed); ``current`` is true from ``date_from`` on; ``complete``: ``queries.rollup_is_complete``.
+    Whole months come from the month cells (about 10k at 1M responses, the same at 10M) when they can
+    answer ``f`` (as ``cells.answerable``), the partial months from the daily rollup or, with a free-text
+    filter, the rows of those days: two queries for both periods on one connection (each round trip counts
+    on Postgres)."""
     ranges = [(f.date_from, date_from - dt.timedelta(days=1)), (date_from, f.date_to)]
     if not complete or f.products or f.departments:
         stmts = [_day_cube(engine, f, ranges, date_from, complete)]
@@ -221,31 +235,31 @@ def period_cube(engine: Engine, f: Filters, date_from: dt.date) -> Cube:
 
 @on_one_connection
 def build_overview(engine: Engine, f: Filters, lang: str) -> Overview | None:
-    """All overview figures for filters ``f``; None when there is no data at all."""
-    dates = resolve_dates(engine, f)
+    """All overview figures for filters ``f``; None when there is no data at all. Three round trips: date
+    bounds with the completeness check, the cube (one or two statements), the stage and channel names."""
+    lo, hi, complete = date_bounds_and_check(engine)
+    dates = resolve_dates((lo, hi), f)
     if dates is None:
         return None
     date_from, date_to = dates
     prev_from, _ = previous_period(date_from, date_to)
-    cube = period_cube(engine, f.with_dates(prev_from, date_to), date_from)
+    cube = period_cube(engine, f.with_dates(prev_from, date_to), date_from, complete)
     cur, prev = cube.where(cube.current), cube.where(~cube.current)
 
     months, monthly = cur.by(cur.month)
     order = np.argsort(months, kind="stable")
-    stamps = pd.to_datetime(pd.Series([months[i] for i in order], dtype=object), format="%Y-%m-%d")
-    trend = nps_table(pd.Index(stamps), monthly[order]).rename(columns={"key": "month"})
-    trend = trend.dropna(subset=["nps"]).reset_index(drop=True)
-    periods = pd.DataFrame(monthly[order], columns=list(MEASURE_COLUMNS))
-    periods.insert(0, "period", stamps)
+    stamps = pd.DatetimeIndex(pd.to_datetime([months[i] for i in order], format="%Y-%m-%d"))
+    monthly = monthly[order]
+    trend = nps_table(stamps, monthly, key="month")
+    periods = [{"period": stamp, **dict(zip(MEASURE_COLUMNS, row, strict=True))}
+               for stamp, row in zip(stamps, monthly.tolist(), strict=True)]
 
-    stage_names = _names(engine, "journey_stages", lang)  # ordered by journey position
+    stage_names, channel_names = _names(engine, lang)  # stages ordered by journey position
     position = {k: i for i, k in enumerate(stage_names)}
     stages, by_stage_sums = cur.by(cur.stage_id)
     keep = sorted((i for i, k in enumerate(stages) if k in position), key=lambda i: position[stages[i]])
-    by_stage = _named(nps_table(pd.Index([stages[i] for i in keep]), by_stage_sums[keep]), stage_names)
+    by_stage = nps_table(pd.Index([stages[i] for i in keep]), by_stage_sums[keep], stage_names)
     channels, by_channel_sums = cur.by(cur.channel_id)
-    by_channel = _named(nps_table(pd.Index(channels), by_channel_sums), _names(engine, "channels", lang))
-    by_channel = by_channel.iloc[np.argsort(-by_channel["nps"].to_numpy(), kind="stable")]
-    return Overview(date_from, date_to, cur.total(), prev.total(), trend,
-                    by_stage.reset_index(drop=True), by_channel.reset_index(drop=True),
+    by_channel = nps_table(pd.Index(channels), by_channel_sums, channel_names, order="nps")
+    return Overview(date_from, date_to, cur.total(), prev.total(), trend, by_stage, by_channel,
                     measure_trend(periods, "csat"), measure_trend(periods, "ces"))

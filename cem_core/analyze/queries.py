@@ -92,6 +92,8 @@ class OneConnection:
 
     def __init__(self, conn: Connection) -> None:
         self.conn, self.dialect = conn, conn.dialect
+        #: ``rollup_is_complete``'s answer once asked: a page call's several readers share one check.
+        self.complete: bool | None = None
 
     def connect(self) -> AbstractContextManager[Connection]:
         return nullcontext(self.conn)
@@ -122,14 +124,32 @@ def read_frame(engine: Engine, stmt: Select) -> pd.DataFrame:
         return pd.DataFrame.from_records([tuple(r) for r in result.fetchall()], columns=list(result.keys()))
 
 
-def date_bounds(engine: Engine) -> tuple[dt.date | None, dt.date | None]:
-    """First and last feedback date: two scalar subqueries, because SQLite answers a lone min() or max()
+def _bound_subqueries() -> list:
+    """min and max feedback date as two scalar subqueries, because SQLite answers a lone min() or max()
     from the index but scans the table for both in one SELECT."""
-    lo = select(func.min(responses.c.occurred_date)).scalar_subquery()
-    hi = select(func.max(responses.c.occurred_date)).scalar_subquery()
-    with engine.connect() as conn:  # one round trip; each subquery still reads one end of the index
-        lo, hi = conn.execute(select(lo, hi)).one()
+    return [select(func.min(responses.c.occurred_date)).scalar_subquery(),
+            select(func.max(responses.c.occurred_date)).scalar_subquery()]
+
+
+def date_bounds(engine: Engine) -> tuple[dt.date | None, dt.date | None]:
+    """First and last feedback date (one round trip; each subquery reads one end of the index)."""
+    with engine.connect() as conn:
+        lo, hi = conn.execute(select(*_bound_subqueries())).one()
     return _as_date(lo), _as_date(hi)
+
+
+def date_bounds_and_check(engine: Engine) -> tuple[dt.date | None, dt.date | None, bool]:
+    """``date_bounds`` and ``rollup_is_complete`` in one statement: the overview needs both first, and on
+    Postgres each round trip of a page call counts against queries that take a few milliseconds."""
+    with engine.connect() as conn:
+        lo, hi, rows, summed = conn.execute(select(*_bound_subqueries(), *_check_subqueries(engine))).one()
+    return _as_date(lo), _as_date(hi), _remember(engine, int(rows) == int(summed))
+
+
+def _remember(engine: Engine, complete: bool) -> bool:
+    if isinstance(engine, OneConnection):
+        engine.complete = complete
+    return complete
 
 
 def _as_date(value: object) -> dt.date | None:
@@ -144,6 +164,14 @@ def previous_period(date_from: dt.date, date_to: dt.date) -> tuple[dt.date, dt.d
     return date_from - dt.timedelta(days=days), date_from - dt.timedelta(days=1)
 
 
+def _check_subqueries(engine: Engine) -> list:
+    """The rows stored and the rows the rollups summarised, as two scalar subqueries."""
+    rows = (select(func.coalesce(func.sum(response_counts.c.responses), 0)) if engine.dialect.name == "postgresql"
+            else select(func.count()).select_from(responses))
+    summed = select(func.coalesce(func.sum(rollup_coverage.c.responses), 0))
+    return [rows.scalar_subquery(), summed.scalar_subquery()]
+
+
 def rollup_is_complete(engine: Engine) -> bool:
     """Whether the rollups cover exactly the stored rows: the rows each batch's rollups summarised
     (``rollup_coverage``) against the rows stored.
@@ -151,14 +179,14 @@ def rollup_is_complete(engine: Engine) -> bool:
     A safety net for the rollup contract (``cem_core.analyze.rollup``): if a writer ever forgets it, pages
     fall back to scanning the rows and stay correct, only slower. Postgres reads the stored rows from
     ``response_counts``, kept by triggers on ``responses`` (migration 0023), as its ``count(*)`` is a full
-    scan; SQLite's ``count(*)`` reads the smallest index (~2 ms at 300k rows).
+    scan; SQLite's ``count(*)`` reads the smallest index (~2 ms at 300k rows). Asked once per page-level
+    call (``on_one_connection``): its readers share the answer.
     """
-    rows = (select(func.coalesce(func.sum(response_counts.c.responses), 0)) if engine.dialect.name == "postgresql"
-            else select(func.count()).select_from(responses)).scalar_subquery()
-    summed = select(func.coalesce(func.sum(rollup_coverage.c.responses), 0)).scalar_subquery()
+    if isinstance(engine, OneConnection) and engine.complete is not None:
+        return engine.complete
     with engine.connect() as conn:
-        rows, summed = conn.execute(select(rows, summed)).one()
-    return int(rows) == int(summed)
+        rows, summed = conn.execute(select(*_check_subqueries(engine))).one()
+    return _remember(engine, int(rows) == int(summed))
 
 
 def measures_cube(engine: Engine, f: Filters) -> pd.DataFrame:

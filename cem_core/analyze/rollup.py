@@ -9,7 +9,8 @@ its rollup rows. ``tests/analyze/test_rollup.py`` checks rollup == rows after ea
 
 The same calls keep the analysis page's month cells (``analyze.cells``), key-driver moments
 (``analyze.moments``), the journeys' figures and the emotion curve's sums (``analyze.journey_rollup``), peak-end's
-cells (``analyze.journey_cells``) and
+cells (``analyze.journey_cells``), the touchpoint cells by region, product and segment
+(``analyze.touchpoint_cells``) and
 the coverage record
 (``rollup_coverage``), so no writer knows about them.
 """
@@ -30,6 +31,7 @@ from cem_core.db.models import (
     journey_cell,
     rating_rollup,
     rollup_coverage,
+    touchpoint_cell,
 )
 from cem_core.db.models import curve_rollup as curves
 from cem_core.db.models import journey_rollup as journeys
@@ -59,7 +61,7 @@ def add_batch(conn: Connection, batch_id: int) -> None:
 
 def _delete(conn: Connection, batch_id: int | None = None) -> None:
     for table in (_rollup, analysis_rollup, rating_rollup, driver_rollup, journeys, journey_cell, curves,
-                  rollup_coverage):
+                  touchpoint_cell, rollup_coverage):
         stmt = table.delete()
         conn.execute(stmt if batch_id is None else stmt.where(table.c.batch_id == batch_id))
 
@@ -75,7 +77,7 @@ def rebuild_journeys(conn: Connection, batch_ids: Iterable[int]) -> None:
     """Recompute the journey rollups of batches whose rows were deleted individually: they keep maxima and
     minima, which cannot be subtracted (the additive rollups are, by ``chunk_rollup.subtract_responses``)."""
     for batch_id in sorted(set(batch_ids)):
-        for table in (journeys, curves):  # journey_cell: add_cells replaces the batch's cells
+        for table in (journeys, curves, touchpoint_cell):  # journey_cell: add_cells replaces the batch's cells
             conn.execute(table.delete().where(table.c.batch_id == batch_id))
         journey_cells.add_batch(conn, batch_id)
 

@@ -92,11 +92,17 @@ def trend(periods: pd.DataFrame, measure: str) -> pd.DataFrame:
 
     A period without answers is dropped; a change is compared with the previous period that has answers.
     """
+    return trend_of_records(periods.to_dict("records"), measure)  # plain dicts: iterrows cost more
+
+
+def trend_of_records(periods: list[Mapping[str, object]], measure: str) -> pd.DataFrame:
+    """``trend`` of periods given as plain dicts (``period`` and the additive figures), in order: the
+    overview sums its months with numpy and skips building a frame only to take it apart again."""
     if measure not in MEASURES:
         raise ValueError(f"unknown measure: {measure}")
     rows: list[dict[str, object]] = []
     prev: Mapping[str, object] | None = None
-    for m in periods.to_dict("records"):  # plain dicts: iterrows cost more than the overview's queries
+    for m in periods:
         if measure == "nps":
             cur_n = int(m["nps_n"])
             res = _nps(m)

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import BigInteger, Connection, SmallInteger, Table, func, select
 
 BULK_MIN_ROWS = 50_000
@@ -41,9 +43,9 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: It
 
 def insert_columns(conn: Connection, table: Table, columns: Mapping[str, np.ndarray]) -> None:
     """Insert rows given as one numpy array per column (ints; floats with NaN for NULL; datetime64; object
-    arrays of str / int / None). On Postgres the COPY data is rendered column by column in numpy instead of
-    a Python call per row (``write_row`` costs ~5 us a row: 4 minutes of a 10M-row demo load, issue 17); a
-    table of non-null integers goes as binary COPY, built as one structured array. Elsewhere: ``bulk_insert``."""
+    arrays of str / int / None). On Postgres the COPY data is rendered as CSV by Arrow instead of a Python
+    call per row (``write_row`` costs ~5 us a row: 4 minutes of a 10M-row demo load, issue 17); a table of
+    non-null integers goes as binary COPY, built as one structured array. Elsewhere: ``bulk_insert``."""
     names = list(columns)
     if not len(columns[names[0]]):
         return
@@ -54,7 +56,7 @@ def insert_columns(conn: Connection, table: Table, columns: Mapping[str, np.ndar
     if all(columns[c].dtype.kind in "iu" for c in names):
         data, fmt = _binary(table, columns), " (FORMAT BINARY)"
     else:
-        data, fmt = _text_rows(columns), ""
+        data, fmt = _csv_rows(columns), " (FORMAT csv)"
     dbapi = conn.connection.driver_connection
     with dbapi.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN{fmt}") as copy:
         copy.write(data)
@@ -70,30 +72,22 @@ def _python(col: np.ndarray) -> list[object]:
     return col.tolist()
 
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _text_field(col: np.ndarray) -> np.ndarray:
-    """A column as an object array of COPY text fields (NULL is ``\\N``)."""
-    if col.dtype.kind in "iu":
-        return col.astype(str).astype(object)
-    if col.dtype.kind == "f":
-        return np.where(np.isnan(col), "\\N", col.astype(str)).astype(object)
-    if col.dtype.kind == "M":
-        return np.datetime_as_string(col).astype(object)
-    null = np.equal(col, None) if col.dtype.kind == "O" else np.zeros(len(col), dtype=bool)
-    text = np.where(null, "", col).astype(str)
-    if any(c in "".join(text.tolist()) for c in "\\\t\n\r"):  # rare in practice: escape per value only then
-        text = np.array([v.translate(_ESCAPES) for v in text.tolist()], dtype=object)
-    return np.where(null, "\\N", text).astype(object)
-
-
-def _text_rows(columns: Mapping[str, np.ndarray]) -> bytes:
-    fields = [_text_field(c) for c in columns.values()]
-    line = fields[0]
-    for f in fields[1:]:
-        line = line + "\t" + f
-    return ("\n".join(line.tolist()) + "\n").encode()
+def _csv_rows(columns: Mapping[str, np.ndarray]) -> bytes:
+    """The columns as CSV for ``COPY ... (FORMAT csv)``, rendered by Arrow's C++ writer (pyarrow comes with
+    streamlit): every text value quoted (quotes doubled; tabs, newlines, backslashes kept as they are), NULL
+    as an empty unquoted field. Concatenating the fields as numpy object arrays cost ~3.6 s per 200k
+    responses, 3 minutes of a 10M-row demo load; Arrow renders them 10x faster (issue 17)."""
+    arrays = {}
+    for name, col in columns.items():
+        if col.dtype.kind == "f":
+            arrays[name] = pa.array(col, mask=np.isnan(col))
+        elif col.dtype.kind == "O":
+            arrays[name] = pa.array(col, from_pandas=True)
+        else:
+            arrays[name] = pa.array(col)
+    out = pa.BufferOutputStream()
+    pa_csv.write_csv(pa.table(arrays), out, pa_csv.WriteOptions(include_header=False))
+    return out.getvalue().to_pybytes()
 
 
 def _binary(table: Table, columns: Mapping[str, np.ndarray]) -> bytes:

@@ -748,6 +748,35 @@ curve_rollup = Table(
     *(Column(f"{m}_{k}", BigInteger, nullable=False) for m in JOURNEY_MEASURES for k in ("n", "sum", "sq")),
 )
 
+#: Per batch, month, channel, stage, touchpoint, region, product and segment (migration 0029,
+#: ``analyze.touchpoint_cells``): the map's additive measures (``analyze.metrics.MEASURE_COLUMNS``) and n, sum
+#: and sum of squares of each score, so the journey map, the emotion curve and peak-end's touchpoint exposure
+#: under a region, product or segment filter sum cells instead of reading the rows. The demo's 1M responses
+#: make ~79k cells (~13 rows each): region and segment are a customer's and product a journey's, so the cross
+#: holds only the combinations that occur.
+TOUCHPOINT_CELL_INTS = ("responses", "nps_n", "promoters", "detractors", "csat_n", "csat_top2", "ces_n", "ces_sum",
+                        "ces_agree", "ces_sq", "csat_sum", "csat_sq", "nps_sum", "nps_sq")
+TOUCHPOINT_CELL_FLOATS = ("spend", "detractor_spend")
+touchpoint_cell = Table(
+    "touchpoint_cell", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("month", Date, nullable=False), Column("channel_id", Integer), Column("stage_id", Integer),
+    Column("touchpoint_id", Integer), Column("region", String(64)), Column("product", String(128)),
+    Column("segment", String(64)),
+    *(Column(c, BigInteger, nullable=False) for c in TOUCHPOINT_CELL_INTS),
+    *(Column(c, Float, nullable=False) for c in TOUCHPOINT_CELL_FLOATS),
+)
+
+#: Analysed comments per batch, kept by statement-level triggers on ``response_text`` on Postgres (migration
+#: 0030), so the text cells' completeness check reads no comment rows there (``text.report.cells_complete``).
+#: SQLite counts ``response_text`` (its smallest index) and leaves this empty, as with ``response_counts``.
+text_counts = Table(
+    "text_counts", Base.metadata,
+    Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("comments", BigInteger, nullable=False),
+)
+
 
 
 

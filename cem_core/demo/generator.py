@@ -48,6 +48,7 @@ from cem_core.db.bulk import (
 )
 from cem_core.db.models import Customer, ImportBatch, Rating, Response
 from cem_core.demo.catalog import INDUSTRIES, REGIONS, SEGMENTS, Industry
+from cem_core.demo.text_sums import DemoText
 from cem_core.reference import ATTRIBUTE_CODES, CHANNELS, ensure_industry
 from cem_core.text import store as text_store
 from cem_core.text.settings import config_for_demo
@@ -331,8 +332,7 @@ class _Load:
     batch_id: int
     ids: dict[str, dict[str, int]]
     sums: BatchRollup  # the rollups, summed from each part in memory (``analyze.chunk_rollup``)
-    text: text_store.BatchText | None
-    analyses: text_store.Analyses | None
+    text: DemoText | None  # comments stored and counted per distinct analysis (``demo.text_sums``)
     customer_base: int = 0
     response_base: int = 0
 
@@ -358,12 +358,8 @@ class _Load:
         insert_columns(conn, Rating.__table__, ratings)
         scores = {c: resp[c] for c in ("nps", "csat", "ces", "overall_sat")}  # floats, NaN for blank
         self.sums.add({**{k: rows[k] for k in ROW_FIELDS}, **scores}, pd.DataFrame(ratings))
-        if self.text is not None and self.analyses is not None:  # analysed like any import's, chunk by chunk
-            has = np.flatnonzero(np.not_equal(rows["comment"], None))
-            keys = zip(np.datetime_as_string(rows["occurred_date"][has]).tolist(),
-                       *(rows[c][has].tolist() for c in ("channel_id", "stage_id", "touchpoint_id")), strict=True)
-            self.text.add(rows["id"][has].tolist(), keys, rows["nps"][has].tolist(),
-                          self.analyses.rows(rows["comment"][has].tolist(), rows["language"][has].tolist()))
+        if self.text is not None:
+            self.text.add({**rows, "nps": resp["nps"]})
         self.customer_base += n_cust
         self.response_base += n_resp
 
@@ -391,8 +387,8 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
         deferred = DEFERRED if offline and bulk_worth_it(rows, stored) else ()
         config = config_for_demo(conn, industry) if text_store.import_config(conn) is not None else None
         load = _Load(conn, batch_id, ids, BatchRollup(conn, batch_id),
-                     text_store.BatchText(conn, batch_id, config.version) if config else None,
-                     text_store.Analyses(config) if config else None, next_id(conn, Customer.__table__), stored + 1)
+                     DemoText(conn, batch_id, text_store.Analyses(config)) if config else None,
+                     next_id(conn, Customer.__table__), stored + 1)
         customers = ratings = 0
         with deferred_indexes(conn, deferred):
             for part, lo in enumerate(range(0, rows, PART)):
@@ -408,16 +404,19 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
             report(0.88, "text")
             if load.text is not None:
                 load.text.finish()
-            report(0.9, "actions")
-            since = end - dt.timedelta(days=ROUTE_DAYS) if rows > ROUTE_ALL_ROWS else None
-            items = seed_demo_items(conn, batch_id, seed, end, since)
-            report(0.95, "indexes")
+            report(0.9, "indexes")
+        # after the index rebuild: each resolved item's ``recovered`` (a row trigger) looks up the customer's
+        # later answers by ix_responses_customer_recovery; without it, a scan of the rows per item (quadratic)
+        report(0.95, "actions")
+        since = end - dt.timedelta(days=ROUTE_DAYS) if rows > ROUTE_ALL_ROWS else None
+        items = seed_demo_items(conn, batch_id, seed, end, since)
         audit.record(conn, actor, "demo_load", target=f"batch:{batch_id}", rows=rows,
                      detail={"industry": industry, "seed": seed, "action_items": items})
         elapsed = time.perf_counter() - t0
         conn.execute(update(ImportBatch.__table__).where(ImportBatch.__table__.c.id == batch_id).values(
             status="done", rows_imported=rows, finished_at=dt.datetime.now(), duration_s=elapsed))
     if engine.dialect.name == "postgresql" and rows >= BULK_MIN_ROWS:
+        report(0.98, "analyze")
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
             conn.commit()

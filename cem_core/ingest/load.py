@@ -16,13 +16,15 @@ Order of work, and why:
    texts, ratings; defined in ``row_key``), so the same response arriving in two different files is stored
    once and counted as a duplicate.
    Each chunk's comments are analysed (tokens, sentiment, topics: ``cem_core.text.store.Analyses``) as
-   the chunk is read, and stored with the chunk's rows. A load that at least doubles the table runs in
-   bulk-load mode: secondary indexes rebuilt once at the end (``bulk.deferred_indexes``), except
-   the ones every chunk looks its row keys and customer identities up by (``LOOKUP_INDEXES``). Nothing
-   is held per row of the file: what was already stored, by earlier imports or earlier chunks of this
-   one, is asked of the database chunk by chunk, so memory stays bounded whatever the number of rows
-   (``bench/bench_memory.py``). On Postgres that DDL would lock every reader out until the commit, so
-   there the indexes stay and rows are COPYed into the live tables (``bulk.readers_keep_going``).
+   the chunk is read, on two cores (``cem_core.text.helper``: a helper process analyses a share of the
+   next chunk while this one is written), and stored with the chunk's rows. A load that at least doubles
+   the table runs in bulk-load mode: secondary indexes rebuilt once at the end
+   (``bulk.deferred_indexes``), except the ones every chunk looks its row keys and customer identities up
+   by (``LOOKUP_INDEXES``). Nothing is held per row of the file: what was already stored, by earlier
+   imports or earlier chunks of this one, is asked of the database chunk by chunk, so memory stays
+   bounded whatever the number of rows (``bench/bench_memory.py``). On Postgres that DDL would lock every
+   reader out until the commit, so there the indexes stay and rows are COPYed into the live tables
+   (``bulk.readers_keep_going``).
 5. The rollups (the responses', summed from each chunk in memory as it is written, ``analyze.chunk_rollup``;
    the comments' terms and topics), the batch's counts and the audit entry are written in that same
    transaction.
@@ -38,7 +40,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +76,7 @@ from cem_core.privacy.hashing import hash_key
 from cem_core.privacy.masking import mask_text
 from cem_core.text import store as text_store
 from cem_core.text.dictionaries import TextConfig
+from cem_core.text.helper import IN_FLIGHT, TwoCores
 
 Progress = Callable[[float, int], None]
 ERROR_ROWS = 50_000  # invalid rows kept for the downloadable error file
@@ -330,16 +333,36 @@ def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progre
 def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress: Progress | None,
                     text: TextConfig | None) -> Iterator[Prepared]:
     """The valid rows of ``report.plans``, chunk by chunk, ready to write, their comments analysed under
-    ``text`` (None: not analysed); counts go to ``report``."""
-    analyses = text_store.Analyses(text) if text is not None else None
-    for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
-        if reject and report.rows_skipped:
-            continue  # keep validating for the report; nothing will be committed
-        chunk = prepare(checked.data[checked.valid], pii_key)
-        comments = chunk.lists.get("comment")
-        if analyses is not None and comments is not None:
-            chunk.text = analyses.rows(comments, chunk.lists.get("language") or [None] * chunk.n)
-        yield chunk
+    ``text`` (None: not analysed); counts go to ``report``. A file of more than one chunk has its comments
+    analysed on two cores (``text.helper.TwoCores``): chunk i+1's helper share is handed over before
+    chunk i is yielded to be written, so the helper works while this process writes."""
+    if text is None:
+        for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
+            if not (reject and report.rows_skipped):  # else keep validating for the report; nothing is committed
+                yield prepare(checked.data[checked.valid], pii_key)
+        return
+    several = any(p.table.est_rows - p.header.row - 1 > p.table.chunk_rows for p in report.plans) or len(
+        report.plans) > 1
+    with TwoCores(text_store.Analyses(text), helper=several) as cores:
+        pending: list[Prepared] = []
+        for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
+            if reject and report.rows_skipped:
+                continue
+            chunk = prepare(checked.data[checked.valid], pii_key)
+            comments = chunk.lists.get("comment")
+            cores.submit(comments or [], (chunk.lists.get("language") or [None] * chunk.n) if comments else [])
+            pending.append(chunk)
+            if len(pending) == IN_FLIGHT:
+                yield _analysed(pending.pop(0), cores)
+        while pending:
+            yield _analysed(pending.pop(0), cores)
+
+
+def _analysed(chunk: Prepared, cores: TwoCores) -> Prepared:
+    """The chunk with its comments' analysis (None where the file has no comment column)."""
+    rows = cores.rows()
+    chunk.text = rows if "comment" in chunk.lists else None
+    return chunk
 
 
 def resolve_date_order(plan: TablePlan, date_order: str | None) -> None:
@@ -619,8 +642,9 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
             incoming = sum(p.table.est_rows - p.header.row - 1 for p in report.plans)
             report.bulk_load = bulk_worth_it(incoming, writer.next_id - 1)
             defer = report.bulk_load and readers_keep_going(conn)
-            with deferred_indexes(conn, BULK_TABLES, LOOKUP_INDEXES) if defer else nullcontext():
-                for chunk in prepared_chunks(report, pii_key, on_invalid == "reject", publish, text):
+            chunks = prepared_chunks(report, pii_key, on_invalid == "reject", publish, text)
+            with deferred_indexes(conn, BULK_TABLES, LOOKUP_INDEXES) if defer else nullcontext(), closing(chunks):
+                for chunk in chunks:  # closed on a failure too: that ends the text helper at once
                     writer.write(chunk)
             if report.rows_read == 0:
                 raise IngestError("ingest.err.no_rows", file=file_name)

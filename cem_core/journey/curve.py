@@ -5,8 +5,10 @@ One grouped query per selection returns n, sum and sum of squares per (stage, to
 its t interval follow exactly (``analysis.stats.mean_ci``), and the stage-level curve re-sums them. The
 lowest points (among steps with at least ``MIN_N`` answers) are marked. Blanks of the measure are left out.
 The sums come from ``curve_rollup`` (migration 0020: n, sum and squares per batch, day, channel, stage and
-touchpoint, kept by every writer through ``analyze.rollup``) unless a region, product or segment filter
-needs the rows: then one index-only pass of ``ix_responses_touchpoint_scores`` (0011) in group order.
+touchpoint, kept by every writer through ``analyze.rollup``); under a region, product or segment filter from
+``touchpoint_cell`` (0029, ``analyze.touchpoint_cells``: whole months, plus the rows of partial edge months).
+Only when a writer skipped the rollups do the rows answer: one index-only pass of
+``ix_responses_touchpoint_scores`` (0011) in group order.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import BigInteger, Engine, Select, cast, func, select
 
+from cem_core.analyze import touchpoint_cells
 from cem_core.analyze.dims import filtered_rows
 from cem_core.analyze.distributions import SCALES
 from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup_is_complete
@@ -28,18 +31,23 @@ LEVELS = ("touchpoint", "stage")
 
 
 def rollup_answers(engine: Engine, f: Filters) -> bool:
-    """Whether ``curve_rollup`` answers: no free-text filter (it has no region, product or segment) and it
-    covers every stored row (else the rows answer, slower but right)."""
-    # The rollups' coverage check: ``rollup_coverage`` is written with curve_rollup by ``analyze.rollup.add_batch``,
-    # and reads no rows on Postgres (counting ``responses`` there cost a full scan per curve).
-    return not free_text(f) and rollup_is_complete(engine)
+    """Whether the rollups answer (``curve_rollup``, or ``touchpoint_cell`` under a region, product or segment
+    filter): they cover every stored row (else the rows answer, slower but right)."""
+    # The rollups' coverage check: ``rollup_coverage`` is written with both by ``analyze.rollup.add_batch``, and
+    # reads no rows on Postgres (counting ``responses`` there cost a full scan per curve).
+    return rollup_is_complete(engine)
 
 
 def step_sums_sql(f: Filters, measure: str, dialect: str = "sqlite", from_rollup: bool = False) -> Select:
-    """n, total and squares of ``measure`` per (stage_id, touchpoint_id), as SQL: from ``curve_rollup``
-    (``from_rollup``, only when ``rollup_answers``) or from the rows."""
+    """n, total and squares of ``measure`` per (stage_id, touchpoint_id), as SQL: from the rollups
+    (``from_rollup``, only when ``rollup_answers``: ``curve_rollup``, or ``touchpoint_cell`` under a region,
+    product or segment filter) or from the rows."""
     if measure not in SCALES:
         raise ValueError(f"unknown measure: {measure}")
+    if from_rollup and free_text(f):
+        u = touchpoint_cells.sums_sql(f, (f"{measure}_n", f"{measure}_sum", f"{measure}_sq")).subquery("cells").c
+        return select(u.stage_id, u.touchpoint_id, u[f"{measure}_n"].label("n"), u[f"{measure}_sum"].label("total"),
+                      u[f"{measure}_sq"].label("squares")).where(u[f"{measure}_n"] > 0)
     if from_rollup:
         r = curve_rollup.c
         n = func.sum(r[f"{measure}_n"])

@@ -6,7 +6,9 @@ Wilson interval, the negative-comment share and top negative topic when a text s
 follow ``cem_core.analyze.metrics``: a measure's n counts only rows that answered it.
 
 The figures come from ``response_rollup`` (grouped by stage and touchpoint, a few thousand rows at 1M
-responses) whenever it answers the filters, else from one grouped scan of ``responses``. Touchpoints
+responses) whenever it answers the filters; under a region, product or segment filter from ``touchpoint_cell``
+(``analyze.touchpoint_cells``: whole months, plus the rows of partial edge months); only when a writer skipped
+the rollups from one grouped scan of ``responses``. Touchpoints
 without feedback still appear (n = 0) so the map shows the whole journey; responses on a stage without
 a touchpoint appear as that stage's "(no touchpoint)" row.
 """
@@ -17,10 +19,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from cem_core.analyze import touchpoint_cells
 from cem_core.analyze.dims import can_use_rollup, filtered_rows
 from cem_core.analyze.distributions import SCALES, histogram
 from cem_core.analyze.metrics import MEASURE_COLUMNS, Kpis, sql_measures
-from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup
+from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup, rollup_is_complete
 from cem_core.analyze.stats import proportion_ci
 from cem_core.journey import sources
 from cem_core.journey.templates import layout
@@ -35,6 +38,8 @@ def touchpoint_measures(engine: Engine, f: Filters) -> pd.DataFrame:
         c = rollup.c
         stmt = apply_filters(select(c.stage_id, c.touchpoint_id, *[func.sum(c[m]).label(m) for m in MEASURE_COLUMNS]),
                              f, rollup).group_by(c.stage_id, c.touchpoint_id)
+    elif rollup_is_complete(engine):  # a region, product or segment filter: the touchpoint cells
+        return touchpoint_cells.sums(engine, f, MEASURE_COLUMNS)
     else:
         rows = filtered_rows(f, responses.c.stage_id, responses.c.touchpoint_id, responses.c.nps, responses.c.csat,
                              responses.c.ces, responses.c.spend)

@@ -75,6 +75,7 @@ from sqlalchemy import (
 
 from cem_core.analyze import journey_cells as jc
 from cem_core.analyze import journey_rollup as jr
+from cem_core.analyze import touchpoint_cells
 from cem_core.analyze.cells import next_month, split_dates
 from cem_core.analyze.distributions import SCALES
 from cem_core.analyze.journey_cells import MIN_TOUCHPOINTS, moments, recovery_class, unpacked
@@ -368,10 +369,13 @@ def _ci(values: np.ndarray) -> tuple[float, float] | None:
 
 def exposure(engine: Engine, f: Filters, measure: str, complete: bool | None = None) -> dict[int, int]:
     """Scored responses per touchpoint id (the denominator of 'how often is it the negative peak'), from the
-    rollup when it answers the filters (``complete``: already checked, else checked here), else one grouped
-    query."""
+    day rollup, or under a region, product or segment filter the touchpoint cells, when they cover the rows
+    (``complete``: already checked, else checked here), else one grouped query."""
     count_col = f"{measure}_n"
-    if not (f.regions or f.products or f.segments) and (rollup_is_complete(engine) if complete is None else complete):
+    complete = rollup_is_complete(engine) if complete is None else complete
+    if complete and free_text(f):  # region, product or segment: the touchpoint cells (0029)
+        stmt = touchpoint_cells.sums_sql(f, (count_col,), ("touchpoint_id",))
+    elif complete:
         stmt = apply_filters(select(rollup.c.touchpoint_id, func.sum(rollup.c[count_col]).label("exposure")), f,
                              rollup).group_by(rollup.c.touchpoint_id)
     else:

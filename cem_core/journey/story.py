@@ -104,6 +104,19 @@ def journeys(engine: Engine, frame: pd.DataFrame, measure: str = "csat") -> pd.D
     return journey_frame(engine, Filters(), measure, keys)
 
 
+def warm_up(engine: Engine) -> None:
+    """Prepay what a process's first customer lookup pays besides its reads: compiling the story's statements
+    (SQLAlchemy caches them per engine, whatever the customer), the keyed hash, pandas' and the masking's first
+    use. Asks for customer id -1 and a blank journey key, which nothing has (index searches that find nothing),
+    and writes nothing."""
+    find(engine, "phone", "13800000000")
+    card(engine, -1, False)
+    timeline(engine, -1, "zh", False)
+    journeys(engine, pd.DataFrame({"journey_key": [""]}))  # the importer stores a blank key as NULL
+    actions(engine, -1, "zh", False)
+    mask_frame(pd.DataFrame({"comment": ["13800000000 a@b.cn"]}), {"comment": "text"}, False)
+
+
 def audit_unmasked(engine: Engine, user: User, customer_id: int, rows: int) -> None:
     """Log that ``user`` saw this customer's story unmasked (ids and counts only, never the data)."""
     audit.record(engine, user.username, "view_unmasked", target=f"journey:customer:{customer_id}", rows=rows,

@@ -25,7 +25,14 @@ from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, literal,
 
 from cem_core.analyze.cells import month_of, split_dates
 from cem_core.analyze.queries import Filters, apply_filters, channels, read_frame, responses, stages, touchpoints
-from cem_core.db.models import ResponseText, TextTermRollup, TextTopicRollup, text_term_cell, text_topic_cell
+from cem_core.db.models import (
+    ResponseText,
+    TextTermRollup,
+    TextTopicRollup,
+    text_counts,
+    text_term_cell,
+    text_topic_cell,
+)
 from cem_core.i18n import name_col
 from cem_core.text.cloud import render_cloud
 from cem_core.text.dictionaries import TextConfig
@@ -41,7 +48,6 @@ topic_cell = text_topic_cell
 response_text = ResponseText.__table__
 SENTIMENTS = ("positive", "neutral", "negative")
 PAGE_SIZE = 20
-ROW_SCAN_LIMIT = 200_000  # comments read for term counts when a free-text filter forces the row path
 Z95 = 1.96
 
 
@@ -61,12 +67,16 @@ def text_token(engine: Engine) -> str:
 
 def cells_complete(engine: Engine) -> bool:
     """Whether the month cells count every stored comment (the ``*`` topic cells hold one per comment):
-    the count check of ``analyze.cells.complete``. The day rollups are written with them."""
+    the count check of ``analyze.cells.complete``. The day rollups are written with them. Postgres reads the
+    stored comments from ``text_counts``, kept by triggers on ``response_text`` (migration 0030), as its
+    ``count(*)`` is a full scan of the comments; SQLite's reads the smallest index."""
     c = topic_cell.c
+    analysed = (select(func.coalesce(func.sum(text_counts.c.comments), 0)) if engine.dialect.name == "postgresql"
+                else select(func.count()).select_from(response_text)).scalar_subquery()
+    counted = select(func.coalesce(func.sum(c.positive + c.neutral + c.negative), 0)).where(
+        c.topic == ALL_TOPICS).scalar_subquery()
     with engine.connect() as conn:
-        analysed = conn.execute(select(func.count()).select_from(response_text)).scalar_one()
-        counted = conn.execute(select(func.coalesce(func.sum(c.positive + c.neutral + c.negative), 0))
-                               .where(c.topic == ALL_TOPICS)).scalar_one()
+        analysed, counted = conn.execute(select(analysed, counted)).one()
     return int(analysed) == int(counted)
 
 
@@ -173,7 +183,7 @@ def _term_counts_from_rows(engine: Engine, f: Filters, sentiment: str | None, bi
     counts: Counter[str] = Counter()
     sums: Counter[str] = Counter()
     with engine.connect() as conn:
-        for terms, label in conn.execute(stmt.limit(ROW_SCAN_LIMIT)):
+        for terms, label in conn.execute(stmt):
             words = [w for w in terms.split("|") if w]
             items = make_bigrams(words) if bigrams else words
             counts.update(items)
@@ -260,7 +270,7 @@ def _topic_sums_from_rows(engine: Engine, f: Filters, group: tuple) -> pd.DataFr
     stmt = apply_filters(stmt, f)
     acc: dict[tuple, list[float]] = {}
     with engine.connect() as conn:
-        for row in conn.execute(stmt.limit(ROW_SCAN_LIMIT)):
+        for row in conn.execute(stmt):
             topics, label, score, nps, *values = row
             pairs = [(ALL_TOPICS, label)] + [tuple(t.rsplit(":", 1)) for t in topics.split("|") if t]
             for code, lab in pairs:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -45,6 +45,7 @@ from cem_core.db.models import (
 )
 from cem_core.text.analyze import Analysis, TextAnalyzer, analyzer_for
 from cem_core.text.dictionaries import TextConfig
+from cem_core.text.helper import IN_FLIGHT, TwoCores
 from cem_core.text.settings import active_config
 from cem_core.text.tokens import bigrams
 
@@ -71,29 +72,24 @@ Progress = Callable[[float, str], None]
 
 
 class _Rollups:
-    """Additive counts built while a batch is analysed (or recounted), inserted in one go."""
+    """Additive counts built while a batch is analysed (or recounted), inserted in one go. Each comment is
+    counted once, by day; the month cells are summed from the day counts when written (a day count
+    holds many comments, so that is far less work than counting every comment twice)."""
 
     def __init__(self) -> None:
         # (day, channel, stage, touchpoint, sentiment, kind) -> term counts: Counter.update counts in C
         self.terms: dict[tuple, Counter[str]] = defaultdict(Counter)
+        # (day, channel, stage, touchpoint, topic, sentiment) -> n, nps_n, promoters, detractors, score_sum
         self.topics: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0.0])
-        # the month cells: (month, channel, stage, touchpoint, sentiment, kind) -> term counts; (month,
-        # channel, stage, touchpoint, topic) -> positive, neutral, negative, nps_n, promoters, detractors,
-        # score_sum
-        self.term_cells: dict[tuple, Counter[str]] = defaultdict(Counter)
-        self.topic_cells: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0.0])
 
     def add(self, key: tuple, nps: int | None, label: str, score: float, terms: list[str],
             bigrams: list[str], topics: Iterable[tuple[str, str]], sign: int = 1) -> None:
         """Count one comment in (``sign`` 1) or out of (-1: its stored analysis, being replaced or deleted)."""
-        cell = (key[0][:8] + "01", *key[1:])  # the day 'YYYY-MM-DD' -> its month 'YYYY-MM-01'
         count = Counter.update if sign > 0 else Counter.subtract
         if terms:
             count(self.terms[(*key, label, 1)], terms)
-            count(self.term_cells[(*cell, label, 1)], terms)
         if bigrams:
             count(self.terms[(*key, label, 2)], bigrams)
-            count(self.term_cells[(*cell, label, 2)], bigrams)
         has_nps = sign if nps is not None else 0
         prom = has_nps if has_nps and nps >= 9 else 0
         det = has_nps if has_nps and nps <= 6 else 0
@@ -105,21 +101,28 @@ class _Rollups:
             acc[2] += prom
             acc[3] += det
             acc[4] += score
-            acc = self.topic_cells[(*cell, code)]
-            acc[SENTIMENT_SLOT[topic_label]] += sign
-            acc[3] += has_nps
-            acc[4] += prom
-            acc[5] += det
-            acc[6] += score
 
     def term_cell_rows(self) -> dict[tuple, list[int]]:
         """(month, channel, stage, touchpoint, kind, term) -> [positive, neutral, negative]."""
         out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
-        for (month, ch, st, tp, label, kind), counts in self.term_cells.items():
-            slot = SENTIMENT_SLOT[label]
+        for (day, ch, st, tp, label, kind), counts in self.terms.items():
+            slot, month = SENTIMENT_SLOT[label], day[:8] + "01"
             for w, n in counts.items():
                 if n:
                     out[(month, ch, st, tp, kind, w[:TERM_MAX])][slot] += n
+        return out
+
+    def topic_cell_rows(self) -> dict[tuple, list[float]]:
+        """(month, channel, stage, touchpoint, topic) -> positive, neutral, negative, nps_n, promoters,
+        detractors, score_sum."""
+        out: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0.0])
+        for (day, ch, st, tp, code, label), (n, nps_n, prom, det, score) in self.topics.items():
+            acc = out[(day[:8] + "01", ch, st, tp, code)]
+            acc[SENTIMENT_SLOT[label]] += n
+            acc[3] += nps_n
+            acc[4] += prom
+            acc[5] += det
+            acc[6] += score
         return out
 
     def write(self, conn: Connection, batch_id: int) -> None:
@@ -134,7 +137,7 @@ class _Rollups:
         bulk_insert(conn, text_term_cell, TERM_CELL_COLUMNS,
                     ((batch_id, *k, *v) for k, v in self.term_cell_rows().items() if any(v)))
         bulk_insert(conn, text_topic_cell, TOPIC_CELL_COLUMNS,
-                    ((batch_id, *k, *(int(x) for x in v[:6]), float(v[6])) for k, v in self.topic_cells.items()
+                    ((batch_id, *k, *(int(x) for x in v[:6]), float(v[6])) for k, v in self.topic_cell_rows().items()
                      if _nonzero(v)))
 
 
@@ -346,31 +349,38 @@ def cells_from_day_rollups(conn: Connection) -> None:
         conn.execute(insert(cell).from_select([*CELL_KEYS, *keys, *TEXT_SENTIMENTS, *sums], stmt))
 
 
-def reanalyse_chunk(conn: Connection, batch_id: int, after: int, limit: int, analyses: Analyses) -> tuple[int, int]:
-    """Analyse again the batch's next ``limit`` comments by id after ``after``, in the caller's transaction.
-    Only what changed is written: each comment's new analysis is compared with its stored one; an
-    unchanged comment gets the new settings version and nothing else (one UPDATE over the id range); a
-    changed one is replaced, and the day rollups and the month cells move by rows of differences (its
-    old counts out, the new ones in, in one ``_Rollups`` in Python: nothing is recounted in SQL). A
-    dictionary change touches a minority of comments, so the writes follow the change, not the data;
-    an id range is a contiguous stretch of ``response_text``, so the pages written are few.
-    Returns (comments analysed, the last id read; ``after`` when none was left)."""
+def _next_comments(conn: Connection, batch_id: int, after: int, limit: int) -> list[tuple]:
+    """The batch's next ``limit`` (id, comment, language) by id after ``after``: what a chunk re-analyses,
+    read ahead of its transaction (comments never change; a row deleted meanwhile is simply not found)."""
+    stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language)
+            .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id > after)
+            .order_by(_rows.c.id).limit(limit))
+    return conn.execute(stmt).all()
+
+
+def reanalyse_chunk(conn: Connection, batch_id: int, after: int, last: int, fresh: dict[int, _Row | None],
+                    analyses: Analyses) -> int:
+    """Store the new analysis (``fresh``: response id -> analysis, computed ahead of this transaction) of
+    the batch's comments with ids in (``after``, ``last``], in the caller's transaction. Only what changed
+    is written: each comment's new analysis is compared with its stored one; an unchanged comment gets
+    the new settings version and nothing else (one UPDATE over the id range); a changed one is replaced,
+    and the day rollups and the month cells move by rows of differences (its old counts out, the new ones
+    in, in one ``_Rollups`` in Python: nothing is recounted in SQL). A dictionary change touches a
+    minority of comments, so the writes follow the change, not the data; an id range is a contiguous
+    stretch of ``response_text``, so the pages written are few. A comment ``fresh`` lacks is analysed
+    here. Returns the comments analysed."""
     version = analyses.analyzer.config.version
     stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps, *(_rows.c[k] for k in KEYS),
                    *(_text.c[k] for k in TEXT_COLUMNS[2:-1]))
             .select_from(_rows.outerjoin(_text, _text.c.response_id == _rows.c.id))
-            .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id > after)
-            .order_by(_rows.c.id).limit(limit))
-    chunk = conn.execute(stmt).all()
-    if not chunk:
-        return 0, after
+            .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id.between(after + 1, last)))
     delta = _Rollups()
     replaced: list[int] = []
     rows_in: list[tuple] = []
     done = 0
-    fresh = analyses.rows([c.comment for c in chunk], [c.language for c in chunk])
-    for c, row in zip(chunk, fresh, strict=True):
+    for c in conn.execute(stmt).all():
         rid, nps, stored = c[0], c[3], tuple(c[8:])
+        row = fresh[rid] if rid in fresh else analyses.rows([c[1]], [c[2]])[0]
         had = stored[0] is not None
         done += row is not None
         if (row is None and not had) or (row is not None and had and stored == row.stored):
@@ -382,14 +392,13 @@ def reanalyse_chunk(conn: Connection, batch_id: int, after: int, limit: int, ana
         if row is not None:
             rows_in.append((rid, batch_id, *row.stored, version))
             delta.add(key, nps, row.label, row.score, row.terms, row.bigrams, row.topics)
-    last = chunk[-1][0]
     conn.execute(update(_text).where(_text.c.response_id.between(after + 1, last), _text.c.batch_id == batch_id,
                                      _text.c.version != version).values(version=version))
     for at in range(0, len(replaced), IN_LIST):
         conn.execute(_text.delete().where(_text.c.response_id.in_(replaced[at:at + IN_LIST])))
     bulk_insert(conn, _text, TEXT_COLUMNS, rows_in)
     delta.write(conn, batch_id)
-    return done, last
+    return done
 
 
 def compact_cells(conn: Connection, batch_id: int) -> None:
@@ -412,9 +421,11 @@ def reanalyse(engine: Engine, progress: Progress | None = None, only_stale: bool
     """Re-analyse every batch with the active settings in chunks of comments by id, one transaction each,
     sized to take about CHUNK_SECONDS (CHUNK_MIN to CHUNK comments): readers see a consistent analysis
     after every chunk (part new, part old while it runs), and another writer (an import, a deletion)
-    waits for at most one chunk, far below SQLite's busy timeout. A batch's month cells (which gather
-    rows of differences meanwhile) are compacted every COMPACT_AFTER comments and at its end. Returns the
-    comments analysed."""
+    waits for at most one chunk, far below SQLite's busy timeout. The comments are read and analysed
+    ahead of their chunk's transaction, on two cores (``text.helper``: the next chunk's helper share is
+    handed over before this one is written), so a transaction only compares and writes. A batch's month
+    cells (which gather rows of differences meanwhile) are compacted every COMPACT_AFTER comments and at
+    its end. Returns the comments analysed."""
     with engine.connect() as conn:
         config = active_config(conn)
         counts = dict(conn.execute(select(_rows.c.batch_id, func.count()).where(_rows.c.comment.is_not(None))
@@ -428,24 +439,37 @@ def reanalyse(engine: Engine, progress: Progress | None = None, only_stale: bool
             batches = [b for b in batches if b in stale or b not in fresh]
     total = sum(counts[b] for b in batches)
     done = 0
-    for batch_id in batches:
-        analyses = Analyses(config)  # a memo per batch
-        after, size, since = -1, CHUNK_MIN, 0
-        while True:
-            t0 = time.perf_counter()
-            with write_transaction(engine) as conn:
-                n, last = reanalyse_chunk(conn, batch_id, after, size, analyses)
-                since += size
-                if last == after or since >= COMPACT_AFTER:
+    with TwoCores(Analyses(config), helper=total > 2 * CHUNK_MIN) as cores, engine.connect() as reader:
+        for batch_id in batches:
+            size, since, read_to = CHUNK_MIN, 0, -1
+            ahead: deque[tuple[int, int, list[int]]] = deque()  # (after, last, ids) handed to ``cores``
+            while True:
+                while read_to is not None and len(ahead) < IN_FLIGHT:  # the next chunk goes out before this one
+                    chunk = _next_comments(reader, batch_id, read_to, size)
+                    reader.rollback()  # no read transaction stays open between chunks (SQLite WAL growth)
+                    if not chunk:
+                        read_to = None
+                        break
+                    cores.submit([c[1] for c in chunk], [c[2] for c in chunk])
+                    ahead.append((read_to, chunk[-1][0], [c[0] for c in chunk]))
+                    read_to = chunk[-1][0]
+                if not ahead:
+                    break
+                t0 = time.perf_counter()
+                after, last, ids = ahead.popleft()
+                fresh = dict(zip(ids, cores.rows(), strict=True))
+                with write_transaction(engine) as conn:
+                    done += reanalyse_chunk(conn, batch_id, after, last, fresh, cores.analyses)
+                    since += len(ids)
+                    if since >= COMPACT_AFTER:
+                        compact_cells(conn, batch_id)
+                        since = 0
+                size = max(CHUNK_MIN, min(CHUNK, int(len(ids) / max(time.perf_counter() - t0, 1e-3) * CHUNK_SECONDS)))
+                if progress:
+                    progress(min(1.0, done / max(1, total)), f"batch {batch_id}: {done:,}/{total:,}")
+            if since:
+                with write_transaction(engine) as conn:
                     compact_cells(conn, batch_id)
-                    since = 0
-            if last == after:
-                break
-            done += n
-            after = last
-            size = max(CHUNK_MIN, min(CHUNK, int(size / max(time.perf_counter() - t0, 1e-3) * CHUNK_SECONDS)))
-            if progress:
-                progress(min(1.0, done / max(1, total)), f"batch {batch_id}: {done:,}/{total:,}")
     if progress:
         progress(1.0, "done")
     return done

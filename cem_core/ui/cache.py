@@ -74,6 +74,19 @@ def engine() -> Engine:
     return eng
 
 
+_DONE_ONCE: set[tuple[str, str]] = set()  # (database URL, function) pairs ``once`` has run in this process
+
+
+def once(fn: Callable[[Engine], object]) -> None:
+    """Run ``fn(engine)`` once per process and database: a view's warm-up (``journey.story.warm_up``), called
+    after the page is drawn, so a first-use cost (statement compilation, pandas' and regexes' first use) is paid
+    before the user's first action on it rather than during it."""
+    key = (current_url(), f"{fn.__module__}.{fn.__qualname__}")
+    if key not in _DONE_ONCE:
+        fn(engine())
+        _DONE_ONCE.add(key)
+
+
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
 def _call(func_path: str, url: str, version: str, args: tuple, kwargs: tuple) -> object:
     module, name = func_path.rsplit(".", 1)

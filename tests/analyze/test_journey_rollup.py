@@ -10,17 +10,22 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, func, select, text
 
-from cem_core.analyze import journey_rollup, rollup
+from cem_core.analyze import journey_rollup, rollup, touchpoint_cells
+from cem_core.analyze.cells import month_of
+from cem_core.analyze.dims import filtered_rows
+from cem_core.analyze.metrics import sql_measures
 from cem_core.analyze.queries import Filters, read_frame
 from cem_core.db import write_transaction
-from cem_core.db.models import Customer, Response, curve_rollup
+from cem_core.db.models import Customer, Response, curve_rollup, touchpoint_cell
 from cem_core.db.models import journey_rollup as pieces
 from cem_core.demo.generator import demo_batches, load_demo
 from cem_core.ingest.undo import undo_batch
 from cem_core.journey.curve import rollup_answers, step_sums_sql
 from cem_core.journey.index_order import free_text
+from cem_core.journey.journeymap import touchpoint_measures
 from cem_core.journey.peakend import (
     _margin,
+    exposure,
     journey_rows,
     peak_end,
     source,
@@ -71,26 +76,59 @@ def _journeys(engine: Engine, stmt) -> pd.DataFrame:
     return read_frame(engine, stmt).set_index("jk").sort_index().astype(float)
 
 
+def _touchpoint_cells_equal_rows(engine: Engine) -> None:
+    """``touchpoint_cell`` holds exactly the rows' sums per batch, month and key (a direct aggregation)."""
+    c = R.c
+    month = month_of(c.occurred_date, engine.dialect.name)
+    keys = [c.batch_id, month.label("month"), *(c[k] for k in touchpoint_cells.KEYS)]
+    sums = touchpoint_cells.row_sums()
+    t = touchpoint_cell.c
+    frames = []
+    for stmt in (select(*keys, *(sums[k] for k in touchpoint_cells.COLUMNS)).group_by(*keys),
+                 select(t.batch_id, t.month, *(t[k] for k in touchpoint_cells.KEYS),
+                        *(t[k] for k in touchpoint_cells.COLUMNS))):
+        frame = read_frame(engine, stmt)
+        frame["month"] = frame["month"].astype(str).str[:10]
+        frame[list(touchpoint_cells.COLUMNS)] = frame[list(touchpoint_cells.COLUMNS)].astype(float)
+        frames.append(frame.astype({k: str for k in touchpoint_cells.KEYS}).sort_values(
+            ["batch_id", "month", *touchpoint_cells.KEYS]).reset_index(drop=True))
+    assert len(frames[1]) > 0
+    pd.testing.assert_frame_equal(frames[0], frames[1], check_dtype=False)
+
+
+def _map_measures_by_rows(engine: Engine, f: Filters) -> pd.DataFrame:
+    rows = filtered_rows(f, R.c.stage_id, R.c.touchpoint_id, R.c.nps, R.c.csat, R.c.ces, R.c.spend)
+    return _frame(engine, select(rows.c.stage_id, rows.c.touchpoint_id, *sql_measures(rows)).group_by(
+        rows.c.stage_id, rows.c.touchpoint_id))
+
+
 def assert_same_as_rows(engine: Engine) -> None:
     """Every filter case and measure: the per-journey rows and the whole summary agree between both paths,
-    and ``peak_end`` (which picks the rollup) equals the figures from the rows."""
+    and ``peak_end`` (which picks the rollup) equals the figures from the rows; the touchpoint cells equal the
+    rows, and so do the map's measures read from them."""
     with engine.connect() as conn:
         assert journey_rollup.is_complete(conn) and journey_rollup.is_complete(conn, curve_rollup)
+    _touchpoint_cells_equal_rows(engine)
     dialect = engine.dialect.name
     for f in _cases(engine):
+        if free_text(f):
+            by_cells = touchpoint_measures(engine, f)
+            by_cells[list(by_cells.columns)] = by_cells.astype(float)
+            pd.testing.assert_frame_equal(_map_measures_by_rows(engine, f), by_cells.sort_values(
+                list(by_cells.columns)).reset_index(drop=True), check_dtype=False)
         assert uses_summary(engine, f, "csat") == summary_answers(f)
-        assert rollup_answers(engine, f) == (not free_text(f))
+        assert rollup_answers(engine, f)
         for measure in ("csat", "nps", "ces") if summary_answers(f) else ():
             by_rows = _journeys(engine, journey_rows(f, measure, None, dialect, summary=False))
             by_rollup = _journeys(engine, journey_rows(f, measure, None, dialect, summary=True))
             assert len(by_rows) > 0, (f, measure)
             pd.testing.assert_frame_equal(by_rows, by_rollup, check_dtype=False)
-        for measure in ("csat", "nps", "ces"):
-            if not free_text(f):  # the emotion curve's sums: curve_rollup == rows
-                by_rows = _frame(engine, step_sums_sql(f, measure, dialect, from_rollup=False))
-                assert len(by_rows) > 3
-                pd.testing.assert_frame_equal(by_rows, _frame(engine, step_sums_sql(f, measure, dialect, True)),
-                                              check_dtype=False)
+        for measure in ("csat", "nps", "ces"):  # the emotion curve's sums: curve_rollup / touchpoint_cell == rows
+            by_rows = _frame(engine, step_sums_sql(f, measure, dialect, from_rollup=False))
+            assert len(by_rows) > 3
+            pd.testing.assert_frame_equal(by_rows, _frame(engine, step_sums_sql(f, measure, dialect, True)),
+                                          check_dtype=False)
+            assert exposure(engine, f, measure, True) == exposure(engine, f, measure, False)
         for measure in ("csat", "nps") if summary_answers(f) else ():
             src = source(engine, f, measure)  # cells for the whole months, journey_rollup for the rest
             assert src == ("journeys" if free_text(f) else "cells"), (f, src)

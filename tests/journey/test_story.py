@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from cem_core.db import write_transaction
-from cem_core.db.models import ActionItem, Department, Response, RootCause
+from cem_core.db.models import ActionItem, Base, Department, Response, RootCause
 from cem_core.journey import story
 from tests.journey_data import load_journeys
 
@@ -68,3 +68,16 @@ def test_customer_without_items_has_an_empty_list(engine: Engine) -> None:
     timeline = story.timeline(engine, cid, "en", unmask=False)
     assert list(timeline["journey_step"]) == [1, 2, 3]
     assert story.journeys(engine, timeline)["peak"].tolist() == [1]
+
+
+def test_warm_up_reads_nothing_and_writes_nothing(engine: Engine) -> None:
+    """The page's warm-up (run once per process) runs on both databases and leaves every table as it was."""
+    load_journeys(engine, STEPS, customer={"customer_key": "C-1", "name": "Wang Fang", "phone": PHONE})
+    with engine.connect() as conn:
+        before = {t: conn.execute(select(func.count()).select_from(Base.metadata.tables[t])).scalar_one()
+                  for t in ("audit_log", "responses", "action_items")}
+    story.warm_up(engine)
+    with engine.connect() as conn:
+        after = {t: conn.execute(select(func.count()).select_from(Base.metadata.tables[t])).scalar_one()
+                 for t in before}
+    assert after == before and before["responses"] > 0
