@@ -23,6 +23,7 @@ from cem_core.ui.filters import sidebar_filters
 from cem_core.ui.nav import allowed_pages
 
 st.session_state["_router_ran"] = True  # pages reached without the router send the session here
+cache.begin_run()
 
 try:
     ensure_first_start_data(cache.engine())

@@ -20,6 +20,7 @@ from cem_core.ui import cache
 from cem_core.ui.chart_kit import ChartKit, clear_drill
 from cem_core.ui.context import T, lang, require
 from cem_core.ui.filters import current_filters
+from cem_core.ui.specs import chart_of
 
 user = require("view_analysis")
 L = lang()
@@ -44,7 +45,7 @@ def tab_distributions() -> None:
         if hist.empty:
             st.info(T("analysis.no_rows"))
             return
-        chart = charts.rating_histograms(hist, L)
+        chart = chart_of(charts.rating_histograms, hist, L)
         show_chart("ratings", chart, lambda p: Drill(rating=(p["attribute_id"], p["score"], p["score"])))
         st.caption(T("analysis.read.ratings"))
         downloads("rating_histograms", hist, chart)
@@ -60,7 +61,7 @@ def tab_distributions() -> None:
         s = distributions.histogram_summary(hist)
         st.caption(T("analysis.summary.nps" if measure == "nps" else "analysis.summary.other", n=fmt_int(s["n"], L),
                      pos=fmt_pct(s["positive"], L), neu=fmt_pct(s["neutral"], L), neg=fmt_pct(s["negative"], L)))
-    chart = charts.score_histogram(hist, measure, L, dim_name(split) if split else None)
+    chart = chart_of(charts.score_histogram, hist, measure, L, dim_name(split) if split else None)
 
     def to_drill(p: dict) -> Drill:
         dims = ((split, p.get("key")),) if split else ()
@@ -87,7 +88,7 @@ def tab_drivers() -> None:
     m1.metric(T("analysis.drivers.r2"), fmt_num(kd.r2, L, 2))
     m2.metric(T("analysis.drivers.n"), fmt_int(kd.n, L))
     perf_title = T(f"analysis.perf.{perf}")
-    chart = charts.driver_matrix(kd.table, kd.perf_line, kd.imp_line, L, perf_title)
+    chart = chart_of(charts.driver_matrix, kd.table, kd.perf_line, kd.imp_line, L, perf_title)
     table = kd.table.assign(quadrant=kd.table["quadrant"].map(
         lambda q: T(f"analysis.quadrant.{q}") if isinstance(q, str) else "—"))
     view = table[["name", "importance", "performance", "quadrant", "r", "n", "low_n"]].rename(columns={
@@ -122,7 +123,7 @@ def tab_matrix() -> None:
     if grid.empty:
         st.info(T("analysis.no_rows"))
         return
-    chart = charts.heat_matrix(grid, L, dim_name(rows), dim_name(cols))
+    chart = chart_of(charts.heat_matrix, grid, L, dim_name(rows), dim_name(cols))
     # the cell's n counts NPS answers: the drill-down lists the same responses
     show_chart("matrix", chart, lambda p: Drill(dims=((rows, p.get("row_key")), (cols, p.get("col_key"))),
                                                 score=ANSWERED_NPS))
@@ -141,7 +142,7 @@ def tab_trends() -> None:
     if tr.empty:
         st.info(T("analysis.no_rows"))
         return
-    chart = charts.trend_chart(tr, measure, L)
+    chart = chart_of(charts.trend_chart, tr, measure, L)
 
     def to_drill(p: dict) -> Drill:
         start = dt.date.fromisoformat(str(p["period_key"]))
@@ -162,7 +163,7 @@ def tab_segments() -> None:
     if seg.empty:
         st.info(T("analysis.no_rows"))
         return
-    chart = charts.segment_bars(seg, L, dim_name(dim))
+    chart = chart_of(charts.segment_bars, seg, L, dim_name(dim))
     show_chart("segments", chart, lambda p: Drill(dims=((dim, p.get("key")),), score=ANSWERED_NPS))
     st.caption(T("analysis.read.segments"))
     downloads(f"segments_{dim}", seg[["name", "nps", "low", "high", "n", "low_n"]], chart)
@@ -182,13 +183,13 @@ def tab_spend() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader(T("analysis.spend.groups"))
-        chart = charts.spend_groups(summary.by_group, L)
+        chart = chart_of(charts.spend_groups, summary.by_group, L)
         show_chart("spend_groups", chart, lambda p: Drill(score=("nps", *ranges[p["group"]])))
         st.caption(T("analysis.read.spend_groups"))
         downloads("spend_by_group", summary.by_group, chart)
     with right:
         st.subheader(T("analysis.spend.by_score"))
-        chart2 = charts.spend_by_score(summary.by_score, L)
+        chart2 = chart_of(charts.spend_by_score, summary.by_score, L)
         show_chart("spend_score", chart2, lambda p: Drill(score=("nps", p["score"], p["score"])))
         st.caption(T("analysis.read.spend_score"))
         downloads("spend_by_score", summary.by_score, chart2)

@@ -13,6 +13,7 @@ from cem_core.ui.act_card import loop_card
 from cem_core.ui.context import T, lang, require
 from cem_core.ui.filters import current_filters
 from cem_core.ui.kpi import kpi_card
+from cem_core.ui.specs import chart_of, show
 
 user = require("view_overview")
 L = lang()
@@ -83,20 +84,18 @@ loop_card(ov.date_from, ov.date_to)
 
 st.subheader(T("overview.trend"))
 st.caption(T("overview.trend_read"))
-st.altair_chart(charts.nps_trend(ov.trend, L), width="stretch")
+show(chart_of(charts.nps_trend, ov.trend, L), width="stretch")  # specs converted once, shared (ui.specs)
 for column, measure, frame in zip(st.columns(2), ("csat", "ces"), (ov.csat_trend, ov.ces_trend), strict=True):
     with column:
         st.subheader(T(f"overview.trend_{measure}"))
         if not frame.empty:
-            st.altair_chart(trend_chart(frame, measure, L, month_axis=True), width="stretch",
-                            key=f"overview_trend_{measure}")
+            show(chart_of(trend_chart, frame, measure, L, True), width="stretch", key=f"overview_trend_{measure}")
 
 left, right = st.columns(2)
 with left:
     st.subheader(T("overview.by_stage"))
-    st.altair_chart(charts.nps_bars(ov.by_stage, L, T("overview.stage"), sort=ov.by_stage["name"].tolist()),
-                    width="stretch")
+    show(chart_of(charts.nps_bars, ov.by_stage, L, T("overview.stage"), ov.by_stage["name"].tolist()), width="stretch")
 with right:
     st.subheader(T("overview.by_channel"))
-    st.altair_chart(charts.nps_bars(ov.by_channel, L, T("overview.channel")), width="stretch")
+    show(chart_of(charts.nps_bars, ov.by_channel, L, T("overview.channel")), width="stretch")
 st.caption(T("overview.bars_read"))

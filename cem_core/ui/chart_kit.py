@@ -38,6 +38,7 @@ from cem_core.i18n import fmt_date, fmt_int, t
 from cem_core.privacy.columns import NONE
 from cem_core.privacy.release import export_file
 from cem_core.ui import cache
+from cem_core.ui.specs import SVG, ChartOf, show
 
 DRILL = "an_drill"  # (chart name, Drill) of the open drill-down
 
@@ -70,7 +71,7 @@ class ChartKit:
 
     # --- downloads ---------------------------------------------------------------------------------------
 
-    def downloads(self, name: str, frame: pd.DataFrame, chart: alt.TopLevelMixin | None = None) -> None:
+    def downloads(self, name: str, frame: pd.DataFrame, chart: alt.TopLevelMixin | ChartOf | None = None) -> None:
         """Data and image downloads of one chart, built only when clicked, each audited."""
         if not self.can_export:
             return
@@ -88,20 +89,23 @@ class ChartKit:
         return export_file(self.engine, self.user, {name: frame}, fmt, target=f"analysis:{name}", columns=NONE,
                            detail={"analysis": name})
 
-    def _image_file(self, name: str, chart: alt.TopLevelMixin, fmt: str, rows: int) -> bytes:
+    def _image_file(self, name: str, chart: alt.TopLevelMixin | ChartOf, fmt: str, rows: int) -> bytes:
         audited(self.engine, self.user.username, name, fmt, rows)
-        return chart_bytes(chart, fmt)
+        return chart_bytes(chart.build() if isinstance(chart, ChartOf) else chart, fmt)
 
     # --- drill-down --------------------------------------------------------------------------------------
 
-    def show_chart(self, name: str, chart: alt.TopLevelMixin, to_drill) -> None:
+    def show_chart(self, name: str, chart: alt.TopLevelMixin | ChartOf, to_drill) -> None:
         """Render ``chart`` with click selection; a new click sets the drill-down, clearing it clears it.
 
         Clickable charts render as SVG: every mark is an element with an aria-label (screen readers read
-        the cells, and browser tests click a cell by what it shows rather than at a guessed position)."""
-        chart = chart.properties(usermeta={"embedOptions": {"renderer": "svg"}})
-        event = st.altair_chart(chart, key=f"an_chart_{name}", on_select="rerun", selection_mode=charts.PICK,
-                                width="stretch")
+        the cells, and browser tests click a cell by what it shows rather than at a guessed position). A
+        ``ChartOf`` is drawn from its spec converted once for every session (``ui.specs``)."""
+        options = {"key": f"an_chart_{name}", "on_select": "rerun", "selection_mode": charts.PICK, "width": "stretch"}
+        if isinstance(chart, ChartOf):
+            event = show(chart, SVG, **options)
+        else:
+            event = st.altair_chart(chart.properties(usermeta=SVG), **options)
         points = list((event.selection.get(charts.PICK) if event is not None else None) or [])
         seen_key = f"an_seen_{name}"
         if points and points != st.session_state.get(seen_key):

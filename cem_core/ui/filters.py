@@ -52,8 +52,10 @@ def sidebar_filters() -> Filters:
     with st.sidebar:
         st.subheader(T("filters.title"))
         if lo is not None and hi is not None:
-            st.date_input(T("filters.dates"), value=default_window(lo, hi), min_value=lo, max_value=hi, key="flt_dates",
-                          format="YYYY-MM-DD")
+            # the default goes into the session state, not ``value=``: "Clear filters" assigns the key, and a
+            # widget given both logs a warning at every rerun after that
+            st.session_state.setdefault("flt_dates", default_window(lo, hi))
+            st.date_input(T("filters.dates"), min_value=lo, max_value=hi, key="flt_dates", format="YYYY-MM-DD")
         for field, label_key, source in _MULTI:
             codes, names = _options(source)
             st.multiselect(T(label_key), codes, format_func=lambda c, n=names: n.get(c, c), key=f"flt_{field}",
