@@ -1,12 +1,11 @@
-"""The demo's comments stored and counted with numpy: ``text.store.BatchText``'s rows, in bulk.
+"""The demo's comments stored and counted per distinct analysis: ``text.sums.TextSums`` (the counting path
+the import shares) fed from tables built once per distinct comment.
 
 The demo's comments come from a catalogue (a few hundred distinct texts per industry), so each distinct
-(comment, language) is analysed once (``text.store.Analyses``) and every response refers to it by number.
-``BatchText`` then spends a Python call per comment (``_Rollups.add``: ~35 us) and keeps its term counters
-in dictionaries that grow with the days x cells x terms seen (1.8 GB at 1M rows, issue 17); here a part's
-comments are expanded to (key, count) arrays by their analysis number and summed with ``np.unique`` /
-``np.bincount`` into sorted int64 keys: the same rows of ``response_text`` and of the four text rollups
-(``tests/text/test_cells.py`` checks both against the stored analysis), at ~16 bytes per distinct key.
+(comment, language) is analysed once (``text.store.Analyses``) and every response refers to it by number:
+a part's comments are expanded to their term and topic entries by that number with numpy, without a
+Python step per comment. The rows of ``response_text`` and of the four text rollups are the import's
+(``tests/text/test_cells.py`` checks both against the stored analysis).
 """
 
 from __future__ import annotations
@@ -18,63 +17,9 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from cem_core.db.bulk import insert_columns
-from cem_core.db.models import (
-    TEXT_SENTIMENTS,
-    ResponseText,
-    TextTermRollup,
-    TextTopicRollup,
-    text_term_cell,
-    text_topic_cell,
-)
+from cem_core.db.models import ResponseText
 from cem_core.text import store
-
-_LABELS = TEXT_SENTIMENTS  # label code = slot of the cells' sentiment columns
-_DAY, _CELL, _TERM, _TOPIC = 16, 16, 26, 20  # bits of the packed keys: days since 1970, cell, term, topic
-
-
-class _Sums:
-    """Sums of value columns per int64 key, added part by part: the parts' reduced groups wait in a list
-    and are merged once they outgrow what is merged, so the work stays O(n log n) over the load and the
-    memory bounded by the distinct keys, not by the rows."""
-
-    def __init__(self, width: int) -> None:
-        self.keys = np.zeros(0, dtype=np.int64)
-        self.values = np.zeros((0, width))
-        self.pending: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
-        self.pending.append(_reduce(keys, values))
-        if sum(len(k) for k, _ in self.pending) >= len(self.keys):
-            self.merge()
-
-    def merge(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.pending:
-            self.keys, self.values = _reduce(np.concatenate([self.keys, *(k for k, _ in self.pending)]),
-                                             np.concatenate([self.values, *(v for _, v in self.pending)]))
-            self.pending = []
-        return self.keys, self.values
-
-
-def _reduce(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    distinct, inverse = np.unique(keys, return_inverse=True)
-    summed = np.column_stack([np.bincount(inverse, weights=values[:, i], minlength=len(distinct))
-                              for i in range(values.shape[1])]) if len(distinct) else values[:0]
-    return distinct, summed
-
-
-def _pack(*fields: tuple[np.ndarray, int]) -> np.ndarray:
-    key = np.zeros(len(fields[0][0]), dtype=np.int64)
-    for value, bits in fields:
-        key = (key << bits) | value.astype(np.int64)
-    return key
-
-
-def _unpack(key: np.ndarray, *bits: int) -> list[np.ndarray]:
-    out = []
-    for width in reversed(bits):
-        out.append(key & ((1 << width) - 1))
-        key = key >> width
-    return out[::-1]
+from cem_core.text.sums import LABEL_CODE, TextSums, day_numbers, id_array
 
 
 class DemoText:
@@ -86,10 +31,7 @@ class DemoText:
         self.version = analyses.analyzer.config.version
         self.number: dict[tuple[str, str | None], int] = {}  # (comment, language) -> analysis number
         self.rows: list[store._Row | None] = []
-        self.terms: dict[str, int] = {}
-        self.topics: dict[str, int] = {}
-        self.cells: dict[tuple[int, int, int], int] = {}
-        self.term_sums, self.topic_sums = _Sums(1), _Sums(5)
+        self.sums = TextSums(conn, batch_id)
         self._tables: dict[str, np.ndarray] = {}
 
     def _numbers(self, comments: np.ndarray, languages: np.ndarray) -> np.ndarray:
@@ -123,17 +65,17 @@ class DemoText:
                 t["topic_len"].append(0)
                 continue
             stored.append(row.stored)
-            t["label"].append(_LABELS.index(row.label))
+            t["label"].append(LABEL_CODE[row.label])
             t["score"].append(row.score)
             mine = 0
             for kind, words in ((1, row.terms), (2, row.bigrams)):
                 for word, n in pd.Series(words, dtype=object).value_counts(sort=False).items():
-                    entries.append((self.terms.setdefault(word[:store.TERM_MAX], len(self.terms)), kind, int(n)))
+                    entries.append((int(self.sums.term_numbers([word])[0]), kind, int(n)))
                     mine += 1
             t["term_len"].append(mine)
             mine_topics = [(store.ALL_TOPICS, row.label), *row.topics]
-            topics += [(self.topics.setdefault(code, len(self.topics)), _LABELS.index(lab))
-                       for code, lab in mine_topics]
+            numbers = self.sums.topic_numbers([code for code, _ in mine_topics])
+            topics += [(int(number), LABEL_CODE[lab]) for number, (_, lab) in zip(numbers, mine_topics, strict=True)]
             t["topic_len"].append(len(mine_topics))
         out = {k: np.array(v) for k, v in t.items()}
         out["stored"] = np.empty((len(stored), 6), dtype=object)
@@ -142,16 +84,7 @@ class DemoText:
         out["topic_entry"] = np.array(topics, dtype=np.int64).reshape(-1, 2)
         for name in ("term", "topic"):
             out[f"{name}_at"] = np.cumsum(out[f"{name}_len"]) - out[f"{name}_len"]
-        if len(self.terms) >= 1 << _TERM or len(self.topics) >= 1 << _TOPIC:
-            raise ValueError("too many distinct terms for the packed keys")
         return out
-
-    def _cell_codes(self, ch: np.ndarray, st: np.ndarray, tp: np.ndarray) -> np.ndarray:
-        codes, triples = pd.factorize(pd.MultiIndex.from_arrays([ch, st, tp]))
-        numbers = [self.cells.setdefault(tuple(int(x) for x in trip), len(self.cells)) for trip in triples]
-        if len(self.cells) >= 1 << _CELL:
-            raise ValueError("too many cells for the packed keys")
-        return np.array(numbers, dtype=np.int64)[codes]
 
     def add(self, columns: Mapping[str, np.ndarray]) -> None:
         """One written part: ``id``, ``occurred_date`` (datetime64[D]), ``channel_id``, ``stage_id``,
@@ -168,71 +101,20 @@ class DemoText:
             "response_id": columns["id"][has], "batch_id": np.full(len(has), self.batch_id),
             **{c: stored[:, i] for i, c in enumerate(store.TEXT_COLUMNS[2:-1]) if c != "score"},
             "score": stored[:, 2].astype(float), "version": np.full(len(has), self.version)})
-        day = columns["occurred_date"][has].astype("datetime64[D]").astype(np.int64)
-        cell = self._cell_codes(*(columns[c][has] for c in ("channel_id", "stage_id", "touchpoint_id")))
-        label = tab["label"][number]
-        nps = columns["nps"][has].astype(float)
+        cell = self.sums.cell_codes(*(id_array(columns[c][has]) for c in ("channel_id", "stage_id", "touchpoint_id")))
         # terms: one entry per comment and distinct term of its analysis
         at, n = tab["term_at"][number], tab["term_len"][number]
         row = np.repeat(np.arange(len(has)), n)
-        entry = tab["term_entry"][np.repeat(at - (np.cumsum(n) - n), n) + np.arange(n.sum())]
-        self.term_sums.add(_pack((day[row], _DAY), (cell[row], _CELL), (label[row], 2), (entry[:, 1], 2),
-                                 (entry[:, 0], _TERM)), entry[:, 2:3].astype(float))
+        term = tab["term_entry"][np.repeat(at - (np.cumsum(n) - n), n) + np.arange(n.sum())]
         # topics: '*' with the comment's label, then each topic with its clause's label
         at, n = tab["topic_at"][number], tab["topic_len"][number]
-        row = np.repeat(np.arange(len(has)), n)
-        entry = tab["topic_entry"][np.repeat(at - (np.cumsum(n) - n), n) + np.arange(n.sum())]
-        known = ~np.isnan(nps)
-        measures = np.column_stack([np.ones(len(has)), known, known & (nps >= 9), known & (nps <= 6),
-                                    tab["score"][number]])
-        self.topic_sums.add(_pack((day[row], _DAY), (cell[row], _CELL), (entry[:, 0], _TOPIC), (entry[:, 1], 2)),
-                            measures[row])
+        topic_row = np.repeat(np.arange(len(has)), n)
+        topic = tab["topic_entry"][np.repeat(at - (np.cumsum(n) - n), n) + np.arange(n.sum())]
+        self.sums.add(day_numbers(columns["occurred_date"][has]), cell, tab["label"][number], tab["score"][number],
+                      columns["nps"][has].astype(float), (row, term[:, 0], term[:, 1], term[:, 2]),
+                      (topic_row, topic[:, 0], topic[:, 1]))
 
     def finish(self) -> None:
         """Write the day rollups and the month cells of everything added."""
-        cells = np.array(list(self.cells), dtype=np.int64).reshape(-1, 3)
-        terms = np.array(list(self.terms), dtype=object)
-        topics = np.array(list(self.topics), dtype=object)
-        labels = np.array(_LABELS, dtype=object)
+        self.sums.finish()
 
-        def keys(day: np.ndarray, cell: np.ndarray) -> dict[str, np.ndarray]:
-            return {"batch_id": np.full(len(day), self.batch_id), "occurred_date": day.astype("datetime64[D]"),
-                    **{c: cells[cell, i] for i, c in enumerate(("channel_id", "stage_id", "touchpoint_id"))}}
-
-        def month(day: np.ndarray) -> np.ndarray:
-            return day.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-
-        key, value = self.term_sums.merge()
-        day, cell, label, kind, term = _unpack(key, _DAY, _CELL, 2, 2, _TERM)
-        insert_columns(self.conn, TextTermRollup.__table__, {
-            **keys(day, cell), "sentiment": labels[label], "kind": kind, "term": terms[term],
-            "n": value[:, 0].astype(np.int64)})
-        slots = np.zeros((len(key), 3))
-        slots[np.arange(len(key)), label] = value[:, 0]
-        ckey, csum = _reduce(_pack((month(day), _DAY), (cell, _CELL), (kind, 2), (term, _TERM)), slots)
-        mday, mcell, mkind, mterm = _unpack(ckey, _DAY, _CELL, 2, _TERM)
-        insert_columns(self.conn, text_term_cell, {
-            **_month_keys(keys(mday, mcell)), "kind": mkind, "term": terms[mterm],
-            **{s: csum[:, i].astype(np.int64) for i, s in enumerate(_LABELS)}})
-
-        key, value = self.topic_sums.merge()
-        day, cell, topic, label = _unpack(key, _DAY, _CELL, _TOPIC, 2)
-        insert_columns(self.conn, TextTopicRollup.__table__, {
-            **keys(day, cell), "topic": topics[topic], "sentiment": labels[label],
-            **{c: value[:, i].astype(np.int64) for i, c in enumerate(("n", "nps_n", "promoters", "detractors"))},
-            "score_sum": value[:, 4]})
-        slots = np.zeros((len(key), 3))
-        slots[np.arange(len(key)), label] = value[:, 0]
-        ckey, csum = _reduce(_pack((month(day), _DAY), (cell, _CELL), (topic, _TOPIC)),
-                             np.column_stack([slots, value[:, 1:]]))
-        mday, mcell, mtopic = _unpack(ckey, _DAY, _CELL, _TOPIC)
-        insert_columns(self.conn, text_topic_cell, {
-            **_month_keys(keys(mday, mcell)), "topic": topics[mtopic],
-            **{c: csum[:, i].astype(np.int64) for i, c in enumerate((*_LABELS, "nps_n", "promoters", "detractors"))},
-            "score_sum": csum[:, 6]})
-
-
-def _month_keys(day_keys: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    out = dict(day_keys)
-    out["month"] = out.pop("occurred_date")
-    return out

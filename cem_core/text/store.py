@@ -23,12 +23,14 @@ now and then and at its end. With progress (``python -m cem_core text rebuild``)
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import Connection, Engine, case, func, insert, inspect, select, update
 
 from cem_core.analyze.cells import month_of
@@ -47,6 +49,7 @@ from cem_core.text.analyze import Analysis, TextAnalyzer, analyzer_for
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.helper import IN_FLIGHT, TwoCores
 from cem_core.text.settings import active_config
+from cem_core.text.sums import LABEL_CODE, TERM_MAX, TextSums, day_numbers, id_array
 from cem_core.text.tokens import bigrams
 
 _rows = Response.__table__
@@ -62,7 +65,6 @@ TERM_CELL_COLUMNS = (*CELL_KEYS, "kind", "term", *TEXT_SENTIMENTS)
 TOPIC_CELL_COLUMNS = (*CELL_KEYS, "topic", *TEXT_SENTIMENTS, "nps_n", "promoters", "detractors", "score_sum")
 SENTIMENT_SLOT = {s: i for i, s in enumerate(TEXT_SENTIMENTS)}
 ALL_TOPICS = "*"  # the topic row every analysed comment counts in
-TERM_MAX = 64
 FETCH = 20_000
 IN_LIST = 500  # ids per IN (...) list
 MEMO = 100_000  # distinct comments remembered per batch
@@ -196,27 +198,59 @@ class Analyses:
 
 
 class BatchText:
-    """The text side of one batch being imported: each chunk's analysed comments are stored and counted
-    as the chunk is written; ``finish`` writes the rollups (same transaction)."""
+    """The text side of one batch being imported: each chunk's analysed comments are stored and their terms
+    and topics summed with numpy as the chunk is written (``text.sums.TextSums``, the demo's counting path
+    too); ``finish`` writes the rollups (same transaction)."""
 
     def __init__(self, conn: Connection, batch_id: int, version: int) -> None:
         self.conn, self.batch_id, self.version = conn, batch_id, version
-        self.roll = _Rollups()
+        self.sums = TextSums(conn, batch_id)
         self.done = 0
 
-    def add(self, ids: Iterable[int], keys: Iterable[tuple], nps: Iterable[int | None],
-            rows: Iterable[_Row | None]) -> None:
-        """Store and count one chunk: response ids, their (day, channel, stage, touchpoint), NPS, analysis."""
-        self.done += _store(self.conn, self.batch_id, self.version, self.roll, ids, keys, nps, rows)
+    def add(self, response_ids: list[int], day: list[str], channel: list[int | None], stage: list[int | None],
+            touchpoint: list[int | None], nps: list[int | None], rows: list[_Row | None]) -> None:
+        """Store and count one chunk: per response its id, ISO day, channel, stage, touchpoint, NPS and
+        analysis (None: no comment)."""
+        keep = [i for i, row in enumerate(rows) if row is not None]
+        if not keep:
+            return
+        kept = [rows[i] for i in keep]
+        batch, version = self.batch_id, self.version
+        bulk_insert(self.conn, _text, TEXT_COLUMNS,
+                    [(response_ids[i], batch, *row.stored, version) for i, row in zip(keep, kept, strict=True)])
+        self.done += len(keep)
+        sums, k = self.sums, len(kept)
+        cell = sums.cell_codes(*(id_array([col[i] for i in keep]) for col in (channel, stage, touchpoint)))
+        label = np.fromiter((LABEL_CODE[row.label] for row in kept), dtype=np.int64, count=k)
+        # terms: one entry per occurrence (count 1), kind 1 the terms, 2 the bigrams; summed per key later
+        rows_, numbers, kinds = [], [], []
+        for kind, words_of in ((1, lambda r: r.terms), (2, lambda r: r.bigrams)):
+            lengths = np.fromiter((len(words_of(row)) for row in kept), dtype=np.int64, count=k)
+            words = [w for row in kept for w in words_of(row)]
+            rows_.append(np.repeat(np.arange(k), lengths))
+            numbers.append(sums.term_numbers(words))
+            kinds.append(np.full(len(words), kind))
+        row_of = np.concatenate(rows_)
+        # topics: '*' with the comment's label, then each topic with its clause's label
+        lengths = np.fromiter((len(row.topics) for row in kept), dtype=np.int64, count=k)
+        topics = [t for row in kept for t in row.topics]
+        topic_row = np.concatenate([np.arange(k), np.repeat(np.arange(k), lengths)])
+        topic = sums.topic_numbers([ALL_TOPICS, *(code for code, _ in topics)])
+        topic = np.concatenate([np.full(k, topic[0]), topic[1:]])
+        topic_label = np.concatenate([label, np.fromiter((LABEL_CODE[lab] for _, lab in topics), dtype=np.int64,
+                                                         count=len(topics))])
+        sums.add(day_numbers([day[i] for i in keep]), cell, label,
+                 np.fromiter((row.score for row in kept), dtype=float, count=k),
+                 np.array([math.nan if nps[i] is None else nps[i] for i in keep], dtype=float),
+                 (row_of, np.concatenate(numbers), np.concatenate(kinds), np.ones(len(row_of), dtype=np.int64)),
+                 (topic_row, topic, topic_label))
 
     def finish(self, defer_indexes: bool = False) -> int:
         """Write the batch's rollups. ``defer_indexes`` (a bulk load, ``ingest.load``): their secondary
         indexes are dropped and rebuilt around the insert, one sort instead of a B-tree insert per row."""
         with deferred_indexes(self.conn, [t.name for t in ROLLUPS]) if defer_indexes else nullcontext():
-            self.roll.write(self.conn, self.batch_id)
+            self.sums.finish()
         return self.done
-
-
 
 
 def add_batch(conn: Connection, batch_id: int, config: TextConfig | None = None,

@@ -1,0 +1,212 @@
+"""A batch's term and topic counts summed with numpy and written as the four text rollups: the one counting
+path of the bulk writers (the import's ``text.store.BatchText`` and the demo's ``demo.text_sums.DemoText``).
+
+Counting each comment with a Python call into dictionaries (``text.store._Rollups.add``, ~35 us a
+comment) and expanding the day counters into month cells in Python cost the import ~40 s of its own CPU
+per 1M distinct comments, and the counters grew with the days x cells x terms seen (1.8 GB at 1M demo rows,
+issue 17). Here a writer hands over a part's comments as arrays (day, cell, label, score, NPS) and their
+term and topic entries (comment index, number, kind or label, count); the entries are packed into sorted
+int64 keys and summed with ``np.unique`` / ``np.bincount``, ~16 bytes per distinct key. ``finish`` writes
+the day rollups and the month cells summed from them. The rows are the ones ``_Rollups`` writes
+(``tests/text/test_cells.py`` checks every rollup against a direct count of the stored analysis).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+from cem_core.db.bulk import insert_columns
+from cem_core.db.models import (
+    TEXT_SENTIMENTS,
+    TextTermRollup,
+    TextTopicRollup,
+    text_term_cell,
+    text_topic_cell,
+)
+
+LABELS = TEXT_SENTIMENTS  # label code = slot of the cells' sentiment columns
+LABEL_CODE = {s: i for i, s in enumerate(LABELS)}
+_DAY, _CELL, _TERM, _TOPIC = 16, 16, 26, 20  # bits of the packed keys: days since 1970, cell, term, topic
+_ID = 21  # bits per id in a (channel, stage, touchpoint) triple while its cell number is looked up
+NONE = -1  # a blank channel, stage or touchpoint id in the arrays
+TERM_MAX = 64  # characters of a term the rollups keep
+
+
+class _Sums:
+    """Sums of value columns per int64 key, added part by part: the parts' reduced groups wait in a list
+    and are merged once they outgrow what is merged, so the work stays O(n log n) over the load and the
+    memory bounded by the distinct keys, not by the rows."""
+
+    def __init__(self, width: int) -> None:
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.values = np.zeros((0, width))
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
+        self.pending.append(reduce(keys, values))
+        if sum(len(k) for k, _ in self.pending) >= len(self.keys):
+            self.merge()
+
+    def merge(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.pending:
+            self.keys, self.values = reduce(np.concatenate([self.keys, *(k for k, _ in self.pending)]),
+                                            np.concatenate([self.values, *(v for _, v in self.pending)]))
+            self.pending = []
+        return self.keys, self.values
+
+
+def reduce(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``keys`` (sorted) and the sum of each column of ``values`` per key."""
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    summed = np.column_stack([np.bincount(inverse, weights=values[:, i], minlength=len(distinct))
+                              for i in range(values.shape[1])]) if len(distinct) else values[:0]
+    return distinct, summed
+
+
+def _pack(*fields: tuple[np.ndarray, int]) -> np.ndarray:
+    key = np.zeros(len(fields[0][0]), dtype=np.int64)
+    for value, bits in fields:
+        key = (key << bits) | value.astype(np.int64)
+    return key
+
+
+def _unpack(key: np.ndarray, *bits: int) -> list[np.ndarray]:
+    out = []
+    for width in reversed(bits):
+        out.append(key & ((1 << width) - 1))
+        key = key >> width
+    return out[::-1]
+
+
+def id_array(values: Sequence[int | None] | np.ndarray) -> np.ndarray:
+    """Channel, stage or touchpoint ids as int64, ``NONE`` for a blank one."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    return np.fromiter((NONE if v is None else v for v in values), dtype=np.int64, count=len(values))
+
+
+def day_numbers(values: Sequence[object] | np.ndarray) -> np.ndarray:
+    """Dates (ISO text, ``datetime.date`` or datetime64) as days since 1970 (the import allows 1990..today)."""
+    out = np.asarray(values).astype("datetime64[D]").astype(np.int64)
+    if len(out) and (out.min() < 0 or out.max() >= 1 << _DAY):
+        raise ValueError("a date outside 1970..2149 cannot be packed")
+    return out
+
+
+class TextSums:
+    """The counts of one batch: ``add`` a part, ``finish`` to write the rollups (the writer's transaction).
+    Terms, topics and (channel, stage, touchpoint) cells get numbers as they are first seen."""
+
+    def __init__(self, conn: Connection, batch_id: int) -> None:
+        self.conn, self.batch_id = conn, batch_id
+        self.terms: dict[str, int] = {}
+        self.topics: dict[str, int] = {}
+        self.cells: dict[int, int] = {}  # packed (channel, stage, touchpoint) -> cell number
+        self.term_sums, self.topic_sums = _Sums(1), _Sums(5)
+
+    def term_numbers(self, words: Sequence[str]) -> np.ndarray:
+        """Each term's number (terms alike in their first ``TERM_MAX`` characters share one)."""
+        out = _numbers(self.terms, words, TERM_MAX)
+        if len(self.terms) >= 1 << _TERM:
+            raise ValueError("too many distinct terms for the packed keys")
+        return out
+
+    def topic_numbers(self, codes: Sequence[str]) -> np.ndarray:
+        out = _numbers(self.topics, codes, None)
+        if len(self.topics) >= 1 << _TOPIC:
+            raise ValueError("too many distinct topics for the packed keys")
+        return out
+
+    def cell_codes(self, ch: np.ndarray, st: np.ndarray, tp: np.ndarray) -> np.ndarray:
+        """Each row's cell number, from its channel, stage and touchpoint ids (``id_array``)."""
+        if len(ch) and max(ch.max(), st.max(), tp.max()) >= (1 << _ID) - 1:
+            raise ValueError("ids too large for the packed keys")
+        triple = ((ch + 1) << (2 * _ID)) | ((st + 1) << _ID) | (tp + 1)
+        distinct, inverse = np.unique(triple, return_inverse=True)
+        cells = self.cells
+        numbers = np.fromiter((cells.setdefault(t, len(cells)) for t in distinct.tolist()), dtype=np.int64,
+                              count=len(distinct))
+        if len(cells) >= 1 << _CELL:
+            raise ValueError("too many cells for the packed keys")
+        return numbers[inverse]
+
+    def add(self, day: np.ndarray, cell: np.ndarray, label: np.ndarray, score: np.ndarray, nps: np.ndarray,
+            term_entries: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+            topic_entries: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """One part of analysed comments: per comment its ``day`` (``day_numbers``), ``cell`` (``cell_codes``),
+        ``label`` code, ``score`` and ``nps`` (float, NaN blank); ``term_entries`` (comment index, term
+        number, kind, count) and ``topic_entries`` (comment index, topic number, label code), with the
+        ``*`` topic of every comment among them."""
+        row, term, kind, count = term_entries
+        self.term_sums.add(_pack((day[row], _DAY), (cell[row], _CELL), (label[row], 2), (kind, 2), (term, _TERM)),
+                           count.astype(float)[:, None])
+        row, topic, topic_label = topic_entries
+        known = ~np.isnan(nps)
+        measures = np.column_stack([np.ones(len(day)), known, known & (nps >= 9), known & (nps <= 6), score])
+        self.topic_sums.add(_pack((day[row], _DAY), (cell[row], _CELL), (topic, _TOPIC), (topic_label, 2)),
+                            measures[row])
+
+    def finish(self) -> None:
+        """Write the day rollups and the month cells of everything added."""
+        packed = np.array(list(self.cells), dtype=np.int64)
+        cells = np.empty((len(packed), 3), dtype=object)
+        for i, shift in enumerate((2 * _ID, _ID, 0)):
+            part = ((packed >> shift) & ((1 << _ID) - 1)) - 1
+            cells[:, i] = [None if v == NONE else v for v in part.tolist()]
+        terms = np.array(list(self.terms), dtype=object)
+        topics = np.array(list(self.topics), dtype=object)
+        labels = np.array(LABELS, dtype=object)
+
+        def keys(day: np.ndarray, cell: np.ndarray) -> dict[str, np.ndarray]:
+            return {"batch_id": np.full(len(day), self.batch_id), "occurred_date": day.astype("datetime64[D]"),
+                    **{c: cells[cell, i] for i, c in enumerate(("channel_id", "stage_id", "touchpoint_id"))}}
+
+        def month(day: np.ndarray) -> np.ndarray:
+            return day.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+        key, value = self.term_sums.merge()
+        day, cell, label, kind, term = _unpack(key, _DAY, _CELL, 2, 2, _TERM)
+        insert_columns(self.conn, TextTermRollup.__table__, {
+            **keys(day, cell), "sentiment": labels[label], "kind": kind, "term": terms[term],
+            "n": value[:, 0].astype(np.int64)})
+        slots = np.zeros((len(key), 3))
+        slots[np.arange(len(key)), label] = value[:, 0]
+        ckey, csum = reduce(_pack((month(day), _DAY), (cell, _CELL), (kind, 2), (term, _TERM)), slots)
+        mday, mcell, mkind, mterm = _unpack(ckey, _DAY, _CELL, 2, _TERM)
+        insert_columns(self.conn, text_term_cell, {
+            **_month_keys(keys(mday, mcell)), "kind": mkind, "term": terms[mterm],
+            **{s: csum[:, i].astype(np.int64) for i, s in enumerate(LABELS)}})
+
+        key, value = self.topic_sums.merge()
+        day, cell, topic, label = _unpack(key, _DAY, _CELL, _TOPIC, 2)
+        insert_columns(self.conn, TextTopicRollup.__table__, {
+            **keys(day, cell), "topic": topics[topic], "sentiment": labels[label],
+            **{c: value[:, i].astype(np.int64) for i, c in enumerate(("n", "nps_n", "promoters", "detractors"))},
+            "score_sum": value[:, 4]})
+        slots = np.zeros((len(key), 3))
+        slots[np.arange(len(key)), label] = value[:, 0]
+        ckey, csum = reduce(_pack((month(day), _DAY), (cell, _CELL), (topic, _TOPIC)),
+                            np.column_stack([slots, value[:, 1:]]))
+        mday, mcell, mtopic = _unpack(ckey, _DAY, _CELL, _TOPIC)
+        insert_columns(self.conn, text_topic_cell, {
+            **_month_keys(keys(mday, mcell)), "topic": topics[mtopic],
+            **{c: csum[:, i].astype(np.int64) for i, c in enumerate((*LABELS, "nps_n", "promoters", "detractors"))},
+            "score_sum": csum[:, 6]})
+
+
+def _numbers(known: dict[str, int], values: Sequence[str], width: int | None) -> np.ndarray:
+    """Each value's number in ``known`` (new values numbered as met): a Python step per distinct value only."""
+    codes, distinct = pd.factorize(np.array(values, dtype=object))
+    numbers = np.fromiter((known.setdefault(v[:width], len(known)) for v in distinct.tolist()), dtype=np.int64,
+                          count=len(distinct))
+    return numbers[codes]
+
+
+def _month_keys(day_keys: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out = dict(day_keys)
+    out["month"] = out.pop("occurred_date")
+    return out
