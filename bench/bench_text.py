@@ -172,13 +172,14 @@ def store_stage(texts: list[str], seed: int, base: float, tokens: int) -> None:
                                    r.c.stage_id, r.c.touchpoint_id).where(r.c.batch_id == report.batch_id)
                             .order_by(r.c.id)).all()
         ids, comments, languages, nps, days, channels, stages, touchpoints = zip(*rows, strict=True)
-        keys = list(zip((d.isoformat() for d in days), channels, stages, touchpoints, strict=True))
+        days = [d.isoformat() for d in days]
         analysed = analyses.rows(comments, languages)
         t0 = time.perf_counter()
         text = store.BatchText(conn, report.batch_id, 0)
         for at in range(0, len(ids), store.FETCH):
-            end = at + store.FETCH
-            text.add(ids[at:end], keys[at:end], nps[at:end], analysed[at:end])
+            part = slice(at, at + store.FETCH)
+            text.add(ids[part], days[part], channels[part], stages[part], touchpoints[part], nps[part],
+                     analysed[part])
         text.finish()
         seconds = time.perf_counter() - t0
     engine.dispose()
@@ -211,6 +212,7 @@ def run_import(path: str, with_text: str) -> dict:
     elif with_text == "inline":  # ... and with every comment analysed in the importing process (one core)
         two_cores = load.TwoCores
         load.TwoCores = lambda analyses, helper=True: two_cores(analyses, helper=False)
+    split = _time_text_steps(load, store) if with_text != "off" else {}
     db = OUT / f"text_bench_{with_text}_{time.time_ns()}.db"
     engine = make_engine(f"sqlite:///{db}")
     migrate(engine)
@@ -222,8 +224,38 @@ def run_import(path: str, with_text: str) -> dict:
     queries = _query_times(engine) if with_text != "off" else {}
     engine.dispose()
     _remove(db)
-    del store
-    return {"seconds": seconds, "rows": report.rows_imported, "queries": queries, "cpu": cpu}
+    return {"seconds": seconds, "rows": report.rows_imported, "queries": queries, "cpu": cpu,
+            "split": {k: round(v, 1) for k, v in split.items()}}
+
+
+def _time_text_steps(load, store) -> dict[str, float]:
+    """Wrap the importer's text steps with timers (wall seconds in the importing process): analysing its
+    share and collecting the helper's (``TwoCores.rows``), storing and counting each chunk
+    (``BatchText.add``; its ``response_text`` insert apart), and ``BatchText.finish``: summing (numpy),
+    inserting the rollups, rebuilding their indexes (the rest of ``finish``)."""
+    from cem_core.text import sums
+
+    split: dict[str, float] = {}
+
+    def timed(owner, name: str, label: str) -> None:
+        fn = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                split[label] = split.get(label, 0.0) + time.perf_counter() - t0
+        setattr(owner, name, wrapper)
+
+    timed(load.TwoCores, "rows", "analyse share + collect helper's")
+    timed(load.TwoCores, "_theirs", "  of which waiting for / unpickling the helper's")
+    timed(store.BatchText, "add", "store + count per chunk")
+    timed(store, "bulk_insert", "  of which response_text insert")
+    timed(store.BatchText, "finish", "finish (rollups)")
+    timed(sums._Sums, "merge", "  of which summing (numpy)")
+    timed(sums, "insert_columns", "  of which rollup inserts")
+    return split
 
 
 def _cpu() -> tuple[float, float]:
@@ -480,6 +512,10 @@ def main() -> None:
                          f"importer's CPU; at 1M rows about +{added * 1_000_000 / on['rows']:.0f} s wall, "
                          f"+{cpu_added * 1_000_000 / on['rows']:.0f} s CPU")
             print(line, flush=True)
+        for mode in ("helper", "inline"):
+            if mode in best and best[mode].get("split"):
+                print(f"  importer's text steps ({mode}, wall s; the index rebuild is finish minus the rest): "
+                      + "; ".join(f"{k.strip()} {v}" for k, v in best[mode]["split"].items()))
         for name, seconds in on["queries"].items():
             print(f"  {name:<32} {seconds:6.3f} s over {on['rows']:,} analysed comments")
 
