@@ -215,9 +215,9 @@ class BatchText:
         if not keep:
             return
         kept = [rows[i] for i in keep]
-        batch, version = self.batch_id, self.version
-        bulk_insert(self.conn, _text, TEXT_COLUMNS,
-                    [(response_ids[i], batch, *row.stored, version) for i, row in zip(keep, kept, strict=True)])
+        bulk_insert(self.conn, _text, ("response_id", *TEXT_COLUMNS[2:-1]),
+                    [(response_ids[i], *row.stored) for i, row in zip(keep, kept, strict=True)],
+                    {"batch_id": self.batch_id, "version": self.version})
         self.done += len(keep)
         sums, k = self.sums, len(kept)
         cell = sums.cell_codes(*(id_array([col[i] for i in keep]) for col in (channel, stage, touchpoint)))
