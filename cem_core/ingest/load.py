@@ -343,7 +343,7 @@ def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress
         return
     several = any(p.table.est_rows - p.header.row - 1 > p.table.chunk_rows for p in report.plans) or len(
         report.plans) > 1
-    with TwoCores(text_store.Analyses(text), helper=several) as cores:
+    with TwoCores(text_store.Analyses(text), helper=several, packed=True) as cores:
         pending: list[Prepared] = []
         for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
             if reject and report.rows_skipped:
@@ -576,7 +576,7 @@ class _Writer:
         self.rollup.add(columns, pd.DataFrame(ratings, columns=["response_id", "attribute_id", "score"]))
         if self.text is not None and chunk.text is not None:
             self.text.add(ids, pick(day), pick(channels), pick(stages), pick(touchpoints), pick(col("nps")),
-                          pick(chunk.text))
+                          chunk.text if everything else chunk.text.take(keep))
         self.imported += len(keep)
         if self.fail_after is not None and self.imported >= self.fail_after:
             raise RuntimeError(f"injected failure after {self.imported} rows")

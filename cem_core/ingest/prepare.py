@@ -13,6 +13,7 @@ import pandas as pd
 from cem_core.ingest import mapping as mapping_mod
 from cem_core.ingest.row_key import content_digests
 from cem_core.privacy.hashing import keyed_hashes
+from cem_core.text.sums import Packed
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Prepared:
     phone_h: list[str | None]
     email_h: list[str | None]
     content: list[str]  # the content digest of each row (``row_key``, step 1)
-    text: list | None = None  # each row's analysed comment (``text.store.Analyses``), where the import analyses
+    text: Packed | None = None  # the rows' analysed comments (``text.sums.Packed``), where the import analyses
 
 
 def nullable(values: pd.Series) -> list[object]:

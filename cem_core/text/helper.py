@@ -8,8 +8,9 @@ among them the import's lease (a ``flock``), which would outlive a killed import
 with ``close_fds`` starts a fresh interpreter that holds nothing but its two pipes: no lease, no database
 connection, none of the parent's files (the same pattern as ``cem_core.ingest.sheets``).
 
-The pipes carry pickles. In: the ``TextConfig`` once, then one job per chunk (comments, languages). Out:
-per job the analysed rows (``store._Row`` or None, in order) and the helper's seconds spent on them. The
+The pipes carry pickles. In: the ``TextConfig`` once, then one job per chunk (comments, languages, packed).
+Out: per job the analysed rows (``store._Row`` or None, in order; for the import packed into one
+``text.sums.Packed``, so the importer unpickles arrays, not an object per term) and the helper's seconds. The
 child reads its jobs in a thread of its own, so the parent can hand over the next chunk while the child
 still works on the one before (at most ``IN_FLIGHT`` chunks are outstanding: memory stays bounded).
 
@@ -37,7 +38,9 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from cem_core.text.sums import Packed
 
 if TYPE_CHECKING:
     from cem_core.text.dictionaries import TextConfig
@@ -138,10 +141,12 @@ class _Job:
 class TwoCores:
     """Chunks of comments analysed on two cores: ``submit`` hands the helper its share at once, ``rows``
     analyses the rest here and returns the chunk's rows in order. ``helper=False`` (a single chunk, where
-    starting a process costs more than it saves): everything here, the same way."""
+    starting a process costs more than it saves): everything here, the same way. ``packed`` (the import):
+    each share comes back as a ``text.sums.Packed``, built on the core that analysed it, and ``rows``
+    returns the chunk's ``Packed``."""
 
-    def __init__(self, analyses: Analyses, helper: bool = True) -> None:
-        self.analyses = analyses
+    def __init__(self, analyses: Analyses, helper: bool = True, packed: bool = False) -> None:
+        self.analyses, self.packed = analyses, packed
         self.helper: Helper | None = None
         self.jobs: deque[_Job] = deque()
         self.share = 0.5
@@ -173,31 +178,35 @@ class TwoCores:
         if self.helper is not None and job.comments:
             job.given = max(1, round(len(job.comments) * self.share))
             try:
-                self.helper.send((job.comments[:job.given], job.languages[:job.given]))
+                self.helper.send((job.comments[:job.given], job.languages[:job.given], self.packed))
             except HelperLost as exc:
                 self._lost(exc)
                 job.given = 0
         self.jobs.append(job)
 
-    def rows(self) -> list:
-        """The oldest chunk's rows (``store._Row`` or None per comment, in order)."""
+    def rows(self) -> Any:
+        """The oldest chunk's rows (``store._Row`` or None per comment, in order; packed: one ``Packed``)."""
         job = self.jobs.popleft()
         t0 = time.perf_counter()
         if self._left is not None:
             self.between = _smooth(self.between, t0 - self._left)
         n, k = len(job.comments), job.given
-        mine = self.analyses.rows(job.comments[k:], job.languages[k:])
+        mine = self._here(job.comments[k:], job.languages[k:])
         t1 = time.perf_counter()
         if n > k:
             self.rate_here = _smooth(self.rate_here, (n - k) / max(t1 - t0, 1e-6))
         theirs = self._theirs(job)
         self._balance(n)
         self._left = time.perf_counter()
-        return theirs + mine
+        return Packed.concat([theirs, mine]) if self.packed else theirs + mine
 
-    def _theirs(self, job: _Job) -> list:
+    def _here(self, comments: list[str | None], languages: list[str | None]) -> Any:
+        rows = self.analyses.rows(comments, languages)
+        return Packed.of(rows) if self.packed else rows
+
+    def _theirs(self, job: _Job) -> Any:
         if not job.given:
-            return []
+            return self._here([], [])
         if self.helper is not None:
             try:
                 rows, seconds = self.helper.receive()
@@ -205,7 +214,7 @@ class TwoCores:
                 return rows
             except HelperLost as exc:
                 self._lost(exc)
-        return self.analyses.rows(job.comments[:job.given], job.languages[:job.given])
+        return self._here(job.comments[:job.given], job.languages[:job.given])
 
     def _balance(self, n: int) -> None:
         """The helper's share of the next chunk of ``n`` comments, so that it finishes when this process

@@ -1,12 +1,12 @@
 """The helper process of ``cem_core.text.helper`` (run as ``python -m cem_core.text.helper_child``).
 
-Reads the ``TextConfig``, then jobs (comments, languages), from stdin; answers each job with (rows,
-seconds spent) on its own copy of stdout, while fd 1 points at stderr so nothing a library prints can
-corrupt the stream. A reader thread takes jobs off the pipe as they come and a writer thread
-(``helper.Sender``) writes the answers, so neither side waits for the other to read: the next chunk is
-analysed while the last answer is still in the pipe. The parent bounds how many are outstanding. Stdin's
-end (the parent closed it or died) ends the process. The memo of analysed comments lives as long as the
-process: one import or one rebuild, like the parent's own ``store.Analyses``.
+Reads the ``TextConfig``, then jobs (comments, languages, packed), from stdin; answers each job with
+(rows or their ``Packed``, seconds spent) on its own copy of stdout, while fd 1 points at stderr so
+nothing a library prints can corrupt the stream. A reader thread takes jobs off the pipe as they come and
+a writer thread (``helper.Sender``) writes the answers, so neither side waits for the other to read: the
+next chunk is analysed while the last answer is still in the pipe. The parent bounds how many are
+outstanding. Stdin's end (the parent closed it or died) ends the process. The memo of analysed comments
+lives as long as the process: one import or one rebuild, like the parent's own ``store.Analyses``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import time
 
 from cem_core.text.helper import Sender
 from cem_core.text.store import Analyses
+from cem_core.text.sums import Packed
 
 
 def _read(jobs: queue.Queue) -> None:
@@ -43,8 +44,9 @@ def main() -> None:
     analyses = Analyses(config)
     while not out.broken and (job := jobs.get()) is not None:
         t0 = time.perf_counter()
-        rows = analyses.rows(*job)
-        out.put((rows, time.perf_counter() - t0))
+        comments, languages, packed = job
+        rows = analyses.rows(comments, languages)
+        out.put((Packed.of(rows) if packed else rows, time.perf_counter() - t0))
     out.close()
 
 

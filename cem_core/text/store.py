@@ -49,7 +49,7 @@ from cem_core.text.analyze import Analysis, TextAnalyzer, analyzer_for
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.helper import IN_FLIGHT, TwoCores
 from cem_core.text.settings import active_config
-from cem_core.text.sums import LABEL_CODE, TERM_MAX, TextSums, day_numbers, id_array
+from cem_core.text.sums import NONE, TERM_MAX, Packed, TextSums, day_numbers, id_array
 from cem_core.text.tokens import bigrams
 
 _rows = Response.__table__
@@ -208,42 +208,32 @@ class BatchText:
         self.done = 0
 
     def add(self, response_ids: list[int], day: list[str], channel: list[int | None], stage: list[int | None],
-            touchpoint: list[int | None], nps: list[int | None], rows: list[_Row | None]) -> None:
-        """Store and count one chunk: per response its id, ISO day, channel, stage, touchpoint, NPS and
-        analysis (None: no comment)."""
-        keep = [i for i, row in enumerate(rows) if row is not None]
-        if not keep:
+            touchpoint: list[int | None], nps: list[int | None], packed: Packed) -> None:
+        """Store and count one chunk: per response its id, ISO day, channel, stage, touchpoint, NPS, and the
+        chunk's analysis (``Packed``, built where the comments were analysed)."""
+        has = np.flatnonzero(packed.label != NONE)
+        if not len(has):
             return
-        kept = [rows[i] for i in keep]
+        keep = has.tolist()
+        stored = packed.stored
         bulk_insert(self.conn, _text, ("response_id", *TEXT_COLUMNS[2:-1]),
-                    [(response_ids[i], *row.stored) for i, row in zip(keep, kept, strict=True)],
-                    {"batch_id": self.batch_id, "version": self.version})
+                    [(response_ids[i], *stored[i]) for i in keep], {"batch_id": self.batch_id, "version": self.version})
         self.done += len(keep)
-        sums, k = self.sums, len(kept)
-        cell = sums.cell_codes(*(id_array([col[i] for i in keep]) for col in (channel, stage, touchpoint)))
-        label = np.fromiter((LABEL_CODE[row.label] for row in kept), dtype=np.int64, count=k)
-        # terms: one entry per occurrence (count 1), kind 1 the terms, 2 the bigrams; summed per key later
-        rows_, numbers, kinds = [], [], []
-        for kind, words_of in ((1, lambda r: r.terms), (2, lambda r: r.bigrams)):
-            lengths = np.fromiter((len(words_of(row)) for row in kept), dtype=np.int64, count=k)
-            words = [w for row in kept for w in words_of(row)]
-            rows_.append(np.repeat(np.arange(k), lengths))
-            numbers.append(sums.term_numbers(words))
-            kinds.append(np.full(len(words), kind))
-        row_of = np.concatenate(rows_)
-        # topics: '*' with the comment's label, then each topic with its clause's label
-        lengths = np.fromiter((len(row.topics) for row in kept), dtype=np.int64, count=k)
-        topics = [t for row in kept for t in row.topics]
-        topic_row = np.concatenate([np.arange(k), np.repeat(np.arange(k), lengths)])
-        topic = sums.topic_numbers([ALL_TOPICS, *(code for code, _ in topics)])
-        topic = np.concatenate([np.full(k, topic[0]), topic[1:]])
-        topic_label = np.concatenate([label, np.fromiter((LABEL_CODE[lab] for _, lab in topics), dtype=np.int64,
-                                                         count=len(topics))])
-        sums.add(day_numbers([day[i] for i in keep]), cell, label,
-                 np.fromiter((row.score for row in kept), dtype=float, count=k),
+        sums, k = self.sums, len(keep)
+        pos = np.full(len(stored), NONE)
+        pos[has] = np.arange(k)
+        label = packed.label[has]
+        term, topic = packed.term, packed.topic  # entries of analysed comments only
+        every = sums.topic_numbers([ALL_TOPICS])  # '*' with the comment's label, then each topic with its clause's
+        sums.add(day_numbers([day[i] for i in keep]),
+                 sums.cell_codes(*(id_array([col[i] for i in keep]) for col in (channel, stage, touchpoint))),
+                 label, packed.score[has],
                  np.array([math.nan if nps[i] is None else nps[i] for i in keep], dtype=float),
-                 (row_of, np.concatenate(numbers), np.concatenate(kinds), np.ones(len(row_of), dtype=np.int64)),
-                 (topic_row, topic, topic_label))
+                 (pos[term[:, 0]], sums.term_numbers(packed.words)[term[:, 1]], term[:, 2],
+                  np.ones(len(term), dtype=np.int64)),
+                 (np.concatenate([np.arange(k), pos[topic[:, 0]]]),
+                  np.concatenate([np.repeat(every, k), sums.topic_numbers(packed.codes)[topic[:, 1]]]),
+                  np.concatenate([label, topic[:, 2]])))
 
     def finish(self, defer_indexes: bool = False) -> int:
         """Write the batch's rollups. ``defer_indexes`` (a bulk load, ``ingest.load``): their secondary

@@ -14,6 +14,8 @@ the day rollups and the month cells summed from them. The rows are the ones ``_R
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,6 +97,74 @@ def day_numbers(values: Sequence[object] | np.ndarray) -> np.ndarray:
     if len(out) and (out.min() < 0 or out.max() >= 1 << _DAY):
         raise ValueError("a date outside 1970..2149 cannot be packed")
     return out
+
+
+@dataclass
+class Packed:
+    """A chunk's analysed comments as the counting needs them, built where they were analysed (the helper
+    process packs its share: the importer then unpickles a few arrays and lists, not an object per term,
+    and spends no Python step per comment on the counting). Comment ``i`` is the chunk's i-th comment."""
+
+    stored: list[tuple | None]  # the response_text columns (lang .. evidence); None: nothing to store
+    label: np.ndarray  # label code, -1 where None
+    score: np.ndarray
+    words: list[str]  # the terms and bigrams met (a list: parts concatenated may repeat one)
+    term: np.ndarray  # entries (comment, index into words, kind 1 term / 2 bigram), one per occurrence
+    codes: list[str]  # the topic codes met
+    topic: np.ndarray  # entries (comment, index into codes, label code of the clause naming it)
+
+    def __len__(self) -> int:
+        """Comments in the chunk (analysed or not)."""
+        return len(self.stored)
+
+    @staticmethod
+    def of(rows: Sequence[Any]) -> Packed:
+        """Pack ``store._Row``s (or None)."""
+        k = len(rows)
+        label = np.fromiter((NONE if r is None else LABEL_CODE[r.label] for r in rows), dtype=np.int64, count=k)
+        score = np.fromiter((0.0 if r is None else r.score for r in rows), dtype=float, count=k)
+        parts, words = [], []
+        for kind, field in ((1, "terms"), (2, "bigrams")):
+            lengths = np.fromiter((0 if r is None else len(getattr(r, field)) for r in rows), dtype=np.int64, count=k)
+            found = [w for r in rows if r is not None for w in getattr(r, field)]
+            codes, distinct = pd.factorize(np.array(found, dtype=object))
+            parts.append(np.column_stack([np.repeat(np.arange(k), lengths), codes + len(words),
+                                          np.full(len(found), kind)]))
+            words += distinct.tolist()
+        lengths = np.fromiter((0 if r is None else len(r.topics) for r in rows), dtype=np.int64, count=k)
+        found_topics = [t for r in rows if r is not None for t in r.topics]
+        codes, distinct = pd.factorize(np.array([c for c, _ in found_topics], dtype=object))
+        topic = np.column_stack([np.repeat(np.arange(k), lengths), codes,
+                                 np.fromiter((LABEL_CODE[lab] for _, lab in found_topics), dtype=np.int64,
+                                             count=len(found_topics))])
+        return Packed([None if r is None else r.stored for r in rows], label, score, words,
+                      np.concatenate(parts).astype(np.int64).reshape(-1, 3), distinct.tolist(),
+                      topic.astype(np.int64).reshape(-1, 3))
+
+    @staticmethod
+    def concat(parts: Sequence[Packed]) -> Packed:
+        """The parts one after the other (a chunk's helper share, then the rest)."""
+        if len(parts) == 1:
+            return parts[0]
+        stored, words, codes, terms, topics, at = [], [], [], [], [], 0
+        for p in parts:
+            terms.append(p.term + np.array([at, len(words), 0]))
+            topics.append(p.topic + np.array([at, len(codes), 0]))
+            stored += p.stored
+            words += p.words
+            codes += p.codes
+            at += len(p.stored)
+        return Packed(stored, np.concatenate([p.label for p in parts]), np.concatenate([p.score for p in parts]),
+                      words, np.concatenate(terms).reshape(-1, 3), codes, np.concatenate(topics).reshape(-1, 3))
+
+    def take(self, keep: Sequence[int]) -> Packed:
+        """Only the comments ``keep`` (ascending), renumbered from 0."""
+        pos = np.full(len(self.stored), NONE)
+        pos[np.asarray(keep, dtype=np.int64)] = np.arange(len(keep))
+        term, topic = self.term[pos[self.term[:, 0]] >= 0], self.topic[pos[self.topic[:, 0]] >= 0]
+        term[:, 0], topic[:, 0] = pos[term[:, 0]], pos[topic[:, 0]]
+        return Packed([self.stored[i] for i in keep], self.label[keep], self.score[keep], self.words, term,
+                      self.codes, topic)
 
 
 class TextSums:

@@ -14,7 +14,8 @@ from sqlalchemy import Engine, select
 from cem_core.db.models import TextTermRollup, TextTopicRollup, text_term_cell, text_topic_cell
 from cem_core.ingest.load import import_file
 from cem_core.text import store
-from cem_core.text.sums import NONE, TextSums, day_numbers, id_array
+from cem_core.text.dictionaries import default_config
+from cem_core.text.sums import NONE, Packed, TextSums, day_numbers, id_array
 from tests.fixtures.ingest_files import write_csv
 
 TABLES = (TextTermRollup.__table__, TextTopicRollup.__table__, text_term_cell, text_topic_cell)
@@ -74,3 +75,22 @@ def test_packed_keys() -> None:
     assert sums.term_numbers(["a" * 70, "a" * 64 + "b", "b"]).tolist() == [0, 0, 1]  # the stored width
     with pytest.raises(ValueError, match="ids"):
         sums.cell_codes(*(np.array([1 << 21]),) * 3)
+
+
+def test_packed_parts_concatenate_and_select() -> None:
+    """A chunk packed in two parts (helper share + the rest), then some comments dropped (duplicates),
+    equals packing the kept comments at once."""
+    analyses = store.Analyses(default_config("hotel"))
+    comments = [*COMMENTS, None, "房间很干净，前台服务很好"]
+    rows = analyses.rows(comments, [None] * len(comments))
+    keep = [0, 2, 3, 4, 7, 8, 9]
+    whole = Packed.of([rows[i] for i in keep])
+    split = Packed.concat([Packed.of(rows[:5]), Packed.of(rows[5:])]).take(keep)
+
+    def flat(p: Packed) -> tuple:
+        terms = sorted((int(c), p.words[w], int(k)) for c, w, k in p.term.tolist())
+        topics = sorted((int(c), p.codes[t], int(lab)) for c, t, lab in p.topic.tolist())
+        return p.stored, p.label.tolist(), p.score.tolist(), terms, topics
+
+    assert flat(split) == flat(whole)
+    assert whole.label.tolist().count(NONE) == 2  # the blank comment and the None
