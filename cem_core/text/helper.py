@@ -51,12 +51,6 @@ CHILD = "cem_core.text.helper_child"
 IN_FLIGHT = 2  # chunks handed over and not yet collected
 SHARE_MIN = 0.1  # the helper always gets some work, so its rate stays measured
 SMOOTH = 0.5  # weight of the newest measurement in the running rates
-# The caller's time between two chunks counts this much when sizing the helper's share: an import still
-# writes its rollups after the last chunk while the helper idles, and rates measured on a shared machine
-# are noisy, so the balance leans toward the helper (an overshoot costs a short wait when collecting). The
-# unbiased balance left a 1M-row import's helper idle for ~50 s of a 126 s run while the importer
-# analysed ~30 % of the comments itself.
-AHEAD = 1.5
 
 
 class Sender:
@@ -224,11 +218,11 @@ class TwoCores:
 
     def _balance(self, n: int) -> None:
         """The helper's share of the next chunk of ``n`` comments, so that it finishes when this process
-        has written a chunk and analysed its own share: given/helper = AHEAD * between + (n - given)/here."""
+        has written a chunk and analysed its own share: given/helper = between + (n - given)/here."""
         if not (self.rate_here and self.rate_helper and n):
             return
         here, there = n / self.rate_here, n / self.rate_helper
-        self.share = min(1.0, max(SHARE_MIN, (AHEAD * self.between + here) / (there + here)))
+        self.share = min(1.0, max(SHARE_MIN, (self.between + here) / (there + here)))
 
     def _lost(self, exc: HelperLost) -> None:
         log.warning("text analysis helper ended (%s): its comments are analysed in this process", exc)
