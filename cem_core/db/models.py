@@ -777,18 +777,19 @@ touchpoint_cell = Table(
 )
 
 #: The journey map's two text columns by region, product and segment (migration 0031, written by
-#: ``text.store``'s counters with the other text rollups): per batch, month, channel, stage, touchpoint, region,
-#: product, segment and topic. The ``*`` topic's row holds the analysed comments (``comments``) and the
-#: negative ones (``negative``); a topic's row holds only its negative clauses (``comments`` 0), all the map
-#: ranks topics by, so topics mentioned without a negative clause make no row. The text cells above carry no
-#: region, product or segment, so such a filter read the comments' rows (map up to 15x a full scan at 1M).
+#: ``text.store``'s counters with the other text rollups): per batch, month, stage, touchpoint, region, product,
+#: segment and topic (no channel: it tripled the rows; a channel filter with such a filter reads the rows). The
+#: ``*`` topic's row holds the analysed comments (``comments``) and the negative ones (``negative``); a topic's
+#: row holds only its negative clauses (``comments`` 0), all the map ranks topics by, so topics mentioned
+#: without a negative clause make no row. The text cells above carry no region, product or segment, so such a
+#: filter read the comments' rows (map up to 15x a full scan at 1M).
 text_touchpoint_cell = Table(
     "text_touchpoint_cell", Base.metadata,
     Column("id", Integer, primary_key=True),
     Column("batch_id", ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("month", Date, nullable=False), Column("channel_id", Integer), Column("stage_id", Integer),
-    Column("touchpoint_id", Integer), Column("region", String(64)), Column("product", String(128)),
-    Column("segment", String(64)), Column("topic", String(64), nullable=False),
+    Column("month", Date, nullable=False), Column("stage_id", Integer), Column("touchpoint_id", Integer),
+    Column("region", String(64)), Column("product", String(128)), Column("segment", String(64)),
+    Column("topic", String(64), nullable=False),
     Column("comments", Integer, nullable=False), Column("negative", Integer, nullable=False),
     Index("ix_text_touchpoint_cell_topic", "topic", "comments"),  # the count check reads only this index
 )

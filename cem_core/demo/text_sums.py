@@ -32,8 +32,8 @@ from cem_core.text import store
 
 _LABELS = TEXT_SENTIMENTS  # label code = slot of the cells' sentiment columns
 _DAY, _CELL, _TERM, _TOPIC = 16, 16, 26, 20  # bits of the packed keys: days since 1970, cell, term, topic
-_SPOT = 24  # bits of a (channel, stage, touchpoint, region, product, segment) number (``text_touchpoint_cell``)
-_SPOT_KEYS = ("channel_id", "stage_id", "touchpoint_id", *store.PLACE)
+_SPOT = 24  # bits of a (stage, touchpoint, region, product, segment) number (``text_touchpoint_cell``)
+_SPOT_KEYS = ("stage_id", "touchpoint_id", *store.PLACE)
 
 
 class _Sums:
@@ -159,7 +159,7 @@ class DemoText:
         return np.array(numbers, dtype=np.int64)[codes]
 
     def _spot_codes(self, columns: Mapping[str, np.ndarray], has: np.ndarray) -> np.ndarray:
-        """Each comment's (channel, stage, touchpoint, region, product, segment) as a number (None kept)."""
+        """Each comment's (stage, touchpoint, region, product, segment) as a number (None kept)."""
         codes, spots = pd.factorize(pd.MultiIndex.from_arrays([columns[c][has] for c in _SPOT_KEYS]))
         numbers = [self.spots.setdefault(tuple(None if pd.isna(x) else x for x in spot), len(self.spots))
                    for spot in spots]

@@ -408,9 +408,10 @@ def touchpoint_negative_sums(engine: Engine, f: Filters) -> pd.DataFrame:
     its negative clauses in both). Under a region, product or segment filter from ``text_touchpoint_cell`` for
     the window's whole months plus the comments' rows of its partial edge months, as ``touchpoint_cell`` does
     for the map's scores; otherwise, or when those cells miss comments (``place_cells_complete``), the full
-    ``touchpoint_topic_sums``. Both give the map the same numbers."""
-    if not (f.regions or f.products or f.segments) or not place_cells_complete(engine):
-        return touchpoint_topic_sums(engine, f)
+    ``touchpoint_topic_sums`` (so too with a channel filter: those cells have no channel). Both give the map the
+    same numbers."""
+    if not (f.regions or f.products or f.segments) or f.channels or not place_cells_complete(engine):
+        return touchpoint_topic_sums(engine, f)  # the cells have no channel
     months, edges = split_dates(f.date_from, f.date_to)
     undated = replace(f, date_from=None, date_to=None)
     frames = []

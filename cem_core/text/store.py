@@ -64,7 +64,9 @@ TOPIC_COLUMNS = ("batch_id", *KEYS, "topic", "sentiment", "n", "nps_n", "promote
 CELL_KEYS = ("batch_id", "month", "channel_id", "stage_id", "touchpoint_id")
 TERM_CELL_COLUMNS = (*CELL_KEYS, "kind", "term", *TEXT_SENTIMENTS)
 TOPIC_CELL_COLUMNS = (*CELL_KEYS, "topic", *TEXT_SENTIMENTS, "nps_n", "promoters", "detractors", "score_sum")
-PLACE_KEYS = (*CELL_KEYS, *PLACE, "topic")
+# text_touchpoint_cell: no channel (a third of the rows: 108k instead of 239k at 1M; a channel filter with a
+# region, product or segment filter reads the rows)
+PLACE_KEYS = ("batch_id", "month", "stage_id", "touchpoint_id", *PLACE, "topic")
 PLACE_CELL_COLUMNS = (*PLACE_KEYS, "comments", "negative")
 SENTIMENT_SLOT = {s: i for i, s in enumerate(TEXT_SENTIMENTS)}
 ALL_TOPICS = "*"  # the topic row every analysed comment counts in
@@ -89,14 +91,14 @@ class _Rollups:
         self.terms: dict[tuple, Counter[str]] = defaultdict(Counter)
         # (day, channel, stage, touchpoint, topic, sentiment) -> n, nps_n, promoters, detractors, score_sum
         self.topics: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0.0])
-        # (month, channel, stage, touchpoint, region, product, segment, topic) -> comments, negative
+        # (month, stage, touchpoint, region, product, segment, topic) -> comments, negative
         self.places: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
 
     def add(self, key: tuple, nps: int | None, label: str, score: float, terms: list[str],
             bigrams: list[str], topics: Iterable[tuple[str, str]], sign: int = 1) -> None:
         """Count one comment in (``sign`` 1) or out of (-1: its stored analysis, being replaced or deleted).
         ``key``: (day, channel, stage, touchpoint, region, product, segment)."""
-        place = (key[0][:8] + "01", *key[1:])
+        place = (key[0][:8] + "01", *key[2:])
         key = key[:4]
         count = Counter.update if sign > 0 else Counter.subtract
         if terms:
@@ -443,17 +445,17 @@ def reanalyse_chunk(conn: Connection, batch_id: int, after: int, last: int, fres
 def compact_cells(conn: Connection, batch_id: int) -> None:
     """Replace a batch's month cells by one row per key: the rows of differences a re-analysis added,
     summed, keys that sum to zero dropped. Reads only the cells (about 10 % of the day rollups)."""
-    for cell, keys, sums in ((text_term_cell, ("kind", "term"), TEXT_SENTIMENTS),
-                             (text_topic_cell, ("topic",), (*TEXT_SENTIMENTS, "nps_n", "promoters", "detractors",
-                                                            "score_sum")),
-                             (text_touchpoint_cell, (*PLACE, "topic"), ("comments", "negative"))):
+    for cell, keys, sums in ((text_term_cell, (*CELL_KEYS, "kind", "term"), TEXT_SENTIMENTS),
+                             (text_topic_cell, (*CELL_KEYS, "topic"), (*TEXT_SENTIMENTS, "nps_n", "promoters",
+                                                                       "detractors", "score_sum")),
+                             (text_touchpoint_cell, PLACE_KEYS, ("comments", "negative"))):
         c = cell.c
-        group = [c[k] for k in CELL_KEYS + keys]
+        group = [c[k] for k in keys]
         rows = conn.execute(select(*group, *(func.sum(c[m]) for m in sums)).where(c.batch_id == batch_id)
                             .group_by(*group)).all()
         conn.execute(cell.delete().where(c.batch_id == batch_id))
         width = len(group)
-        bulk_insert(conn, cell, (*CELL_KEYS, *keys, *sums),
+        bulk_insert(conn, cell, (*keys, *sums),
                     (r for r in rows if _nonzero(r[width:])))
 
 

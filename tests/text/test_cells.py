@@ -80,7 +80,7 @@ def direct(engine: Engine) -> dict[str, dict[tuple, tuple]]:
                 out["term_day"][(batch, day, ch, st, tp, label, kind, w)][0] += 1
         pairs = [("*", label)] + [tuple(t.rsplit(":", 1)) for t in topics.split("|") if t]
         for i, (code, lab) in enumerate(pairs):  # the map's cells: '*' counts comments, a topic negative clauses
-            acc = out["place_cell"][(batch, month, ch, st, tp, *place, code)]
+            acc = out["place_cell"][(batch, month, st, tp, *place, code)]
             acc[0] += i == 0
             acc[1] += lab == "negative"
         for code, lab in pairs:
@@ -117,7 +117,8 @@ def stored(engine: Engine) -> dict[str, dict[tuple, tuple]]:
                              [*(pc[s] for s in TEXT_SENTIMENTS), pc.nps_n, pc.promoters, pc.detractors,
                               pc.score_sum]),
         "topic_day": summed(PR, [*day_keys, "topic", "sentiment"], [PR.c.n, PR.c.nps_n, PR.c.promoters]),
-        "place_cell": summed(text_touchpoint_cell, [*cell_keys, "region", "product", "segment", "topic"],
+        "place_cell": summed(text_touchpoint_cell, ["batch_id", "month", "stage_id", "touchpoint_id", "region",
+                                                    "product", "segment", "topic"],
                              [text_touchpoint_cell.c.comments, text_touchpoint_cell.c.negative]),
     }.items()}
 
