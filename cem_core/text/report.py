@@ -378,8 +378,8 @@ def topics_by(engine: Engine, f: Filters, config: TextConfig | None, dim: str, l
     when the caller has read it already."""
     table, col = DIMENSIONS[dim]
     df = _topic_sums(engine, f, (col,)) if sums is None else sums
-    tax = Taxonomy((config or active_config_of(engine)).topics)
-    keep = {r.code for r in tax.rules if (2 if r.parent else 1) == level}
+    rules = (config or active_config_of(engine)).topics  # names and levels only: no Taxonomy (it compiles
+    keep = {r.code for r in rules if (2 if r.parent else 1) == level}  # every keyword's pattern, ms a call)
     cols = [dim, "dim_name", "topic", "name", "n", "negative", "share"]
     if df.empty:
         return pd.DataFrame(columns=cols)
@@ -390,7 +390,7 @@ def topics_by(engine: Engine, f: Filters, config: TextConfig | None, dim: str, l
     with engine.connect() as conn:
         names = dict(conn.execute(select(table.c.id, table.c[name_col(lang)])).all())
     df["dim_name"] = df[col].map(names).fillna("—")
-    df["name"] = df["topic"].map(tax.names(lang))
+    df["name"] = df["topic"].map({r.code: r.name_zh if lang == "zh" else r.name_en for r in rules})
     df["share"] = (df["value"] / df[col].map(totals)).round(3)
     out = df.rename(columns={col: dim})[[dim, "dim_name", "topic", "name", "value", "negative", "share"]]
     out = out.rename(columns={"value": "n"})
