@@ -428,7 +428,8 @@ def touchpoint_negative_sums(engine: Engine, f: Filters) -> pd.DataFrame:
     frames = [fr for fr in frames if not fr.empty]
     if not frames:
         return pd.DataFrame(columns=["topic", "touchpoint_id", "n", "negative"])
-    df = pd.concat(frames, ignore_index=True).groupby(["touchpoint_id", "topic"], dropna=False, as_index=False).sum()
+    df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True).groupby(
+        ["touchpoint_id", "topic"], dropna=False, as_index=False).sum()  # one frame: grouped in SQL already
     df["n"] = df["comments"].where(df["topic"] == ALL_TOPICS, df["negative"]).astype(int)
     df["negative"] = df["negative"].astype(int)
     return df.loc[df["n"] > 0, ["topic", "touchpoint_id", "n", "negative"]].reset_index(drop=True)
