@@ -148,7 +148,7 @@ def assert_same_as_rows(engine: Engine) -> None:
             pd.testing.assert_frame_equal(by_rows, _frame(engine, step_sums_sql(f, measure, dialect, True)),
                                           check_dtype=False)
             assert exposure(engine, f, measure, True) == exposure(engine, f, measure, False)
-        for measure in ("csat", "nps") if summary_answers(f) else ():
+        for measure in ("csat", "nps", "ces") if summary_answers(f) else ():
             src = source(engine, f, measure)  # cells for the whole months, journey_rollup for the rest
             assert src == ("journeys" if free_text(f) else "cells"), (f, src)
             for a, b in zip(_summaries(engine, f, measure, "rows"), _summaries(engine, f, measure, src), strict=True):
