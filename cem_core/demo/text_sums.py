@@ -4,8 +4,9 @@ the import shares) fed from tables built once per distinct comment.
 The demo's comments come from a catalogue (a few hundred distinct texts per industry), so each distinct
 (comment, language) is analysed once (``text.store.Analyses``) and every response refers to it by number:
 a part's comments are expanded to their term and topic entries by that number with numpy, without a
-Python step per comment. The rows of ``response_text`` and of the four text rollups are the import's
-(``tests/text/test_cells.py`` checks both against the stored analysis).
+Python step per comment. The rows of ``response_text`` and of the text rollups (the Text page's four and the
+journey map's ``text_touchpoint_cell``) are the import's (``tests/text/test_cells.py`` checks them against the
+stored analysis).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import Connection
 from cem_core.db.bulk import insert_columns
 from cem_core.db.models import ResponseText
 from cem_core.text import store
-from cem_core.text.sums import LABEL_CODE, TextSums, day_numbers, id_array
+from cem_core.text.sums import LABEL_CODE, TextSums
 
 
 class DemoText:
@@ -88,7 +89,8 @@ class DemoText:
 
     def add(self, columns: Mapping[str, np.ndarray]) -> None:
         """One written part: ``id``, ``occurred_date`` (datetime64[D]), ``channel_id``, ``stage_id``,
-        ``touchpoint_id``, ``nps`` (float, NaN blank), ``comment`` and ``language`` (object, None blank)."""
+        ``touchpoint_id``, ``region``, ``product``, ``segment``, ``nps`` (float, NaN blank), ``comment`` and
+        ``language`` (object, None blank)."""
         has = np.flatnonzero(np.not_equal(columns["comment"], None))
         number = self._numbers(columns["comment"][has], columns["language"][has])
         tab = self._tables
@@ -101,7 +103,6 @@ class DemoText:
             "response_id": columns["id"][has], "batch_id": np.full(len(has), self.batch_id),
             **{c: stored[:, i] for i, c in enumerate(store.TEXT_COLUMNS[2:-1]) if c != "score"},
             "score": stored[:, 2].astype(float), "version": np.full(len(has), self.version)})
-        cell = self.sums.cell_codes(*(id_array(columns[c][has]) for c in ("channel_id", "stage_id", "touchpoint_id")))
         # terms: one entry per comment and distinct term of its analysis
         at, n = tab["term_at"][number], tab["term_len"][number]
         row = np.repeat(np.arange(len(has)), n)
@@ -110,11 +111,10 @@ class DemoText:
         at, n = tab["topic_at"][number], tab["topic_len"][number]
         topic_row = np.repeat(np.arange(len(has)), n)
         topic = tab["topic_entry"][np.repeat(at - (np.cumsum(n) - n), n) + np.arange(n.sum())]
-        self.sums.add(day_numbers(columns["occurred_date"][has]), cell, tab["label"][number], tab["score"][number],
-                      columns["nps"][has].astype(float), (row, term[:, 0], term[:, 1], term[:, 2]),
-                      (topic_row, topic[:, 0], topic[:, 1]))
+        self.sums.add(columns, has, tab["label"][number], tab["score"][number],
+                      (row, term[:, 0], term[:, 1], term[:, 2]), (topic_row, topic[:, 0], topic[:, 1]))
 
     def finish(self) -> None:
-        """Write the day rollups and the month cells of everything added."""
+        """Write the rollups of everything added."""
         self.sums.finish()
 

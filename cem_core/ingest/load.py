@@ -575,8 +575,7 @@ class _Writer:
             bulk_insert(self.conn, Rating.__table__, ("response_id", "attribute_id", "score"), ratings)
         self.rollup.add(columns, pd.DataFrame(ratings, columns=["response_id", "attribute_id", "score"]))
         if self.text is not None and chunk.text is not None:
-            self.text.add(ids, pick(day), pick(channels), pick(stages), pick(touchpoints), pick(col("nps")),
-                          chunk.text if everything else chunk.text.take(keep))
+            self.text.add(columns, chunk.text if everything else chunk.text.take(keep))
         self.imported += len(keep)
         if self.fail_after is not None and self.imported >= self.fail_after:
             raise RuntimeError(f"injected failure after {self.imported} rows")

@@ -1,19 +1,23 @@
-"""A batch's term and topic counts summed with numpy and written as the four text rollups: the one counting
-path of the bulk writers (the import's ``text.store.BatchText`` and the demo's ``demo.text_sums.DemoText``).
+"""A batch's term and topic counts summed with numpy and written as the text rollups (the Text page's four and
+the journey map's ``text_touchpoint_cell``): the one counting path of the bulk writers (the import's
+``text.store.BatchText`` and the demo's ``demo.text_sums.DemoText``).
 
 Counting each comment with a Python call into dictionaries (``text.store._Rollups.add``, ~35 us a
 comment) and expanding the day counters into month cells in Python cost the import ~40 s of its own CPU
 per 1M distinct comments, and the counters grew with the days x cells x terms seen (1.8 GB at 1M demo rows,
-issue 17). Here a writer hands over a part's comments as arrays (day, cell, label, score, NPS) and their
-term and topic entries (comment index, number, kind or label, count); the entries are packed into sorted
-int64 keys and summed with ``np.unique`` / ``np.bincount``, ~16 bytes per distinct key. ``finish`` writes
-the day rollups and the month cells summed from them. The rows are the ones ``_Rollups`` writes
-(``tests/text/test_cells.py`` checks every rollup against a direct count of the stored analysis).
+issue 17). Here a writer hands over a part's responses (day, channel, stage, touchpoint, region, product,
+segment, NPS), their comments' label and score, and their term and topic entries (comment index, number,
+kind or label, count); the entries are packed into sorted int64 keys and summed with ``np.unique`` /
+``np.bincount``, ~16 bytes per distinct key. ``finish`` writes the day rollups, the month cells summed from
+them, and ``text_touchpoint_cell`` (summed by month directly: its key holds the comment's region, product and
+segment, which the day rollups do not). The rows are the ones ``_Rollups`` writes (``tests/text/test_cells.py``
+checks every rollup against a direct count of the stored analysis, ``tests/text/test_sums.py`` against
+``_Rollups``' recount).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +32,18 @@ from cem_core.db.models import (
     TextTopicRollup,
     text_term_cell,
     text_topic_cell,
+    text_touchpoint_cell,
 )
 
 LABELS = TEXT_SENTIMENTS  # label code = slot of the cells' sentiment columns
 LABEL_CODE = {s: i for i, s in enumerate(LABELS)}
 _DAY, _CELL, _TERM, _TOPIC = 16, 16, 26, 20  # bits of the packed keys: days since 1970, cell, term, topic
-_ID = 21  # bits per id in a (channel, stage, touchpoint) triple while its cell number is looked up
-NONE = -1  # a blank channel, stage or touchpoint id in the arrays
+_SPOT = 24  # bits of a spot number: (stage, touchpoint, region, product, segment), ``text_touchpoint_cell``
+_ID = 21  # bits per number in a triple (channel, stage, touchpoint ids, ...) while its own number is looked up
+NONE = -1  # a blank channel, stage or touchpoint id (or region, product, segment) in the arrays
 TERM_MAX = 64  # characters of a term the rollups keep
+ALL_TOPICS = "*"  # the topic row every analysed comment counts in
+PLACE = ("region", "product", "segment")
 
 
 class _Sums:
@@ -82,6 +90,41 @@ def _unpack(key: np.ndarray, *bits: int) -> list[np.ndarray]:
         out.append(key & ((1 << width) - 1))
         key = key >> width
     return out[::-1]
+
+
+def _at(values: Sequence[object] | np.ndarray, rows: np.ndarray) -> Sequence[object] | np.ndarray:
+    """The values of ``rows`` (positions) of a list or an array."""
+    return values[rows] if isinstance(values, np.ndarray) else [values[i] for i in rows.tolist()]
+
+
+def _month(day: np.ndarray) -> np.ndarray:
+    """Days since 1970 -> the first day of their month, as days since 1970."""
+    return day.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _triples(known: dict[int, int], a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Each row's number for its (a, b, c) (ints, ``NONE`` blank), numbered as first met in ``known``
+    (packed triple -> number): a Python step per distinct triple only."""
+    if len(a) and max(a.max(), b.max(), c.max()) >= (1 << _ID) - 1:
+        raise ValueError("ids too large for the packed keys")
+    triple = ((a + 1) << (2 * _ID)) | ((b + 1) << _ID) | (c + 1)
+    distinct, inverse = np.unique(triple, return_inverse=True)
+    numbers = np.fromiter((known.setdefault(t, len(known)) for t in distinct.tolist()), dtype=np.int64,
+                          count=len(distinct))
+    return numbers[inverse]
+
+
+def _untriples(known: dict[int, int]) -> list[np.ndarray]:
+    """The (a, b, c) of each number of ``_triples`` (by number), ``NONE`` blank."""
+    packed = np.array(list(known), dtype=np.int64)
+    return [((packed >> shift) & ((1 << _ID) - 1)) - 1 for shift in (2 * _ID, _ID, 0)]
+
+
+def _with_blank(values: np.ndarray) -> np.ndarray:
+    """Ints (``NONE`` blank) as objects, None blank: an id column written to the rollups."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = [None if v == NONE else v for v in values.tolist()]
+    return out
 
 
 def id_array(values: Sequence[int | None] | np.ndarray) -> np.ndarray:
@@ -169,14 +212,18 @@ class Packed:
 
 class TextSums:
     """The counts of one batch: ``add`` a part, ``finish`` to write the rollups (the writer's transaction).
-    Terms, topics and (channel, stage, touchpoint) cells get numbers as they are first seen."""
+    Terms, topics, (channel, stage, touchpoint) cells, regions, products, segments and spots (stage,
+    touchpoint, region, product, segment) get numbers as they are first seen."""
 
     def __init__(self, conn: Connection, batch_id: int) -> None:
         self.conn, self.batch_id = conn, batch_id
         self.terms: dict[str, int] = {}
         self.topics: dict[str, int] = {}
         self.cells: dict[int, int] = {}  # packed (channel, stage, touchpoint) -> cell number
-        self.term_sums, self.topic_sums = _Sums(1), _Sums(5)
+        self.values: tuple[dict[str, int], ...] = tuple({} for _ in PLACE)  # region, product, segment numbers
+        self.places: dict[int, int] = {}  # packed (region, product, segment) numbers -> place number
+        self.spots: dict[int, int] = {}  # packed (stage, touchpoint, place) -> spot number
+        self.term_sums, self.topic_sums, self.place_sums = _Sums(1), _Sums(5), _Sums(2)
 
     def term_numbers(self, words: Sequence[str]) -> np.ndarray:
         """Each term's number (terms alike in their first ``TERM_MAX`` characters share one)."""
@@ -193,24 +240,41 @@ class TextSums:
 
     def cell_codes(self, ch: np.ndarray, st: np.ndarray, tp: np.ndarray) -> np.ndarray:
         """Each row's cell number, from its channel, stage and touchpoint ids (``id_array``)."""
-        if len(ch) and max(ch.max(), st.max(), tp.max()) >= (1 << _ID) - 1:
-            raise ValueError("ids too large for the packed keys")
-        triple = ((ch + 1) << (2 * _ID)) | ((st + 1) << _ID) | (tp + 1)
-        distinct, inverse = np.unique(triple, return_inverse=True)
-        cells = self.cells
-        numbers = np.fromiter((cells.setdefault(t, len(cells)) for t in distinct.tolist()), dtype=np.int64,
-                              count=len(distinct))
-        if len(cells) >= 1 << _CELL:
+        out = _triples(self.cells, ch, st, tp)
+        if len(self.cells) >= 1 << _CELL:
             raise ValueError("too many cells for the packed keys")
-        return numbers[inverse]
+        return out
 
-    def add(self, day: np.ndarray, cell: np.ndarray, label: np.ndarray, score: np.ndarray, nps: np.ndarray,
-            term_entries: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    def spot_codes(self, st: np.ndarray, tp: np.ndarray, *where: Sequence[object] | np.ndarray) -> np.ndarray:
+        """Each row's spot number (``text_touchpoint_cell``'s key without month and topic), from its stage and
+        touchpoint ids (``id_array``) and its region, product and segment (``where``; None or NaN blank)."""
+        numbers = [_numbers(known, values, None) for known, values in zip(self.values, where, strict=True)]
+        if any(len(known) >= (1 << _ID) - 1 for known in self.values):
+            raise ValueError("too many regions, products or segments for the packed keys")
+        place = _triples(self.places, *numbers)
+        if len(self.places) >= (1 << _ID) - 1:
+            raise ValueError("too many (region, product, segment) for the packed keys")
+        out = _triples(self.spots, st, tp, place)
+        if len(self.spots) >= 1 << _SPOT:
+            raise ValueError("too many spots for the packed keys")
+        return out
+
+    def add(self, columns: Mapping[str, Sequence[object] | np.ndarray], has: np.ndarray, label: np.ndarray,
+            score: np.ndarray, term_entries: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
             topic_entries: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        """One part of analysed comments: per comment its ``day`` (``day_numbers``), ``cell`` (``cell_codes``),
-        ``label`` code, ``score`` and ``nps`` (float, NaN blank); ``term_entries`` (comment index, term
-        number, kind, count) and ``topic_entries`` (comment index, topic number, label code), with the
-        ``*`` topic of every comment among them."""
+        """One part: ``columns`` holds its responses' ``occurred_date`` (ISO text, date or datetime64),
+        ``channel_id``, ``stage_id``, ``touchpoint_id``, ``region``, ``product``, ``segment`` and ``nps``
+        (None or NaN blank); ``has`` the positions of those analysed, comment ``i`` below being response
+        ``has[i]``. Per comment its ``label`` code and ``score``; ``term_entries`` (comment index, term number,
+        kind, count) and ``topic_entries`` (comment index, topic number, label code), with the ``*`` topic of
+        every comment among them."""
+        at = {c: _at(columns[c], has) for c in ("occurred_date", "channel_id", "stage_id", "touchpoint_id", *PLACE,
+                                                "nps")}
+        day = day_numbers(at["occurred_date"])
+        st, tp = id_array(at["stage_id"]), id_array(at["touchpoint_id"])
+        cell = self.cell_codes(id_array(at["channel_id"]), st, tp)
+        spot = self.spot_codes(st, tp, *(at[c] for c in PLACE))
+        nps = np.asarray(at["nps"], dtype=float)  # None -> NaN
         row, term, kind, count = term_entries
         self.term_sums.add(_pack((day[row], _DAY), (cell[row], _CELL), (label[row], 2), (kind, 2), (term, _TERM)),
                            count.astype(float)[:, None])
@@ -219,14 +283,19 @@ class TextSums:
         measures = np.column_stack([np.ones(len(day)), known, known & (nps >= 9), known & (nps <= 6), score])
         self.topic_sums.add(_pack((day[row], _DAY), (cell[row], _CELL), (topic, _TOPIC), (topic_label, 2)),
                             measures[row])
+        # text_touchpoint_cell: '*' counts the comment and whether it is negative, a topic its negative clauses
+        star = topic == self.topic_numbers([ALL_TOPICS])[0]
+        negative = topic_label == LABEL_CODE["negative"]
+        keep = star | negative
+        row = row[keep]
+        self.place_sums.add(_pack((_month(day[row]), _DAY), (spot[row], _SPOT), (topic[keep], _TOPIC)),
+                            np.column_stack([star[keep], negative[keep]]).astype(float))
 
     def finish(self) -> None:
-        """Write the day rollups and the month cells of everything added."""
-        packed = np.array(list(self.cells), dtype=np.int64)
-        cells = np.empty((len(packed), 3), dtype=object)
-        for i, shift in enumerate((2 * _ID, _ID, 0)):
-            part = ((packed >> shift) & ((1 << _ID) - 1)) - 1
-            cells[:, i] = [None if v == NONE else v for v in part.tolist()]
+        """Write the day rollups, the month cells and ``text_touchpoint_cell`` of everything added."""
+        cells = np.empty((len(self.cells), 3), dtype=object)
+        for i, part in enumerate(_untriples(self.cells)):
+            cells[:, i] = _with_blank(part)
         terms = np.array(list(self.terms), dtype=object)
         topics = np.array(list(self.topics), dtype=object)
         labels = np.array(LABELS, dtype=object)
@@ -235,9 +304,6 @@ class TextSums:
             return {"batch_id": np.full(len(day), self.batch_id), "occurred_date": day.astype("datetime64[D]"),
                     **{c: cells[cell, i] for i, c in enumerate(("channel_id", "stage_id", "touchpoint_id"))}}
 
-        def month(day: np.ndarray) -> np.ndarray:
-            return day.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-
         key, value = self.term_sums.merge()
         day, cell, label, kind, term = _unpack(key, _DAY, _CELL, 2, 2, _TERM)
         insert_columns(self.conn, TextTermRollup.__table__, {
@@ -245,7 +311,7 @@ class TextSums:
             "n": value[:, 0].astype(np.int64)})
         slots = np.zeros((len(key), 3))
         slots[np.arange(len(key)), label] = value[:, 0]
-        ckey, csum = reduce(_pack((month(day), _DAY), (cell, _CELL), (kind, 2), (term, _TERM)), slots)
+        ckey, csum = reduce(_pack((_month(day), _DAY), (cell, _CELL), (kind, 2), (term, _TERM)), slots)
         mday, mcell, mkind, mterm = _unpack(ckey, _DAY, _CELL, 2, _TERM)
         insert_columns(self.conn, text_term_cell, {
             **_month_keys(keys(mday, mcell)), "kind": mkind, "term": terms[mterm],
@@ -259,7 +325,7 @@ class TextSums:
             "score_sum": value[:, 4]})
         slots = np.zeros((len(key), 3))
         slots[np.arange(len(key)), label] = value[:, 0]
-        ckey, csum = reduce(_pack((month(day), _DAY), (cell, _CELL), (topic, _TOPIC)),
+        ckey, csum = reduce(_pack((_month(day), _DAY), (cell, _CELL), (topic, _TOPIC)),
                             np.column_stack([slots, value[:, 1:]]))
         mday, mcell, mtopic = _unpack(ckey, _DAY, _CELL, _TOPIC)
         insert_columns(self.conn, text_topic_cell, {
@@ -267,13 +333,24 @@ class TextSums:
             **{c: csum[:, i].astype(np.int64) for i, c in enumerate((*LABELS, "nps_n", "promoters", "detractors"))},
             "score_sum": csum[:, 6]})
 
+        key, value = self.place_sums.merge()
+        mday, spot, topic = _unpack(key, _DAY, _SPOT, _TOPIC)
+        st, tp, place = (part[spot] for part in _untriples(self.spots))
+        insert_columns(self.conn, text_touchpoint_cell, {
+            "batch_id": np.full(len(key), self.batch_id), "month": mday.astype("datetime64[D]"),
+            "stage_id": _with_blank(st), "touchpoint_id": _with_blank(tp),
+            **{c: np.array([*known, None], dtype=object)[part[place]]  # NONE (-1): the trailing None
+               for c, known, part in zip(PLACE, self.values, _untriples(self.places), strict=True)},
+            "topic": topics[topic], "comments": value[:, 0].astype(np.int64), "negative": value[:, 1].astype(np.int64)})
 
-def _numbers(known: dict[str, int], values: Sequence[str], width: int | None) -> np.ndarray:
-    """Each value's number in ``known`` (new values numbered as met): a Python step per distinct value only."""
+
+def _numbers(known: dict[str, int], values: Sequence[str | None] | np.ndarray, width: int | None) -> np.ndarray:
+    """Each value's number in ``known`` (new values numbered as met), ``NONE`` for None or NaN: a Python step
+    per distinct value only."""
     codes, distinct = pd.factorize(np.array(values, dtype=object))
     numbers = np.fromiter((known.setdefault(v[:width], len(known)) for v in distinct.tolist()), dtype=np.int64,
                           count=len(distinct))
-    return numbers[codes]
+    return np.append(numbers, NONE)[codes]  # code -1 (blank): the appended NONE
 
 
 def _month_keys(day_keys: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

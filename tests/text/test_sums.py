@@ -1,7 +1,7 @@
 """The import's numpy counting (``text.sums.TextSums`` through ``store.BatchText``) writes exactly the rollup
 rows the per-comment counters (``store._Rollups``, what ``rebuild_batches`` recounts with) write: the same
-keys, one row per key, the same sums; blank channel, stage, touchpoint and NPS included. SQLite and
-Postgres."""
+keys, one row per key, the same sums; blank channel, stage, touchpoint, region, product, segment and NPS
+included, the journey map's ``text_touchpoint_cell`` too. SQLite and Postgres."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, select
 
-from cem_core.db.models import TextTermRollup, TextTopicRollup, text_term_cell, text_topic_cell
+from cem_core.db.models import TextTermRollup, TextTopicRollup, text_term_cell, text_topic_cell, text_touchpoint_cell
 from cem_core.ingest.load import import_file
 from cem_core.text import store
 from cem_core.text.dictionaries import default_config
 from cem_core.text.sums import NONE, Packed, TextSums, day_numbers, id_array
 from tests.fixtures.ingest_files import write_csv
 
-TABLES = (TextTermRollup.__table__, TextTopicRollup.__table__, text_term_cell, text_topic_cell)
+TABLES = (TextTermRollup.__table__, TextTopicRollup.__table__, text_term_cell, text_topic_cell, text_touchpoint_cell)
 COMMENTS = ("前台办理入住等了一个小时，太慢了", "早餐很丰富，服务人员态度很好", "房间还行吧", "",
             "The breakfast was excellent, the rooms were excellent", "check-in took forever, staff were rude",
             "价格有点贵，但是位置不错", "服务很好服务很好服务很好")
@@ -52,13 +52,18 @@ def test_import_counts_equal_the_per_comment_counters(engine: Engine, tmp_path: 
     rows = [[f"2024-{1 + i % 3:02d}-{1 + (i * 7) % 28:02d} 10:{i % 60:02d}:{i // 60:02d}", str(1 + i % 5),
              "" if i % 5 == 0 else str(i % 11),
              COMMENTS[i % len(COMMENTS)], ("微信", "", "电话")[i % 3], ("入住", "")[i % 2],
-             ("前台", "")[i % 4 == 0]] for i in range(400)]
-    path = write_csv(tmp_path / "t.csv", ["提交时间", "满意度", "推荐度", "意见", "渠道", "环节", "触点"], rows)
+             ("前台", "")[i % 4 == 0], ("华东", "华南", "")[i % 3 if i % 7 else 2], ("", "大床房")[i % 2],
+             ("VIP", "", "普通")[(i // 3) % 3]] for i in range(400)]
+    header = ["提交时间", "满意度", "推荐度", "意见", "渠道", "环节", "触点", "区域", "房型", "客户类型"]
+    path = write_csv(tmp_path / "t.csv", header, rows)
     rep = import_file(engine, path, user="u", chunk_rows=50)  # several chunks: the sums merge across them
     assert rep.status == "done" and rep.rows_imported == 400
     imported = rows_of(engine, rep.batch_id)
     assert all(imported.values())
     assert any(None in row[2:5] for row in imported["text_term_rollup"])  # blank channel / stage / touchpoint
+    places = imported["text_touchpoint_cell"]
+    assert {None, "华东", "华南"} <= {row[4] for row in places} and {None, "VIP"} <= {row[6] for row in places}
+    assert any(row[7] != "*" for row in places)  # a topic's negative clauses
     with engine.begin() as conn:
         store.rebuild_batches(conn, [rep.batch_id])  # recounted comment by comment from the stored analysis
     assert_same(rows_of(engine, rep.batch_id), imported)
@@ -75,6 +80,11 @@ def test_packed_keys() -> None:
     assert sums.term_numbers(["a" * 70, "a" * 64 + "b", "b"]).tolist() == [0, 0, 1]  # the stored width
     with pytest.raises(ValueError, match="ids"):
         sums.cell_codes(*(np.array([1 << 21]),) * 3)
+    spots = sums.spot_codes(id_array([1, 1, 1, None]), id_array([2, 2, 2, 2]), ["华东", "华东", None, float("nan")],
+                            np.array(["A", "A", "A", "A"]), [None, None, None, None])
+    assert spots[0] == spots[1] and len({*spots.tolist()}) == 3
+    with pytest.raises(ValueError, match="ids"):
+        sums.spot_codes(np.array([1 << 21]), np.array([0]), ["a"], ["b"], ["c"])
 
 
 def test_packed_parts_concatenate_and_select() -> None:
