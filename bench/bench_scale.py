@@ -55,9 +55,12 @@ def load_child(url: str, rows: int) -> None:
     marks: list[tuple[str, float]] = []
 
     def progress(_frac: float, stage: str) -> None:
+        if stage == "write":  # after each part: the loader's peak must not grow with the parts
+            print(json.dumps({"part_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}), flush=True)
         if not marks or marks[-1][0] != stage:
             marks.append((stage, time.perf_counter() - t0))
-            print(json.dumps({"stage": stage, "t": marks[-1][1], "load": _load()}), flush=True)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # MB so far: which phase holds memory
+            print(json.dumps({"stage": stage, "t": marks[-1][1], "load": _load(), "peak_mb": peak}), flush=True)
 
     load_demo(engine, rows=rows, seed=17, progress=progress, offline=True)
     engine.dispose()
@@ -100,14 +103,18 @@ def load(db: str, rows: int) -> None:
     watcher.join()
     if child.returncode:
         sys.exit(f"load failed:\n{child.stderr[-3000:]}")
-    marks = [json.loads(line) for line in child.stdout.splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in child.stdout.splitlines() if line.startswith("{")]
+    marks = [m for m in lines if "stage" in m]
+    parts = [m["part_peak_mb"] for m in lines if "part_peak_mb" in m]
     print(f"load of {rows:,} demo responses: {total:.1f} s total ({rows / total:,.0f} rows/s); "
           f"10M extrapolated linearly: {total * 10_000_000 / rows / 60:.1f} min (goal <= 10 min)")
-    print(f"{'phase':<10} {'s':>8} {'share':>6}  loadavg at its end")
-    for mark, after in zip(marks, [*marks[1:], {"t": total, "load": _load()}], strict=True):
-        spent = after["t"] - mark["t"]
-        print(f"{mark['stage']:<10} {spent:8.1f} {spent / total:6.0%}  {after['load']}")
     child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"loader peak RSS (MB) after each part of {len(parts)}: {', '.join(f'{p:,}' for p in parts)}")
+    print(f"{'phase':<10} {'s':>8} {'share':>6} {'peak MB':>8}  loadavg at its end")
+    ends = [*marks[1:], {"t": total, "load": _load(), "peak_mb": child_kb // 1024}]
+    for mark, after in zip(marks, ends, strict=True):
+        spent = after["t"] - mark["t"]
+        print(f"{mark['stage']:<10} {spent:8.1f} {spent / total:6.0%} {after['peak_mb']:8,}  {after['load']}")
     print(f"peak RSS: loader process {child_kb / 1024:.0f} MB; Postgres backend (VmHWM, incl. shared buffers "
           f"touched) {peak[0] / 1024:.0f} MB")
     admin.dispose()
