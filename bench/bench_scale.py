@@ -25,6 +25,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -97,13 +98,20 @@ def load(db: str, rows: int) -> None:
     watcher = threading.Thread(target=_backend_hwm, args=(admin, db, peak, stop), daemon=True)
     watcher.start()
     t0 = time.perf_counter()
-    child = subprocess.run([sys.executable, __file__, "--child", url, str(rows)], capture_output=True, text=True)
-    total = time.perf_counter() - t0
-    stop.set()
-    watcher.join()
-    if child.returncode:
-        sys.exit(f"load failed:\n{child.stderr[-3000:]}")
-    lines = [json.loads(line) for line in child.stdout.splitlines() if line.startswith("{")]
+    lines = []
+    with tempfile.TemporaryFile("w+") as errors:  # a file, not a pipe: a chatty child must not block on it
+        child = subprocess.Popen([sys.executable, __file__, "--child", url, str(rows)], stdout=subprocess.PIPE,
+                                 stderr=errors, text=True)
+        for line in child.stdout:  # echoed as they come, with the time: a run stopped midway shows its pace
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+                print(f"  {time.perf_counter() - t0:7.1f} s  {line.strip()}", file=sys.stderr, flush=True)
+        total = time.perf_counter() - t0
+        stop.set()
+        watcher.join()
+        if child.wait():
+            errors.seek(0)
+            sys.exit(f"load failed:\n{errors.read()[-3000:]}")
     marks = [m for m in lines if "stage" in m]
     parts = [m["part_peak_mb"] for m in lines if "part_peak_mb" in m]
     print(f"load of {rows:,} demo responses: {total:.1f} s total ({rows / total:,.0f} rows/s); "
