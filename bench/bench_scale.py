@@ -167,6 +167,7 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         load_child(sys.argv[2], int(sys.argv[3]))
         return
+    sys.stdout.reconfigure(line_buffering=True)  # into a file too: a run stopped by a time limit keeps its lines
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--db", default="cem_scalebench_10m")
