@@ -49,17 +49,15 @@ SHARED_DB = Path("/work/shared-bench/demo_1m.db")
 ADMIN, PASSWORD = "loadbench", "load bench password 17"
 STEP_TIMEOUT_MS = 180_000  # a step slower than this counts as an error (--timeout)
 
-#: before a click: remember whether the script starts running (the attribute the Streamlit frontend
-#: keeps on stApp), so the wait after it cannot end before the rerun the click caused
-_WATCH = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  window.__ran = false;
-  if (window.__obs) window.__obs.disconnect();
-  window.__obs = new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__ran = true; });
-  window.__obs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
-_SETTLED = """(sel) => window.__ran && document.querySelector(sel) &&
+#: before a click: remember how many script runs the server has started for this page (``__ws``, below), so
+#: the wait after it cannot end before the rerun the click caused has started and finished
+_WATCH = "() => { window.__base = window.__ws.runs; }"
+#: settled: the server has started a run since the click and said it finished (not stopped early for another
+#: rerun), and the frontend shows it: stApp's ``data-test-script-state`` is ``notRunning``, no status widget,
+#: the step's element present. The attribute's change to ``running`` alone is no signal: when a rerun's
+#: messages arrive in one burst React renders them in one commit and the attribute never changes (a heat-matrix
+#: tab click at N=1 waited 180 s for a rerun that had long finished).
+_SETTLED = """(sel) => window.__ws.runs > window.__base && window.__ws.last === 'done' && document.querySelector(sel) &&
   document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'
   && !document.querySelector('[data-testid="stStatusWidget"]')"""
 
@@ -68,6 +66,7 @@ _SETTLED = """(sel) => window.__ran && document.querySelector(sel) &&
 class Stats:
     times: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)  # the page's state at each error (websocket counters)
 
     def all(self) -> list[float]:
         return [x for v in self.times.values() for x in v]
@@ -75,17 +74,66 @@ class Stats:
 
 SHOTS: Path | None = None  # --shots: a screenshot of the page as it was when a step failed
 
+#: watches the app's websocket in the page: frames sent and received, closes, and the two messages that
+#: bound a script run, read from the top level of each ForwardMsg (protobuf; field 4 ``new_session`` starts a
+#: run, field 6 ``script_finished`` ends it, status 2 meaning "stopped early for a rerun"): whether a click
+#: reached the server, and when the run it caused is over, without reading any payload
+_WS_PROBE = """(() => {
+  const W = window.WebSocket;
+  const ws = window.__ws = {opened: 0, sent: 0, recv: 0, closes: [], runs: 0, fins: 0, last: 'done'};
+  window.__base = 0;
+  const varint = (b, i) => { let v = 0, m = 1, x; do { x = b[i++]; v += (x & 127) * m; m *= 128; } while (x & 128);
+                             return [v, i]; };
+  const scan = (buf) => {
+    const b = new Uint8Array(buf);
+    let i = 0, tag, v;
+    while (i < b.length) {
+      [tag, i] = varint(b, i);
+      const field = Math.floor(tag / 8), wire = tag & 7;
+      if (wire === 0) { [v, i] = varint(b, i); if (field === 6) { ws.fins++; ws.last = v === 2 ? 'run' : 'done'; } }
+      else if (wire === 2) { [v, i] = varint(b, i); i += v; if (field === 4) { ws.runs++; ws.last = 'run'; } }
+      else if (wire === 1) i += 8;
+      else if (wire === 5) i += 4;
+      else return;
+    }
+  };
+  window.WebSocket = function (...a) {
+    const s = new W(...a);
+    if (String(a[0]).includes('_stcore/stream')) {
+      ws.opened++;
+      s.addEventListener('message', (e) => { ws.recv++; if (e.data instanceof ArrayBuffer) scan(e.data); });
+      s.addEventListener('close', (e) => { ws.closes.push(e.code); });
+      const send = s.send.bind(s);
+      s.send = (d) => { ws.sent++; return send(d); };
+    }
+    return s;
+  };
+  window.WebSocket.prototype = W.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) window.WebSocket[k] = W[k];
+})()"""
+_STATE = """() => ({ws: window.__ws, base: window.__base,
+  state: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
+  status: document.querySelector('[data-testid="stStatusWidget"]')?.innerText || '',
+  url: location.pathname})"""
+
 
 async def _step(page, stats: Stats, name: str, action, ready: str) -> bool:
     """Run ``action`` (a click) and time it until the rerun it caused is over and ``ready`` is present;
     False after an error (the caller starts the session afresh: ``_recover``)."""
     await page.evaluate(_WATCH)
+    before = await page.evaluate(_STATE)
     t0 = time.perf_counter()
     try:
         await action()
         await page.wait_for_function(_SETTLED, arg=ready, timeout=STEP_TIMEOUT_MS, polling=50)
     except Exception as exc:  # a timeout or a vanished element: counted, then the session starts afresh
         stats.errors.append(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+        try:
+            after = await page.evaluate(_STATE)
+            stats.details.append(f"{name} after {time.perf_counter() - t0:.0f} s: before {before} after {after}")
+            print(f"{dt.datetime.now():%H:%M:%S} {stats.details[-1]}", file=sys.stderr, flush=True)
+        except Exception as probe:  # the page itself is gone
+            stats.details.append(f"{name}: no state ({type(probe).__name__})")
         if SHOTS:
             await page.screenshot(path=SHOTS / f"{name.replace(' ', '_')}_{time.time():.0f}.png", full_page=True)
         return False
@@ -129,6 +177,7 @@ async def session(browser, url: str, clock: Clock, stats: Stats, signins: Stats,
     seconds on average (exponential, seeded) after each rerun. Returns the open context: it is closed
     after the CPU counters' last reading, so its renderer's CPU is still counted."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    await context.add_init_script(_WS_PROBE)
     page = await context.new_page()
     page.set_default_timeout(STEP_TIMEOUT_MS)
     pause = random.Random(seed)
@@ -261,6 +310,7 @@ def main() -> None:
                     help="mean seconds a session reads a page before its next click (0: click at once)")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds before a step is an error")
     ap.add_argument("--shots", type=Path, default=None, help="a directory for screenshots of failed steps")
+    ap.add_argument("--logs", type=Path, default=None, help="a directory to keep the server's output in")
     args = ap.parse_args()
     global STEP_TIMEOUT_MS, SHOTS
     STEP_TIMEOUT_MS, SHOTS = int(args.timeout * 1000), args.shots
@@ -305,6 +355,11 @@ def main() -> None:
                 print(f"      {name:<22} n={len(v):<4} p50 {_pct(v, 50):6.2f} s  p95 {_pct(v, 95):6.2f} s")
             for err in sorted(set(errors))[:8]:
                 print(f"      error x{errors.count(err)}: {err}")
+            for detail in (signins.details + stats.details)[:12]:
+                print(f"        {detail}")
+            if args.logs:
+                args.logs.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(work / f"server_{n}.log", args.logs / f"server_{n}.log")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
