@@ -67,6 +67,7 @@ class Stats:
     times: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)  # the page's state at each error (websocket counters)
+    received: list[int] = field(default_factory=list)  # bytes the page received from the server per step
 
     def all(self) -> list[float]:
         return [x for v in self.times.values() for x in v]
@@ -80,7 +81,7 @@ SHOTS: Path | None = None  # --shots: a screenshot of the page as it was when a 
 #: reached the server, and when the run it caused is over, without reading any payload
 _WS_PROBE = """(() => {
   const W = window.WebSocket;
-  const ws = window.__ws = {opened: 0, sent: 0, recv: 0, closes: [], runs: 0, fins: 0, last: 'done'};
+  const ws = window.__ws = {opened: 0, sent: 0, recv: 0, bytes: 0, closes: [], runs: 0, fins: 0, last: 'done'};
   window.__base = 0;
   const varint = (b, i) => { let v = 0, m = 1, x; do { x = b[i++]; v += (x & 127) * m; m *= 128; } while (x & 128);
                              return [v, i]; };
@@ -101,7 +102,10 @@ _WS_PROBE = """(() => {
     const s = new W(...a);
     if (String(a[0]).includes('_stcore/stream')) {
       ws.opened++;
-      s.addEventListener('message', (e) => { ws.recv++; if (e.data instanceof ArrayBuffer) scan(e.data); });
+      s.addEventListener('message', (e) => {
+        ws.recv++;
+        if (e.data instanceof ArrayBuffer) { ws.bytes += e.data.byteLength; scan(e.data); }
+      });
       s.addEventListener('close', (e) => { ws.closes.push(e.code); });
       const send = s.send.bind(s);
       s.send = (d) => { ws.sent++; return send(d); };
@@ -138,6 +142,7 @@ async def _step(page, stats: Stats, name: str, action, ready: str) -> bool:
             await page.screenshot(path=SHOTS / f"{name.replace(' ', '_')}_{time.time():.0f}.png", full_page=True)
         return False
     stats.times.setdefault(name, []).append(time.perf_counter() - t0)
+    stats.received.append(await page.evaluate("() => window.__ws.bytes") - before["ws"]["bytes"])
     if await page.locator("[data-testid='stException']").count():
         stats.errors.append(f"{name}: exception shown on the page")
     return True
@@ -352,7 +357,8 @@ def main() -> None:
                   flush=True)
             print(f"      server RSS after the warm-up {start_kb / 1024:.0f} MB, at the end {end_kb / 1024:.0f} MB, "
                   f"peak {peak_kb / 1024:.0f} MB: {(peak_kb - start_kb) / 1024 / n:.1f} MB per session; CPU in the "
-                  f"timed period: server {cpu['server']:.1f} s, browsers {cpu['browser']:.1f} s")
+                  f"timed period: server {cpu['server']:.1f} s, browsers {cpu['browser']:.1f} s; received per step "
+                  f"{statistics.mean(stats.received or [0]) / 1024:.0f} kB")
             for name, v in {**signins.times, **stats.times}.items():
                 print(f"      {name:<22} n={len(v):<4} p50 {_pct(v, 50):6.2f} s  p95 {_pct(v, 95):6.2f} s")
             for err in sorted(set(errors))[:8]:
