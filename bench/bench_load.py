@@ -68,12 +68,26 @@ class Stats:
     errors: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)  # the page's state at each error (websocket counters)
     received: list[int] = field(default_factory=list)  # bytes the page received from the server per step
+    renderer: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # --cdp: step -> metric -> seconds
 
     def all(self) -> list[float]:
         return [x for v in self.times.values() for x in v]
 
 
 SHOTS: Path | None = None  # --shots: a screenshot of the page as it was when a step failed
+CDP = False  # --cdp: the renderer's own time per step (Chrome DevTools Performance metrics), by kind of work
+CDP_LAST: dict[int, dict[str, float]] = {}
+_METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
+
+
+async def _renderer_metrics(page) -> dict[str, float]:
+    """Seconds the page's renderer main thread has spent so far, in all and per kind of work."""
+    cdp = getattr(page, "_cem_cdp", None)
+    if cdp is None:
+        cdp = page._cem_cdp = await page.context.new_cdp_session(page)
+        await cdp.send("Performance.enable")
+    got = {m["name"]: m["value"] for m in (await cdp.send("Performance.getMetrics"))["metrics"]}
+    return {k: got.get(k, 0.0) for k in _METRICS}
 
 #: watches the app's websocket in the page: frames sent and received, closes, and the two messages that
 #: bound a script run, read from the top level of each ForwardMsg (protobuf; field 4 ``new_session`` starts a
@@ -143,6 +157,11 @@ async def _step(page, stats: Stats, name: str, action, ready: str) -> bool:
         return False
     stats.times.setdefault(name, []).append(time.perf_counter() - t0)
     stats.received.append(await page.evaluate("() => window.__ws.bytes") - before["ws"]["bytes"])
+    if CDP:
+        metrics, last = await _renderer_metrics(page), CDP_LAST.get(id(page), {})
+        for key, value in metrics.items():
+            stats.renderer.setdefault(name, {}).setdefault(key, []).append(value - last.get(key, 0))
+        CDP_LAST[id(page)] = metrics
     if await page.locator("[data-testid='stException']").count():
         stats.errors.append(f"{name}: exception shown on the page")
     return True
@@ -315,10 +334,11 @@ def main() -> None:
                     help="mean seconds a session reads a page before its next click (0: click at once)")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds before a step is an error")
     ap.add_argument("--shots", type=Path, default=None, help="a directory for screenshots of failed steps")
+    ap.add_argument("--cdp", action="store_true", help="per step, the renderer's time by kind of work (median)")
     ap.add_argument("--logs", type=Path, default=None, help="a directory to keep the server's output in")
     args = ap.parse_args()
-    global STEP_TIMEOUT_MS, SHOTS
-    STEP_TIMEOUT_MS, SHOTS = int(args.timeout * 1000), args.shots
+    global STEP_TIMEOUT_MS, SHOTS, CDP
+    STEP_TIMEOUT_MS, SHOTS, CDP = int(args.timeout * 1000), args.shots, args.cdp
     work = Path(tempfile.mkdtemp(prefix="bench_load_"))
     print(f"{dt.datetime.now():%Y-%m-%d %H:%M}  cpus: {os.cpu_count()}  {args.seconds:.0f} s per N, think time "
           f"{args.think:g} s (mean)  (shared machine: compare ratios, not seconds)")
@@ -361,6 +381,9 @@ def main() -> None:
                   f"{statistics.mean(stats.received or [0]) / 1024:.0f} kB")
             for name, v in {**signins.times, **stats.times}.items():
                 print(f"      {name:<22} n={len(v):<4} p50 {_pct(v, 50):6.2f} s  p95 {_pct(v, 95):6.2f} s")
+            for name, metrics in stats.renderer.items():
+                print(f"      renderer {name:<22} " + "  ".join(
+                    f"{k.removesuffix('Duration')} {statistics.median(v[1:] or v):.3f} s" for k, v in metrics.items()))
             for err in sorted(set(errors))[:8]:
                 print(f"      error x{errors.count(err)}: {err}")
             for detail in (signins.details + stats.details)[:12]:
