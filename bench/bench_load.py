@@ -51,7 +51,7 @@ STEP_TIMEOUT_MS = 180_000  # a step slower than this counts as an error (--timeo
 
 #: before a click: remember how many script runs the server has started for this page (``__ws``, below), so
 #: the wait after it cannot end before the rerun the click caused has started and finished
-_WATCH = "() => { window.__base = window.__ws.runs; }"
+_WATCH = "() => { window.__base = window.__ws.runs; window.__t0 = performance.now(); }"
 #: settled: the server has started a run since the click and said it finished (not stopped early for another
 #: rerun), and the frontend shows it: stApp's ``data-test-script-state`` is ``notRunning``, no status widget,
 #: the step's element present. The attribute's change to ``running`` alone is no signal: when a rerun's
@@ -68,6 +68,9 @@ class Stats:
     errors: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)  # the page's state at each error (websocket counters)
     received: list[int] = field(default_factory=list)  # bytes the page received from the server per step
+    #: per step, seconds from the click until the page's script handled the server's "script finished" (the
+    #: rest of a step is the browser drawing the answer: on one machine, the renderers' share of the cores)
+    wire: list[float] = field(default_factory=list)
     renderer: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # --cdp: step -> metric -> seconds
 
     def all(self) -> list[float]:
@@ -105,7 +108,10 @@ _WS_PROBE = """(() => {
     while (i < b.length) {
       [tag, i] = varint(b, i);
       const field = Math.floor(tag / 8), wire = tag & 7;
-      if (wire === 0) { [v, i] = varint(b, i); if (field === 6) { ws.fins++; ws.last = v === 2 ? 'run' : 'done'; } }
+      if (wire === 0) {
+        [v, i] = varint(b, i);
+        if (field === 6) { ws.fins++; ws.last = v === 2 ? 'run' : 'done'; ws.tFin = performance.now(); }
+      }
       else if (wire === 2) { [v, i] = varint(b, i); i += v; if (field === 4) { ws.runs++; ws.last = 'run'; } }
       else if (wire === 1) i += 8;
       else if (wire === 5) i += 4;
@@ -156,7 +162,9 @@ async def _step(page, stats: Stats, name: str, action, ready: str) -> bool:
             await page.screenshot(path=SHOTS / f"{name.replace(' ', '_')}_{time.time():.0f}.png", full_page=True)
         return False
     stats.times.setdefault(name, []).append(time.perf_counter() - t0)
-    stats.received.append(await page.evaluate("() => window.__ws.bytes") - before["ws"]["bytes"])
+    got, wire = await page.evaluate("() => [window.__ws.bytes, (window.__ws.tFin - window.__t0) / 1000]")
+    stats.received.append(got - before["ws"]["bytes"])
+    stats.wire.append(wire)
     if CDP:
         metrics, last = await _renderer_metrics(page), CDP_LAST.get(id(page), {})
         for key, value in metrics.items():
@@ -379,6 +387,9 @@ def main() -> None:
                   f"peak {peak_kb / 1024:.0f} MB: {(peak_kb - start_kb) / 1024 / n:.1f} MB per session; CPU in the "
                   f"timed period: server {cpu['server']:.1f} s, browsers {cpu['browser']:.1f} s; received per step "
                   f"{statistics.mean(stats.received or [0]) / 1024:.0f} kB")
+            if stats.wire:
+                print(f"      click -> server's answer handled by the page: p50 {_pct(stats.wire, 50):.2f} s, "
+                      f"p95 {_pct(stats.wire, 95):.2f} s (the rest of a step: drawing it)")
             for name, v in {**signins.times, **stats.times}.items():
                 print(f"      {name:<22} n={len(v):<4} p50 {_pct(v, 50):6.2f} s  p95 {_pct(v, 95):6.2f} s")
             for name, metrics in stats.renderer.items():
