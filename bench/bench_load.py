@@ -204,7 +204,8 @@ class Clock:
         await self.go.wait()
 
 
-async def session(browser, url: str, clock: Clock, stats: Stats, signins: Stats, think: float, seed: int):
+async def session(browser, url: str, clock: Clock, stats: Stats, signins: Stats, think: float, seed: int,
+                  arrive: float = 0.0):
     """One person: signs in, then clicks round the steps until the clock runs out, pausing ``think``
     seconds on average (exponential, seeded) after each rerun. Returns the open context: it is closed
     after the CPU counters' last reading, so its renderer's CPU is still counted."""
@@ -215,6 +216,7 @@ async def session(browser, url: str, clock: Clock, stats: Stats, signins: Stats,
     pause = random.Random(seed)
     try:
         try:  # whatever happens, this session is no longer signing in: the others must not wait for it
+            await asyncio.sleep(arrive)  # --ramp: people open the app one after another, not in one instant
             await page.goto(url)
             await _sign_in(page, signins)
         finally:
@@ -299,7 +301,8 @@ def cpu_seconds(server: int) -> dict[str, float]:
     return {"server": procs[server][2], "browser": browser}
 
 
-async def run(n: int, url: str, seconds: float, think: float, server: int) -> tuple[Stats, Stats, dict]:
+async def run(n: int, url: str, seconds: float, think: float, server: int, ramp: float = 0.0
+              ) -> tuple[Stats, Stats, dict]:
     """(the timed clicks, the sign-ins, CPU seconds used in the timed period) of ``n`` sessions."""
     from playwright.async_api import async_playwright
 
@@ -307,8 +310,8 @@ async def run(n: int, url: str, seconds: float, think: float, server: int) -> tu
     clock = Clock(n, seconds, lambda: cpu.update(start=cpu_seconds(server)))
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        contexts = await asyncio.gather(*(session(browser, url, clock, stats, signins, think, seed)
-                                          for seed in range(n)))
+        contexts = await asyncio.gather(*(session(browser, url, clock, stats, signins, think, seed,
+                                                  seed * ramp) for seed in range(n)))
         end = cpu_seconds(server)
         for context in contexts:
             await context.close()
@@ -342,6 +345,8 @@ def main() -> None:
                     help="mean seconds a session reads a page before its next click (0: click at once)")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds before a step is an error")
     ap.add_argument("--shots", type=Path, default=None, help="a directory for screenshots of failed steps")
+    ap.add_argument("--ramp", type=float, default=0.0,
+                    help="seconds between two sessions' arrivals (default 0: all open the app at the same moment)")
     ap.add_argument("--cdp", action="store_true", help="per step, the renderer's time by kind of work (median)")
     ap.add_argument("--logs", type=Path, default=None, help="a directory to keep the server's output in")
     args = ap.parse_args()
@@ -369,7 +374,7 @@ def main() -> None:
                 start_kb = _status_kb(proc.pid, "VmRSS")
                 # the peak (VmHWM) from here on: the warm-up's own peak (its sign-in's argon2 buffer) is not the N's
                 Path(f"/proc/{proc.pid}/clear_refs").write_text("5")
-                stats, signins, cpu = asyncio.run(run(n, url, args.seconds, args.think, proc.pid))
+                stats, signins, cpu = asyncio.run(run(n, url, args.seconds, args.think, proc.pid, args.ramp))
                 peak_kb, end_kb = _status_kb(proc.pid, "VmHWM"), _status_kb(proc.pid, "VmRSS")
             finally:
                 proc.terminate()
