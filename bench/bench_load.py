@@ -395,6 +395,9 @@ def main() -> None:
             if stats.wire:
                 print(f"      click -> server's answer handled by the page: p50 {_pct(stats.wire, 50):.2f} s, "
                       f"p95 {_pct(stats.wire, 95):.2f} s (the rest of a step: drawing it)")
+            if signins.wire:
+                print(f"      sign-in click -> server's answer handled: p50 {_pct(signins.wire, 50):.2f} s, "
+                      f"p95 {_pct(signins.wire, 95):.2f} s")
             for name, v in {**signins.times, **stats.times}.items():
                 print(f"      {name:<22} n={len(v):<4} p50 {_pct(v, 50):6.2f} s  p95 {_pct(v, 95):6.2f} s")
             for name, metrics in stats.renderer.items():
