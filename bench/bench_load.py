@@ -10,8 +10,10 @@ filters". ``--think`` seconds (the mean of an exponential draw, seeded per sessi
 run; default 10) pass between the end of a rerun and the next click, as a person reads the page before
 clicking on; ``--think 0`` makes every session click again the moment a rerun ends, a saturation test in
 which response time grows with N as soon as the machine is busy. A step's render time runs from the click to
-the end of the rerun it caused: the stApp's ``data-test-script-state`` seen leaving ``notRunning`` and back,
-and the step's known element present (app state; the think time is the only pause). A failed step reloads
+the end of the rerun it caused: the server's ``script_finished`` message for a run started after the click
+(read from the app's websocket in the page), the frontend showing it (stApp's ``data-test-script-state``
+``notRunning``, no status widget) and the step's known element present (app state; the think time is the
+only pause). ``--ramp`` spaces the sessions' arrivals. A failed step reloads
 the page (a new session) and signs in again. Reports p50 / p95 render time, steps, errors (timeouts,
 exceptions shown on the page) and the server's peak RSS (VmHWM of the streamlit process, /proc) for each N,
 with the ratio of p95 at N to p95 at the first N, and the CPU seconds per step of the server (utime + stime,
