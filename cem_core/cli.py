@@ -41,6 +41,7 @@ from cem_core.reports.executive import build_report
 from cem_core.reports.pdf import to_pdf
 from cem_core.reports.xlsx import to_xlsx
 from cem_core.text import cli as text_cli
+from cem_core.text.store import place_cells_from_stored
 
 Command = Callable[[Engine, argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
@@ -86,6 +87,7 @@ def _demo(engine: Engine, args: argparse.Namespace) -> int:
 def _rollup(engine: Engine, args: argparse.Namespace) -> int:
     with write_transaction(engine) as conn:
         rebuild_all(conn)
+        place_cells_from_stored(conn)  # the journey map's text cells hold each comment's region, product, segment
     print("rollup rebuilt")
     return 0
 

@@ -51,7 +51,7 @@ echo "== ruff"
 python3 -m ruff check .
 echo "== pytest"
 set +e
-python3 -m pytest -n 2 "$@"
+python3 -m pytest -n 2 --dist worksteal "$@"
 status=$?
 set -e
 [ "$status" -eq 5 ] && { echo "no tests were collected" >&2; exit 1; }

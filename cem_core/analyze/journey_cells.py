@@ -76,11 +76,16 @@ def moments(j) -> list[ColumnElement]:
     return out
 
 
+def recovery_bounds(measure: str) -> tuple[int, int]:
+    """The highest negative score and the lowest positive one of the measure's scale (``recovery_class``)."""
+    lo, hi = SCALES[measure]
+    return (max(s for s in range(lo, hi + 1) if score_group(measure, s) == "negative"),
+            min(s for s in range(lo, hi + 1) if score_group(measure, s) == "positive"))
+
+
 def recovery_class(measure: str, j) -> ColumnElement:
     """recovered (a low moment, then a good end), ended_badly, low_unresolved or no_low."""
-    lo, hi = SCALES[measure]
-    neg_max = max(s for s in range(lo, hi + 1) if score_group(measure, s) == "negative")
-    pos_min = min(s for s in range(lo, hi + 1) if score_group(measure, s) == "positive")
+    neg_max, pos_min = recovery_bounds(measure)
     return case((j.end <= neg_max, literal("ended_badly")),
                 (j.trough <= neg_max, case((j.end >= pos_min, literal("recovered")),
                                            else_=literal("low_unresolved"))),

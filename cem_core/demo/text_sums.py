@@ -5,8 +5,9 @@ The demo's comments come from a catalogue (a few hundred distinct texts per indu
 ``BatchText`` then spends a Python call per comment (``_Rollups.add``: ~35 us) and keeps its term counters
 in dictionaries that grow with the days x cells x terms seen (1.8 GB at 1M rows, issue 17); here a part's
 comments are expanded to (key, count) arrays by their analysis number and summed with ``np.unique`` /
-``np.bincount`` into sorted int64 keys: the same rows of ``response_text`` and of the four text rollups
-(``tests/text/test_cells.py`` checks both against the stored analysis), at ~16 bytes per distinct key.
+``np.bincount`` into sorted int64 keys: the same rows of ``response_text`` and of the text rollups
+(the Text page's four and the journey map's ``text_touchpoint_cell``; ``tests/text/test_cells.py`` checks them
+against the stored analysis), at ~16 bytes per distinct key.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from cem_core.db.models import (
     TextTopicRollup,
     text_term_cell,
     text_topic_cell,
+    text_touchpoint_cell,
 )
 from cem_core.text import store
 
 _LABELS = TEXT_SENTIMENTS  # label code = slot of the cells' sentiment columns
 _DAY, _CELL, _TERM, _TOPIC = 16, 16, 26, 20  # bits of the packed keys: days since 1970, cell, term, topic
+_SPOT = 24  # bits of a (stage, touchpoint, region, product, segment) number (``text_touchpoint_cell``)
+_SPOT_KEYS = ("stage_id", "touchpoint_id", *store.PLACE)
 
 
 class _Sums:
@@ -89,7 +93,8 @@ class DemoText:
         self.terms: dict[str, int] = {}
         self.topics: dict[str, int] = {}
         self.cells: dict[tuple[int, int, int], int] = {}
-        self.term_sums, self.topic_sums = _Sums(1), _Sums(5)
+        self.spots: dict[tuple, int] = {}
+        self.term_sums, self.topic_sums, self.place_sums = _Sums(1), _Sums(5), _Sums(2)
         self._tables: dict[str, np.ndarray] = {}
 
     def _numbers(self, comments: np.ndarray, languages: np.ndarray) -> np.ndarray:
@@ -153,9 +158,19 @@ class DemoText:
             raise ValueError("too many cells for the packed keys")
         return np.array(numbers, dtype=np.int64)[codes]
 
+    def _spot_codes(self, columns: Mapping[str, np.ndarray], has: np.ndarray) -> np.ndarray:
+        """Each comment's (stage, touchpoint, region, product, segment) as a number (None kept)."""
+        codes, spots = pd.factorize(pd.MultiIndex.from_arrays([columns[c][has] for c in _SPOT_KEYS]))
+        numbers = [self.spots.setdefault(tuple(None if pd.isna(x) else x for x in spot), len(self.spots))
+                   for spot in spots]
+        if len(self.spots) >= 1 << _SPOT:
+            raise ValueError("too many cells for the packed keys")
+        return np.array(numbers, dtype=np.int64)[codes]
+
     def add(self, columns: Mapping[str, np.ndarray]) -> None:
         """One written part: ``id``, ``occurred_date`` (datetime64[D]), ``channel_id``, ``stage_id``,
-        ``touchpoint_id``, ``nps`` (float, NaN blank), ``comment`` and ``language`` (object, None blank)."""
+        ``touchpoint_id``, ``region``, ``product``, ``segment``, ``nps`` (float, NaN blank), ``comment`` and
+        ``language`` (object, None blank)."""
         has = np.flatnonzero(np.not_equal(columns["comment"], None))
         number = self._numbers(columns["comment"][has], columns["language"][has])
         tab = self._tables
@@ -187,6 +202,13 @@ class DemoText:
                                     tab["score"][number]])
         self.topic_sums.add(_pack((day[row], _DAY), (cell[row], _CELL), (entry[:, 0], _TOPIC), (entry[:, 1], 2)),
                             measures[row])
+        # text_touchpoint_cell: '*' counts the comment and whether it is negative, a topic its negative clauses
+        negative = entry[:, 1] == _LABELS.index("negative")
+        star = entry[:, 0] == self.topics[store.ALL_TOPICS]
+        keep = star | negative
+        spot = self._spot_codes(columns, has)[row[keep]]
+        self.place_sums.add(_pack((_month(day[row[keep]]), _DAY), (spot, _SPOT), (entry[keep, 0], _TOPIC)),
+                            np.column_stack([star[keep], negative[keep]]).astype(float))
 
     def finish(self) -> None:
         """Write the day rollups and the month cells of everything added."""
@@ -199,8 +221,7 @@ class DemoText:
             return {"batch_id": np.full(len(day), self.batch_id), "occurred_date": day.astype("datetime64[D]"),
                     **{c: cells[cell, i] for i, c in enumerate(("channel_id", "stage_id", "touchpoint_id"))}}
 
-        def month(day: np.ndarray) -> np.ndarray:
-            return day.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        month = _month
 
         key, value = self.term_sums.merge()
         day, cell, label, kind, term = _unpack(key, _DAY, _CELL, 2, 2, _TERM)
@@ -230,6 +251,24 @@ class DemoText:
             **_month_keys(keys(mday, mcell)), "topic": topics[mtopic],
             **{c: csum[:, i].astype(np.int64) for i, c in enumerate((*_LABELS, "nps_n", "promoters", "detractors"))},
             "score_sum": csum[:, 6]})
+
+        key, value = self.place_sums.merge()
+        mday, spot, topic = _unpack(key, _DAY, _SPOT, _TOPIC)
+        spots = np.array(list(self.spots), dtype=object).reshape(-1, len(_SPOT_KEYS))
+        insert_columns(self.conn, text_touchpoint_cell, {
+            "batch_id": np.full(len(key), self.batch_id), "month": mday.astype("datetime64[D]"),
+            **{c: _ints(spots[spot, i]) if c.endswith("_id") else spots[spot, i] for i, c in enumerate(_SPOT_KEYS)},
+            "topic": topics[topic], "comments": value[:, 0].astype(np.int64), "negative": value[:, 1].astype(np.int64)})
+
+
+def _month(day: np.ndarray) -> np.ndarray:
+    """Days since 1970 -> the first day of their month, as days since 1970."""
+    return day.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _ints(values: np.ndarray) -> np.ndarray:
+    """An id column of the spots: int64 when none is blank (Postgres' binary COPY path), else objects."""
+    return values.astype(np.int64) if all(v is not None for v in values) else values
 
 
 def _month_keys(day_keys: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -575,7 +575,8 @@ class _Writer:
             bulk_insert(self.conn, Rating.__table__, ("response_id", "attribute_id", "score"), ratings)
         self.rollup.add(columns, pd.DataFrame(ratings, columns=["response_id", "attribute_id", "score"]))
         if self.text is not None and chunk.text is not None:
-            keys = zip(pick(day), pick(channels), pick(stages), pick(touchpoints), strict=True)
+            keys = zip(pick(day), pick(channels), pick(stages), pick(touchpoints), columns["region"],
+                       columns["product"], columns["segment"], strict=True)
             self.text.add(ids, keys, pick(col("nps")), pick(chunk.text))
         self.imported += len(keep)
         if self.fail_after is not None and self.imported >= self.fail_after:

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from cem_core.analyze.queries import Filters
-from cem_core.text.report import touchpoint_negative_topics, touchpoint_sentiment, touchpoint_topic_sums
+from cem_core.text.report import touchpoint_negative_sums, touchpoint_negative_topics, touchpoint_sentiment
 
 #: fn(engine, filters) -> DataFrame(touchpoint_id, comments, negative): comments with a sentiment label
 #: and how many of them are negative, per touchpoint, under the filters.
@@ -59,9 +59,10 @@ def topics(engine: Engine, f: Filters, lang: str, touchpoint_id: int | None = No
 
 def touchpoint_text(engine: Engine, f: Filters, lang: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """``negative_share`` and ``topics`` (all touchpoints) for the map. With the text module's own sources both
-    come from one read of its touchpoint sums (``text.report.touchpoint_topic_sums``), not two."""
+    come from one read of its touchpoint sums (``text.report.touchpoint_negative_sums``: the text cells, by
+    region, product and segment when such a filter is set), not two."""
     if _sources["sentiment"] is not touchpoint_sentiment or _sources["topics"] is not touchpoint_negative_topics:
         return negative_share(engine, f), topics(engine, f, lang)
-    sums = touchpoint_topic_sums(engine, f)
+    sums = touchpoint_negative_sums(engine, f)
     return (_share(touchpoint_sentiment(engine, f, sums)),
             touchpoint_negative_topics(engine, f, lang, sums=sums))

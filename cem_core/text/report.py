@@ -11,6 +11,9 @@ Two sources, picked per query (``_source``), giving the same numbers:
 - ``rows``: the filtered comments' stored analysis when region, product or segment is filtered (in no
   rollup), or when the cells do not cover every stored comment (``cells_complete``: a writer that broke
   the contract makes the page slower, never wrong).
+
+The journey map's two text columns (analysed and negative comments per touchpoint, its negative topics) have
+their own cells by region, product and segment too (``text_touchpoint_cell``: ``touchpoint_negative_sums``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from cem_core.db.models import (
     text_counts,
     text_term_cell,
     text_topic_cell,
+    text_touchpoint_cell,
 )
 from cem_core.i18n import name_col
 from cem_core.text.cloud import render_cloud
@@ -71,12 +75,26 @@ def cells_complete(engine: Engine) -> bool:
     stored comments from ``text_counts``, kept by triggers on ``response_text`` (migration 0030), as its
     ``count(*)`` is a full scan of the comments; SQLite's reads the smallest index."""
     c = topic_cell.c
-    analysed = (select(func.coalesce(func.sum(text_counts.c.comments), 0)) if engine.dialect.name == "postgresql"
-                else select(func.count()).select_from(response_text)).scalar_subquery()
+    analysed = _analysed(engine)
     counted = select(func.coalesce(func.sum(c.positive + c.neutral + c.negative), 0)).where(
         c.topic == ALL_TOPICS).scalar_subquery()
     with engine.connect() as conn:
         analysed, counted = conn.execute(select(analysed, counted)).one()
+    return int(analysed) == int(counted)
+
+
+def _analysed(engine: Engine):
+    """The stored comments' count as a scalar subquery: ``text_counts`` on Postgres (see ``cells_complete``)."""
+    return (select(func.coalesce(func.sum(text_counts.c.comments), 0)) if engine.dialect.name == "postgresql"
+            else select(func.count()).select_from(response_text)).scalar_subquery()
+
+
+def place_cells_complete(engine: Engine) -> bool:
+    """Whether ``text_touchpoint_cell`` counts every stored comment (its ``*`` rows hold one per comment)."""
+    c = text_touchpoint_cell.c
+    counted = select(func.coalesce(func.sum(c.comments), 0)).where(c.topic == ALL_TOPICS).scalar_subquery()
+    with engine.connect() as conn:
+        analysed, counted = conn.execute(select(_analysed(engine), counted)).one()
     return int(analysed) == int(counted)
 
 
@@ -360,8 +378,8 @@ def topics_by(engine: Engine, f: Filters, config: TextConfig | None, dim: str, l
     when the caller has read it already."""
     table, col = DIMENSIONS[dim]
     df = _topic_sums(engine, f, (col,)) if sums is None else sums
-    tax = Taxonomy((config or active_config_of(engine)).topics)
-    keep = {r.code for r in tax.rules if (2 if r.parent else 1) == level}
+    rules = (config or active_config_of(engine)).topics  # names and levels only: no Taxonomy (it compiles
+    keep = {r.code for r in rules if (2 if r.parent else 1) == level}  # every keyword's pattern, ms a call)
     cols = [dim, "dim_name", "topic", "name", "n", "negative", "share"]
     if df.empty:
         return pd.DataFrame(columns=cols)
@@ -372,7 +390,7 @@ def topics_by(engine: Engine, f: Filters, config: TextConfig | None, dim: str, l
     with engine.connect() as conn:
         names = dict(conn.execute(select(table.c.id, table.c[name_col(lang)])).all())
     df["dim_name"] = df[col].map(names).fillna("—")
-    df["name"] = df["topic"].map(tax.names(lang))
+    df["name"] = df["topic"].map({r.code: r.name_zh if lang == "zh" else r.name_en for r in rules})
     df["share"] = (df["value"] / df[col].map(totals)).round(3)
     out = df.rename(columns={col: dim})[[dim, "dim_name", "topic", "name", "value", "negative", "share"]]
     out = out.rename(columns={"value": "n"})
@@ -380,15 +398,47 @@ def topics_by(engine: Engine, f: Filters, config: TextConfig | None, dim: str, l
 
 
 def touchpoint_topic_sums(engine: Engine, f: Filters) -> pd.DataFrame:
-    """``_topic_sums`` per touchpoint: what ``touchpoint_sentiment`` and ``touchpoint_negative_topics`` read,
-    so a caller that wants both (the journey map) reads it once and passes it to each as ``sums``."""
+    """``_topic_sums`` per touchpoint, every sum: what ``touchpoint_negative_sums`` falls back to."""
     return _topic_sums(engine, f, ("touchpoint_id",))
+
+
+def touchpoint_negative_sums(engine: Engine, f: Filters) -> pd.DataFrame:
+    """What the journey map's text columns read (``touchpoint_sentiment``, ``touchpoint_negative_topics``):
+    per touchpoint and topic ``n`` and ``negative`` (the ``*`` topic: analysed and negative comments; a topic:
+    its negative clauses in both). Under a region, product or segment filter from ``text_touchpoint_cell`` for
+    the window's whole months plus the comments' rows of its partial edge months, as ``touchpoint_cell`` does
+    for the map's scores; otherwise, or when those cells miss comments (``place_cells_complete``), the full
+    ``touchpoint_topic_sums`` (so too with a channel filter: those cells have no channel). Both give the map the
+    same numbers."""
+    if not (f.regions or f.products or f.segments) or f.channels or not place_cells_complete(engine):
+        return touchpoint_topic_sums(engine, f)  # the cells have no channel
+    months, edges = split_dates(f.date_from, f.date_to)
+    undated = replace(f, date_from=None, date_to=None)
+    frames = []
+    if months is not None:
+        c = text_touchpoint_cell.c
+        stmt = apply_filters(select(c.touchpoint_id, c.topic, func.sum(c.comments).label("comments"),
+                                    func.sum(c.negative).label("negative")), undated, text_touchpoint_cell)
+        frames.append(read_frame(engine, _in_months(stmt.group_by(c.touchpoint_id, c.topic), text_touchpoint_cell,
+                                                    months)))
+    for lo, hi in edges:
+        rows = _topic_sums_from_rows(engine, undated.with_dates(lo, hi), ("touchpoint_id",))
+        rows["comments"] = rows["n"].where(rows["topic"] == ALL_TOPICS, 0)
+        frames.append(rows[["touchpoint_id", "topic", "comments", "negative"]])
+    frames = [fr for fr in frames if not fr.empty]
+    if not frames:
+        return pd.DataFrame(columns=["topic", "touchpoint_id", "n", "negative"])
+    df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True).groupby(
+        ["touchpoint_id", "topic"], dropna=False, as_index=False).sum()  # one frame: grouped in SQL already
+    df["n"] = df["comments"].where(df["topic"] == ALL_TOPICS, df["negative"]).astype(int)
+    df["negative"] = df["negative"].astype(int)
+    return df.loc[df["n"] > 0, ["topic", "touchpoint_id", "n", "negative"]].reset_index(drop=True)
 
 
 def touchpoint_sentiment(engine: Engine, f: Filters, sums: pd.DataFrame | None = None) -> pd.DataFrame:
     """Analysed comments and how many of them are negative, per touchpoint: ``touchpoint_id, comments,
     negative`` (the journey map's negative-comment share)."""
-    df = touchpoint_topic_sums(engine, f) if sums is None else sums
+    df = touchpoint_negative_sums(engine, f) if sums is None else sums
     if df.empty:
         return pd.DataFrame(columns=["touchpoint_id", "comments", "negative"])
     df = df[(df["topic"] == ALL_TOPICS) & df["touchpoint_id"].notna()]
@@ -399,6 +449,7 @@ def touchpoint_negative_topics(engine: Engine, f: Filters, lang: str, touchpoint
                                sums: pd.DataFrame | None = None) -> pd.DataFrame:
     """Level-2 topics by how often their clause was negative, per touchpoint (one touchpoint when given):
     ``touchpoint_id, topic (its name in lang), negative``, most negative first."""
+    sums = touchpoint_negative_sums(engine, f) if sums is None else sums
     df = topics_by(engine, f, None, "touchpoint", lang, sentiment="negative", sums=sums)
     df = df[df["n"] > 0]
     if touchpoint_id is not None:

@@ -11,7 +11,9 @@ topic rollups in step, in its own transaction (the same contract as ``cem_core.a
 Each analysed comment counts in two rollups of each kind: per day, channel, stage, touchpoint and
 sentiment (``text_term_rollup``, ``text_topic_rollup``), and per month, channel, stage and touchpoint with the
 three sentiments as columns (``text_term_cell``, ``text_topic_cell``: what the page reads for whole months;
-``cem_core.text.report``). Both are built from the same counters, in the writer's transaction.
+``cem_core.text.report``). Both are built from the same counters, in the writer's transaction. The same
+counters keep the journey map's text cells by region, product and segment (``text_touchpoint_cell``: comments
+and negative comments, negative clauses per topic), so every writer here keeps them too.
 
 ``reanalyse`` re-runs the analysis after a settings change in chunks of comments (by id) taking about
 ``CHUNK_SECONDS``, one transaction each, so the app stays usable and other writers wait at most one
@@ -42,6 +44,7 @@ from cem_core.db.models import (
     TextTopicRollup,
     text_term_cell,
     text_topic_cell,
+    text_touchpoint_cell,
 )
 from cem_core.text.analyze import Analysis, TextAnalyzer, analyzer_for
 from cem_core.text.dictionaries import TextConfig
@@ -54,12 +57,17 @@ _text = ResponseText.__table__
 _terms = TextTermRollup.__table__
 _topics = TextTopicRollup.__table__
 KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")
+PLACE = ("region", "product", "segment")  # a comment's key is (day, channel, stage, touchpoint, *PLACE)
 TEXT_COLUMNS = ("response_id", "batch_id", "lang", "label", "score", "terms", "topics", "evidence", "version")
 TERM_COLUMNS = ("batch_id", *KEYS, "sentiment", "kind", "term", "n")
 TOPIC_COLUMNS = ("batch_id", *KEYS, "topic", "sentiment", "n", "nps_n", "promoters", "detractors", "score_sum")
 CELL_KEYS = ("batch_id", "month", "channel_id", "stage_id", "touchpoint_id")
 TERM_CELL_COLUMNS = (*CELL_KEYS, "kind", "term", *TEXT_SENTIMENTS)
 TOPIC_CELL_COLUMNS = (*CELL_KEYS, "topic", *TEXT_SENTIMENTS, "nps_n", "promoters", "detractors", "score_sum")
+# text_touchpoint_cell: no channel (a third of the rows: 108k instead of 239k at 1M; a channel filter with a
+# region, product or segment filter reads the rows)
+PLACE_KEYS = ("batch_id", "month", "stage_id", "touchpoint_id", *PLACE, "topic")
+PLACE_CELL_COLUMNS = (*PLACE_KEYS, "comments", "negative")
 SENTIMENT_SLOT = {s: i for i, s in enumerate(TEXT_SENTIMENTS)}
 ALL_TOPICS = "*"  # the topic row every analysed comment counts in
 TERM_MAX = 64
@@ -74,17 +82,24 @@ Progress = Callable[[float, str], None]
 class _Rollups:
     """Additive counts built while a batch is analysed (or recounted), inserted in one go. Each comment is
     counted once, by day; the month cells are summed from the day counts when written (a day count
-    holds many comments, so that is far less work than counting every comment twice)."""
+    holds many comments, so that is far less work than counting every comment twice). The journey map's
+    cells by region, product and segment (``text_touchpoint_cell``) are counted by month directly: their
+    key holds the comment's place, which the day counts do not."""
 
     def __init__(self) -> None:
         # (day, channel, stage, touchpoint, sentiment, kind) -> term counts: Counter.update counts in C
         self.terms: dict[tuple, Counter[str]] = defaultdict(Counter)
         # (day, channel, stage, touchpoint, topic, sentiment) -> n, nps_n, promoters, detractors, score_sum
         self.topics: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0.0])
+        # (month, stage, touchpoint, region, product, segment, topic) -> comments, negative
+        self.places: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
 
     def add(self, key: tuple, nps: int | None, label: str, score: float, terms: list[str],
             bigrams: list[str], topics: Iterable[tuple[str, str]], sign: int = 1) -> None:
-        """Count one comment in (``sign`` 1) or out of (-1: its stored analysis, being replaced or deleted)."""
+        """Count one comment in (``sign`` 1) or out of (-1: its stored analysis, being replaced or deleted).
+        ``key``: (day, channel, stage, touchpoint, region, product, segment)."""
+        place = (key[0][:8] + "01", *key[2:])
+        key = key[:4]
         count = Counter.update if sign > 0 else Counter.subtract
         if terms:
             count(self.terms[(*key, label, 1)], terms)
@@ -101,6 +116,13 @@ class _Rollups:
             acc[2] += prom
             acc[3] += det
             acc[4] += score
+        negative = label == "negative"
+        acc = self.places[(*place, ALL_TOPICS)]
+        acc[0] += sign
+        acc[1] += sign if negative else 0
+        for code, topic_label in topics:
+            if topic_label == "negative":
+                self.places[(*place, code)][1] += sign
 
     def term_cell_rows(self) -> dict[tuple, list[int]]:
         """(month, channel, stage, touchpoint, kind, term) -> [positive, neutral, negative]."""
@@ -139,6 +161,8 @@ class _Rollups:
         bulk_insert(conn, text_topic_cell, TOPIC_CELL_COLUMNS,
                     ((batch_id, *k, *(int(x) for x in v[:6]), float(v[6])) for k, v in self.topic_cell_rows().items()
                      if _nonzero(v)))
+        bulk_insert(conn, text_touchpoint_cell, PLACE_CELL_COLUMNS,
+                    ((batch_id, *k, *v) for k, v in self.places.items() if any(v)))
 
 
 def _nonzero(values: list[float]) -> bool:
@@ -155,7 +179,8 @@ def _comments(conn: Connection, batch_id: int) -> Iterator[list[tuple]]:
     caller inserts on the same connection)."""
     last = -1
     while True:
-        stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps, *(_rows.c[k] for k in KEYS))
+        stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps,
+                       *(_rows.c[k] for k in (*KEYS, *PLACE)))
                 .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id > last))
         chunk = conn.execute(stmt.order_by(_rows.c.id).limit(FETCH)).all()
         if not chunk:
@@ -206,7 +231,8 @@ class BatchText:
 
     def add(self, ids: Iterable[int], keys: Iterable[tuple], nps: Iterable[int | None],
             rows: Iterable[_Row | None]) -> None:
-        """Store and count one chunk: response ids, their (day, channel, stage, touchpoint), NPS, analysis."""
+        """Store and count one chunk: response ids, their (day, channel, stage, touchpoint, region, product,
+        segment), NPS, analysis."""
         self.done += _store(self.conn, self.batch_id, self.version, self.roll, ids, keys, nps, rows)
 
     def finish(self, defer_indexes: bool = False) -> int:
@@ -251,7 +277,7 @@ def _analyse(conn: Connection, batch_id: int, analyses: Analyses, roll: _Rollups
     done = 0
     for chunk in _comments(conn, batch_id):
         rows = analyses.rows([c.comment for c in chunk], [c.language for c in chunk])
-        keys = [(_day(day), ch, st, tp) for *_, day, ch, st, tp in chunk]
+        keys = [(_day(c[4]), *c[5:11]) for c in chunk]  # id, comment, language, nps, day, ch, st, tp, *PLACE
         done += _store(conn, batch_id, version, roll, [c.id for c in chunk], keys, [c.nps for c in chunk], rows)
         if progress:
             progress(done)
@@ -294,12 +320,12 @@ def _stored(conn: Connection, batch_id: int, ids: list[int] | None = None, sign:
     re-analysing; with ``sign`` -1 taken out (rows of differences)."""
     roll = _Rollups()
     stmt = (select(_text.c.label, _text.c.score, _text.c.terms, _text.c.topics, _rows.c.nps,
-                   *(_rows.c[k] for k in KEYS))
+                   *(_rows.c[k] for k in (*KEYS, *PLACE)))
             .join(_rows, _rows.c.id == _text.c.response_id).where(_text.c.batch_id == batch_id))
     if ids is not None:
         stmt = stmt.where(_text.c.response_id.in_(ids))
-    for label, score, terms, topics, nps, day, ch, st, tp in conn.execute(stmt).all():
-        add_stored(roll, (_day(day), ch, st, tp), nps, label, score, terms, topics, sign)
+    for label, score, terms, topics, nps, day, *key in conn.execute(stmt).all():
+        add_stored(roll, (_day(day), *key), nps, label, score, terms, topics, sign)
     return roll
 
 
@@ -311,7 +337,7 @@ def add_stored(roll: _Rollups, key: tuple, nps: int | None, label: str, score: f
              sign)
 
 
-ROLLUPS = (_terms, _topics, text_term_cell, text_topic_cell)
+ROLLUPS = (_terms, _topics, text_term_cell, text_topic_cell, text_touchpoint_cell)
 
 
 def forget(conn: Connection, response_ids: list[int]) -> None:
@@ -349,6 +375,21 @@ def cells_from_day_rollups(conn: Connection) -> None:
         conn.execute(insert(cell).from_select([*CELL_KEYS, *keys, *TEXT_SENTIMENTS, *sums], stmt))
 
 
+def place_cells_from_stored(conn: Connection) -> None:
+    """Every batch's ``text_touchpoint_cell`` from the stored analysis, no re-analysis (migration 0031): one
+    pass over each batch's comments with the writers' counters, the other rollups left as they are."""
+    conn.execute(text_touchpoint_cell.delete())
+    for batch_id in conn.execute(select(_text.c.batch_id).distinct()).scalars().all():
+        roll = _Rollups()
+        c = _rows.c
+        stmt = (select(_text.c.label, _text.c.topics, *(c[k] for k in (*KEYS, *PLACE)))
+                .join(_rows, c.id == _text.c.response_id).where(_text.c.batch_id == batch_id))
+        for label, topics, day, *key in conn.execute(stmt):
+            roll.add((_day(day), *key), None, label, 0.0, [], [], [tuple(t.rsplit(":", 1)) for t in _split(topics)])
+        bulk_insert(conn, text_touchpoint_cell, PLACE_CELL_COLUMNS,
+                    ((batch_id, *k, *v) for k, v in roll.places.items() if any(v)))
+
+
 def _next_comments(conn: Connection, batch_id: int, after: int, limit: int) -> list[tuple]:
     """The batch's next ``limit`` (id, comment, language) by id after ``after``: what a chunk re-analyses,
     read ahead of its transaction (comments never change; a row deleted meanwhile is simply not found)."""
@@ -370,8 +411,8 @@ def reanalyse_chunk(conn: Connection, batch_id: int, after: int, last: int, fres
     stretch of ``response_text``, so the pages written are few. A comment ``fresh`` lacks is analysed
     here. Returns the comments analysed."""
     version = analyses.analyzer.config.version
-    stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps, *(_rows.c[k] for k in KEYS),
-                   *(_text.c[k] for k in TEXT_COLUMNS[2:-1]))
+    stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps,
+                   *(_rows.c[k] for k in (*KEYS, *PLACE)), *(_text.c[k] for k in TEXT_COLUMNS[2:-1]))
             .select_from(_rows.outerjoin(_text, _text.c.response_id == _rows.c.id))
             .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id.between(after + 1, last)))
     delta = _Rollups()
@@ -379,13 +420,13 @@ def reanalyse_chunk(conn: Connection, batch_id: int, after: int, last: int, fres
     rows_in: list[tuple] = []
     done = 0
     for c in conn.execute(stmt).all():
-        rid, nps, stored = c[0], c[3], tuple(c[8:])
+        rid, nps, stored = c[0], c[3], tuple(c[11:])
         row = fresh[rid] if rid in fresh else analyses.rows([c[1]], [c[2]])[0]
         had = stored[0] is not None
         done += row is not None
         if (row is None and not had) or (row is not None and had and stored == row.stored):
             continue
-        key = (_day(c[4]), c[5], c[6], c[7])
+        key = (_day(c[4]), *c[5:11])
         if had:
             replaced.append(rid)
             add_stored(delta, key, nps, stored[1], stored[2], stored[3], stored[4], -1)
@@ -404,16 +445,17 @@ def reanalyse_chunk(conn: Connection, batch_id: int, after: int, last: int, fres
 def compact_cells(conn: Connection, batch_id: int) -> None:
     """Replace a batch's month cells by one row per key: the rows of differences a re-analysis added,
     summed, keys that sum to zero dropped. Reads only the cells (about 10 % of the day rollups)."""
-    for cell, keys, sums in ((text_term_cell, ("kind", "term"), TEXT_SENTIMENTS),
-                             (text_topic_cell, ("topic",), (*TEXT_SENTIMENTS, "nps_n", "promoters", "detractors",
-                                                            "score_sum"))):
+    for cell, keys, sums in ((text_term_cell, (*CELL_KEYS, "kind", "term"), TEXT_SENTIMENTS),
+                             (text_topic_cell, (*CELL_KEYS, "topic"), (*TEXT_SENTIMENTS, "nps_n", "promoters",
+                                                                       "detractors", "score_sum")),
+                             (text_touchpoint_cell, PLACE_KEYS, ("comments", "negative"))):
         c = cell.c
-        group = [c[k] for k in CELL_KEYS + keys]
+        group = [c[k] for k in keys]
         rows = conn.execute(select(*group, *(func.sum(c[m]) for m in sums)).where(c.batch_id == batch_id)
                             .group_by(*group)).all()
         conn.execute(cell.delete().where(c.batch_id == batch_id))
         width = len(group)
-        bulk_insert(conn, cell, (*CELL_KEYS, *keys, *sums),
+        bulk_insert(conn, cell, (*keys, *sums),
                     (r for r in rows if _nonzero(r[width:])))
 
 

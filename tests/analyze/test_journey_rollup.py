@@ -34,6 +34,8 @@ from cem_core.journey.peakend import (
     uses_summary,
 )
 from cem_core.privacy.deletion import delete_customers
+from cem_core.text import report
+from cem_core.text.store import place_cells_from_stored
 from tests.analyze.test_rollups import import_rows
 from tests.fixtures.writers import import_fail_delete
 
@@ -102,6 +104,20 @@ def _map_measures_by_rows(engine: Engine, f: Filters) -> pd.DataFrame:
         rows.c.stage_id, rows.c.touchpoint_id))
 
 
+def _map_text_by_rows(engine: Engine, f: Filters) -> list[pd.DataFrame]:
+    """The map's text columns (negative share, negative topics per touchpoint) from the text module's row path
+    (``touchpoint_topic_sums`` reads the comments' rows under a region, product or segment filter)."""
+    sums = report.touchpoint_topic_sums(engine, f)
+    return [report.touchpoint_sentiment(engine, f, sums).sort_values("touchpoint_id").reset_index(drop=True),
+            report.touchpoint_negative_topics(engine, f, "en", sums=sums)]
+
+
+def _map_text_by_cells(engine: Engine, f: Filters) -> list[pd.DataFrame]:
+    sums = report.touchpoint_negative_sums(engine, f)
+    return [report.touchpoint_sentiment(engine, f, sums).sort_values("touchpoint_id").reset_index(drop=True),
+            report.touchpoint_negative_topics(engine, f, "en", sums=sums)]
+
+
 def assert_same_as_rows(engine: Engine) -> None:
     """Every filter case and measure: the per-journey rows and the whole summary agree between both paths,
     and ``peak_end`` (which picks the rollup) equals the figures from the rows; the touchpoint cells equal the
@@ -109,9 +125,12 @@ def assert_same_as_rows(engine: Engine) -> None:
     with engine.connect() as conn:
         assert journey_rollup.is_complete(conn) and journey_rollup.is_complete(conn, curve_rollup)
     _touchpoint_cells_equal_rows(engine)
+    assert report.place_cells_complete(engine)
     dialect = engine.dialect.name
     for f in _cases(engine):
-        if free_text(f):
+        if free_text(f):  # the map's text columns: text_touchpoint_cell == the comments' rows
+            for a, b in zip(_map_text_by_rows(engine, f), _map_text_by_cells(engine, f), strict=True):
+                pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=str(f))
             by_cells = touchpoint_measures(engine, f)
             by_cells[list(by_cells.columns)] = by_cells.astype(float)
             pd.testing.assert_frame_equal(_map_measures_by_rows(engine, f), by_cells.sort_values(
@@ -129,7 +148,7 @@ def assert_same_as_rows(engine: Engine) -> None:
             pd.testing.assert_frame_equal(by_rows, _frame(engine, step_sums_sql(f, measure, dialect, True)),
                                           check_dtype=False)
             assert exposure(engine, f, measure, True) == exposure(engine, f, measure, False)
-        for measure in ("csat", "nps") if summary_answers(f) else ():
+        for measure in ("csat", "nps", "ces") if summary_answers(f) else ():
             src = source(engine, f, measure)  # cells for the whole months, journey_rollup for the rest
             assert src == ("journeys" if free_text(f) else "cells"), (f, src)
             for a, b in zip(_summaries(engine, f, measure, "rows"), _summaries(engine, f, measure, src), strict=True):
@@ -148,7 +167,8 @@ def test_rollup_equals_rows_after_loads_edits_deletion_and_undo(engine: Engine) 
     # A journey split over pieces (rows of one journey in two regions) recombines exactly.
     with write_transaction(engine) as conn:
         conn.execute(text("UPDATE responses SET region = 'north' WHERE id % 5 = 0"))
-        rollup.rebuild_all(conn)
+        rollup.rebuild_all(conn)  # what ``python -m cem_core rollup`` does after manual edits
+        place_cells_from_stored(conn)
     with engine.connect() as conn:
         per_journey = conn.execute(select(func.count()).select_from(pieces)).scalar_one()
         journeys = conn.execute(select(func.count(R.c.journey_key.distinct()))).scalar_one()

@@ -97,9 +97,9 @@ def test_failure_after_n_rows_leaves_nothing_and_retry_succeeds(engine: Engine, 
 
 
 @pytest.mark.postgres
-def test_postgres_connection_killed_mid_import(pg_engine: Engine, pg_url: str, tmp_path: Path) -> None:
+def test_postgres_connection_killed_mid_import(pg_engine: Engine, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "big.csv", HEADER_ZH, many_rows(600))
-    killer = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    killer = create_engine(pg_engine.url, isolation_level="AUTOCOMMIT")
     killed: list[int] = []
 
     def kill_the_importer(_frac: float, rows: int) -> None:

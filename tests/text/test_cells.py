@@ -4,6 +4,7 @@ the day rollups for partial months) give the same answers as from the rows, unde
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from cem_core.db.models import (
     TextTopicRollup,
     text_term_cell,
     text_topic_cell,
+    text_touchpoint_cell,
 )
 from cem_core.demo.generator import load_demo, remove_demo
 from cem_core.ingest.load import import_file
@@ -60,13 +62,15 @@ def _nonzero(d: dict[tuple, list]) -> dict[tuple, tuple]:
 def direct(engine: Engine) -> dict[str, dict[tuple, tuple]]:
     """Every rollup computed here from the stored analysis rows (the tokens of each comment)."""
     stmt = select(RT.c.batch_id, RT.c.label, RT.c.score, RT.c.terms, RT.c.topics, R.c.nps, R.c.occurred_date,
-                  R.c.channel_id, R.c.stage_id, R.c.touchpoint_id).join(R, R.c.id == RT.c.response_id)
+                  R.c.channel_id, R.c.stage_id, R.c.touchpoint_id, R.c.region, R.c.product, R.c.segment).join(
+        R, R.c.id == RT.c.response_id)
     out: dict[str, dict[tuple, list]] = {name: defaultdict(lambda: [0, 0, 0]) for name in ("term_cell", "topic_day")}
     out["term_day"] = defaultdict(lambda: [0])
     out["topic_cell"] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0.0])
+    out["place_cell"] = defaultdict(lambda: [0, 0])
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    for batch, label, score, terms, topics, nps, day, ch, st, tp in rows:
+    for batch, label, score, terms, topics, nps, day, ch, st, tp, *place in rows:
         day = str(day)[:10]
         month = day[:8] + "01"
         words = [w for w in terms.split("|") if w]
@@ -75,6 +79,10 @@ def direct(engine: Engine) -> dict[str, dict[tuple, tuple]]:
                 out["term_cell"][(batch, month, ch, st, tp, kind, w)][TEXT_SENTIMENTS.index(label)] += 1
                 out["term_day"][(batch, day, ch, st, tp, label, kind, w)][0] += 1
         pairs = [("*", label)] + [tuple(t.rsplit(":", 1)) for t in topics.split("|") if t]
+        for i, (code, lab) in enumerate(pairs):  # the map's cells: '*' counts comments, a topic negative clauses
+            acc = out["place_cell"][(batch, month, st, tp, *place, code)]
+            acc[0] += i == 0
+            acc[1] += lab == "negative"
         for code, lab in pairs:
             cell = out["topic_cell"][(batch, month, ch, st, tp, code)]
             cell[TEXT_SENTIMENTS.index(lab)] += 1
@@ -109,6 +117,9 @@ def stored(engine: Engine) -> dict[str, dict[tuple, tuple]]:
                              [*(pc[s] for s in TEXT_SENTIMENTS), pc.nps_n, pc.promoters, pc.detractors,
                               pc.score_sum]),
         "topic_day": summed(PR, [*day_keys, "topic", "sentiment"], [PR.c.n, PR.c.nps_n, PR.c.promoters]),
+        "place_cell": summed(text_touchpoint_cell, ["batch_id", "month", "stage_id", "touchpoint_id", "region",
+                                                    "product", "segment", "topic"],
+                             [text_touchpoint_cell.c.comments, text_touchpoint_cell.c.negative]),
     }.items()}
 
 
@@ -119,7 +130,7 @@ def assert_rollups_equal_rows(engine: Engine) -> None:
         for key, value in want[name].items():
             # score sums: the stored score is rounded to 4 places, the rollups add the exact one
             assert have[name][key] == pytest.approx(value, rel=1e-3, abs=1e-3), (name, key)
-    assert report.cells_complete(engine)
+    assert report.cells_complete(engine) and report.place_cells_complete(engine)
 
 
 def test_rollups_follow_every_writer(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +153,7 @@ def test_rollups_follow_every_writer(engine: Engine, tmp_path: Path, monkeypatch
     remove_demo(engine)
     assert_rollups_equal_rows(engine)
     with engine.connect() as conn:
-        for table in (text_term_cell, text_topic_cell, TR, PR):
+        for table in (text_term_cell, text_topic_cell, text_touchpoint_cell, TR, PR):
             assert conn.execute(select(func.count()).select_from(table)).scalar() == 0
 
 
@@ -156,6 +167,14 @@ def test_migration_backfill_equals_writers(engine: Engine) -> None:
     assert not report.cells_complete(engine)  # then every query reads the rows, still right
     with engine.begin() as conn:
         store.cells_from_day_rollups(conn)
+    assert stored(engine) == before
+    assert_rollups_equal_rows(engine)
+    # 0031 fills the journey map's cells by region, product and segment from the stored analysis
+    with engine.begin() as conn:
+        conn.execute(text_touchpoint_cell.delete().where(text_touchpoint_cell.c.id % 3 == 0))
+    assert not report.place_cells_complete(engine)
+    with engine.begin() as conn:
+        store.place_cells_from_stored(conn)
     assert stored(engine) == before
     assert_rollups_equal_rows(engine)
 
@@ -202,6 +221,39 @@ def test_queries_from_cells_equal_rows(db: str, request: pytest.FixtureRequest,
                 pd.testing.assert_frame_equal(cells[name], q(engine, f).reset_index(drop=True), check_dtype=False,
                                               obj=f"{name} {f}")
             monkeypatch.undo()
+    finally:
+        if db == "postgres":
+            engine.dispose()
+
+
+def _map_text(engine: Engine, f: Filters) -> list[pd.DataFrame]:
+    """The journey map's two text columns: negative share per touchpoint, negative topics per touchpoint."""
+    sums = report.touchpoint_negative_sums(engine, f)
+    return [report.touchpoint_sentiment(engine, f, sums).sort_values("touchpoint_id").reset_index(drop=True),
+            report.touchpoint_negative_topics(engine, f, "en", sums=sums)]
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_map_text_cells_by_place_equal_rows(db: str, request: pytest.FixtureRequest,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under region, product and segment filters (with whole and partial months, channel, stage, department)
+    the map's text columns from ``text_touchpoint_cell`` equal those from the comments' rows."""
+    engine = request.getfixturevalue("demo_engine") if db == "sqlite" else \
+        make_engine(request.getfixturevalue("demo_pg_url"))
+    try:
+        with engine.connect() as conn:
+            region, product, segment = conn.execute(select(R.c.region, R.c.product, R.c.segment).where(
+                R.c.comment.is_not(None)).order_by(R.c.id).limit(1)).one()
+        assert report.place_cells_complete(engine)
+        for base in _filters(engine):
+            for f in (dataclasses.replace(base, regions=(region,)), dataclasses.replace(base, products=(product,)),
+                      dataclasses.replace(base, regions=(region, "nowhere"), segments=(segment,))):
+                cells = _map_text(engine, f)
+                assert not cells[0].empty, f
+                monkeypatch.setattr(report, "place_cells_complete", lambda _e: False)
+                for a, b in zip(cells, _map_text(engine, f), strict=True):
+                    pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=str(f))
+                monkeypatch.undo()
     finally:
         if db == "postgres":
             engine.dispose()
