@@ -25,6 +25,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -55,9 +56,12 @@ def load_child(url: str, rows: int) -> None:
     marks: list[tuple[str, float]] = []
 
     def progress(_frac: float, stage: str) -> None:
+        if stage == "write":  # after each part: the loader's peak must not grow with the parts
+            print(json.dumps({"part_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}), flush=True)
         if not marks or marks[-1][0] != stage:
             marks.append((stage, time.perf_counter() - t0))
-            print(json.dumps({"stage": stage, "t": marks[-1][1], "load": _load()}), flush=True)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # MB so far: which phase holds memory
+            print(json.dumps({"stage": stage, "t": marks[-1][1], "load": _load(), "peak_mb": peak}), flush=True)
 
     load_demo(engine, rows=rows, seed=17, progress=progress, offline=True)
     engine.dispose()
@@ -94,20 +98,31 @@ def load(db: str, rows: int) -> None:
     watcher = threading.Thread(target=_backend_hwm, args=(admin, db, peak, stop), daemon=True)
     watcher.start()
     t0 = time.perf_counter()
-    child = subprocess.run([sys.executable, __file__, "--child", url, str(rows)], capture_output=True, text=True)
-    total = time.perf_counter() - t0
-    stop.set()
-    watcher.join()
-    if child.returncode:
-        sys.exit(f"load failed:\n{child.stderr[-3000:]}")
-    marks = [json.loads(line) for line in child.stdout.splitlines() if line.startswith("{")]
+    lines = []
+    with tempfile.TemporaryFile("w+") as errors:  # a file, not a pipe: a chatty child must not block on it
+        child = subprocess.Popen([sys.executable, __file__, "--child", url, str(rows)], stdout=subprocess.PIPE,
+                                 stderr=errors, text=True)
+        for line in child.stdout:  # echoed as they come, with the time: a run stopped midway shows its pace
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+                print(f"  {time.perf_counter() - t0:7.1f} s  {line.strip()}", file=sys.stderr, flush=True)
+        total = time.perf_counter() - t0
+        stop.set()
+        watcher.join()
+        if child.wait():
+            errors.seek(0)
+            sys.exit(f"load failed:\n{errors.read()[-3000:]}")
+    marks = [m for m in lines if "stage" in m]
+    parts = [m["part_peak_mb"] for m in lines if "part_peak_mb" in m]
     print(f"load of {rows:,} demo responses: {total:.1f} s total ({rows / total:,.0f} rows/s); "
           f"10M extrapolated linearly: {total * 10_000_000 / rows / 60:.1f} min (goal <= 10 min)")
-    print(f"{'phase':<10} {'s':>8} {'share':>6}  loadavg at its end")
-    for mark, after in zip(marks, [*marks[1:], {"t": total, "load": _load()}], strict=True):
-        spent = after["t"] - mark["t"]
-        print(f"{mark['stage']:<10} {spent:8.1f} {spent / total:6.0%}  {after['load']}")
     child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"loader peak RSS (MB) after each part of {len(parts)}: {', '.join(f'{p:,}' for p in parts)}")
+    print(f"{'phase':<10} {'s':>8} {'share':>6} {'peak MB':>8}  loadavg at its end")
+    ends = [*marks[1:], {"t": total, "load": _load(), "peak_mb": child_kb // 1024}]
+    for mark, after in zip(marks, ends, strict=True):
+        spent = after["t"] - mark["t"]
+        print(f"{mark['stage']:<10} {spent:8.1f} {spent / total:6.0%} {after['peak_mb']:8,}  {after['load']}")
     print(f"peak RSS: loader process {child_kb / 1024:.0f} MB; Postgres backend (VmHWM, incl. shared buffers "
           f"touched) {peak[0] / 1024:.0f} MB")
     admin.dispose()
@@ -152,6 +167,7 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         load_child(sys.argv[2], int(sys.argv[3]))
         return
+    sys.stdout.reconfigure(line_buffering=True)  # into a file too: a run stopped by a time limit keeps its lines
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--db", default="cem_scalebench_10m")

@@ -20,7 +20,7 @@ reaches the database; skipped while queued, they are redone at the next sign-in.
 
 from __future__ import annotations
 
-import functools
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -44,12 +44,28 @@ def queue_path(engine: Engine) -> Path | None:
     return Path(db + QUEUE_SUFFIX) if db and db != ":memory:" else None
 
 
-@functools.cache
+_QUEUE_ENGINES: dict[str, Engine] = {}
+_QUEUE_LOCK = threading.Lock()
+
+
 def _queue_engine(path: str) -> Engine:
-    """One engine per queue file, its two tables created on first use (the same definitions as the database's)."""
-    engine = make_engine(f"sqlite:///{path}")
-    TABLES[0].metadata.create_all(engine, tables=list(TABLES))
-    return engine
+    """One engine per queue file, its two tables created on first use (the same definitions as the database's).
+
+    The first use is typically many sessions at once (a burst of sign-ins while the writer is busy): under
+    a lock, so one thread creates the engine and the others take it, and inside ``BEGIN IMMEDIATE``, so a
+    second process creating the same file waits for the first instead of failing. ``create_all`` in a plain
+    deferred transaction reads the schema, then writes: when another connection committed in between,
+    SQLite refuses the upgrade at once, without the busy timeout ("database is locked"; 14 of 30
+    concurrent sign-ins failed so in bench/bench_load.py and in
+    tests/auth/test_trust_access.py::test_burst_of_sign_ins_while_the_writer_is_held)."""
+    with _QUEUE_LOCK:
+        engine = _QUEUE_ENGINES.get(path)
+        if engine is None:
+            engine = make_engine(f"sqlite:///{path}")
+            with write_transaction(engine) as conn:
+                TABLES[0].metadata.create_all(conn, tables=list(TABLES))
+            _QUEUE_ENGINES[path] = engine
+        return engine
 
 
 def queue_engine(engine: Engine) -> Engine | None:

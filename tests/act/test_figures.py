@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
-from cem_core.act.figures import loop_figures, weekly_trend
+from cem_core.act.figures import actions_version, loop_figures, weekly_trend
 from cem_core.act.items import change_item, root_cause_ids
 from cem_core.db import write_transaction
 from cem_core.ingest.undo import undo_batch
@@ -124,17 +124,20 @@ def test_figures_follow_changes_undo_and_deletion(engine: Engine, tmp_path: Path
     steps = {"open": {"status": "in_progress"}, "in_progress": {"status": "resolved", "root_cause": cause,
                                                                 "resolution_note": "fixed"},
              "resolved": {"status": "reopened"}}
-    changed = 0
+    changed, versions = 0, [actions_version(engine)]  # the figures' cache key moves with every item change
     for item, status, version in rows:
         if status in steps:
             change_item(engine, item, version, steps[status], actor="lead")
+            versions.append(actions_version(engine))
             changed += 1
     assert changed > 5
     after_changes = assert_equal_pandas(engine)
     assert after_changes["done"].iloc[-1] != before["done"].iloc[-1]
-    undo_batch(engine, later_batch, "admin")
+    undo_batch(engine, later_batch, "admin")  # no item of its own: the data version (cache.query) covers it
     after_undo = assert_equal_pandas(engine)
     assert after_undo["recovered"].iloc[-1] == 0 < after_changes["recovered"].iloc[-1]
     delete_customers(engine, [customer], actor="admin", matched_by="id")
+    versions.append(actions_version(engine))
     after_delete = assert_equal_pandas(engine)
     assert after_delete["opened"].iloc[-1] < after_undo["opened"].iloc[-1]
+    assert len(set(versions)) == len(versions)

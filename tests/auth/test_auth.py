@@ -163,3 +163,40 @@ def test_sso_roles_from_table_or_claim(engine: Engine, monkeypatch: pytest.Monke
     assert eve is not None and eve.role == "analyst"
     update_user(engine, username="eve@corp.example", disabled=True, actor="admin")
     assert user_from_claims(engine, {"email": "eve@corp.example", "groups": ["analyst"]}) is None
+
+
+def test_concurrent_sign_ins_hash_at_most_one_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each argon2 verification holds 64 MiB: many sessions signing in at once run as many at a time as
+    there are cores (the rest wait), so the server's memory does not grow with the number of sign-ins."""
+    import threading
+
+    from cem_core.auth import passwords
+
+    stored = passwords.hash_password(PASSWORD)
+    real, lock, inside, peak = passwords._hasher, threading.Lock(), [0], [0]
+
+    class Counting:  # the real hasher, counting the verifications running at the same moment
+        def verify(self, hashed: str, password: str) -> bool:
+            with lock:
+                inside[0] += 1
+                peak[0] = max(peak[0], inside[0])
+            try:
+                return real.verify(hashed, password)
+            finally:
+                with lock:
+                    inside[0] -= 1
+
+        def check_needs_rehash(self, hashed: str) -> bool:
+            return real.check_needs_rehash(hashed)
+
+    monkeypatch.setattr(passwords, "_hasher", Counting())
+    slots = passwords.CONCURRENT
+    results: list[tuple[bool, bool]] = []
+    threads = [threading.Thread(target=lambda: results.append(passwords.verify(stored, PASSWORD)))
+               for _ in range(3 * slots + 1)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert results == [(True, False)] * len(threads)
+    assert 1 <= peak[0] <= slots

@@ -161,3 +161,24 @@ def test_chunked_import_errors_and_failures_leave_nothing(engine: Engine, tmp_pa
     assert rejected.status == "rejected" and counts(engine)["responses"] == 0
     assert import_file(engine, path, user="u", chunk_rows=100).rows_imported == 300
 
+
+
+@pytest.mark.postgres
+def test_copy_in_slices_writes_every_row_once(pg_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``insert_columns`` renders a long COPY a slice at a time (binary: one header, one trailer; CSV): the
+    same rows as one piece, NULLs and text included, whatever the slice size."""
+    import numpy as np
+    from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, text
+
+    monkeypatch.setattr(bulk, "COPY_SLICE", 3)
+    texts = ["x", None, 'q"uo,te', "多\nline", "", "y", None]
+    ints = Table("copy_ints", MetaData(), Column("a", BigInteger), Column("b", Integer))
+    rows = Table("copy_rows", MetaData(), Column("a", BigInteger), Column("s", Text))
+    with pg_engine.begin() as conn:
+        ints.create(conn)
+        rows.create(conn)
+        bulk.insert_columns(conn, ints, {"a": np.arange(10, dtype=np.int64), "b": np.arange(10) * 2})
+        bulk.insert_columns(conn, rows, {"a": np.arange(7, dtype=np.int64),
+                                         "s": np.array(texts, dtype=object)})
+        assert conn.execute(text("SELECT a, b FROM copy_ints ORDER BY a")).all() == [(i, 2 * i) for i in range(10)]
+        assert [r.s for r in conn.execute(text("SELECT s FROM copy_rows ORDER BY a"))] == texts

@@ -1,6 +1,6 @@
 """Journeys at scale: ``text_touchpoint_cell``, the journey map's text columns (analysed and negative comments
-per touchpoint, negative clauses per topic) by batch, month, channel, stage, touchpoint, region, product and
-segment, so the map under a region, product or segment filter sums cells instead of reading the comments' rows
+per touchpoint, negative clauses per topic) by batch, month, stage, touchpoint, region, product and segment
+(no channel: it doubled the rows), so the map under a region, product or segment filter sums cells instead of reading the comments' rows
 (``text.report.touchpoint_negative_sums``). Filled from the stored analysis (``text.store.place_cells_from_stored``:
 the writers' counters, no re-analysis); existing data is kept.
 
