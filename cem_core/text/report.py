@@ -402,16 +402,25 @@ def touchpoint_topic_sums(engine: Engine, f: Filters) -> pd.DataFrame:
     return _topic_sums(engine, f, ("touchpoint_id",))
 
 
+def place_source(engine: Engine, f: Filters) -> str:
+    """Where ``touchpoint_negative_sums`` reads: ``place_cells`` (``text_touchpoint_cell``, with any channel,
+    stage or department filter on top) under a region, product or segment filter, else ``topic_sums``
+    (``touchpoint_topic_sums``: the text cells answer it), and so too when ``text_touchpoint_cell`` misses
+    comments (``place_cells_complete``: slower, never wrong)."""
+    if not (f.regions or f.products or f.segments) or not place_cells_complete(engine):
+        return "topic_sums"
+    return "place_cells"
+
+
 def touchpoint_negative_sums(engine: Engine, f: Filters) -> pd.DataFrame:
     """What the journey map's text columns read (``touchpoint_sentiment``, ``touchpoint_negative_topics``):
     per touchpoint and topic ``n`` and ``negative`` (the ``*`` topic: analysed and negative comments; a topic:
     its negative clauses in both). Under a region, product or segment filter from ``text_touchpoint_cell`` for
     the window's whole months plus the comments' rows of its partial edge months, as ``touchpoint_cell`` does
-    for the map's scores; otherwise, or when those cells miss comments (``place_cells_complete``), the full
-    ``touchpoint_topic_sums`` (so too with a channel filter: those cells have no channel). Both give the map the
-    same numbers."""
-    if not (f.regions or f.products or f.segments) or f.channels or not place_cells_complete(engine):
-        return touchpoint_topic_sums(engine, f)  # the cells have no channel
+    for the map's scores (a channel filter too: the cells carry the channel since 0032); otherwise
+    (``place_source``) the full ``touchpoint_topic_sums``. Both give the map the same numbers."""
+    if place_source(engine, f) == "topic_sums":
+        return touchpoint_topic_sums(engine, f)
     months, edges = split_dates(f.date_from, f.date_to)
     undated = replace(f, date_from=None, date_to=None)
     frames = []

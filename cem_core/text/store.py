@@ -65,9 +65,9 @@ TOPIC_COLUMNS = ("batch_id", *KEYS, "topic", "sentiment", "n", "nps_n", "promote
 CELL_KEYS = ("batch_id", "month", "channel_id", "stage_id", "touchpoint_id")
 TERM_CELL_COLUMNS = (*CELL_KEYS, "kind", "term", *TEXT_SENTIMENTS)
 TOPIC_CELL_COLUMNS = (*CELL_KEYS, "topic", *TEXT_SENTIMENTS, "nps_n", "promoters", "detractors", "score_sum")
-# text_touchpoint_cell: no channel (a third of the rows: 108k instead of 239k at 1M; a channel filter with a
-# region, product or segment filter reads the rows)
-PLACE_KEYS = ("batch_id", "month", "stage_id", "touchpoint_id", *PLACE, "topic")
+# text_touchpoint_cell: the cell keys and the place (0032 added the channel: a channel filter with a region,
+# product or segment filter read the comments' rows, 2.8 scans at 1M)
+PLACE_KEYS = (*CELL_KEYS, *PLACE, "topic")
 PLACE_CELL_COLUMNS = (*PLACE_KEYS, "comments", "negative")
 SENTIMENT_SLOT = {s: i for i, s in enumerate(TEXT_SENTIMENTS)}
 FETCH = 20_000
@@ -82,22 +82,22 @@ class _Rollups:
     """Additive counts built while a batch is analysed (or recounted), inserted in one go. Each comment is
     counted once, by day; the month cells are summed from the day counts when written (a day count
     holds many comments, so that is far less work than counting every comment twice). The journey map's
-    cells by region, product and segment (``text_touchpoint_cell``) are counted by month directly: their
-    key holds the comment's place, which the day counts do not."""
+    cells by channel, region, product and segment (``text_touchpoint_cell``) are counted by month directly:
+    their key holds the comment's place, which the day counts do not."""
 
     def __init__(self) -> None:
         # (day, channel, stage, touchpoint, sentiment, kind) -> term counts: Counter.update counts in C
         self.terms: dict[tuple, Counter[str]] = defaultdict(Counter)
         # (day, channel, stage, touchpoint, topic, sentiment) -> n, nps_n, promoters, detractors, score_sum
         self.topics: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0.0])
-        # (month, stage, touchpoint, region, product, segment, topic) -> comments, negative
+        # (month, channel, stage, touchpoint, region, product, segment, topic) -> comments, negative
         self.places: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
 
     def add(self, key: tuple, nps: int | None, label: str, score: float, terms: list[str],
             bigrams: list[str], topics: Iterable[tuple[str, str]], sign: int = 1) -> None:
         """Count one comment in (``sign`` 1) or out of (-1: its stored analysis, being replaced or deleted).
         ``key``: (day, channel, stage, touchpoint, region, product, segment)."""
-        place = (key[0][:8] + "01", *key[2:])
+        place = (key[0][:8] + "01", *key[1:])
         key = key[:4]
         count = Counter.update if sign > 0 else Counter.subtract
         if terms:

@@ -38,7 +38,7 @@ from cem_core.db.models import (
 LABELS = TEXT_SENTIMENTS  # label code = slot of the cells' sentiment columns
 LABEL_CODE = {s: i for i, s in enumerate(LABELS)}
 _DAY, _CELL, _TERM, _TOPIC = 16, 16, 26, 20  # bits of the packed keys: days since 1970, cell, term, topic
-_SPOT = 24  # bits of a spot number: (stage, touchpoint, region, product, segment), ``text_touchpoint_cell``
+_SPOT = 24  # bits of a spot number: (channel, stage, touchpoint, region, product, segment), ``text_touchpoint_cell``
 _ID = 21  # bits per number in a triple (channel, stage, touchpoint ids, ...) while its own number is looked up
 NONE = -1  # a blank channel, stage or touchpoint id (or region, product, segment) in the arrays
 TERM_MAX = 64  # characters of a term the rollups keep
@@ -212,8 +212,8 @@ class Packed:
 
 class TextSums:
     """The counts of one batch: ``add`` a part, ``finish`` to write the rollups (the writer's transaction).
-    Terms, topics, (channel, stage, touchpoint) cells, regions, products, segments and spots (stage,
-    touchpoint, region, product, segment) get numbers as they are first seen."""
+    Terms, topics, (channel, stage, touchpoint) cells, regions, products, segments and spots (cell, region,
+    product, segment) get numbers as they are first seen."""
 
     def __init__(self, conn: Connection, batch_id: int) -> None:
         self.conn, self.batch_id = conn, batch_id
@@ -222,7 +222,7 @@ class TextSums:
         self.cells: dict[int, int] = {}  # packed (channel, stage, touchpoint) -> cell number
         self.values: tuple[dict[str, int], ...] = tuple({} for _ in PLACE)  # region, product, segment numbers
         self.places: dict[int, int] = {}  # packed (region, product, segment) numbers -> place number
-        self.spots: dict[int, int] = {}  # packed (stage, touchpoint, place) -> spot number
+        self.spots: dict[int, int] = {}  # packed (cell, place, 0) -> spot number
         self.term_sums, self.topic_sums, self.place_sums = _Sums(1), _Sums(5), _Sums(2)
 
     def term_numbers(self, words: Sequence[str]) -> np.ndarray:
@@ -245,16 +245,17 @@ class TextSums:
             raise ValueError("too many cells for the packed keys")
         return out
 
-    def spot_codes(self, st: np.ndarray, tp: np.ndarray, *where: Sequence[object] | np.ndarray) -> np.ndarray:
-        """Each row's spot number (``text_touchpoint_cell``'s key without month and topic), from its stage and
-        touchpoint ids (``id_array``) and its region, product and segment (``where``; None or NaN blank)."""
+    def spot_codes(self, cell: np.ndarray, *where: Sequence[object] | np.ndarray) -> np.ndarray:
+        """Each row's spot number (``text_touchpoint_cell``'s key without month and topic), from its cell number
+        (``cell_codes``: channel, stage, touchpoint) and its region, product and segment (``where``; None or NaN
+        blank)."""
         numbers = [_numbers(known, values, None) for known, values in zip(self.values, where, strict=True)]
         if any(len(known) >= (1 << _ID) - 1 for known in self.values):
             raise ValueError("too many regions, products or segments for the packed keys")
         place = _triples(self.places, *numbers)
         if len(self.places) >= (1 << _ID) - 1:
             raise ValueError("too many (region, product, segment) for the packed keys")
-        out = _triples(self.spots, st, tp, place)
+        out = _triples(self.spots, cell, place, np.zeros(len(cell), dtype=np.int64))
         if len(self.spots) >= 1 << _SPOT:
             raise ValueError("too many spots for the packed keys")
         return out
@@ -273,7 +274,7 @@ class TextSums:
         day = day_numbers(at["occurred_date"])
         st, tp = id_array(at["stage_id"]), id_array(at["touchpoint_id"])
         cell = self.cell_codes(id_array(at["channel_id"]), st, tp)
-        spot = self.spot_codes(st, tp, *(at[c] for c in PLACE))
+        spot = self.spot_codes(cell, *(at[c] for c in PLACE))
         nps = np.asarray(at["nps"], dtype=float)  # None -> NaN
         row, term, kind, count = term_entries
         self.term_sums.add(_pack((day[row], _DAY), (cell[row], _CELL), (label[row], 2), (kind, 2), (term, _TERM)),
@@ -335,10 +336,10 @@ class TextSums:
 
         key, value = self.place_sums.merge()
         mday, spot, topic = _unpack(key, _DAY, _SPOT, _TOPIC)
-        st, tp, place = (part[spot] for part in _untriples(self.spots))
+        cell, place, _ = (part[spot] for part in _untriples(self.spots))
         insert_columns(self.conn, text_touchpoint_cell, {
             "batch_id": np.full(len(key), self.batch_id), "month": mday.astype("datetime64[D]"),
-            "stage_id": _with_blank(st), "touchpoint_id": _with_blank(tp),
+            **{c: cells[cell, i] for i, c in enumerate(("channel_id", "stage_id", "touchpoint_id"))},
             **{c: np.array([*known, None], dtype=object)[part[place]]  # NONE (-1): the trailing None
                for c, known, part in zip(PLACE, self.values, _untriples(self.places), strict=True)},
             "topic": topics[topic], "comments": value[:, 0].astype(np.int64), "negative": value[:, 1].astype(np.int64)})

@@ -25,6 +25,7 @@ from cem_core.db.models import (
     ResponseText,
     TextTermRollup,
     TextTopicRollup,
+    journey_rollup,
     text_term_cell,
     text_topic_cell,
     text_touchpoint_cell,
@@ -80,7 +81,7 @@ def direct(engine: Engine) -> dict[str, dict[tuple, tuple]]:
                 out["term_day"][(batch, day, ch, st, tp, label, kind, w)][0] += 1
         pairs = [("*", label)] + [tuple(t.rsplit(":", 1)) for t in topics.split("|") if t]
         for i, (code, lab) in enumerate(pairs):  # the map's cells: '*' counts comments, a topic negative clauses
-            acc = out["place_cell"][(batch, month, st, tp, *place, code)]
+            acc = out["place_cell"][(batch, month, ch, st, tp, *place, code)]
             acc[0] += i == 0
             acc[1] += lab == "negative"
         for code, lab in pairs:
@@ -117,8 +118,7 @@ def stored(engine: Engine) -> dict[str, dict[tuple, tuple]]:
                              [*(pc[s] for s in TEXT_SENTIMENTS), pc.nps_n, pc.promoters, pc.detractors,
                               pc.score_sum]),
         "topic_day": summed(PR, [*day_keys, "topic", "sentiment"], [PR.c.n, PR.c.nps_n, PR.c.promoters]),
-        "place_cell": summed(text_touchpoint_cell, ["batch_id", "month", "stage_id", "touchpoint_id", "region",
-                                                    "product", "segment", "topic"],
+        "place_cell": summed(text_touchpoint_cell, [*cell_keys, "region", "product", "segment", "topic"],
                              [text_touchpoint_cell.c.comments, text_touchpoint_cell.c.negative]),
     }.items()}
 
@@ -248,6 +248,7 @@ def test_map_text_cells_by_place_equal_rows(db: str, request: pytest.FixtureRequ
         for base in _filters(engine):
             for f in (dataclasses.replace(base, regions=(region,)), dataclasses.replace(base, products=(product,)),
                       dataclasses.replace(base, regions=(region, "nowhere"), segments=(segment,))):
+                assert report.place_source(engine, f) == "place_cells", f  # with a channel filter too (0032)
                 cells = _map_text(engine, f)
                 assert not cells[0].empty, f
                 monkeypatch.setattr(report, "place_cells_complete", lambda _e: False)
@@ -273,6 +274,35 @@ def test_migration_0019_on_an_analysed_database(tmp_path: Path) -> None:
     migrate(engine)
     assert report.cells_complete(engine)
     assert_rollups_equal_rows(engine)
+    engine.dispose()
+
+
+def test_migration_0032_on_an_analysed_database(tmp_path: Path) -> None:
+    """A database at 0031 (map text cells without channel, covering indexes with CSAT's columns only) gets the
+    channel column filled from the stored analysis and the wider indexes on upgrade; the map then reads the
+    cells under a channel and a region filter."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine)
+    load_demo(engine, rows=500, seed=2)
+    command.downgrade(alembic_config(engine), "0031")
+    old = ("region", "whole", "first_date", "last_date", "csat_n", "ok", "csat_total", "csat_pk", "csat_tk",
+           "csat_xk", "csat_ek", "first_id", "journey_key", "product", "segment")
+    with engine.begin() as conn:  # 0031's index as it was
+        conn.exec_driver_sql("DROP INDEX ix_journey_rollup_region")
+        conn.exec_driver_sql(f"CREATE INDEX ix_journey_rollup_region ON journey_rollup ({', '.join(old)})")
+    assert "channel_id" not in {c["name"] for c in inspect(engine).get_columns("text_touchpoint_cell")}
+    migrate(engine)
+    indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("journey_rollup")}
+    for index in journey_rollup.indexes:
+        assert indexes[index.name] == [c.name for c in index.columns]
+    assert {"nps_pk", "ces_ek"} <= set(indexes["ix_journey_rollup_region"])
+    assert_rollups_equal_rows(engine)
+    with engine.connect() as conn:
+        region = conn.execute(select(R.c.region).where(R.c.comment.is_not(None), R.c.region.is_not(None))
+                              .limit(1)).scalar_one()
+    f = Filters(channels=("app",), regions=(region,))
+    assert report.place_source(engine, f) == "place_cells"
+    assert report.place_cells_complete(engine)
     engine.dispose()
 
 

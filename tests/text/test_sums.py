@@ -62,8 +62,9 @@ def test_import_counts_equal_the_per_comment_counters(engine: Engine, tmp_path: 
     assert all(imported.values())
     assert any(None in row[2:5] for row in imported["text_term_rollup"])  # blank channel / stage / touchpoint
     places = imported["text_touchpoint_cell"]
-    assert {None, "华东", "华南"} <= {row[4] for row in places} and {None, "VIP"} <= {row[6] for row in places}
-    assert any(row[7] != "*" for row in places)  # a topic's negative clauses
+    assert {None, "华东", "华南"} <= {row[5] for row in places} and {None, "VIP"} <= {row[7] for row in places}
+    assert None in {row[2] for row in places} and len({row[2] for row in places}) > 2  # by channel (0032)
+    assert any(row[8] != "*" for row in places)  # a topic's negative clauses
     with engine.begin() as conn:
         store.rebuild_batches(conn, [rep.batch_id])  # recounted comment by comment from the stored analysis
     assert_same(rows_of(engine, rep.batch_id), imported)
@@ -80,11 +81,11 @@ def test_packed_keys() -> None:
     assert sums.term_numbers(["a" * 70, "a" * 64 + "b", "b"]).tolist() == [0, 0, 1]  # the stored width
     with pytest.raises(ValueError, match="ids"):
         sums.cell_codes(*(np.array([1 << 21]),) * 3)
-    spots = sums.spot_codes(id_array([1, 1, 1, None]), id_array([2, 2, 2, 2]), ["华东", "华东", None, float("nan")],
-                            np.array(["A", "A", "A", "A"]), [None, None, None, None])
-    assert spots[0] == spots[1] and len({*spots.tolist()}) == 3
+    cells = sums.cell_codes(id_array([5, 5, 5, 5, 6]), id_array([1, 1, 1, None, 1]), id_array([2, 2, 2, 2, 2]))
+    spots = sums.spot_codes(cells, ["华东", "华东", None, float("nan"), "华东"], np.array(["A"] * 5), [None] * 5)
+    assert spots[0] == spots[1] and len({*spots.tolist()}) == 4  # another channel (6): another spot (0032)
     with pytest.raises(ValueError, match="ids"):
-        sums.spot_codes(np.array([1 << 21]), np.array([0]), ["a"], ["b"], ["c"])
+        sums.spot_codes(np.array([1 << 21]), ["a"], ["b"], ["c"])
 
 
 def test_packed_parts_concatenate_and_select() -> None:
