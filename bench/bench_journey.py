@@ -1,6 +1,6 @@
 """Time the journey page's queries at 1M responses against a plain full scan measured in the same run.
 
-    python bench/bench_journey.py [--rows 1000000] [--url sqlite:///bench/out/demo_1m.db]
+    [BENCH_CASES=region,channel] [BENCH_MEASURE=csat|nps|ces] python bench/bench_journey.py [--rows 1000000] [--url sqlite:///bench/out/demo_1m.db]
 
 The reference is ``SELECT count(*), sum(nps), sum(csat), sum(spend) FROM responses``: one read of every
 row. Each journey query is reported cold (first run on a new engine), warm (median of 3), CPU seconds of
@@ -38,10 +38,13 @@ REFERENCE = "SELECT count(*), sum(nps), sum(csat), sum(spend) FROM responses"
 TARGET_COLD = 2.0
 TARGET_CUSTOMER = 0.2
 REGION, PRODUCT = "华东", "行政套房"  # the demo's largest region (30 % of rows) and one of its five hotel products
+CHANNEL = "app"  # the demo's largest channel (28 % of rows)
+
+MEASURE = os.environ.get("BENCH_MEASURE", "csat")  # peak-end's measure: csat (the page's default), nps or ces
 
 QUERIES = [
-    ("peak-end analysis", peakend.peak_end, ("csat",),
-     lambda e, f: peakend._summary_sql(f, "csat", e.dialect.name, peakend.source(e, f, "csat"))),
+    ("peak-end analysis", peakend.peak_end, (MEASURE,),
+     lambda e, f: peakend._summary_sql(f, MEASURE, e.dialect.name, peakend.source(e, f, MEASURE))),
     ("journey map (touchpoints)", journeymap.touchpoint_map, (), None),
     ("emotion curve (csat)", curve.emotion_curve, ("csat",),
      lambda e, f: curve.step_sums_sql(f, "csat", e.dialect.name, curve.rollup_answers(e, f))),
@@ -83,17 +86,17 @@ def _response_reads(engine, stmt) -> list[str]:
 def _peak_end_parts(engine, f: Filters) -> str:
     """Journeys read and the split of peak-end's CPU time: its SQL (``journey_rollup``) and the rest
     (bootstrap in numpy, touchpoint tables in pandas). CPU, not wall: the split must survive a loaded machine."""
-    summary = peakend.source(engine, f, "csat")
+    summary = peakend.source(engine, f, MEASURE)
     span = jc.max_span(engine) if summary != "rows" and (f.date_from or f.date_to) else None
     t0 = time.process_time()
-    frame = peakend.read_frame(engine, peakend._summary_sql(f, "csat", engine.dialect.name, summary, span))
+    frame = peakend.read_frame(engine, peakend._summary_sql(f, MEASURE, engine.dialect.name, summary, span))
     sql = time.process_time() - t0
     read = f"{len(frame)} summary rows"
     if summary == "journeys":  # one row of packed journeys (``peakend._packed_journeys``), summed in numpy
         values = frame.iloc[0, 0].count(",") + 1  # SQLite: one column per value; Postgres: six values a journey
         read = f"{values // (6 if frame.shape[1] == 1 else 1):,} journeys packed in one row"
     t0 = time.process_time()
-    res = peakend.peak_end(engine, f, "csat")
+    res = peakend.peak_end(engine, f, MEASURE)
     whole = time.process_time() - t0
     with engine.connect() as conn:
         pieces = conn.execute(select(func.count()).select_from(journey_rollup)).scalar_one()
@@ -113,7 +116,8 @@ def main() -> None:
              "12 months, one region": Filters(regions=(REGION,)).with_dates(*year),
              "12 months, region + segment": Filters(regions=(REGION,), segments=("VIP",)).with_dates(*year),
              "12 months, one product": Filters(products=(PRODUCT,)).with_dates(*year),
-             "all dates, one region": Filters(regions=(REGION,))}
+             "all dates, one region": Filters(regions=(REGION,)),
+             "12 months, channel + region": Filters(channels=(CHANNEL,), regions=(REGION,)).with_dates(*year)}
     only = os.environ.get("BENCH_CASES")  # e.g. "segment,region": only the cases whose name holds one of them
     if only:
         cases = {k: v for k, v in cases.items() if any(w in k for w in only.split(","))}
