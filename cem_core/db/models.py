@@ -697,14 +697,16 @@ rollup_coverage = Table(
 JOURNEY_MEASURES = ("csat", "nps", "ces")
 JOURNEY_FIGURES = ("n", "total", "pk", "tk", "xk", "ek")
 
-#: Per batch, journey and (region, product, segment): one row per journey in practice (those values are a
-#: customer's or a journey's), combinable across rows by sum/min/max (``analyze.journey_rollup``). The
-#: dates bound the piece so a date window reads whole pieces and only re-reads the journeys it cuts.
-_PLACES = ("region", "product", "segment")
+#: A response's place: region and segment (its customer's) and product (its journey's). The journey map's text
+#: cells and peak-end's covering indexes are keyed by them (0031).
+PLACES = ("region", "product", "segment")
 #: What peak-end reads of a piece besides its region, product and segment (``journey.peakend._summary_journeys``),
 #: for every measure (0032: CSAT's alone left NPS and CES with a table lookup per piece, 1.1-1.2 scans at 1M).
 JOURNEY_COVERED = ("whole", "first_date", "last_date", "ok", "first_id", "journey_key",
                    *(f"{m}_{k}" for m in JOURNEY_MEASURES for k in JOURNEY_FIGURES))
+#: Per batch, journey and (region, product, segment): one row per journey in practice (those values are a
+#: customer's or a journey's), combinable across rows by sum/min/max (``analyze.journey_rollup``). The
+#: dates bound the piece so a date window reads whole pieces and only re-reads the journeys it cuts.
 journey_rollup = Table(
     "journey_rollup", Base.metadata,
     Column("id", Integer, primary_key=True),
@@ -724,8 +726,8 @@ journey_rollup = Table(
     Index("ix_journey_rollup_last_date", "last_date", "first_date", "journey_key"),
     # Peak-end under a region, product or segment filter (0031, every measure since 0032): one covering index per
     # dimension holding what it reads of a piece, so only the matching pieces are read, without table lookups.
-    *(Index(f"ix_journey_rollup_{dim}", dim, *JOURNEY_COVERED, *(d for d in _PLACES if d != dim))
-      for dim in ("region", "product", "segment")),
+    *(Index(f"ix_journey_rollup_{dim}", dim, *JOURNEY_COVERED, *(d for d in PLACES if d != dim))
+      for dim in PLACES),
 )
 
 #: Peak-end's additive cells (migration 0025, ``analyze.journey_cells``): per batch, measure, month of the journey's

@@ -38,6 +38,7 @@ from cem_core.analyze.cells import month_of
 from cem_core.db import write_transaction
 from cem_core.db.bulk import bulk_insert, deferred_indexes
 from cem_core.db.models import (
+    PLACES,
     TEXT_SENTIMENTS,
     Response,
     ResponseText,
@@ -51,7 +52,7 @@ from cem_core.text.analyze import Analysis, TextAnalyzer, analyzer_for
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.helper import IN_FLIGHT, TwoCores
 from cem_core.text.settings import active_config
-from cem_core.text.sums import ALL_TOPICS, NONE, PLACE, TERM_MAX, Packed, TextSums
+from cem_core.text.sums import ALL_TOPICS, NONE, TERM_MAX, Packed, TextSums
 from cem_core.text.tokens import bigrams
 
 _rows = Response.__table__
@@ -67,7 +68,7 @@ TERM_CELL_COLUMNS = (*CELL_KEYS, "kind", "term", *TEXT_SENTIMENTS)
 TOPIC_CELL_COLUMNS = (*CELL_KEYS, "topic", *TEXT_SENTIMENTS, "nps_n", "promoters", "detractors", "score_sum")
 # text_touchpoint_cell: the cell keys and the place (0032 added the channel: a channel filter with a region,
 # product or segment filter read the comments' rows, 2.8 scans at 1M)
-PLACE_KEYS = (*CELL_KEYS, *PLACE, "topic")
+PLACE_KEYS = (*CELL_KEYS, *PLACES, "topic")
 PLACE_CELL_COLUMNS = (*PLACE_KEYS, "comments", "negative")
 SENTIMENT_SLOT = {s: i for i, s in enumerate(TEXT_SENTIMENTS)}
 FETCH = 20_000
@@ -160,6 +161,10 @@ class _Rollups:
         bulk_insert(conn, text_topic_cell, TOPIC_CELL_COLUMNS,
                     ((batch_id, *k, *(int(x) for x in v[:6]), float(v[6])) for k, v in self.topic_cell_rows().items()
                      if _nonzero(v)))
+        self.write_places(conn, batch_id)
+
+    def write_places(self, conn: Connection, batch_id: int) -> None:
+        """Insert the ``text_touchpoint_cell`` counts alone (``place_cells_from_stored``: the others stay)."""
         bulk_insert(conn, text_touchpoint_cell, PLACE_CELL_COLUMNS,
                     ((batch_id, *k, *v) for k, v in self.places.items() if any(v)))
 
@@ -179,7 +184,7 @@ def _comments(conn: Connection, batch_id: int) -> Iterator[list[tuple]]:
     last = -1
     while True:
         stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps,
-                       *(_rows.c[k] for k in (*KEYS, *PLACE)))
+                       *(_rows.c[k] for k in (*KEYS, *PLACES)))
                 .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id > last))
         chunk = conn.execute(stmt.order_by(_rows.c.id).limit(FETCH)).all()
         if not chunk:
@@ -294,7 +299,7 @@ def _analyse(conn: Connection, batch_id: int, analyses: Analyses, roll: _Rollups
     done = 0
     for chunk in _comments(conn, batch_id):
         rows = analyses.rows([c.comment for c in chunk], [c.language for c in chunk])
-        keys = [(_day(c[4]), *c[5:11]) for c in chunk]  # id, comment, language, nps, day, ch, st, tp, *PLACE
+        keys = [(_day(c[4]), *c[5:11]) for c in chunk]  # id, comment, language, nps, day, ch, st, tp, *PLACES
         done += _store(conn, batch_id, version, roll, [c.id for c in chunk], keys, [c.nps for c in chunk], rows)
         if progress:
             progress(done)
@@ -337,7 +342,7 @@ def _stored(conn: Connection, batch_id: int, ids: list[int] | None = None, sign:
     re-analysing; with ``sign`` -1 taken out (rows of differences)."""
     roll = _Rollups()
     stmt = (select(_text.c.label, _text.c.score, _text.c.terms, _text.c.topics, _rows.c.nps,
-                   *(_rows.c[k] for k in (*KEYS, *PLACE)))
+                   *(_rows.c[k] for k in (*KEYS, *PLACES)))
             .join(_rows, _rows.c.id == _text.c.response_id).where(_text.c.batch_id == batch_id))
     if ids is not None:
         stmt = stmt.where(_text.c.response_id.in_(ids))
@@ -399,12 +404,11 @@ def place_cells_from_stored(conn: Connection) -> None:
     for batch_id in conn.execute(select(_text.c.batch_id).distinct()).scalars().all():
         roll = _Rollups()
         c = _rows.c
-        stmt = (select(_text.c.label, _text.c.topics, *(c[k] for k in (*KEYS, *PLACE)))
+        stmt = (select(_text.c.label, _text.c.topics, *(c[k] for k in (*KEYS, *PLACES)))
                 .join(_rows, c.id == _text.c.response_id).where(_text.c.batch_id == batch_id))
         for label, topics, day, *key in conn.execute(stmt):
             roll.add((_day(day), *key), None, label, 0.0, [], [], [tuple(t.rsplit(":", 1)) for t in _split(topics)])
-        bulk_insert(conn, text_touchpoint_cell, PLACE_CELL_COLUMNS,
-                    ((batch_id, *k, *v) for k, v in roll.places.items() if any(v)))
+        roll.write_places(conn, batch_id)
 
 
 def _next_comments(conn: Connection, batch_id: int, after: int, limit: int) -> list[tuple]:
@@ -429,7 +433,7 @@ def reanalyse_chunk(conn: Connection, batch_id: int, after: int, last: int, fres
     here. Returns the comments analysed."""
     version = analyses.analyzer.config.version
     stmt = (select(_rows.c.id, _rows.c.comment, _rows.c.language, _rows.c.nps,
-                   *(_rows.c[k] for k in (*KEYS, *PLACE)), *(_text.c[k] for k in TEXT_COLUMNS[2:-1]))
+                   *(_rows.c[k] for k in (*KEYS, *PLACES)), *(_text.c[k] for k in TEXT_COLUMNS[2:-1]))
             .select_from(_rows.outerjoin(_text, _text.c.response_id == _rows.c.id))
             .where(_rows.c.batch_id == batch_id, _rows.c.comment.is_not(None), _rows.c.id.between(after + 1, last)))
     delta = _Rollups()

@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 
 from cem_core.db.bulk import insert_columns
 from cem_core.db.models import (
+    PLACES,
     TEXT_SENTIMENTS,
     TextTermRollup,
     TextTopicRollup,
@@ -43,7 +44,6 @@ _ID = 21  # bits per number in a triple (channel, stage, touchpoint ids, ...) wh
 NONE = -1  # a blank channel, stage or touchpoint id (or region, product, segment) in the arrays
 TERM_MAX = 64  # characters of a term the rollups keep
 ALL_TOPICS = "*"  # the topic row every analysed comment counts in
-PLACE = ("region", "product", "segment")
 
 
 class _Sums:
@@ -220,7 +220,7 @@ class TextSums:
         self.terms: dict[str, int] = {}
         self.topics: dict[str, int] = {}
         self.cells: dict[int, int] = {}  # packed (channel, stage, touchpoint) -> cell number
-        self.values: tuple[dict[str, int], ...] = tuple({} for _ in PLACE)  # region, product, segment numbers
+        self.values: tuple[dict[str, int], ...] = tuple({} for _ in PLACES)  # region, product, segment numbers
         self.places: dict[int, int] = {}  # packed (region, product, segment) numbers -> place number
         self.spots: dict[int, int] = {}  # packed (cell, place, 0) -> spot number
         self.term_sums, self.topic_sums, self.place_sums = _Sums(1), _Sums(5), _Sums(2)
@@ -269,12 +269,12 @@ class TextSums:
         ``has[i]``. Per comment its ``label`` code and ``score``; ``term_entries`` (comment index, term number,
         kind, count) and ``topic_entries`` (comment index, topic number, label code), with the ``*`` topic of
         every comment among them."""
-        at = {c: _at(columns[c], has) for c in ("occurred_date", "channel_id", "stage_id", "touchpoint_id", *PLACE,
+        at = {c: _at(columns[c], has) for c in ("occurred_date", "channel_id", "stage_id", "touchpoint_id", *PLACES,
                                                 "nps")}
         day = day_numbers(at["occurred_date"])
         st, tp = id_array(at["stage_id"]), id_array(at["touchpoint_id"])
         cell = self.cell_codes(id_array(at["channel_id"]), st, tp)
-        spot = self.spot_codes(cell, *(at[c] for c in PLACE))
+        spot = self.spot_codes(cell, *(at[c] for c in PLACES))
         nps = np.asarray(at["nps"], dtype=float)  # None -> NaN
         row, term, kind, count = term_entries
         self.term_sums.add(_pack((day[row], _DAY), (cell[row], _CELL), (label[row], 2), (kind, 2), (term, _TERM)),
@@ -341,7 +341,7 @@ class TextSums:
             "batch_id": np.full(len(key), self.batch_id), "month": mday.astype("datetime64[D]"),
             **{c: cells[cell, i] for i, c in enumerate(("channel_id", "stage_id", "touchpoint_id"))},
             **{c: np.array([*known, None], dtype=object)[part[place]]  # NONE (-1): the trailing None
-               for c, known, part in zip(PLACE, self.values, _untriples(self.places), strict=True)},
+               for c, known, part in zip(PLACES, self.values, _untriples(self.places), strict=True)},
             "topic": topics[topic], "comments": value[:, 0].astype(np.int64), "negative": value[:, 1].astype(np.int64)})
 
 
