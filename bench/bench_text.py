@@ -157,6 +157,7 @@ def store_stage(texts: list[str], seed: int, base: float, tokens: int) -> None:
     from cem_core.ingest import load
     from cem_core.text import store
     from cem_core.text.dictionaries import default_config
+    from cem_core.text.sums import Packed
 
     path = write_csv(texts, len(texts), seed)
     db = OUT / f"text_store_{time.time_ns()}.db"
@@ -171,15 +172,18 @@ def store_stage(texts: list[str], seed: int, base: float, tokens: int) -> None:
         rows = conn.execute(select(r.c.id, r.c.comment, r.c.language, r.c.nps, r.c.occurred_date, r.c.channel_id,
                                    r.c.stage_id, r.c.touchpoint_id).where(r.c.batch_id == report.batch_id)
                             .order_by(r.c.id)).all()
-        ids, comments, languages, nps, days, channels, stages, touchpoints = zip(*rows, strict=True)
+        ids, comments, languages, nps, days, channels, stages, touchpoints = (list(c) for c in zip(*rows, strict=True))
         days = [d.isoformat() for d in days]
         analysed = analyses.rows(comments, languages)
         t0 = time.perf_counter()
         text = store.BatchText(conn, report.batch_id, 0)
+        blank = [None] * len(ids)
         for at in range(0, len(ids), store.FETCH):
             part = slice(at, at + store.FETCH)
-            text.add(ids[part], days[part], channels[part], stages[part], touchpoints[part], nps[part],
-                     analysed[part])
+            columns = {"id": ids[part], "occurred_date": days[part], "channel_id": channels[part],
+                       "stage_id": stages[part], "touchpoint_id": touchpoints[part], "region": blank[part],
+                       "product": blank[part], "segment": blank[part], "nps": nps[part]}
+            text.add(columns, Packed.of(analysed[part]))
         text.finish()
         seconds = time.perf_counter() - t0
     engine.dispose()
@@ -225,7 +229,7 @@ def run_import(path: str, with_text: str) -> dict:
     engine.dispose()
     _remove(db)
     return {"seconds": seconds, "rows": report.rows_imported, "queries": queries, "cpu": cpu,
-            "split": {k: round(v, 1) for k, v in split.items()}}
+            "split": {k: round(v, 2 if k.startswith("share") else 1) for k, v in split.items()}}
 
 
 def _time_text_steps(load, store) -> dict[str, float]:
@@ -248,6 +252,7 @@ def _time_text_steps(load, store) -> dict[str, float]:
                 split[label] = split.get(label, 0.0) + time.perf_counter() - t0
         setattr(owner, name, wrapper)
 
+    _timeline(load, split)
     timed(load.TwoCores, "rows", "analyse share + collect helper's")
     timed(load.TwoCores, "_theirs", "  of which waiting for / unpickling the helper's")
     timed(store.BatchText, "add", "store + count per chunk")
@@ -256,6 +261,42 @@ def _time_text_steps(load, store) -> dict[str, float]:
     timed(sums._Sums, "merge", "  of which summing (numpy)")
     timed(sums, "insert_columns", "  of which rollup inserts")
     return split
+
+
+def _timeline(load, split: dict[str, float]) -> None:
+    """Where the two processes spend the import: the loop over chunks (first chunk handed over to the last
+    collected), the helper's busy seconds (its own timer, per job), the importer's waits for it, and the
+    helper's share of each chunk. The helper idles outside the loop (reading the file's head, the
+    rollups' ``finish``, index rebuilds) and whenever its share is done before the importer asks."""
+    from cem_core.text import helper
+
+    first: list[float] = []
+    shares: list[float] = []
+    submit, rows, receive = load.TwoCores.submit, load.TwoCores.rows, helper.Helper.receive
+
+    def on_submit(self, *args, **kwargs):
+        if not first:
+            first.append(time.perf_counter())
+        out = submit(self, *args, **kwargs)
+        job = self.jobs[-1]
+        shares.append(job.given / max(1, len(job.comments)))
+        split["share given (mean)"] = sum(shares) / len(shares)
+        return out
+
+    def on_rows(self, *args, **kwargs):
+        out = rows(self, *args, **kwargs)
+        split["loop (first chunk out .. last in)"] = time.perf_counter() - first[0]
+        return out
+
+    def on_receive(self, *args, **kwargs):
+        t0 = time.perf_counter()
+        out = receive(self, *args, **kwargs)
+        split["helper busy (its timer)"] = split.get("helper busy (its timer)", 0.0) + out[1]
+        split["  importer blocked on the pipe"] = (split.get("  importer blocked on the pipe", 0.0)
+                                                   + time.perf_counter() - t0)
+        return out
+
+    load.TwoCores.submit, load.TwoCores.rows, helper.Helper.receive = on_submit, on_rows, on_receive
 
 
 def _cpu() -> tuple[float, float]:

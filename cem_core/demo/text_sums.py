@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from cem_core.db.bulk import insert_columns
 from cem_core.db.models import ResponseText
 from cem_core.text import store
-from cem_core.text.sums import LABEL_CODE, TextSums
+from cem_core.text.sums import BIGRAM, LABEL_CODE, TERM, TextSums
 
 
 class DemoText:
@@ -69,7 +69,7 @@ class DemoText:
             t["label"].append(LABEL_CODE[row.label])
             t["score"].append(row.score)
             mine = 0
-            for kind, words in ((1, row.terms), (2, row.bigrams)):
+            for kind, words in ((TERM, row.terms), (BIGRAM, row.bigrams)):
                 for word, n in pd.Series(words, dtype=object).value_counts(sort=False).items():
                     entries.append((int(self.sums.term_numbers([word])[0]), kind, int(n)))
                     mine += 1

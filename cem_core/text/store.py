@@ -11,7 +11,8 @@ topic rollups in step, in its own transaction (the same contract as ``cem_core.a
 Each analysed comment counts in two rollups of each kind: per day, channel, stage, touchpoint and
 sentiment (``text_term_rollup``, ``text_topic_rollup``), and per month, channel, stage and touchpoint with the
 three sentiments as columns (``text_term_cell``, ``text_topic_cell``: what the page reads for whole months;
-``cem_core.text.report``). Both are built from the same counters, in the writer's transaction. The same
+``cem_core.text.report``; bigrams are in the month cells only, ``text.sums.BIGRAM``). Both are built from the
+same counters, in the writer's transaction. The same
 counters keep the journey map's text cells by region, product and segment (``text_touchpoint_cell``: comments
 and negative comments, negative clauses per topic), so every writer here keeps them too.
 
@@ -52,7 +53,7 @@ from cem_core.text.analyze import Analysis, TextAnalyzer, analyzer_for
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.helper import IN_FLIGHT, TwoCores
 from cem_core.text.settings import active_config
-from cem_core.text.sums import ALL_TOPICS, NONE, TERM_MAX, Packed, TextSums
+from cem_core.text.sums import ALL_TOPICS, BIGRAM, NONE, TERM, TERM_MAX, Packed, TextSums
 from cem_core.text.tokens import bigrams
 
 _rows = Response.__table__
@@ -102,9 +103,9 @@ class _Rollups:
         key = key[:4]
         count = Counter.update if sign > 0 else Counter.subtract
         if terms:
-            count(self.terms[(*key, label, 1)], terms)
+            count(self.terms[(*key, label, TERM)], terms)
         if bigrams:
-            count(self.terms[(*key, label, 2)], bigrams)
+            count(self.terms[(*key, label, BIGRAM)], bigrams)
         has_nps = sign if nps is not None else 0
         prom = has_nps if has_nps and nps >= 9 else 0
         det = has_nps if has_nps and nps <= 6 else 0
@@ -151,7 +152,8 @@ class _Rollups:
         """Insert the counts. Counts taken out (``add`` with sign -1) make rows of differences: the rollups
         are additive, so they keep every sum right (deletion on request, re-analysis); keys whose
         differences are all zero are left out."""
-        terms = ((*k, w[:TERM_MAX], n) for k, counts in self.terms.items() for w, n in counts.items() if n)
+        terms = ((*k, w[:TERM_MAX], n) for k, counts in self.terms.items() if k[-1] != BIGRAM  # cells only
+                 for w, n in counts.items() if n)
         bulk_insert(conn, _terms, TERM_COLUMNS, ((batch_id, *row) for row in terms))
         bulk_insert(conn, _topics, TOPIC_COLUMNS,
                     ((batch_id, *k, *(int(x) for x in v[:4]), float(v[4])) for k, v in self.topics.items()
@@ -318,12 +320,16 @@ class _Row:
     topics: list[tuple[str, str]]
 
 
+# json.dumps(..., ensure_ascii=False) builds an encoder on every call (~2 us of each comment's ~40 us): one, kept
+_evidence_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _row(a: Analysis | None) -> _Row | None:
     if a is None:
         return None
     topics = [(m.code, m.label) for m in a.topics]
     stored = (a.lang, a.label, round(a.score, 4), _join(a.terms), _join(f"{c}:{lab}" for c, lab in topics),
-              json.dumps(a.evidence, ensure_ascii=False))
+              _evidence_json(a.evidence))
     return _Row(stored, a.label, a.score, a.terms, a.bigrams, topics)
 
 
@@ -395,6 +401,15 @@ def cells_from_day_rollups(conn: Connection) -> None:
         counts = [func.sum(case((c.sentiment == s, c.n), else_=0)) for s in TEXT_SENTIMENTS]
         stmt = select(*group, *counts, *(func.sum(c[m]) for m in sums)).group_by(*group)
         conn.execute(insert(cell).from_select([*CELL_KEYS, *keys, *TEXT_SENTIMENTS, *sums], stmt))
+
+
+def bigram_days_from_stored(conn: Connection) -> None:
+    """The day rollups' bigram rows, counted from the stored analysis (migration 0033's downgrade: the code
+    before it reads a partial month's bigrams from them)."""
+    for batch_id in conn.execute(select(_text.c.batch_id).distinct()).scalars().all():
+        roll = _stored(conn, batch_id)
+        bulk_insert(conn, _terms, TERM_COLUMNS, ((batch_id, *k, w[:TERM_MAX], n) for k, counts in roll.terms.items()
+                                                 if k[-1] == BIGRAM for w, n in counts.items() if n))
 
 
 def place_cells_from_stored(conn: Connection) -> None:

@@ -44,6 +44,10 @@ _ID = 21  # bits per number in a triple (channel, stage, touchpoint ids, ...) wh
 NONE = -1  # a blank channel, stage or touchpoint id (or region, product, segment) in the arrays
 TERM_MAX = 64  # characters of a term the rollups keep
 ALL_TOPICS = "*"  # the topic row every analysed comment counts in
+# Bigrams (term kind 2) go to the month cells only, never to the day rollups: they were 60 % of the ~8M day rows
+# of 1M distinct comments (~9 s of a 1M import's rollup inserts and index rebuilds). A date range's partial
+# months read their bigrams from the comments' stored terms (``text.report.term_counts``).
+TERM, BIGRAM = 1, 2
 
 
 class _Sums:
@@ -70,8 +74,9 @@ class _Sums:
 
 
 def reduce(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct ``keys`` (sorted) and the sum of each column of ``values`` per key."""
-    distinct, inverse = np.unique(keys, return_inverse=True)
+    """The distinct ``keys`` (in the order first met) and the sum of each column of ``values`` per key. A hash
+    (``pd.factorize``), not a sort (``np.unique``): 1.5x faster on a chunk's keys, 3x on the merged millions."""
+    inverse, distinct = pd.factorize(keys)
     summed = np.column_stack([np.bincount(inverse, weights=values[:, i], minlength=len(distinct))
                               for i in range(values.shape[1])]) if len(distinct) else values[:0]
     return distinct, summed
@@ -277,7 +282,9 @@ class TextSums:
         spot = self.spot_codes(cell, *(at[c] for c in PLACES))
         nps = np.asarray(at["nps"], dtype=float)  # None -> NaN
         row, term, kind, count = term_entries
-        self.term_sums.add(_pack((day[row], _DAY), (cell[row], _CELL), (label[row], 2), (kind, 2), (term, _TERM)),
+        # bigrams are kept by month only (``BIGRAM``): counted under their month's first day, fewer keys to sum
+        when = np.where(kind == BIGRAM, _month(day[row]), day[row])
+        self.term_sums.add(_pack((when, _DAY), (cell[row], _CELL), (label[row], 2), (kind, 2), (term, _TERM)),
                            count.astype(float)[:, None])
         row, topic, topic_label = topic_entries
         known = ~np.isnan(nps)
@@ -307,9 +314,10 @@ class TextSums:
 
         key, value = self.term_sums.merge()
         day, cell, label, kind, term = _unpack(key, _DAY, _CELL, 2, 2, _TERM)
+        daily = kind != BIGRAM  # the day rollups hold terms only (see ``BIGRAM``)
         insert_columns(self.conn, TextTermRollup.__table__, {
-            **keys(day, cell), "sentiment": labels[label], "kind": kind, "term": terms[term],
-            "n": value[:, 0].astype(np.int64)})
+            **keys(day[daily], cell[daily]), "sentiment": labels[label[daily]], "kind": kind[daily],
+            "term": terms[term[daily]], "n": value[daily, 0].astype(np.int64)})
         slots = np.zeros((len(key), 3))
         slots[np.arange(len(key)), label] = value[:, 0]
         ckey, csum = reduce(_pack((_month(day), _DAY), (cell, _CELL), (kind, 2), (term, _TERM)), slots)

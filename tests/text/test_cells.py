@@ -78,7 +78,8 @@ def direct(engine: Engine) -> dict[str, dict[tuple, tuple]]:
         for kind, items in ((1, words), (2, bigrams(words))):
             for w in items:
                 out["term_cell"][(batch, month, ch, st, tp, kind, w)][TEXT_SENTIMENTS.index(label)] += 1
-                out["term_day"][(batch, day, ch, st, tp, label, kind, w)][0] += 1
+                if kind == 1:  # bigrams are counted by month only (text.sums.BIGRAM)
+                    out["term_day"][(batch, day, ch, st, tp, label, kind, w)][0] += 1
         pairs = [("*", label)] + [tuple(t.rsplit(":", 1)) for t in topics.split("|") if t]
         for i, (code, lab) in enumerate(pairs):  # the map's cells: '*' counts comments, a topic negative clauses
             acc = out["place_cell"][(batch, month, ch, st, tp, *place, code)]
@@ -158,12 +159,13 @@ def test_rollups_follow_every_writer(engine: Engine, tmp_path: Path, monkeypatch
 
 
 def test_migration_backfill_equals_writers(engine: Engine) -> None:
-    """0019 fills the cells from the day rollups in SQL: the same cells the writers build."""
+    """0019 fills the cells from the day rollups in SQL: the same cells the writers build. (Bigram cells stay:
+    since 0033 the day rollups hold no bigrams; when 0019 ran they did.)"""
     load_demo(engine, rows=600, seed=11)
     before = stored(engine)
     with engine.begin() as conn:
-        for table in (text_term_cell, text_topic_cell):
-            conn.execute(table.delete())
+        conn.execute(text_term_cell.delete().where(text_term_cell.c.kind == 1))
+        conn.execute(text_topic_cell.delete())
     assert not report.cells_complete(engine)  # then every query reads the rows, still right
     with engine.begin() as conn:
         store.cells_from_day_rollups(conn)
