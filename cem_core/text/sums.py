@@ -7,7 +7,7 @@ comment) and expanding the day counters into month cells in Python cost the impo
 per 1M distinct comments, and the counters grew with the days x cells x terms seen (1.8 GB at 1M demo rows,
 issue 17). Here a writer hands over a part's responses (day, channel, stage, touchpoint, region, product,
 segment, NPS), their comments' label and score, and their term and topic entries (comment index, number,
-kind or label, count); the entries are packed into sorted int64 keys and summed with ``np.unique`` /
+kind or label, count); the entries are packed into int64 keys and summed with ``pd.factorize`` /
 ``np.bincount``, ~16 bytes per distinct key. ``finish`` writes the day rollups, the month cells summed from
 them, and ``text_touchpoint_cell`` (summed by month directly: its key holds the comment's region, product and
 segment, which the day rollups do not). The rows are the ones ``_Rollups`` writes (``tests/text/test_cells.py``
@@ -80,6 +80,13 @@ def reduce(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray
     summed = np.column_stack([np.bincount(inverse, weights=values[:, i], minlength=len(distinct))
                               for i in range(values.shape[1])]) if len(distinct) else values[:0]
     return distinct, summed
+
+
+def in_order(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``reduce``'s groups sorted by key, once, before they are written: the rows then lie in the tables in
+    date (month) order, so a date range (and an index scan of one kind of term) reads neighbouring pages."""
+    order = np.argsort(keys, kind="stable")
+    return keys[order], values[order]
 
 
 def _pack(*fields: tuple[np.ndarray, int]) -> np.ndarray:
@@ -312,7 +319,7 @@ class TextSums:
             return {"batch_id": np.full(len(day), self.batch_id), "occurred_date": day.astype("datetime64[D]"),
                     **{c: cells[cell, i] for i, c in enumerate(("channel_id", "stage_id", "touchpoint_id"))}}
 
-        key, value = self.term_sums.merge()
+        key, value = in_order(*self.term_sums.merge())
         day, cell, label, kind, term = _unpack(key, _DAY, _CELL, 2, 2, _TERM)
         daily = kind != BIGRAM  # the day rollups hold terms only (see ``BIGRAM``)
         insert_columns(self.conn, TextTermRollup.__table__, {
@@ -320,13 +327,13 @@ class TextSums:
             "term": terms[term[daily]], "n": value[daily, 0].astype(np.int64)})
         slots = np.zeros((len(key), 3))
         slots[np.arange(len(key)), label] = value[:, 0]
-        ckey, csum = reduce(_pack((_month(day), _DAY), (cell, _CELL), (kind, 2), (term, _TERM)), slots)
+        ckey, csum = in_order(*reduce(_pack((_month(day), _DAY), (cell, _CELL), (kind, 2), (term, _TERM)), slots))
         mday, mcell, mkind, mterm = _unpack(ckey, _DAY, _CELL, 2, _TERM)
         insert_columns(self.conn, text_term_cell, {
             **_month_keys(keys(mday, mcell)), "kind": mkind, "term": terms[mterm],
             **{s: csum[:, i].astype(np.int64) for i, s in enumerate(LABELS)}})
 
-        key, value = self.topic_sums.merge()
+        key, value = in_order(*self.topic_sums.merge())
         day, cell, topic, label = _unpack(key, _DAY, _CELL, _TOPIC, 2)
         insert_columns(self.conn, TextTopicRollup.__table__, {
             **keys(day, cell), "topic": topics[topic], "sentiment": labels[label],
@@ -334,15 +341,15 @@ class TextSums:
             "score_sum": value[:, 4]})
         slots = np.zeros((len(key), 3))
         slots[np.arange(len(key)), label] = value[:, 0]
-        ckey, csum = reduce(_pack((_month(day), _DAY), (cell, _CELL), (topic, _TOPIC)),
-                            np.column_stack([slots, value[:, 1:]]))
+        ckey, csum = in_order(*reduce(_pack((_month(day), _DAY), (cell, _CELL), (topic, _TOPIC)),
+                                      np.column_stack([slots, value[:, 1:]])))
         mday, mcell, mtopic = _unpack(ckey, _DAY, _CELL, _TOPIC)
         insert_columns(self.conn, text_topic_cell, {
             **_month_keys(keys(mday, mcell)), "topic": topics[mtopic],
             **{c: csum[:, i].astype(np.int64) for i, c in enumerate((*LABELS, "nps_n", "promoters", "detractors"))},
             "score_sum": csum[:, 6]})
 
-        key, value = self.place_sums.merge()
+        key, value = in_order(*self.place_sums.merge())
         mday, spot, topic = _unpack(key, _DAY, _SPOT, _TOPIC)
         cell, place, _ = (part[spot] for part in _untriples(self.spots))
         insert_columns(self.conn, text_touchpoint_cell, {
