@@ -42,6 +42,7 @@ from cem_core.text.cloud import render_cloud
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.settings import active_config_of
 from cem_core.text.store import ALL_TOPICS
+from cem_core.text.sums import TERM_MAX
 from cem_core.text.tokens import bigrams as make_bigrams
 from cem_core.text.topics import Taxonomy, suggest_topics
 
@@ -226,7 +227,12 @@ def _counted_rows(engine: Engine, f: Filters, sentiment: str | None, bigrams: bo
                 sign = 1 if label == "positive" else -1
                 for w in items:
                     sums[w] += sign
-    return pd.DataFrame([(t, n, sums[t]) for t, n in counts.items()], columns=["term", "count", "net"])
+    df = pd.DataFrame([(t, n, sums[t]) for t, n in counts.items()], columns=["term", "count", "net"])
+    long = df["term"].str.len() > TERM_MAX
+    if long.any():  # as the rollups keep them: cut to TERM_MAX characters, so both sources name a term alike
+        df.loc[long, "term"] = df.loc[long, "term"].str.slice(0, TERM_MAX)
+        df = df.groupby("term", as_index=False).sum()
+    return df
 
 
 def term_comments(engine: Engine, f: Filters, term: str, *, sentiment: str | None = None, page: int = 0,

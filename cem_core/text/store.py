@@ -334,9 +334,13 @@ def _row(a: Analysis | None) -> _Row | None:
 
 
 def _join(items: Iterable[str]) -> str:
-    """"|a|b|": a LIKE '%|a|%' finds a whole term, never a part of another one."""
-    parts = [s.replace("|", "/") for s in items]
-    return "|" + "|".join(parts) + "|" if parts else "|"
+    """"|a|b|": a LIKE '%|a|%' finds a whole term, never a part of another one (a "|" inside one becomes
+    "/": looked for in the joined text, as it almost never occurs)."""
+    parts = list(items)
+    joined = "|".join(parts)
+    if joined.count("|") >= len(parts):  # one of them holds a "|"
+        joined = "|".join(s.replace("|", "/") for s in parts)
+    return "|" + joined + "|" if parts else "|"
 
 
 def _split(value: str) -> list[str]:

@@ -174,27 +174,40 @@ class Packed:
 
     @staticmethod
     def of(rows: Sequence[Any]) -> Packed:
-        """Pack ``store._Row``s (or None)."""
+        """Pack ``store._Row``s (or None): one Python pass over the rows into flat lists, then numpy and one
+        hash of the words (half the time of a pass per field: ~10 of a comment's ~55 us in the import)."""
         k = len(rows)
-        label = np.fromiter((NONE if r is None else LABEL_CODE[r.label] for r in rows), dtype=np.int64, count=k)
-        score = np.fromiter((0.0 if r is None else r.score for r in rows), dtype=float, count=k)
-        parts, words = [], []
-        for kind, field in ((1, "terms"), (2, "bigrams")):
-            lengths = np.fromiter((0 if r is None else len(getattr(r, field)) for r in rows), dtype=np.int64, count=k)
-            found = [w for r in rows if r is not None for w in getattr(r, field)]
-            codes, distinct = pd.factorize(np.array(found, dtype=object))
-            parts.append(np.column_stack([np.repeat(np.arange(k), lengths), codes + len(words),
-                                          np.full(len(found), kind)]))
-            words += distinct.tolist()
-        lengths = np.fromiter((0 if r is None else len(r.topics) for r in rows), dtype=np.int64, count=k)
-        found_topics = [t for r in rows if r is not None for t in r.topics]
-        codes, distinct = pd.factorize(np.array([c for c, _ in found_topics], dtype=object))
-        topic = np.column_stack([np.repeat(np.arange(k), lengths), codes,
-                                 np.fromiter((LABEL_CODE[lab] for _, lab in found_topics), dtype=np.int64,
-                                             count=len(found_topics))])
-        return Packed([None if r is None else r.stored for r in rows], label, score, words,
-                      np.concatenate(parts).astype(np.int64).reshape(-1, 3), distinct.tolist(),
-                      topic.astype(np.int64).reshape(-1, 3))
+        stored: list[tuple | None] = []
+        label, score, found, n_terms, n_bigrams, topic_codes, topic_labels, n_topics = [], [], [], [], [], [], [], []
+        for r in rows:
+            if r is None:
+                stored.append(None)
+                label.append(NONE)
+                score.append(0.0)
+                n_terms.append(0)
+                n_bigrams.append(0)
+                n_topics.append(0)
+                continue
+            stored.append(r.stored)
+            label.append(LABEL_CODE[r.label])
+            score.append(r.score)
+            found += r.terms
+            found += r.bigrams
+            n_terms.append(len(r.terms))
+            n_bigrams.append(len(r.bigrams))
+            n_topics.append(len(r.topics))
+            for code, lab in r.topics:
+                topic_codes.append(code)
+                topic_labels.append(LABEL_CODE[lab])
+        codes, words = pd.factorize(np.array(found, dtype=object))
+        counts = np.column_stack([n_terms, n_bigrams]).reshape(-1) if k else np.zeros(0, dtype=np.int64)
+        comment = np.repeat(np.repeat(np.arange(k), 2), counts)  # each comment's terms, then its bigrams
+        kind = np.repeat(np.tile([TERM, BIGRAM], k), counts)
+        tcodes, topics = pd.factorize(np.array(topic_codes, dtype=object))
+        return Packed(stored, np.array(label, dtype=np.int64), np.array(score, dtype=float), words.tolist(),
+                      np.column_stack([comment, codes, kind]).astype(np.int64).reshape(-1, 3), topics.tolist(),
+                      np.column_stack([np.repeat(np.arange(k), n_topics), tcodes, topic_labels]).astype(np.int64)
+                      .reshape(-1, 3))
 
     @staticmethod
     def concat(parts: Sequence[Packed]) -> Packed:
