@@ -777,6 +777,9 @@ touchpoint_cell = Table(
     Column("segment", String(64)),
     *(Column(c, BigInteger, nullable=False) for c in TOUCHPOINT_CELL_INTS),
     *(Column(c, Float, nullable=False) for c in TOUCHPOINT_CELL_FLOATS),
+    # Read under a region, product or segment filter: one index per dimension, then the month, so only the
+    # matching cells of the window are read (0035; the whole table was, 11 ms of 0.1 s at 1M on Postgres).
+    *(Index(f"ix_touchpoint_cell_{dim}", dim, "month") for dim in PLACES),
 )
 
 #: The journey map's two text columns by region, product and segment (migration 0031, written by
@@ -797,6 +800,7 @@ text_touchpoint_cell = Table(
     Column("topic", String(64), nullable=False),
     Column("comments", Integer, nullable=False), Column("negative", Integer, nullable=False),
     Index("ix_text_touchpoint_cell_topic", "topic", "comments"),  # the count check reads only this index
+    *(Index(f"ix_text_touchpoint_cell_{dim}", dim, "month") for dim in PLACES),  # as touchpoint_cell's (0035)
 )
 
 #: Analysed comments per batch, kept by statement-level triggers on ``response_text`` on Postgres (migration
