@@ -29,6 +29,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ from sqlalchemy import Connection, Engine, select, update
 from cem_core import audit
 from cem_core.act.demo import seed_demo_items
 from cem_core.analyze.chunk_rollup import ROW_FIELDS, BatchRollup
+from cem_core.analyze.journey_rollup import PIECE_KEYS, store_pieces
 from cem_core.db import write_transaction
 from cem_core.db.bulk import (
     BULK_MIN_ROWS,
@@ -47,7 +49,7 @@ from cem_core.db.bulk import (
     next_id,
     sync_sequence,
 )
-from cem_core.db.models import Customer, ImportBatch, Rating, Response
+from cem_core.db.models import Customer, ImportBatch, Rating, Response, journey_rollup
 from cem_core.demo.catalog import INDUSTRIES, REGIONS, SEGMENTS, Industry
 from cem_core.demo.text_sums import DemoText
 from cem_core.reference import ATTRIBUTE_CODES, CHANNELS, ensure_industry
@@ -66,7 +68,7 @@ ROUTE_ALL_ROWS, ROUTE_DAYS = 1_000_000, 7
 #: what an offline load defers the secondary indexes of: the rows and the text rollups (the per-day term
 #: rollup has four rows per response at 200k: measured 61 s of 243 s with its indexes maintained row by row)
 DEFERRED = ("responses", "ratings", "response_text", "customers", "text_term_rollup", "text_topic_rollup",
-            "text_term_cell", "text_topic_cell")
+            "text_term_cell", "text_topic_cell", "journey_rollup")
 
 PLANTED = {
     "driver_ranking": list(ATTRIBUTE_CODES),
@@ -358,7 +360,10 @@ class _Load:
                    "attribute_id": _ids(rat["attribute_code"], ids["attribute"]), "score": rat["score"]}
         insert_columns(conn, Rating.__table__, ratings)
         scores = {c: resp[c] for c in ("nps", "csat", "ces", "overall_sat")}  # floats, NaN for blank
-        self.sums.add({**{k: rows[k] for k in ROW_FIELDS}, **scores}, pd.DataFrame(ratings))
+        self.sums.add({**{k: rows[k] for k in ROW_FIELDS}, **scores, "product": rows["product"]}, pd.DataFrame(ratings))
+        # the journey pieces from the part in memory: a part holds whole journeys (their keys carry the part)
+        store_pieces(conn, batch_id, {**{k: rows[k] for k in ("id", "occurred_date", "journey_step",
+                                                              "touchpoint_id", *PIECE_KEYS)}, **scores})
         if self.text is not None:
             self.text.add({**rows, "nps": resp["nps"]})
         self.customer_base += n_cust
@@ -383,6 +388,20 @@ def _parts(rows: int, industry: str, seed: int, end: dt.date) -> Iterator[tuple[
             del data
 
 
+@contextmanager
+def _sort_memory(conn: Connection, size: str = "256MB") -> Iterator[None]:
+    """On Postgres, ``work_mem`` raised for the block, in the caller's transaction: the rollups that still group
+    the stored rows (curve, touchpoint cells, peak-end cells) sort 10M rows on disk with the default 4 MB
+    (external merge) where a hash aggregate of their ~100k groups takes ~40 MB (measured at 1M: 2.0 -> 1.0 s
+    for the touchpoint cells)."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.exec_driver_sql(f"SET LOCAL work_mem = '{size}'")
+    yield
+    conn.exec_driver_sql("SET LOCAL work_mem TO DEFAULT")
+
+
 def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed: int = 7, end: dt.date = DEFAULT_END,
               progress: Callable[[float, str], None] | None = None, actor: str = "system",
               offline: bool = False) -> DemoResult:
@@ -404,12 +423,14 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
         )).inserted_primary_key[0]
         stored = next_id(conn, Response.__table__) - 1
         deferred = DEFERRED if offline and bulk_worth_it(rows, stored) else ()
+        alone = conn.execute(select(journey_rollup.c.id).limit(1)).first() is None  # no journey key to share
         config = config_for_demo(conn, industry) if text_store.import_config(conn) is not None else None
-        load = _Load(conn, batch_id, ids, BatchRollup(conn, batch_id),
+        load = _Load(conn, batch_id, ids, BatchRollup(conn, batch_id, pieces_stored=True, alone=alone),
                      DemoText(conn, batch_id, text_store.Analyses(config)) if config else None,
                      next_id(conn, Customer.__table__), stored + 1)
         customers = ratings = 0
-        with deferred_indexes(conn, deferred):
+        # another batch's pieces: mark_shared looks each new piece's key up in the key index
+        with deferred_indexes(conn, deferred, keep=() if alone else ("ix_journey_rollup_key",)):
             for lo, data in _parts(rows, industry, seed, end):
                 customers += len(data["customers"]["customer_key"])
                 ratings += len(data["ratings"]["score"])
@@ -418,7 +439,8 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
             for table in (Customer.__table__, Response.__table__):
                 sync_sequence(conn, table)
             report(0.85, "rollups")
-            load.sums.finish()
+            with _sort_memory(conn):
+                load.sums.finish()
             report(0.88, "text")
             if load.text is not None:
                 load.text.finish()
