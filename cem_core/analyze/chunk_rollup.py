@@ -54,8 +54,13 @@ COMBINE_EVERY = 2
 
 def frame_of(rows: Mapping[str, Sequence[object]]) -> pd.DataFrame:
     """The chunk as a frame: dates as ISO text, months as the first of the month, scores as floats (NaN blank)."""
-    codes, days = pd.factorize(pd.Series(rows["occurred_date"], dtype=object))  # a few hundred distinct days
-    iso = np.array([str(d)[:10] for d in days], dtype=object)
+    dates = rows["occurred_date"]
+    if isinstance(dates, np.ndarray) and dates.dtype.kind == "M":  # as datetime64: no Timestamp per row
+        codes, days = pd.factorize(dates.astype("datetime64[D]"))
+        iso = np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D").astype(object)
+    else:
+        codes, days = pd.factorize(pd.Series(dates, dtype=object))  # a few hundred distinct days
+        iso = np.array([str(d)[:10] for d in days], dtype=object)
     frame = pd.DataFrame({"occurred_date": pd.Series(iso[codes], dtype=object),
                           "month": pd.Series(np.array([d[:7] + "-01" for d in iso], dtype=object)[codes],
                                              dtype=object)})
@@ -247,7 +252,7 @@ class BatchRollup:
     ``finish`` in the writer's transaction: the in-memory twin of ``rollup.add_batch``."""
 
     def __init__(self, conn: Connection, batch_id: int, pieces_stored: bool = False, alone: bool = False) -> None:
-        """``pieces_stored``: the writer stores the journey pieces itself (``journey_rollup.store_pieces``),
+        """``pieces_stored``: the writer stores the journey pieces itself (``journey_rollup.insert_pieces``),
         passes ``product`` with the rows, and the curve sums and touchpoint cells are summed here; ``alone``: no
         other batch had journey pieces when it began (``journey_cells.add_batch``)."""
         self.conn, self.batch_id = conn, batch_id
@@ -261,10 +266,19 @@ class BatchRollup:
 
     def add(self, rows: Mapping[str, Sequence[object]], ratings: pd.DataFrame) -> None:
         """Sum one written chunk: ``rows`` by ``ROW_FIELDS``, ``ratings`` with response_id, attribute_id, score."""
+        self.check_attributes()
+        self.sum(rows, ratings)
+
+    def check_attributes(self) -> None:
+        """Before each chunk's ``sum``: whether the attribute set is still the one the moments so far used (a
+        query; ``sum`` reads nothing, so a writer may run it in a thread while it COPYs the chunk)."""
         ids, key = moments.attribute_set(self.conn)
         if self.ids is None:
             self.ids = ids
         self.moments_current &= key != moments.TOO_MANY and bool(ids) and ids == self.ids
+
+    def sum(self, rows: Mapping[str, Sequence[object]], ratings: pd.DataFrame) -> None:
+        """``add`` without the attribute check: computation only, no database access."""
         frame = frame_of(rows)
         self.rows += len(frame)
         ratings = ratings.reset_index(drop=True)
