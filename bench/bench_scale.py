@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from bench.bench_analysis import QUERIES
 from bench.bench_overview import CASES as OVERVIEW_CASES
@@ -44,6 +44,7 @@ from cem_core.demo.generator import load_demo
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 GOAL_SECONDS = 2.0
+SLOW_SECONDS = 2.0  # the load's statements that took at least this long are printed with their time
 TABLES = ("responses", "ratings", "customers", "response_text", "response_rollup", "analysis_rollup",
           "rating_rollup", "driver_rollup", "journey_rollup", "curve_rollup", "rollup_coverage",
           "text_term_rollup", "text_topic_rollup", "text_term_cell", "text_topic_cell", "action_items")
@@ -62,6 +63,16 @@ def load_child(url: str, rows: int) -> None:
             marks.append((stage, time.perf_counter() - t0))
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # MB so far: which phase holds memory
             print(json.dumps({"stage": stage, "t": marks[-1][1], "load": _load(), "peak_mb": peak}), flush=True)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn, _cursor, _stmt, _params, _context, _many) -> None:
+        conn.info["started"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _slow(conn, _cursor, stmt, _params, _context, _many) -> None:  # which statement a phase's time went to
+        spent = time.perf_counter() - conn.info.pop("started", time.perf_counter())
+        if spent >= SLOW_SECONDS:
+            print(json.dumps({"slow": round(spent, 1), "sql": " ".join(stmt.split())[:110]}), flush=True)
 
     load_demo(engine, rows=rows, seed=17, progress=progress, offline=True)
     engine.dispose()
@@ -123,6 +134,8 @@ def load(db: str, rows: int) -> None:
     for mark, after in zip(marks, ends, strict=True):
         spent = after["t"] - mark["t"]
         print(f"{mark['stage']:<10} {spent:8.1f} {spent / total:6.0%} {after['peak_mb']:8,}  {after['load']}")
+    for slow in (m for m in lines if "slow" in m):
+        print(f"  statement {slow['slow']:7.1f} s  {slow['sql']}")
     print(f"peak RSS: loader process {child_kb / 1024:.0f} MB; Postgres backend (VmHWM, incl. shared buffers "
           f"touched) {peak[0] / 1024:.0f} MB")
     admin.dispose()

@@ -22,19 +22,22 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Select, literal, select
 
-from cem_core.analyze import journey_cells, moments
+from cem_core.analyze import journey_cells, moments, touchpoint_cells
 from cem_core.analyze.metrics import CES_AGREE_MIN, CSAT_TOP2_MIN, DETRACTOR_MAX, MEASURE_COLUMNS, PROMOTER_MIN
 from cem_core.db.bulk import bulk_insert
 from cem_core.db.models import (
     CELL_KEYS,
+    JOURNEY_MEASURES,
     SCORE_VALUES,
     Rating,
     Response,
     ResponseRollup,
     analysis_rollup,
+    curve_rollup,
     driver_rollup,
     rating_rollup,
     rollup_coverage,
+    touchpoint_cell,
 )
 
 #: What a writer hands over per chunk (lists or arrays of equal length; None or NaN for blanks).
@@ -51,15 +54,21 @@ COMBINE_EVERY = 2
 
 def frame_of(rows: Mapping[str, Sequence[object]]) -> pd.DataFrame:
     """The chunk as a frame: dates as ISO text, months as the first of the month, scores as floats (NaN blank)."""
-    codes, days = pd.factorize(pd.Series(rows["occurred_date"], dtype=object))  # a few hundred distinct days
-    iso = np.array([str(d)[:10] for d in days], dtype=object)
+    dates = rows["occurred_date"]
+    if isinstance(dates, np.ndarray) and dates.dtype.kind == "M":  # as datetime64: no Timestamp per row
+        codes, days = pd.factorize(dates.astype("datetime64[D]"))
+        iso = np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D").astype(object)
+    else:
+        codes, days = pd.factorize(pd.Series(dates, dtype=object))  # a few hundred distinct days
+        iso = np.array([str(d)[:10] for d in days], dtype=object)
     frame = pd.DataFrame({"occurred_date": pd.Series(iso[codes], dtype=object),
                           "month": pd.Series(np.array([d[:7] + "-01" for d in iso], dtype=object)[codes],
                                              dtype=object)})
     for k in ("channel_id", "stage_id", "touchpoint_id"):
         frame[k] = pd.array(rows[k], dtype="Int64")
-    for k in ("region", "segment"):
-        frame[k] = pd.Series(rows[k], dtype=object)
+    for k in ("region", "segment", "product"):
+        if k in rows:  # product: only a writer that sums the journey rollups (``BatchRollup.pieces_stored``)
+            frame[k] = pd.Series(rows[k], dtype=object)
     for k in ("nps", "csat", "ces", "overall_sat", "spend"):
         frame[k] = np.asarray(rows[k], dtype=float)
     frame.index = pd.Index(np.asarray(rows["id"], dtype=np.int64))
@@ -98,9 +107,8 @@ class _Groups:
         return pd.DataFrame(columns, index=self.index)
 
 
-def day_part(frame: pd.DataFrame) -> pd.DataFrame:
-    """``response_rollup``'s measures (``metrics.sql_measures``) per day, channel, stage and touchpoint."""
-    g = _Groups(frame[DAY_KEYS])
+def _measures(g: _Groups, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``metrics.sql_measures`` per group of ``g``."""
     nps, csat, ces, spend = (frame[k].to_numpy() for k in ("nps", "csat", "ces", "spend"))
     ces0, spend0 = np.nan_to_num(ces), np.nan_to_num(spend)
     values = {"responses": g.sum().astype(np.int64), "nps_n": g.count(~np.isnan(nps)),
@@ -110,7 +118,38 @@ def day_part(frame: pd.DataFrame) -> pd.DataFrame:
               "ces_agree": g.count(ces >= CES_AGREE_MIN), "spend": g.sum(spend0),
               "detractor_spend": g.sum(np.where(nps <= DETRACTOR_MAX, spend0, 0.0)),
               "ces_sq": g.sum(ces0 * ces0).astype(np.int64)}
-    return g.frame({k: values[k] for k in MEASURE_COLUMNS})
+    return {k: values[k] for k in MEASURE_COLUMNS}
+
+
+def day_part(frame: pd.DataFrame) -> pd.DataFrame:
+    """``response_rollup``'s measures (``metrics.sql_measures``) per day, channel, stage and touchpoint."""
+    g = _Groups(frame[DAY_KEYS])
+    return g.frame(_measures(g, frame))
+
+
+def _score_sums(g: _Groups, frame: pd.DataFrame, measures: Sequence[str]) -> dict[str, np.ndarray]:
+    """n (optional), sum and sum of squares of each score per group, as the journey rollups' SQL has them."""
+    out = {}
+    for m in measures:
+        score = frame[m].to_numpy()
+        s0 = np.nan_to_num(score)
+        out.update({f"{m}_n": g.count(~np.isnan(score)), f"{m}_sum": g.sum(s0).astype(np.int64),
+                    f"{m}_sq": g.sum(s0 * s0).astype(np.int64)})
+    return out
+
+
+def curve_part(frame: pd.DataFrame) -> pd.DataFrame:
+    """``curve_rollup`` (``journey_rollup.add_curve_batch``) per day, channel, stage and touchpoint."""
+    g = _Groups(frame[DAY_KEYS])
+    return g.frame({"responses": g.sum().astype(np.int64), **_score_sums(g, frame, JOURNEY_MEASURES)})
+
+
+def touch_part(frame: pd.DataFrame) -> pd.DataFrame:
+    """``touchpoint_cell`` (``touchpoint_cells.add_batch``) per month, channel, stage, touchpoint, region,
+    product and segment: the rows need ``product``."""
+    g = _Groups(frame[["month", *touchpoint_cells.KEYS]])
+    sums = {**_measures(g, frame), **_score_sums(g, frame, ("csat", "nps"))}
+    return g.frame({k: sums[k] for k in touchpoint_cells.COLUMNS})
 
 
 def cell_part(frame: pd.DataFrame) -> pd.DataFrame:
@@ -212,19 +251,34 @@ class BatchRollup:
     """Every rollup of one batch, summed from its chunks as the writer inserts them (``add``), stored by
     ``finish`` in the writer's transaction: the in-memory twin of ``rollup.add_batch``."""
 
-    def __init__(self, conn: Connection, batch_id: int) -> None:
+    def __init__(self, conn: Connection, batch_id: int, pieces_stored: bool = False, alone: bool = False) -> None:
+        """``pieces_stored``: the writer stores the journey pieces itself (``journey_rollup.insert_pieces``),
+        passes ``product`` with the rows, and the curve sums and touchpoint cells are summed here; ``alone``: no
+        other batch had journey pieces when it began (``journey_cells.add_batch``)."""
         self.conn, self.batch_id = conn, batch_id
+        self.pieces_stored, self.alone = pieces_stored, alone
         self.rows = 0
         self.ids: tuple[int, ...] | None = None  # the attribute set the moments so far were computed over
         self.moments_current = True
         self.parts: dict[str, list[pd.DataFrame]] = {"day": [], "cells": [], "ratings": [], "moments": []}
+        if pieces_stored:  # the journey rollups that add up: the emotion curve's sums and the touchpoint cells
+            self.parts.update({"curve": [], "touch": []})
 
     def add(self, rows: Mapping[str, Sequence[object]], ratings: pd.DataFrame) -> None:
         """Sum one written chunk: ``rows`` by ``ROW_FIELDS``, ``ratings`` with response_id, attribute_id, score."""
+        self.check_attributes()
+        self.sum(rows, ratings)
+
+    def check_attributes(self) -> None:
+        """Before each chunk's ``sum``: whether the attribute set is still the one the moments so far used (a
+        query; ``sum`` reads nothing, so a writer may run it in a thread while it COPYs the chunk)."""
         ids, key = moments.attribute_set(self.conn)
         if self.ids is None:
             self.ids = ids
         self.moments_current &= key != moments.TOO_MANY and bool(ids) and ids == self.ids
+
+    def sum(self, rows: Mapping[str, Sequence[object]], ratings: pd.DataFrame) -> None:
+        """``add`` without the attribute check: computation only, no database access."""
         frame = frame_of(rows)
         self.rows += len(frame)
         ratings = ratings.reset_index(drop=True)
@@ -237,17 +291,24 @@ class BatchRollup:
             self.parts["ratings"].append(rating_part(part, mine))
             if self.moments_current:
                 self.parts["moments"].append(moment_part(part, mine, self.ids))
+            if self.pieces_stored:
+                self.parts["curve"].append(curve_part(part))
+                self.parts["touch"].append(touch_part(part))
         for name, parts in self.parts.items():  # bounded by the batch's groups, not by its chunks
             if len(parts) >= COMBINE_EVERY:
                 self.parts[name] = [_combined(parts)]
 
     def finish(self) -> None:
-        """Store the sums, the journey rollups (from the stored rows) and the coverage record."""
+        """Store the sums, the journey rollups (from the stored rows, but the pieces a writer stored) and the
+        coverage record."""
         conn, batch_id = self.conn, self.batch_id
         insert_sums(conn, ResponseRollup.__table__, self.parts["day"], batch_id)
         insert_sums(conn, analysis_rollup, self.parts["cells"], batch_id)
         insert_sums(conn, rating_rollup, self.parts["ratings"], batch_id)
-        journey_cells.add_batch(conn, batch_id)
+        if self.pieces_stored:
+            insert_sums(conn, curve_rollup, self.parts["curve"], batch_id)
+            insert_sums(conn, touchpoint_cell, self.parts["touch"], batch_id)
+        journey_cells.add_batch(conn, batch_id, self.pieces_stored, self.alone)
         ids, key = moments.attribute_set(conn)
         if self.moments_current and (self.ids is None or ids == self.ids):
             insert_sums(conn, driver_rollup, self.parts["moments"], batch_id)

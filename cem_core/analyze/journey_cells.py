@@ -118,13 +118,17 @@ def _cells(measure: str, batch_ids: Collection[int], dialect: str) -> Select:
                      margin("rec", none, recovery_class(measure, c)))
 
 
-def add_batch(conn: Connection, batch_id: int) -> None:
+def add_batch(conn: Connection, batch_id: int, stored: bool = False, alone: bool = False) -> None:
     """Every journey rollup of one batch: its ``journey_rollup`` pieces, the cells of this batch and of the
     batches whose journeys it continues, ``curve_rollup`` and ``touchpoint_cell``. The rollup writers call this,
-    never the parts."""
-    add_cells(conn, {batch_id, *jr.add_batch(conn, batch_id)})
-    jr.add_curve_batch(conn, batch_id)
-    touchpoint_cells.add_batch(conn, batch_id)
+    never the parts. ``stored``: the writer already stored the pieces, the curve sums and the touchpoint cells
+    from its rows (``jr.insert_pieces``, ``chunk_rollup.BatchRollup``); ``alone`` besides: no other batch had
+    pieces when it began, so no key is shared with one and the lookup per piece that finds them is skipped."""
+    lost = jr.add_batch(conn, batch_id) if not stored else set() if alone else jr.mark_shared(conn, batch_id)
+    add_cells(conn, {batch_id, *lost})
+    if not stored:
+        jr.add_curve_batch(conn, batch_id)
+        touchpoint_cells.add_batch(conn, batch_id)
 
 
 def add_cells(conn: Connection, batch_ids: Collection[int]) -> None:

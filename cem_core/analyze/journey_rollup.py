@@ -21,6 +21,10 @@ Writers do not call this module: ``analyze.rollup.add_batch`` / ``rebuild_batche
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -39,6 +43,7 @@ from sqlalchemy import (
 )
 
 from cem_core.analyze.distributions import SCALES
+from cem_core.db.bulk import insert_columns
 from cem_core.db.models import JOURNEY_FIGURES, JOURNEY_MEASURES, Response, curve_rollup, journey_rollup
 
 _rows = Response.__table__
@@ -103,6 +108,13 @@ def add_batch(conn: Connection, batch_id: int) -> set[int]:
     columns = ["batch_id", *PIECE_KEYS, "first_date", "last_date", "responses", "first_id", "ok",
                *(f"{m}_{k}" for m in JOURNEY_MEASURES for k in JOURNEY_FIGURES)]
     conn.execute(insert(journey_rollup).from_select(columns, stmt))
+    return mark_shared(conn, batch_id)
+
+
+def mark_shared(conn: Connection, batch_id: int) -> set[int]:
+    """Clear ``whole`` on every piece whose key another piece has (this batch's, and the other batches' it
+    continues) and on this batch's rows of no journey; returns those other batches (their cells need a
+    rebuild)."""
     # Keys that now have more than one piece (another batch, or two regions in this one) lose ``whole`` on
     # every piece: an index lookup per new piece (ix_journey_rollup_key), not a pass over the table.
     p, q = journey_rollup.alias("p"), journey_rollup.alias("q")
@@ -114,6 +126,75 @@ def add_batch(conn: Connection, batch_id: int) -> set[int]:
     conn.execute(update(journey_rollup).where(or_(j.journey_key.in_(again), and_(
         j.batch_id == batch_id, j.journey_key.is_(None)))).values(whole=False))  # rows of no journey: never whole
     return lost
+
+
+def _nullable(values: np.ndarray, present: np.ndarray) -> np.ma.MaskedArray:
+    """Integers, NULL where ``present`` is False (a nullable BIGINT column for ``bulk.insert_columns``; an object
+    array of Python ints cost the demo loader 0.7 s a part to render)."""
+    return np.ma.MaskedArray(values, mask=~present)
+
+
+def piece_figures(rows: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``add_batch``'s pieces computed from rows in memory (numpy arrays: id, the ``PIECE_KEYS``,
+    occurred_date as datetime64[D], journey_step, touchpoint_id, and csat, nps, ces, overall_sat as floats with
+    NaN for blank), with the same packed keys, so a writer holding whole journeys stores them without reading
+    its rows back (a 10M-row demo load grouped 10M rows by journey: issue 17). ``whole`` is set within these
+    rows only (a key in two pieces here); another batch's pieces with the same key are ``mark_shared``'s."""
+    n_rows = len(rows["id"])
+    codes = np.zeros(n_rows, dtype=np.int64)
+    for k in PIECE_KEYS:  # one group code per distinct (journey_key, region, product, segment); None is a value
+        c, uniques = pd.factorize(pd.Series(rows[k], dtype=object), use_na_sentinel=True)
+        codes = codes * (len(uniques) + 1) + (c + 1)
+    _, group = np.unique(codes, return_inverse=True)
+    order = np.argsort(group, kind="stable")
+    sorted_group = group[order]
+    starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
+
+    def of(values: np.ndarray) -> np.ndarray:
+        return values[order]
+
+    def ints(values: np.ndarray) -> np.ndarray:  # NULL (None / NaN) -> 0, as coalesce(..., 0)
+        return np.nan_to_num(np.asarray(values, dtype=float)).astype(np.int64)
+
+    step, tp = of(ints(rows["journey_step"])), of(ints(rows["touchpoint_id"]))
+    out: dict[str, np.ndarray] = {k: of(np.asarray(rows[k], dtype=object))[starts] for k in PIECE_KEYS}
+    dates = of(np.asarray(rows["occurred_date"], dtype="datetime64[D]"))
+    out["first_date"] = np.minimum.reduceat(dates, starts)
+    out["last_date"] = np.maximum.reduceat(dates, starts)
+    out["responses"] = np.diff(np.r_[starts, n_rows])
+    out["first_id"] = np.minimum.reduceat(of(np.asarray(rows["id"], dtype=np.int64)), starts)
+    low, high = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    overall = of(np.asarray(rows["overall_sat"], dtype=float))
+    rated = ~np.isnan(overall)
+    ok = np.maximum.reduceat(np.where(rated, step * S + np.nan_to_num(overall).astype(np.int64), low), starts)
+    out["ok"] = _nullable(ok, np.logical_or.reduceat(rated, starts))
+    for m in JOURNEY_MEASURES:
+        score = of(np.asarray(rows[m], dtype=float))
+        has = ~np.isnan(score)
+        s = np.nan_to_num(score).astype(np.int64)
+        n = np.add.reduceat(has.astype(np.int64), starts)
+        present = n > 0
+        dist = np.abs(s - neutral(m))
+        keys = {"pk": (((dist * P + step) * T + tp) * S + s, True), "tk": ((s * P + (P - 1 - step)) * T + tp, False),
+                "xk": ((s * P + step) * T + tp, True), "ek": ((step * T + tp) * S + s, True)}
+        out[f"{m}_n"] = n
+        out[f"{m}_total"] = _nullable(np.add.reduceat(s, starts), present)
+        for name, (packed_key, most) in keys.items():
+            reduce = np.maximum if most else np.minimum
+            blank = low if most else high
+            out[f"{m}_{name}"] = _nullable(reduce.reduceat(np.where(has, packed_key, blank), starts), present)
+    key, _ = pd.factorize(pd.Series(out["journey_key"], dtype=object))  # -1: no journey key, never whole
+    pieces_of_key = np.bincount(key[key >= 0], minlength=1)
+    out["whole"] = (key >= 0) & (pieces_of_key[np.maximum(key, 0)] == 1)
+    return out
+
+
+def insert_pieces(conn: Connection, batch_id: int, pieces: Mapping[str, np.ndarray]) -> None:
+    """Insert ``piece_figures(rows)`` as ``batch_id``'s pieces (COPY on Postgres). The caller guarantees that no
+    journey of those rows continues in rows it stores in another call (the demo's journey keys carry the part),
+    and calls ``journey_cells.add_batch(..., stored=True)`` after the last call."""
+    count = len(pieces["responses"])
+    insert_columns(conn, journey_rollup, {"batch_id": np.full(count, batch_id, dtype=np.int64), **pieces})
 
 
 CURVE_KEYS = ("occurred_date", "channel_id", "stage_id", "touchpoint_id")

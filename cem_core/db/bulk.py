@@ -61,20 +61,22 @@ def _literal(value: int | None) -> str:
 
 def insert_columns(conn: Connection, table: Table, columns: Mapping[str, np.ndarray]) -> None:
     """Insert rows given as one numpy array per column (ints; floats with NaN for NULL; datetime64; object
-    arrays of str / int / None). On Postgres the COPY data is rendered as CSV by Arrow instead of a Python
-    call per row (``write_row`` costs ~5 us a row: 4 minutes of a 10M-row demo load, issue 17); a table of
-    non-null integers goes as binary COPY, built as one structured array. Elsewhere: ``bulk_insert``, an
-    integer (or NULL) column with one value for every row written into the statement once."""
+    arrays of str / int / None; masked integer arrays, NULL where masked). On Postgres the COPY data is
+    rendered as CSV by Arrow instead of a Python call per row (``write_row`` costs ~5 us a row: 4 minutes of a
+    10M-row demo load, issue 17); a table of non-null integers goes as binary COPY, built as one structured
+    array. Elsewhere: ``bulk_insert``, an integer (or NULL) column with one value for every row written into
+    the statement once."""
     names = list(columns)
     if not len(columns[names[0]]):
         return
     if conn.dialect.name != "postgresql":
+        columns = {c: np.array(v.tolist(), dtype=object) if np.ma.isMaskedArray(v) else v for c, v in columns.items()}
         constants = {c: v for c in names if (v := _constant(columns[c])) is not _VARIES}
         rest = [c for c in names if c not in constants]
         bulk_insert(conn, table, rest, zip(*(_python(columns[c]) for c in rest), strict=True), constants)
         return
     cols = ", ".join(names)
-    binary = all(columns[c].dtype.kind in "iu" for c in names)
+    binary = all(columns[c].dtype.kind in "iu" and not np.ma.isMaskedArray(columns[c]) for c in names)
     fmt = " (FORMAT BINARY)" if binary else " (FORMAT csv)"
     total = len(columns[names[0]])
     dbapi = conn.connection.driver_connection
@@ -120,7 +122,9 @@ def _csv_rows(columns: Mapping[str, np.ndarray]) -> bytes:
     responses, 3 minutes of a 10M-row demo load; Arrow renders them 10x faster (issue 17)."""
     arrays = {}
     for name, col in columns.items():
-        if col.dtype.kind == "f":
+        if np.ma.isMaskedArray(col):  # integers with NULLs, without a Python int per value
+            arrays[name] = pa.array(col.data, mask=np.ma.getmaskarray(col))
+        elif col.dtype.kind == "f":
             arrays[name] = pa.array(col, mask=np.isnan(col))
         elif col.dtype.kind == "O":
             arrays[name] = pa.array(col, from_pandas=True)

@@ -6,12 +6,24 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
 
+from cem_core.analyze import journey_cells
 from cem_core.analyze.queries import rollup_is_complete
 from cem_core.db import bulk, write_transaction
-from cem_core.db.models import Customer, ImportBatch, Rating, Response, ResponseText
+from cem_core.db.models import (
+    Customer,
+    ImportBatch,
+    Rating,
+    Response,
+    ResponseText,
+    curve_rollup,
+    journey_cell,
+    journey_rollup,
+    touchpoint_cell,
+)
 from cem_core.demo import generator
 from cem_core.demo.generator import load_demo
 from tests.analyze.test_rollup import assert_consistent
@@ -72,3 +84,50 @@ def test_insert_columns_nulls_escapes_and_binary(engine: Engine) -> None:
     assert [r.nps for r in rows[:4]] == [None, 0, 10, 7] and rows[0].spend is None and rows[1].spend == 12.5
     assert rows[1].comment == "line\nbreak" and rows[0].occurred_at.isoformat() == "2026-03-01T08:30:00"
     assert scores == 80
+
+
+def _journey_rollups(engine: Engine) -> dict[str, pd.DataFrame]:
+    """Every journey rollup's rows without their ids, in a fixed order."""
+    out = {}
+    with engine.connect() as conn:
+        for table in (journey_rollup, journey_cell, curve_rollup, touchpoint_cell):
+            frame = pd.read_sql(select(*(c for c in table.c if c.name != "id")), conn)
+            out[table.name] = frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)
+    return out
+
+
+def _by_sql(engine: Engine, batch_ids: list[int]) -> None:
+    """Rebuild the batches' journey rollups the way an import does: ``journey_rollup.add_batch`` reads the rows."""
+    with write_transaction(engine) as conn:
+        for table in (journey_rollup, journey_cell, curve_rollup, touchpoint_cell):
+            conn.execute(table.delete().where(table.c.batch_id.in_(batch_ids)))
+        for batch_id in batch_ids:  # in load order: each finds the pieces of the ones before
+            journey_cells.add_batch(conn, batch_id)
+
+
+@pytest.mark.parametrize("offline", [True, False])
+def test_demo_journey_pieces_from_memory_equal_the_sql_path(engine: Engine, monkeypatch: pytest.MonkeyPatch,
+                                                            offline: bool) -> None:
+    """The demo loader sums each part's journeys in memory (``journey_rollup.store_pieces``); the pieces and every
+    rollup built from them must be the rows ``add_batch`` makes from the stored rows, ``whole`` flags included,
+    also for a second load whose journey keys repeat the first one's (same seed: keys shared across batches)."""
+    monkeypatch.setattr(generator, "PART", 400)
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    first = load_demo(engine, rows=1_000, seed=6, offline=offline).batch_id  # parts of 400, 400, 200
+    loaded = _journey_rollups(engine)
+    _by_sql(engine, [first])
+    for name, frame in _journey_rollups(engine).items():
+        pd.testing.assert_frame_equal(loaded[name], frame, check_dtype=False, rtol=1e-12, obj=name)
+    assert len(loaded["journey_rollup"]) > 200 and loaded["journey_rollup"]["whole"].all()
+    with write_transaction(engine) as conn:  # the first batch's journeys get the keys the next load will make
+        conn.execute(Response.__table__.update().values(
+            journey_key=func.replace(Response.journey_key, "demo-hotel-6", "demo-hotel-8")))
+    _by_sql(engine, [first])
+    second = load_demo(engine, rows=700, seed=8, offline=offline).batch_id  # not alone: keys shared
+    loaded = _journey_rollups(engine)
+    assert 0 < (~loaded["journey_rollup"]["whole"]).sum() < len(loaded["journey_rollup"])
+    _by_sql(engine, [first, second])
+    by_sql = _journey_rollups(engine)
+    for name, frame in loaded.items():
+        pd.testing.assert_frame_equal(frame, by_sql[name], check_dtype=False, rtol=1e-12, obj=name)
+    assert_consistent(engine)

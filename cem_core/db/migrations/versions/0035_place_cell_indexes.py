@@ -22,7 +22,7 @@ from alembic import op
 from cem_core.db.models import PLACES, text_touchpoint_cell, touchpoint_cell
 
 revision = "0035"
-down_revision = "0032"
+down_revision = "0033"
 branch_labels = None
 depends_on = None
 
