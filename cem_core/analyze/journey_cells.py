@@ -124,11 +124,13 @@ def add_batch(conn: Connection, batch_id: int, stored: bool = False, alone: bool
     never the parts. ``stored``: the writer already stored the pieces, the curve sums and the touchpoint cells
     from its rows (``jr.insert_pieces``, ``chunk_rollup.BatchRollup``); ``alone`` besides: no other batch had
     pieces when it began, so no key is shared with one and the lookup per piece that finds them is skipped."""
-    lost = jr.add_batch(conn, batch_id) if not stored else set() if alone else jr.mark_shared(conn, batch_id)
-    add_cells(conn, {batch_id, *lost})
     if not stored:
+        lost = jr.add_batch(conn, batch_id)
         jr.add_curve_batch(conn, batch_id)
         touchpoint_cells.add_batch(conn, batch_id)
+    else:
+        lost = set() if alone else jr.mark_shared(conn, batch_id)
+    add_cells(conn, {batch_id, *lost})
 
 
 def add_cells(conn: Connection, batch_ids: Collection[int]) -> None:
