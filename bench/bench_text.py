@@ -217,6 +217,7 @@ def run_import(path: str, with_text: str) -> dict:
         two_cores = load.TwoCores
         load.TwoCores = lambda analyses, helper=True: two_cores(analyses, helper=False)
     split = _time_text_steps(load, store) if with_text != "off" else {}
+    phases = _phases(load)
     db = OUT / f"text_bench_{with_text}_{time.time_ns()}.db"
     engine = make_engine(f"sqlite:///{db}")
     migrate(engine)
@@ -224,12 +225,71 @@ def run_import(path: str, with_text: str) -> dict:
     t0 = time.perf_counter()
     report = load.import_file(engine, Path(path), user="bench", source="sms_survey")
     seconds = time.perf_counter() - t0
+    phases["after the last chunk: rest (commit, audit, ...)"] = seconds - phases.pop("_end_of_writes", 0.0) - sum(
+        v for k, v in phases.items() if k.startswith("after"))
     cpu = [b - a for a, b in zip(cpu0, _cpu(), strict=True)]
     queries = _query_times(engine) if with_text != "off" else {}
     engine.dispose()
     _remove(db)
     return {"seconds": seconds, "rows": report.rows_imported, "queries": queries, "cpu": cpu,
-            "split": {k: round(v, 2 if k.startswith("share") else 1) for k, v in split.items()}}
+            "split": {k: round(v, 2 if k.startswith("share") else 1) for k, v in split.items()},
+            "phases": {k: round(v, 1) for k, v in phases.items()}}
+
+
+def _phases(load) -> dict[str, float]:
+    """Where the import's wall time goes, in every mode (with text and without): up to the first chunk
+    written, writing the chunks (first write started .. last write ended; with text the loop over the two
+    cores runs inside it), and after the last chunk: the responses' rollups, the text rollups (``finish``),
+    the secondary indexes rebuilt (``deferred_indexes``' exit), routing, the alerts after the commit, the rest
+    (commit, audit; what is not timed). Measured from ``import_file``'s call."""
+    from contextlib import contextmanager
+
+    from cem_core.text import store
+
+    out: dict[str, float] = {}
+    t0 = [0.0]
+    write, import_file = load._Writer.write, load.import_file
+
+    def on_import(*args, **kwargs):
+        t0[0] = time.perf_counter()
+        return import_file(*args, **kwargs)
+
+    def on_write(self, *args, **kwargs):
+        start = time.perf_counter()
+        out.setdefault("before the first chunk written", start - t0[0])
+        try:
+            return write(self, *args, **kwargs)
+        finally:
+            end = time.perf_counter()
+            out["chunks (first write .. last write)"] = end - t0[0] - out["before the first chunk written"]
+            out["_end_of_writes"] = end - t0[0]
+
+    def timed(owner, name: str, label: str) -> None:
+        fn = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                out[label] = out.get(label, 0.0) + time.perf_counter() - start
+        setattr(owner, name, wrapper)
+
+    deferred = load.deferred_indexes
+
+    @contextmanager
+    def on_deferred(*args, **kwargs):
+        with deferred(*args, **kwargs):
+            yield
+            start = time.perf_counter()  # the body is done: what follows is the rebuild
+        out["after: index rebuilds (responses, ratings, customers, response_text)"] = time.perf_counter() - start
+
+    load._Writer.write, load.import_file, load.deferred_indexes = on_write, on_import, on_deferred
+    timed(load.BatchRollup, "finish", "after: responses' rollups")
+    timed(store.BatchText, "finish", "after: text finish (rollups + their indexes)")
+    timed(load, "route_batch", "after: routing")
+    timed(load, "after_import", "after: alerts")
+    return out
 
 
 def _time_text_steps(load, store) -> dict[str, float]:
@@ -553,6 +613,11 @@ def main() -> None:
                          f"importer's CPU; at 1M rows about +{added * 1_000_000 / on['rows']:.0f} s wall, "
                          f"+{cpu_added * 1_000_000 / on['rows']:.0f} s CPU")
             print(line, flush=True)
+        for mode in runs:
+            for x in runs[mode]:
+                if x.get("phases"):
+                    print(f"  phases ({mode}, wall s, {x['seconds']:.1f} s run): "
+                          + "; ".join(f"{k} {v}" for k, v in x["phases"].items()))
         for mode in ("helper", "inline"):
             if mode in best and best[mode].get("split"):
                 print(f"  importer's text steps ({mode}, wall s; the index rebuild is finish minus the rest): "

@@ -24,6 +24,7 @@ same either way (an analysis is a function of the comment, its language and the 
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -34,8 +35,8 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Iterable
-from contextlib import suppress
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -186,6 +187,10 @@ class TwoCores:
 
     def rows(self) -> Any:
         """The oldest chunk's rows (``store._Row`` or None per comment, in order; packed: one ``Packed``)."""
+        with gc_paused():
+            return self._rows()
+
+    def _rows(self) -> Any:
         job = self.jobs.popleft()
         t0 = time.perf_counter()
         if self._left is not None:
@@ -227,6 +232,23 @@ class TwoCores:
     def _lost(self, exc: HelperLost) -> None:
         log.warning("text analysis helper ended (%s): its comments are analysed in this process", exc)
         self.helper = None
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (back on after, if it was on). Analysing a chunk
+    allocates millions of small containers (tokens, clauses, rows, the memo's entries) and frees them by
+    reference counting: none form cycles, yet the collector traverses them every 700 allocations and the
+    memo's long-lived entries again and again in the older generations, ~15-25 % of the analysis's CPU
+    (measured on 150k comments: 66-72 against 50-55 us a comment). Cycles made in the block (none are
+    known) wait for the next collection after it: memory stays bounded by one chunk."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _smooth(old: float, new: float) -> float:

@@ -11,6 +11,7 @@ lives as long as the process: one import or one rebuild, like the parent's own `
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import queue
@@ -18,7 +19,7 @@ import sys
 import threading
 import time
 
-from cem_core.text.helper import Sender
+from cem_core.text.helper import Sender, gc_paused
 from cem_core.text.store import Analyses
 from cem_core.text.sums import Packed
 
@@ -42,11 +43,14 @@ def main() -> None:
     if config is None:
         return
     analyses = Analyses(config)
+    gc.freeze()  # the dictionaries and lexicons live as long as the process: no collection scans them again
     while not out.broken and (job := jobs.get()) is not None:
         t0 = time.perf_counter()
         comments, languages, packed = job
-        rows = analyses.rows(comments, languages)
-        out.put((Packed.of(rows) if packed else rows, time.perf_counter() - t0))
+        with gc_paused():  # see ``gc_paused``: the collector's traversals were ~20 % of the analysis
+            rows = analyses.rows(comments, languages)
+            answer = Packed.of(rows) if packed else rows
+        out.put((answer, time.perf_counter() - t0))
     out.close()
 
 
