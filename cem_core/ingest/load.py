@@ -76,7 +76,7 @@ from cem_core.privacy.hashing import hash_key
 from cem_core.privacy.masking import mask_text
 from cem_core.text import store as text_store
 from cem_core.text.dictionaries import TextConfig
-from cem_core.text.helper import IN_FLIGHT, TwoCores
+from cem_core.text.helper import IN_FLIGHT, TwoCores, gc_paused
 
 Progress = Callable[[float, int], None]
 ERROR_ROWS = 50_000  # invalid rows kept for the downloadable error file
@@ -644,7 +644,8 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
             chunks = prepared_chunks(report, pii_key, on_invalid == "reject", publish, text)
             with deferred_indexes(conn, BULK_TABLES, LOOKUP_INDEXES) if defer else nullcontext(), closing(chunks):
                 for chunk in chunks:  # closed on a failure too: that ends the text helper at once
-                    writer.write(chunk)
+                    with gc_paused():  # a chunk's rows, tuples and lists: freed by reference counting
+                        writer.write(chunk)
             if report.rows_read == 0:
                 raise IngestError("ingest.err.no_rows", file=file_name)
             if report.rows_valid == 0:  # nothing to import is a failed import, whatever on_invalid says

@@ -41,11 +41,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from cem_core.text.sums import Packed
+from cem_core.text.packed import Packed
 
 if TYPE_CHECKING:
     from cem_core.text.dictionaries import TextConfig
-    from cem_core.text.store import Analyses
+    from cem_core.text.rows import Analyses
 
 log = logging.getLogger(__name__)
 CHILD = "cem_core.text.helper_child"

@@ -25,12 +25,10 @@ now and then and at its end. With progress (``python -m cem_core text rebuild``)
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import Connection, Engine, case, func, insert, inspect, select, update
@@ -49,9 +47,9 @@ from cem_core.db.models import (
     text_topic_cell,
     text_touchpoint_cell,
 )
-from cem_core.text.analyze import Analysis, TextAnalyzer, analyzer_for
 from cem_core.text.dictionaries import TextConfig
 from cem_core.text.helper import IN_FLIGHT, TwoCores
+from cem_core.text.rows import Analyses, _Row
 from cem_core.text.settings import active_config
 from cem_core.text.sums import ALL_TOPICS, BIGRAM, NONE, TERM, TERM_MAX, Packed, TextSums
 from cem_core.text.tokens import bigrams
@@ -74,7 +72,6 @@ PLACE_CELL_COLUMNS = (*PLACE_KEYS, "comments", "negative")
 SENTIMENT_SLOT = {s: i for i, s in enumerate(TEXT_SENTIMENTS)}
 FETCH = 20_000
 IN_LIST = 500  # ids per IN (...) list
-MEMO = 100_000  # distinct comments remembered per batch
 CHUNK, CHUNK_MIN, CHUNK_SECONDS = 50_000, 1_000, 3.0  # a ``reanalyse`` transaction: at most / least, target s
 COMPACT_AFTER = 100_000  # comments re-analysed between two compactions of a batch's month cells
 Progress = Callable[[float, str], None]
@@ -195,35 +192,10 @@ def _comments(conn: Connection, batch_id: int) -> Iterator[list[tuple]]:
         last = chunk[-1][0]
 
 
-Memo = dict[tuple[str, str | None], "_Row | None"]
-_NEW = object()  # not analysed yet (None is an analysis: a blank comment)
-
-
 def import_config(conn: Connection) -> TextConfig | None:
     """The config an import analyses its comments with; None for a database still below migration 0010,
     which has nowhere to store them (its comments are analysed by ``text rebuild`` once it is upgraded)."""
     return active_config(conn) if inspect(conn).has_table(_text.name) else None
-
-
-class Analyses:
-    """Comments -> ``_Row``s under one config, each distinct (text, language) analysed once: short CX
-    comments repeat a lot. The import analyses each chunk as it reads it."""
-
-    def __init__(self, config: TextConfig) -> None:
-        self.analyzer: TextAnalyzer = analyzer_for(config)
-        self.seen: Memo = {}
-
-    def rows(self, comments: Iterable[str | None], languages: Iterable[str | None]) -> list[_Row | None]:
-        seen, out = self.seen, []
-        for key in zip(comments, languages, strict=True):
-            row = seen.get(key, _NEW)
-            if row is _NEW:
-                row = _row(self.analyzer.analyse(*key))
-                if len(seen) >= MEMO:
-                    seen.clear()
-                seen[key] = row
-            out.append(row)
-        return out
 
 
 class BatchText:
@@ -306,41 +278,6 @@ def _analyse(conn: Connection, batch_id: int, analyses: Analyses, roll: _Rollups
         if progress:
             progress(done)
     return done
-
-
-@dataclass(frozen=True)
-class _Row:
-    """One comment's analysis, ready to store and to count."""
-
-    stored: tuple  # lang, label, score, terms, topics, evidence as the columns of response_text hold them
-    label: str
-    score: float
-    terms: list[str]
-    bigrams: list[str]
-    topics: list[tuple[str, str]]
-
-
-# json.dumps(..., ensure_ascii=False) builds an encoder on every call (~2 us of each comment's ~40 us): one, kept
-_evidence_json = json.JSONEncoder(ensure_ascii=False).encode
-
-
-def _row(a: Analysis | None) -> _Row | None:
-    if a is None:
-        return None
-    topics = [(m.code, m.label) for m in a.topics]
-    stored = (a.lang, a.label, round(a.score, 4), _join(a.terms), _join(f"{c}:{lab}" for c, lab in topics),
-              _evidence_json(a.evidence))
-    return _Row(stored, a.label, a.score, a.terms, a.bigrams, topics)
-
-
-def _join(items: Iterable[str]) -> str:
-    """"|a|b|": a LIKE '%|a|%' finds a whole term, never a part of another one (a "|" inside one becomes
-    "/": looked for in the joined text, as it almost never occurs)."""
-    parts = list(items)
-    joined = "|".join(parts)
-    if joined.count("|") >= len(parts):  # one of them holds a "|"
-        joined = "|".join(s.replace("|", "/") for s in parts)
-    return "|" + joined + "|" if parts else "|"
 
 
 def _split(value: str) -> list[str]:

@@ -18,8 +18,6 @@ checks every rollup against a direct count of the stored analysis, ``tests/text/
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,19 +33,15 @@ from cem_core.db.models import (
     text_topic_cell,
     text_touchpoint_cell,
 )
+from cem_core.text.packed import BIGRAM, LABEL_CODE, LABELS, NONE, TERM, Packed  # noqa: F401 (Packed, TERM: re-exported)
 
-LABELS = TEXT_SENTIMENTS  # label code = slot of the cells' sentiment columns
-LABEL_CODE = {s: i for i, s in enumerate(LABELS)}
+if LABELS != TEXT_SENTIMENTS:  # label code = slot of the cells' sentiment columns
+    raise ImportError("text.packed.LABELS must equal db.models.TEXT_SENTIMENTS")
 _DAY, _CELL, _TERM, _TOPIC = 16, 16, 26, 20  # bits of the packed keys: days since 1970, cell, term, topic
 _SPOT = 24  # bits of a spot number: (channel, stage, touchpoint, region, product, segment), ``text_touchpoint_cell``
 _ID = 21  # bits per number in a triple (channel, stage, touchpoint ids, ...) while its own number is looked up
-NONE = -1  # a blank channel, stage or touchpoint id (or region, product, segment) in the arrays
 TERM_MAX = 64  # characters of a term the rollups keep
 ALL_TOPICS = "*"  # the topic row every analysed comment counts in
-# Bigrams (term kind 2) go to the month cells only, never to the day rollups: they were 60 % of the ~8M day rows
-# of 1M distinct comments (~9 s of a 1M import's rollup inserts and index rebuilds). A date range's partial
-# months read their bigrams from the comments' stored terms (``text.report.term_counts``).
-TERM, BIGRAM = 1, 2
 
 
 class _Sums:
@@ -152,87 +146,6 @@ def day_numbers(values: Sequence[object] | np.ndarray) -> np.ndarray:
     if len(out) and (out.min() < 0 or out.max() >= 1 << _DAY):
         raise ValueError("a date outside 1970..2149 cannot be packed")
     return out
-
-
-@dataclass
-class Packed:
-    """A chunk's analysed comments as the counting needs them, built where they were analysed (the helper
-    process packs its share: the importer then unpickles a few arrays and lists, not an object per term,
-    and spends no Python step per comment on the counting). Comment ``i`` is the chunk's i-th comment."""
-
-    stored: list[tuple | None]  # the response_text columns (lang .. evidence); None: nothing to store
-    label: np.ndarray  # label code, -1 where None
-    score: np.ndarray
-    words: list[str]  # the terms and bigrams met (a list: parts concatenated may repeat one)
-    term: np.ndarray  # entries (comment, index into words, kind 1 term / 2 bigram), one per occurrence
-    codes: list[str]  # the topic codes met
-    topic: np.ndarray  # entries (comment, index into codes, label code of the clause naming it)
-
-    def __len__(self) -> int:
-        """Comments in the chunk (analysed or not)."""
-        return len(self.stored)
-
-    @staticmethod
-    def of(rows: Sequence[Any]) -> Packed:
-        """Pack ``store._Row``s (or None): one Python pass over the rows into flat lists, then numpy and one
-        hash of the words (half the time of a pass per field: ~10 of a comment's ~55 us in the import)."""
-        k = len(rows)
-        stored: list[tuple | None] = []
-        label, score, found, n_terms, n_bigrams, topic_codes, topic_labels, n_topics = [], [], [], [], [], [], [], []
-        for r in rows:
-            if r is None:
-                stored.append(None)
-                label.append(NONE)
-                score.append(0.0)
-                n_terms.append(0)
-                n_bigrams.append(0)
-                n_topics.append(0)
-                continue
-            stored.append(r.stored)
-            label.append(LABEL_CODE[r.label])
-            score.append(r.score)
-            found += r.terms
-            found += r.bigrams
-            n_terms.append(len(r.terms))
-            n_bigrams.append(len(r.bigrams))
-            n_topics.append(len(r.topics))
-            for code, lab in r.topics:
-                topic_codes.append(code)
-                topic_labels.append(LABEL_CODE[lab])
-        codes, words = pd.factorize(np.array(found, dtype=object))
-        counts = np.column_stack([n_terms, n_bigrams]).reshape(-1) if k else np.zeros(0, dtype=np.int64)
-        comment = np.repeat(np.repeat(np.arange(k), 2), counts)  # each comment's terms, then its bigrams
-        kind = np.repeat(np.tile([TERM, BIGRAM], k), counts)
-        tcodes, topics = pd.factorize(np.array(topic_codes, dtype=object))
-        return Packed(stored, np.array(label, dtype=np.int64), np.array(score, dtype=float), words.tolist(),
-                      np.column_stack([comment, codes, kind]).astype(np.int64).reshape(-1, 3), topics.tolist(),
-                      np.column_stack([np.repeat(np.arange(k), n_topics), tcodes, topic_labels]).astype(np.int64)
-                      .reshape(-1, 3))
-
-    @staticmethod
-    def concat(parts: Sequence[Packed]) -> Packed:
-        """The parts one after the other (a chunk's helper share, then the rest)."""
-        if len(parts) == 1:
-            return parts[0]
-        stored, words, codes, terms, topics, at = [], [], [], [], [], 0
-        for p in parts:
-            terms.append(p.term + np.array([at, len(words), 0]))
-            topics.append(p.topic + np.array([at, len(codes), 0]))
-            stored += p.stored
-            words += p.words
-            codes += p.codes
-            at += len(p.stored)
-        return Packed(stored, np.concatenate([p.label for p in parts]), np.concatenate([p.score for p in parts]),
-                      words, np.concatenate(terms).reshape(-1, 3), codes, np.concatenate(topics).reshape(-1, 3))
-
-    def take(self, keep: Sequence[int]) -> Packed:
-        """Only the comments ``keep`` (ascending), renumbered from 0."""
-        pos = np.full(len(self.stored), NONE)
-        pos[np.asarray(keep, dtype=np.int64)] = np.arange(len(keep))
-        term, topic = self.term[pos[self.term[:, 0]] >= 0], self.topic[pos[self.topic[:, 0]] >= 0]
-        term[:, 0], topic[:, 0] = pos[term[:, 0]], pos[topic[:, 0]]
-        return Packed([self.stored[i] for i in keep], self.label[keep], self.score[keep], self.words, term,
-                      self.codes, topic)
 
 
 class TextSums:
