@@ -41,6 +41,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the pipes keep their size
+    fcntl = None
+
 from cem_core.text.packed import Packed
 
 if TYPE_CHECKING:
@@ -52,6 +57,7 @@ CHILD = "cem_core.text.helper_child"
 IN_FLIGHT = 2  # chunks handed over and not yet collected
 SHARE_MIN = 0.1  # the helper always gets some work, so its rate stays measured
 SMOOTH = 0.5  # weight of the newest measurement in the running rates
+PIPE_BYTES = 1 << 20  # the pipes' buffer (``_widen``): Linux's default limit for an unprivileged process
 
 
 class Sender:
@@ -92,6 +98,8 @@ class Helper:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         self.proc = subprocess.Popen([sys.executable, "-m", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=env, close_fds=True)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            _widen(stream)
         self.sender = Sender(self.proc.stdin)
         weakref.finalize(self, stop, self.proc, self.sender, True)
         self.send(config)
@@ -106,6 +114,17 @@ class Helper:
             return pickle.load(self.proc.stdout)
         except (EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
             raise HelperLost(self.proc, self.sender) from exc
+
+
+def _widen(stream: BinaryIO) -> None:
+    """A pipe of ``PIPE_BYTES`` instead of 64 KB (Linux): a chunk's answer is ~8 MB, and every time the pipe
+    was full the helper's writer thread waited to take the GIL back from its busy analysing thread (up to the
+    5 ms switch interval) before writing the next 64 KB, while the importer waited for the answer. Elsewhere,
+    or past the system's limit, the pipe stays as it is."""
+    if fcntl is None or not hasattr(fcntl, "F_SETPIPE_SZ"):
+        return
+    with suppress(OSError, ValueError):
+        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 class HelperLost(Exception):

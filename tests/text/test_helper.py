@@ -175,3 +175,37 @@ def test_rebuild_on_two_cores_stores_what_one_core_would(engine: Engine, tmp_pat
     assert store.reanalyse(engine) == 500 and stale(engine) == 0
     assert len(spy.answered) - answered >= 4
     assert assert_as_analysed_here(engine) == 500
+
+
+def test_gc_paused_restores_the_collector() -> None:
+    """The collector is off inside the block and back on after it, also when the block raises; a caller that
+    had it off keeps it off."""
+    import gc
+
+    assert gc.isenabled()
+    with helper.gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), helper.gc_paused():
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with helper.gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_helper_starts_without_the_database_layer() -> None:
+    """The helper process imports the analysis and the packing only (its start is part of an import's wait):
+    no SQLAlchemy, no models."""
+    import subprocess
+    import sys
+
+    heavy = ("sqlalchemy", "alembic", "cem_core.db", "cem_core.text.store")
+    code = f"import sys, cem_core.text.helper_child; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"

@@ -105,3 +105,26 @@ def test_packed_parts_concatenate_and_select() -> None:
 
     assert flat(split) == flat(whole)
     assert whole.label.tolist().count(NONE) == 2  # the blank comment and the None
+
+
+def test_packed_goes_through_a_pipe_unchanged() -> None:
+    """The helper's answer is pickled in a compact form (``Packed.__getstate__``: counts per comment, narrow
+    columns): unpickled it holds the very same arrays (dtypes too) and lists, for a packed share, a
+    concatenated and selected chunk, an empty one, and entries out of comment order (sent as they are)."""
+    import pickle
+
+    analyses = store.Analyses(default_config("hotel"))
+    comments = [*COMMENTS, None, "", "房间很干净，前台服务很好", "The room was clean but check-in was slow."]
+    rows = analyses.rows(comments, [None] * len(comments))
+    packed = Packed.of(rows)
+    shuffled = Packed(packed.stored, packed.label, packed.score, packed.words, packed.term[::-1].copy(),
+                      packed.codes, packed.topic)
+    for p in (packed, Packed.concat([Packed.of(rows[:3]), Packed.of(rows[3:])]).take([0, 2, 5, 9]),
+              Packed.of([]), Packed.of([None, None]), shuffled):
+        back = pickle.loads(pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL))
+        for field in ("label", "score", "term", "topic"):
+            mine, theirs = getattr(p, field), getattr(back, field)
+            assert theirs.dtype == mine.dtype and theirs.shape == mine.shape and (theirs == mine).all(), field
+        assert (back.stored, back.words, back.codes) == (p.stored, p.words, p.codes)
+    assert len(pickle.dumps(packed)) < len(pickle.dumps((packed.stored, packed.label, packed.score, packed.words,
+                                                         packed.term, packed.codes, packed.topic)))
