@@ -264,17 +264,6 @@ def _phases(load) -> dict[str, float]:
             out["chunks (first write .. last write)"] = end - t0[0] - out["before the first chunk written"]
             out["_end_of_writes"] = end - t0[0]
 
-    def timed(owner, name: str, label: str) -> None:
-        fn = getattr(owner, name)
-
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                out[label] = out.get(label, 0.0) + time.perf_counter() - start
-        setattr(owner, name, wrapper)
-
     deferred = load.deferred_indexes
 
     @contextmanager
@@ -285,11 +274,24 @@ def _phases(load) -> dict[str, float]:
         out["after: index rebuilds (responses, ratings, customers, response_text)"] = time.perf_counter() - start
 
     load._Writer.write, load.import_file, load.deferred_indexes = on_write, on_import, on_deferred
-    timed(load.BatchRollup, "finish", "after: responses' rollups")
-    timed(store.BatchText, "finish", "after: text finish (rollups + their indexes)")
-    timed(load, "route_batch", "after: routing")
-    timed(load, "after_import", "after: alerts")
+    _add_timer(out, load.BatchRollup, "finish", "after: responses' rollups")
+    _add_timer(out, store.BatchText, "finish", "after: text finish (rollups + their indexes)")
+    _add_timer(out, load, "route_batch", "after: routing")
+    _add_timer(out, load, "after_import", "after: alerts")
     return out
+
+
+def _add_timer(into: dict[str, float], owner, name: str, label: str) -> None:
+    """Replace ``owner.name`` by a wrapper adding its wall seconds to ``into[label]``."""
+    fn = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            into[label] = into.get(label, 0.0) + time.perf_counter() - start
+    setattr(owner, name, wrapper)
 
 
 def _time_text_steps(load, store) -> dict[str, float]:
@@ -302,15 +304,7 @@ def _time_text_steps(load, store) -> dict[str, float]:
     split: dict[str, float] = {}
 
     def timed(owner, name: str, label: str) -> None:
-        fn = getattr(owner, name)
-
-        def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                split[label] = split.get(label, 0.0) + time.perf_counter() - t0
-        setattr(owner, name, wrapper)
+        _add_timer(split, owner, name, label)
 
     _timeline(load, split)
     timed(load.TwoCores, "rows", "analyse share + collect helper's")
