@@ -6,6 +6,8 @@
 - ``topics``: the two-level taxonomy, per-clause topic sentiment, suggested new topics
 - ``analyze``: all of the above for one comment
 - ``store``: what writers call in their transaction (``add_batch``, ``rebuild_batches``), re-analysis
+- ``rows``: comment -> the stored row (``Analyses``: each distinct comment once per import); ``packed``: a
+  chunk's rows packed into arrays (``Packed``), built where analysed (both light: the helper imports only them)
 - ``sums``: the bulk writers' counting (import, demo): analysed comments packed and summed with numpy
 - ``helper``: the second core's share of the analysis (a process of its own, ``helper_child``)
 - ``settings``: versioned admin settings; ``forms``: the settings page's text areas
