@@ -137,7 +137,6 @@ class Response(Base):
     __table_args__ = (
         # Covering index for the overview and filters: a scan of it answers every KPI without the table.
         Index("ix_responses_overview", "occurred_date", "channel_id", "stage_id", "nps", "csat", "ces", "spend"),
-        Index("ix_responses_stage_channel", "stage_id", "channel_id"),
         # Covering for peak-end and a customer's journeys: read in journey order, no sort, no table (0011).
         Index("ix_responses_journey", "journey_key", "journey_step", "touchpoint_id", "csat", "nps", "ces",
               "overall_sat", "occurred_date", "channel_id", "stage_id"),
@@ -172,8 +171,11 @@ class Response(Base):
     overall_sat: Mapped[int | None] = mapped_column(SmallInteger)  # 1-10, asked at a journey's end
     spend: Mapped[float | None] = mapped_column(Float)
     region: Mapped[str | None] = mapped_column(String(64))  # indexed by ix_responses_region_segment (0028)
-    product: Mapped[str | None] = mapped_column(String(128), index=True)
-    segment: Mapped[str | None] = mapped_column(String(64), index=True)
+    # No single-column index on product or segment, nor (stage, channel) or the curve's (stage, touchpoint,
+    # scores): no page query read them once the rollups answered (migration 0038); each cost a sort of every
+    # row in a bulk load.
+    product: Mapped[str | None] = mapped_column(String(128))
+    segment: Mapped[str | None] = mapped_column(String(64))
     comment: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
 
@@ -497,10 +499,6 @@ class JourneySynonym(Base):
     created_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
-
-#: Covering index for the emotion curve: per-touchpoint score sums in index order, no sort, no table (0011).
-Index("ix_responses_touchpoint_scores", Response.stage_id, Response.touchpoint_id, Response.nps, Response.csat,
-      Response.ces, Response.occurred_date, Response.channel_id)
 
 #: One customer's story is found by phone or email as deletion on request matches them: the keyed hash when
 #: the importer stored one, else the stored value (demo rows, older imports). These keep that lookup an index
