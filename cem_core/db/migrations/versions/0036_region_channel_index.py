@@ -7,8 +7,10 @@ peak-end groups the filtered rows by journey (``journey.peakend._row_pieces``). 
 covered that read: SQLite read the region's 300k entries of ``ix_responses_region_segment`` and looked every
 match up in the table, Postgres scanned ``responses`` (12 months + app + 华东 at 1M: 2.3-3.1x a full scan on
 SQLite, 1.5-1.9x on Postgres). This index holds one region's rows of the chosen channels in date order with
-every column that read uses, so only the matching entries are read. An index only: existing data is kept, and
-every writer keeps it (the database does). A database created from scratch has it from the head models.
+every column that read uses, so only the matching entries are read.
+
+An index only: existing data is kept, and every writer keeps it (the database does). A database created from
+scratch has it from the head models.
 
 Revision ID: 0036
 Revises: 0035
