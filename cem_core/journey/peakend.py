@@ -82,7 +82,15 @@ from cem_core.analyze.cells import next_month, split_dates
 from cem_core.analyze.distributions import SCALES
 from cem_core.analyze.journey_cells import MIN_TOUCHPOINTS, moments, recovery_class, unpacked
 from cem_core.analyze.journey_rollup import big, neutral
-from cem_core.analyze.queries import Filters, apply_filters, read_frame, responses, rollup, rollup_is_complete
+from cem_core.analyze.queries import (
+    Filters,
+    apply_filters,
+    on_one_connection,
+    read_frame,
+    responses,
+    rollup,
+    rollup_is_complete,
+)
 from cem_core.db.models import JOURNEY_MEASURES, JOURNEY_MOMENTS, JOURNEY_PREDICTORS, journey_rollup
 from cem_core.journey.index_order import filtered, free_text, keyed
 
@@ -517,9 +525,12 @@ def _weights(blocks: int, resamples: int, seed: int) -> np.ndarray:
     return weights
 
 
+@on_one_connection
 def peak_end(engine: Engine, f: Filters, measure: str = "csat", resamples: int = RESAMPLES,
              seed: int = 20001) -> PeakEndResult:
-    """The whole peak-end analysis for the filtered feedback (see the module docstring)."""
+    """The whole peak-end analysis for the filtered feedback (see the module docstring). Its five or six queries
+    (the coverage checks, the longest piece, the summary, the exposure) run on one connection: on Postgres each
+    checkout cost round trips (the pool's ping, BEGIN, ROLLBACK) of the order of the small queries themselves."""
     src = source(engine, f, measure)
     blocks, combos = summary_parts(engine, f, measure, src)
     journeys = int(blocks["n"].sum()) if not blocks.empty else 0
