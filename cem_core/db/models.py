@@ -130,6 +130,12 @@ class Customer(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
 
 
+#: ``ix_responses_region_channel`` (0036): region and channel lead, then the window, then what peak-end's rows path
+#: reads of a response (``journey.peakend._row_pieces``) and the stage a stage filter tests.
+REGION_CHANNEL_COLUMNS = ("region", "channel_id", "occurred_date", "stage_id", "journey_key", "journey_step",
+                          "touchpoint_id", "csat", "nps", "ces", "overall_sat")
+
+
 class Response(Base):
     """One feedback answer: survey response, review, social post or call note."""
 
@@ -146,6 +152,10 @@ class Response(Base):
         # pages under a region + segment filter; replaces the region index (migration 0028).
         Index("ix_responses_region_segment", "region", "segment", "occurred_date", "channel_id", "stage_id", "nps",
               "csat", "ces", "spend"),
+        # Peak-end under a channel (or stage, department) filter together with a region (migration 0036): one
+        # region's rows of the chosen channels in the window, covering what ``journey.peakend`` groups by journey,
+        # so neither the region's other channels nor the table are read (Postgres: index-only, id included).
+        Index("ix_responses_region_channel", *REGION_CHANNEL_COLUMNS, postgresql_include=["id"]),
         # A unique index, not a constraint, so a bulk load rebuilds it once like the others (migration 0006).
         Index("ux_responses_row_key", "row_key", unique=True),
         # A customer's rows, covering the close-the-loop recovery lookup (a later answer at NPS >= 7; 0022).
