@@ -10,7 +10,7 @@ rebuild, and a B-tree insert per row and index in every import. Indexes only; ex
 ``downgrade`` recreates them.
 
 Revision ID: 0038
-Revises: 0035
+Revises: 0036
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0038"
-down_revision = "0035"
+down_revision = "0036"
 branch_labels = None
 depends_on = None
 
