@@ -130,6 +130,12 @@ class Customer(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
 
 
+#: ``ix_responses_region_channel`` (0036): region and channel lead, then the window, then what peak-end's rows path
+#: reads of a response (``journey.peakend._row_pieces``) and the stage a stage filter tests.
+REGION_CHANNEL_COLUMNS = ("region", "channel_id", "occurred_date", "stage_id", "journey_key", "journey_step",
+                          "touchpoint_id", "csat", "nps", "ces", "overall_sat")
+
+
 class Response(Base):
     """One feedback answer: survey response, review, social post or call note."""
 
@@ -137,7 +143,6 @@ class Response(Base):
     __table_args__ = (
         # Covering index for the overview and filters: a scan of it answers every KPI without the table.
         Index("ix_responses_overview", "occurred_date", "channel_id", "stage_id", "nps", "csat", "ces", "spend"),
-        Index("ix_responses_stage_channel", "stage_id", "channel_id"),
         # Covering for peak-end and a customer's journeys: read in journey order, no sort, no table (0011).
         Index("ix_responses_journey", "journey_key", "journey_step", "touchpoint_id", "csat", "nps", "ces",
               "overall_sat", "occurred_date", "channel_id", "stage_id"),
@@ -147,6 +152,10 @@ class Response(Base):
         # pages under a region + segment filter; replaces the region index (migration 0028).
         Index("ix_responses_region_segment", "region", "segment", "occurred_date", "channel_id", "stage_id", "nps",
               "csat", "ces", "spend"),
+        # Peak-end under a channel (or stage, department) filter together with a region (migration 0036): one
+        # region's rows of the chosen channels in the window, covering what ``journey.peakend`` groups by journey,
+        # so neither the region's other channels nor the table are read (Postgres: index-only, id included).
+        Index("ix_responses_region_channel", *REGION_CHANNEL_COLUMNS, postgresql_include=["id"]),
         # A unique index, not a constraint, so a bulk load rebuilds it once like the others (migration 0006).
         Index("ux_responses_row_key", "row_key", unique=True),
         # A customer's rows, covering the close-the-loop recovery lookup (a later answer at NPS >= 7; 0022).
@@ -172,8 +181,11 @@ class Response(Base):
     overall_sat: Mapped[int | None] = mapped_column(SmallInteger)  # 1-10, asked at a journey's end
     spend: Mapped[float | None] = mapped_column(Float)
     region: Mapped[str | None] = mapped_column(String(64))  # indexed by ix_responses_region_segment (0028)
-    product: Mapped[str | None] = mapped_column(String(128), index=True)
-    segment: Mapped[str | None] = mapped_column(String(64), index=True)
+    # No single-column index on product or segment, nor (stage, channel) or the curve's (stage, touchpoint,
+    # scores): no page query read them once the rollups answered (migration 0038); each cost a sort of every
+    # row in a bulk load.
+    product: Mapped[str | None] = mapped_column(String(128))
+    segment: Mapped[str | None] = mapped_column(String(64))
     comment: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
 
@@ -497,10 +509,6 @@ class JourneySynonym(Base):
     created_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
-
-#: Covering index for the emotion curve: per-touchpoint score sums in index order, no sort, no table (0011).
-Index("ix_responses_touchpoint_scores", Response.stage_id, Response.touchpoint_id, Response.nps, Response.csat,
-      Response.ces, Response.occurred_date, Response.channel_id)
 
 #: One customer's story is found by phone or email as deletion on request matches them: the keyed hash when
 #: the importer stored one, else the stored value (demo rows, older imports). These keep that lookup an index

@@ -444,7 +444,8 @@ def load_demo(engine: Engine, rows: int = 20_000, industry: str = "hotel", seed:
                      next_id(conn, Customer.__table__), stored + 1)
         customers = ratings = 0
         # another batch's pieces: mark_shared looks each new piece's key up in the key index
-        with deferred_indexes(conn, deferred, keep=() if alone else ("ix_journey_rollup_key",)):
+        # its own rows only: foreign keys come back NOT VALID on Postgres (enforced from now on, not re-read)
+        with deferred_indexes(conn, deferred, keep=() if alone else ("ix_journey_rollup_key",), trusted=True):
             for lo, data in _parts(rows, industry, seed, end):
                 customers += len(data["customers"]["customer_key"])
                 ratings += len(data["ratings"]["score"])

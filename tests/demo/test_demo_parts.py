@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from cem_core.analyze import journey_cells
 from cem_core.analyze.queries import rollup_is_complete
@@ -131,3 +132,29 @@ def test_demo_journey_pieces_from_memory_equal_the_sql_path(engine: Engine, monk
     for name, frame in loaded.items():
         pd.testing.assert_frame_equal(frame, by_sql[name], check_dtype=False, rtol=1e-12, obj=name)
     assert_consistent(engine)
+
+
+@pytest.mark.postgres
+def test_offline_demo_foreign_keys_come_back_not_valid_and_hold(pg_engine: Engine,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's own rows are not re-checked (``deferred_indexes(trusted=True)``: 25 s at 10M), but every
+    foreign key is back and refuses a bad row from then on, and the stored rows pass when checked."""
+    monkeypatch.setattr(generator, "PART", 500)
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    fks = ("SELECT conrelid::regclass::text, conname, convalidated FROM pg_constraint WHERE contype = 'f' "
+           "ORDER BY 1, 2")
+    with pg_engine.connect() as conn:
+        before = conn.exec_driver_sql(fks).all()
+    assert before and all(valid for _t, _n, valid in before)
+    load_demo(pg_engine, rows=1_000, seed=4, offline=True)
+    with pg_engine.connect() as conn:
+        after = conn.exec_driver_sql(fks).all()
+        bad_response = conn.execute(select(func.max(Response.id))).scalar_one() + 1_000
+    assert [(t, n) for t, n, _v in after] == [(t, n) for t, n, _v in before]
+    unchecked = [(t, n) for t, n, valid in after if not valid]
+    assert {"ratings", "response_text"} <= {t for t, _n in unchecked}
+    with pytest.raises(IntegrityError), pg_engine.begin() as conn:
+        conn.execute(Rating.__table__.insert().values(response_id=bad_response, attribute_id=1, score=3))
+    with pg_engine.begin() as conn:
+        for table, name in unchecked:
+            conn.exec_driver_sql(f'ALTER TABLE {table} VALIDATE CONSTRAINT "{name}"')
