@@ -201,10 +201,10 @@ def _secondary(conn: Connection, tables: Sequence[str], keep: Sequence[str] = ()
             rows = conn.exec_driver_sql(
                 "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                 "WHERE conrelid = %(t)s::regclass AND contype = 'f' ORDER BY 1", {"t": table})
-            valid = " NOT VALID" if trusted else ""
-            out += [(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"',
-                     f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {sql}'
-                     f'{valid if not sql.endswith(" NOT VALID") else ""}') for name, sql in rows]
+            for name, sql in rows:  # the catalog's text already ends in NOT VALID for an unchecked key
+                unchecked = trusted and not sql.endswith(" NOT VALID")
+                out.append((f'ALTER TABLE {table} DROP CONSTRAINT "{name}"',
+                            f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {sql}{" NOT VALID" if unchecked else ""}'))
     return out
 
 
