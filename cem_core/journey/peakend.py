@@ -314,8 +314,7 @@ MARGINS = ("k_neg", "k_pos", "k_end", "label")  # worst moment's, best moment's 
 def _margin(keys: np.ndarray, sy: np.ndarray, n: np.ndarray | None = None) -> Margin:
     """Journeys (``n`` each, else one) and summed overall ratings ``sy`` per distinct key. Both are sums of
     integers, exact in any order, so the packed and the SQL paths agree to the last bit."""
-    values, at = np.unique(keys, return_inverse=True)
-    at = at.ravel()
+    at, values = pd.factorize(keys)  # a hash table: keys in order of appearance, no sort (~0.8 ms less at 60k)
     count = np.bincount(at, minlength=len(values)) if n is None else np.bincount(at, n, minlength=len(values))
     return values, count.astype(np.int64), np.bincount(at, sy, minlength=len(values))
 
@@ -399,16 +398,19 @@ def summary_parts(engine: Engine, f: Filters, measure: str, src: str | None = No
                 conn.exec_driver_sql(PIECES_PAGE_COST)
             packed = conn.execute(_summary_sql(f, measure, engine.dialect.name, src, span)).one()
             return _journey_parts(packed, measure)
-    parts = read_frame(engine, _summary_sql(f, measure, engine.dialect.name, src, span))
-    if parts.empty:
-        parts = pd.DataFrame(columns=["kind", "k_neg", "k_pos", "k_end", "label", "n", *JOURNEY_MOMENTS])
-    numbers = ["n", *JOURNEY_MOMENTS]
-    blocks = parts[parts["kind"] == "block"].astype({c: float for c in ["k_neg", *numbers]})
-    blocks = blocks.groupby("k_neg", as_index=False)[numbers].sum().sort_values("k_neg").reset_index(drop=True)
-    combos = parts[parts["kind"] == "combo"]
-    n, sy = combos["n"].to_numpy(dtype=float), combos["sy"].to_numpy(dtype=float)
-    margins = {key: _margin(combos[key].to_numpy(dtype=np.int64), sy, n) for key in MARGINS[:3]}
-    return blocks, margins | {"label": _margin(combos["label"].to_numpy(dtype=object), sy, n)}
+    with engine.connect() as conn:
+        parts = conn.execute(_summary_sql(f, measure, engine.dialect.name, src, span)).all()
+    # A few hundred rows: plain tuples into numpy (pandas' frame, astype and groupby cost ~10 ms). A block has at
+    # most two rows (the journeys' and the cells'), and a sum of two floats is the same in any order or method.
+    block_rows = np.array([r[5:] for r in parts if r[0] == "block"], dtype=float).reshape(-1, 1 + len(JOURNEY_MOMENTS))
+    keys, at = np.unique(np.array([r[1] for r in parts if r[0] == "block"], dtype=float), return_inverse=True)
+    blocks = pd.DataFrame({"k_neg": keys, **{name: np.bincount(at.ravel(), block_rows[:, i], minlength=len(keys))
+                                              for i, name in enumerate(("n", *JOURNEY_MOMENTS))}})
+    combos = [r[1:7] for r in parts if r[0] == "combo"]  # k_neg, k_pos, k_end, label, n, sy
+    n, sy = (np.array([r[i] for r in combos], dtype=float) for i in (4, 5))
+    margins = {key: _margin(np.array([r[i] for r in combos], dtype=np.int64 if i < 3 else object), sy, n)
+               for i, key in enumerate(MARGINS)}
+    return blocks, margins
 
 
 @dataclass(frozen=True)
