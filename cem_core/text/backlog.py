@@ -173,6 +173,8 @@ class Backlog:
                         self._gone(exc)
                 return
             with self.lock:
+                if self.lost is not None:  # sending failed meanwhile: its pieces went back to be analysed here
+                    return
                 piece = self.sent.popleft()
                 self.waiting -= len(piece.comments)
                 self._send()
