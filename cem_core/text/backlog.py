@@ -11,15 +11,16 @@ stored with the responses they belong to. What the helper has not done when the 
 own work is split: the helper goes on from the front, the importer analyses pieces from the back.
 
 The backlog is bounded (``LAG`` comments handed over and not analysed): past it the importer analyses the
-newest pieces itself, so memory stays bounded whatever the file's size and a slow second core only makes
-the importer do more. Without a helper (a file of one chunk, or one that cannot start or dies) every piece
-is analysed in the importer as soon as it is polled: the stored results are the same either way (an
-analysis is a function of the comment, its language and the config).
-"""
+newest pieces itself, so memory stays bounded whatever the file's size and a slow second core only makes the
+importer do more. The helper's answers stay pickled until stored (a third of their unpickled size). Without a
+helper (a file of one chunk, or one that cannot start or dies) every piece is analysed in the importer as soon
+as it is polled: the stored results are the same either way (an analysis is a function of the comment, its
+language and the config)."""
 
 from __future__ import annotations
 
 import logging
+import pickle
 import queue
 import threading
 from collections import deque
@@ -35,7 +36,10 @@ if TYPE_CHECKING:
     from cem_core.text.rows import Analyses
 
 log = logging.getLogger(__name__)
-LAG = 400_000  # comments handed over and not analysed yet, at most (~70 MB of the importer's memory at 30 characters)
+#: comments handed over and not analysed yet, at most. What waits to be stored after the last chunk (analysed or
+#: not) is at most this and one chunk: ~150 B a comment not analysed, ~330 B an analysed one (pickled), so
+#: ~150 MB of the importer at most
+LAG = 400_000
 PIECE = 10_000  # comments per helper job (~0.5 s of analysis): what the importer may wait for at the end
 SENT = 2  # pieces at the helper: one analysed, the next already in its pipe
 Store = Callable[[Mapping[str, Sequence[object]], Packed], None]
@@ -47,12 +51,12 @@ class _Piece:
     index: int  # the piece's place in its chunk
     comments: list[str | None]
     languages: list[str | None]
-    packed: Packed | None = None
+    packed: Packed | bytes | None = None  # bytes: the helper's answer, pickled (unpickled when stored)
 
 
 @dataclass
 class _Chunk:
-    parts: list[Packed | None]
+    parts: list[Packed | bytes | None]
     left: int  # pieces not analysed yet
     columns: Mapping[str, Sequence[object]] | None = None  # what ``Store`` counts by; None: nothing to store
     keep: list[int] | None = None  # the comments written (None: all)
@@ -166,7 +170,7 @@ class Backlog:
         assert helper is not None
         while True:
             try:
-                packed, _seconds = helper.receive()
+                data, _seconds = helper.receive()
             except HelperLost as exc:
                 with self.lock:
                     if self.helper is not None:  # not closing: the helper died
@@ -178,7 +182,7 @@ class Backlog:
                 piece = self.sent.popleft()
                 self.waiting -= len(piece.comments)
                 self._send()
-            piece.packed = packed
+            piece.packed = data
             self.answered.put(piece)
 
     def _collect(self, block: bool) -> None:
@@ -218,5 +222,6 @@ class Backlog:
             chunk = self.chunks.pop(ticket)
             if chunk.columns is None:
                 continue
-            packed = Packed.concat(chunk.parts) if chunk.parts else Packed.of([])
+            parts = [pickle.loads(p) if isinstance(p, bytes) else p for p in chunk.parts]
+            packed = Packed.concat(parts) if parts else Packed.of([])
             store(chunk.columns, packed if chunk.keep is None else packed.take(chunk.keep))

@@ -11,8 +11,8 @@ connection, none of the parent's files (the same pattern as ``cem_core.ingest.sh
 
 The pipes carry pickles. In: the ``TextConfig`` once, then one job per chunk share or backlog piece
 (comments, languages, packed). Out: per job the analysed rows (``store._Row`` or None, in order; for the
-import packed into one ``text.sums.Packed``, so the importer unpickles arrays, not an object per term) and
-the helper's seconds. The
+import packed into one ``text.sums.Packed``, so the importer unpickles arrays, not an object per term, and
+pickled as bytes, which the importer keeps until it stores them) and the helper's seconds. The
 child reads its jobs in a thread of its own, so the parent can hand over the next chunk while the child
 still works on the one before (at most ``IN_FLIGHT`` chunks are outstanding: memory stays bounded).
 
