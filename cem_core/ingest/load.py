@@ -348,7 +348,7 @@ def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress
         yield chunk
 
 
-def several_chunks(report: ImportReport) -> bool:
+def _several_chunks(report: ImportReport) -> bool:
     """Whether the file is read in more than one chunk: only then is a helper process worth starting."""
     return any(p.table.est_rows - p.header.row - 1 > p.table.chunk_rows for p in report.plans) or len(
         report.plans) > 1
@@ -632,7 +632,7 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
             text = text_store.import_config(conn)
             incoming = sum(p.table.est_rows - p.header.row - 1 for p in report.plans)
             analyses = text_store.Analyses(text) if text is not None else None
-            with Backlog(analyses, helper=several_chunks(report)) if analyses else nullcontext() as backlog:
+            with Backlog(analyses, helper=_several_chunks(report)) if analyses else nullcontext() as backlog:
                 writer = _Writer(conn, report.batch_id, pii_key, source, text, backlog, fail_after)
                 report.bulk_load = bulk_worth_it(incoming, writer.next_id - 1)
                 defer = report.bulk_load and readers_keep_going(conn)
