@@ -11,9 +11,10 @@
    each comment) and as an import runs it (the clause memo warm); topics; the whole analysis both ways;
    store (response_text rows and the term and topic rollups written to SQLite, timed apart).
 3. Import: the same csv imported into fresh SQLite files without text analysis (in that run only the
-   import is told the database cannot store text), with it analysed on two cores (``text.helper``: what
-   imports do) and with it analysed in the importing process alone (the helper turned off), ``--rounds``
-   times interleaved; the difference to the first is what analysis adds to an import.
+   import is told the database cannot store text), with it analysed on two cores (``text.backlog``: the
+   helper process behind the import, what imports do) and with it analysed in the importing process alone
+   (the helper turned off), ``--rounds`` times interleaved; the difference to the first is what analysis adds
+   to an import.
 
 Comments are ~30 characters, built by joining two or three clauses drawn at random from the sentiment
 sets and the demo catalogue's phrases, so they vary the way real comments do (the import benchmark's
@@ -214,8 +215,8 @@ def run_import(path: str, with_text: str) -> dict:
     if with_text == "off":  # the bench's own comparison: the same import minus text analysis
         load.text_store = type("NoText", (), {"import_config": staticmethod(lambda conn: None)})
     elif with_text == "inline":  # ... and with every comment analysed in the importing process (one core)
-        two_cores = load.TwoCores
-        load.TwoCores = lambda analyses, helper=True: two_cores(analyses, helper=False)
+        backlog = load.Backlog
+        load.Backlog = lambda analyses, helper=True: backlog(analyses, helper=False)
     split = _time_text_steps(load, store) if with_text != "off" else {}
     phases = _phases(load)
     db = OUT / f"text_bench_{with_text}_{time.time_ns()}.db"
@@ -271,10 +272,11 @@ def _phases(load) -> dict[str, float]:
         with deferred(*args, **kwargs):
             yield
             start = time.perf_counter()  # the body is done: what follows is the rebuild
-        out["after: index rebuilds (responses, ratings, customers, response_text)"] = time.perf_counter() - start
+        out[f"after: index rebuilds ({', '.join(args[1])})"] = time.perf_counter() - start
 
     load._Writer.write, load.import_file, load.deferred_indexes = on_write, on_import, on_deferred
     _add_timer(out, load.BatchRollup, "finish", "after: responses' rollups")
+    _add_timer(out, load.Backlog, "drain", "after: text drain (comments left, on both cores, and storing)")
     _add_timer(out, store.BatchText, "finish", "after: text finish (rollups + their indexes)")
     _add_timer(out, load, "route_batch", "after: routing")
     _add_timer(out, load, "after_import", "after: alerts")
@@ -295,10 +297,10 @@ def _add_timer(into: dict[str, float], owner, name: str, label: str) -> None:
 
 
 def _time_text_steps(load, store) -> dict[str, float]:
-    """Wrap the importer's text steps with timers (wall seconds in the importing process): analysing its
-    share and collecting the helper's (``TwoCores.rows``), storing and counting each chunk
-    (``BatchText.add``; its ``response_text`` insert apart), and ``BatchText.finish``: summing (numpy),
-    inserting the rollups, rebuilding their indexes (the rest of ``finish``)."""
+    """Wrap the importer's text steps with timers (wall seconds in the importing process): the backlog's
+    ``poll`` between chunks and ``drain`` after the responses' rollups (both include storing), the pieces
+    analysed here, storing and counting each chunk (``BatchText.add``; its ``response_text`` insert apart), and
+    ``BatchText.finish``: summing (numpy), inserting the rollups, rebuilding their indexes (the rest)."""
     from cem_core.text import sums
 
     split: dict[str, float] = {}
@@ -307,8 +309,9 @@ def _time_text_steps(load, store) -> dict[str, float]:
         _add_timer(split, owner, name, label)
 
     _timeline(load, split)
-    timed(load.TwoCores, "rows", "analyse share + collect helper's")
-    timed(load.TwoCores, "_theirs", "  of which waiting for / unpickling the helper's")
+    timed(load.Backlog, "poll", "poll between chunks (storing included)")
+    timed(load.Backlog, "drain", "drain after the rollups (storing included)")
+    timed(load.Backlog, "_steal", "pieces analysed here")
     timed(store.BatchText, "add", "store + count per chunk")
     timed(store, "bulk_insert", "  of which response_text insert")
     timed(store.BatchText, "finish", "finish (rollups)")
@@ -318,39 +321,42 @@ def _time_text_steps(load, store) -> dict[str, float]:
 
 
 def _timeline(load, split: dict[str, float]) -> None:
-    """Where the two processes spend the import: the loop over chunks (first chunk handed over to the last
-    collected), the helper's busy seconds (its own timer, per job), the importer's waits for it, and the
-    helper's share of each chunk. The helper idles outside the loop (reading the file's head, the
-    rollups' ``finish``, index rebuilds) and whenever its share is done before the importer asks."""
+    """Where the two processes spend the import: the helper's busy seconds (its own timer, per piece), the
+    importer's waits for its answers (in ``drain``), the helper's share of the comments, and when the last
+    comment was stored (from the first handed over). The helper idles only before the first chunk is read
+    (the file's head) and at the end, after the backlog is empty."""
     from cem_core.text import helper
 
     first: list[float] = []
-    shares: list[float] = []
-    submit, rows, receive = load.TwoCores.submit, load.TwoCores.rows, helper.Helper.receive
+    submit, collect, close, receive = load.Backlog.submit, load.Backlog._collect, load.Backlog.close, \
+        helper.Helper.receive
 
     def on_submit(self, *args, **kwargs):
         if not first:
             first.append(time.perf_counter())
-        out = submit(self, *args, **kwargs)
-        job = self.jobs[-1]
-        shares.append(job.given / max(1, len(job.comments)))
-        split["share given (mean)"] = sum(shares) / len(shares)
+        return submit(self, *args, **kwargs)
+
+    def on_collect(self, block):
+        t0 = time.perf_counter()
+        out = collect(self, block)
+        if block:
+            split["  importer waiting for the helper"] = (split.get("  importer waiting for the helper", 0.0)
+                                                           + time.perf_counter() - t0)
         return out
 
-    def on_rows(self, *args, **kwargs):
-        out = rows(self, *args, **kwargs)
-        split["loop (first chunk out .. last in)"] = time.perf_counter() - first[0]
-        return out
+    def on_close(self):
+        if first:
+            split["first handed over .. last stored"] = time.perf_counter() - first[0]
+        split["share of the helper"] = self.by_helper / max(1, self.by_helper + self.here)
+        return close(self)
 
     def on_receive(self, *args, **kwargs):
-        t0 = time.perf_counter()
         out = receive(self, *args, **kwargs)
         split["helper busy (its timer)"] = split.get("helper busy (its timer)", 0.0) + out[1]
-        split["  importer blocked on the pipe"] = (split.get("  importer blocked on the pipe", 0.0)
-                                                   + time.perf_counter() - t0)
         return out
 
-    load.TwoCores.submit, load.TwoCores.rows, helper.Helper.receive = on_submit, on_rows, on_receive
+    load.Backlog.submit, load.Backlog._collect, load.Backlog.close = on_submit, on_collect, on_close
+    helper.Helper.receive = on_receive
 
 
 def _cpu() -> tuple[float, float]:

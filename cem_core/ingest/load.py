@@ -15,9 +15,10 @@ Order of work, and why:
    canonical text of its normalised values (date, resolved channel/stage/touchpoint and customer, scores,
    texts, ratings; defined in ``row_key``), so the same response arriving in two different files is stored
    once and counted as a duplicate.
-   Each chunk's comments are analysed (tokens, sentiment, topics: ``cem_core.text.store.Analyses``) as
-   the chunk is read, on two cores (``cem_core.text.helper``: a helper process analyses a share of the
-   next chunk while this one is written), and stored with the chunk's rows. A load that at least doubles
+   Each chunk's comments are handed to the text backlog as the chunk is read (tokens, sentiment, topics:
+   ``cem_core.text.store.Analyses``), analysed on the second core behind the import
+   (``cem_core.text.backlog``), and stored with the chunk's rows once analysed: between chunks, and what is
+   left after the responses' indexes and rollups, on both cores. A load that at least doubles
    the table runs in bulk-load mode: secondary indexes rebuilt once at the end
    (``bulk.deferred_indexes``), except the ones every chunk looks its row keys and customer identities up
    by (``LOOKUP_INDEXES``). Nothing is held per row of the file: what was already stored, by earlier
@@ -75,8 +76,9 @@ from cem_core.ingest.validate import MEASURES, Checked, Problem, as_text, infer_
 from cem_core.privacy.hashing import hash_key
 from cem_core.privacy.masking import mask_text
 from cem_core.text import store as text_store
+from cem_core.text.backlog import Backlog
 from cem_core.text.dictionaries import TextConfig
-from cem_core.text.helper import IN_FLIGHT, TwoCores, gc_paused
+from cem_core.text.helper import gc_paused
 
 Progress = Callable[[float, int], None]
 ERROR_ROWS = 50_000  # invalid rows kept for the downloadable error file
@@ -87,7 +89,9 @@ COLUMN_ISSUE_MIN = 10
 RESPONSE_COLUMNS = ("id", "batch_id", "row_key", "customer_id", "channel_id", "stage_id", "touchpoint_id",
                     "occurred_at", "occurred_date", "journey_key", "journey_step", "nps", "csat", "ces",
                     "overall_sat", "spend", "region", "product", "segment", "comment", "language")
-BULK_TABLES = ("responses", "ratings", "customers", "response_text")
+BULK_TABLES = ("responses", "ratings", "customers")
+# Its indexes come back after the last comments are stored, which is after the other tables' (``_write_batch``).
+TEXT_TABLES = ("response_text",)
 # Kept through a bulk load: each chunk's row keys and identities are looked up by them (holding every
 # stored key in memory instead grew the importing process by ~1 KB per row: 1.47 GB at 1M rows).
 LOOKUP_INDEXES = ("ux_responses_row_key", "ix_customers_phone_hash", "ix_customers_email_hash")
@@ -331,38 +335,23 @@ def _iter_checked(plans: list[TablePlan], report: ImportReport, progress: Progre
 
 
 def prepared_chunks(report: ImportReport, pii_key: bytes, reject: bool, progress: Progress | None,
-                    text: TextConfig | None) -> Iterator[Prepared]:
-    """The valid rows of ``report.plans``, chunk by chunk, ready to write, their comments analysed under
-    ``text`` (None: not analysed); counts go to ``report``. A file of more than one chunk has its comments
-    analysed on two cores (``text.helper.TwoCores``): chunk i+1's helper share is handed over before
-    chunk i is yielded to be written, so the helper works while this process writes."""
-    if text is None:
-        for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
-            if not (reject and report.rows_skipped):  # else keep validating for the report; nothing is committed
-                yield prepare(checked.data[checked.valid], pii_key)
-        return
-    several = any(p.table.est_rows - p.header.row - 1 > p.table.chunk_rows for p in report.plans) or len(
+                    backlog: Backlog | None) -> Iterator[Prepared]:
+    """The valid rows of ``report.plans``, chunk by chunk, ready to write; counts go to ``report``. Each
+    chunk's comments go to ``backlog`` (None: not analysed) as it is read, ``Prepared.text`` its ticket."""
+    for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
+        if reject and report.rows_skipped:
+            continue  # keep validating for the report; nothing is committed
+        chunk = prepare(checked.data[checked.valid], pii_key)
+        comments = chunk.lists.get("comment")
+        if backlog is not None and comments is not None:
+            chunk.text = backlog.submit(comments, chunk.lists.get("language") or [None] * chunk.n)
+        yield chunk
+
+
+def _several_chunks(report: ImportReport) -> bool:
+    """Whether the file is read in more than one chunk: only then is a helper process worth starting."""
+    return any(p.table.est_rows - p.header.row - 1 > p.table.chunk_rows for p in report.plans) or len(
         report.plans) > 1
-    with TwoCores(text_store.Analyses(text), helper=several, packed=True) as cores:
-        pending: list[Prepared] = []
-        for _plan, _raw, checked in _iter_checked(report.plans, report, progress):
-            if reject and report.rows_skipped:
-                continue
-            chunk = prepare(checked.data[checked.valid], pii_key)
-            comments = chunk.lists.get("comment")
-            cores.submit(comments or [], (chunk.lists.get("language") or [None] * chunk.n) if comments else [])
-            pending.append(chunk)
-            if len(pending) == IN_FLIGHT:
-                yield _analysed(pending.pop(0), cores)
-        while pending:
-            yield _analysed(pending.pop(0), cores)
-
-
-def _analysed(chunk: Prepared, cores: TwoCores) -> Prepared:
-    """The chunk with its comments' analysis (None where the file has no comment column)."""
-    rows = cores.rows()
-    chunk.text = rows if "comment" in chunk.lists else None
-    return chunk
 
 
 def resolve_date_order(plan: TablePlan, date_order: str | None) -> None:
@@ -507,8 +496,8 @@ class _Writer:
     """Writes validated chunks of one batch inside the open transaction."""
 
     def __init__(self, conn: Connection, batch_id: int, pii_key: bytes, source: str | None,
-                 text: TextConfig | None, fail_after: int | None = None) -> None:
-        self.conn, self.batch_id, self.source = conn, batch_id, source
+                 text: TextConfig | None, backlog: Backlog | None, fail_after: int | None = None) -> None:
+        self.conn, self.batch_id, self.source, self.backlog = conn, batch_id, source, backlog
         self.text = text_store.BatchText(conn, batch_id, text.version) if text is not None else None
         self.refs = References(conn)
         self.customers = Customers(conn, pii_key, batch_id)
@@ -552,6 +541,8 @@ class _Writer:
             keep.append(i)
         self.duplicate += n - len(keep)
         if not keep:
+            if chunk.text is not None:
+                self.backlog.attach(chunk.text, None, None)
             return
         everything = len(keep) == n  # the common case: no duplicates, so no copying
 
@@ -574,8 +565,10 @@ class _Writer:
         if ratings:
             bulk_insert(self.conn, Rating.__table__, ("response_id", "attribute_id", "score"), ratings)
         self.rollup.add(columns, pd.DataFrame(ratings, columns=["response_id", "attribute_id", "score"]))
-        if self.text is not None and chunk.text is not None:
-            self.text.add(columns, chunk.text if everything else chunk.text.take(keep))
+        if chunk.text is not None:  # stored once analysed: now or at a later chunk's ``poll``, or at ``drain``
+            counted = {c: columns[c] for c in text_store.BatchText.COLUMNS}
+            self.backlog.attach(chunk.text, counted, None if everything else keep)
+            self.backlog.poll(self.text.add)
         self.imported += len(keep)
         if self.fail_after is not None and self.imported >= self.fail_after:
             raise RuntimeError(f"injected failure after {self.imported} rows")
@@ -637,26 +630,33 @@ def _write_batch(engine: Engine, src: Source, file_name: str, held: Lease, slot:
                 # corrupts anything; its lease goes with the session and the next start marks it interrupted.
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             text = text_store.import_config(conn)
-            writer = _Writer(conn, report.batch_id, pii_key, source, text, fail_after)
             incoming = sum(p.table.est_rows - p.header.row - 1 for p in report.plans)
-            report.bulk_load = bulk_worth_it(incoming, writer.next_id - 1)
-            defer = report.bulk_load and readers_keep_going(conn)
-            chunks = prepared_chunks(report, pii_key, on_invalid == "reject", publish, text)
-            with deferred_indexes(conn, BULK_TABLES, LOOKUP_INDEXES) if defer else nullcontext(), closing(chunks):
-                for chunk in chunks:  # closed on a failure too: that ends the text helper at once
-                    with gc_paused():  # a chunk's rows, tuples and lists: freed by reference counting
-                        writer.write(chunk)
-            if report.rows_read == 0:
-                raise IngestError("ingest.err.no_rows", file=file_name)
-            if report.rows_valid == 0:  # nothing to import is a failed import, whatever on_invalid says
-                raise IngestError("ingest.err.no_valid_rows", file=file_name, rows=f"{report.rows_read:,}")
-            if on_invalid == "reject" and report.rows_skipped:
-                raise _Rejected
-            report.rows_imported, report.rows_duplicate = writer.imported, writer.duplicate
-            report.created, report.unmatched = writer.refs.created, writer.refs.unmatched
-            for table in (Customer.__table__, Response.__table__):
-                sync_sequence(conn, table)
-            writer.rollup.finish()
+            analyses = text_store.Analyses(text) if text is not None else None
+            with Backlog(analyses, helper=_several_chunks(report)) if analyses else nullcontext() as backlog:
+                writer = _Writer(conn, report.batch_id, pii_key, source, text, backlog, fail_after)
+                report.bulk_load = bulk_worth_it(incoming, writer.next_id - 1)
+                defer = report.bulk_load and readers_keep_going(conn)
+                chunks = prepared_chunks(report, pii_key, on_invalid == "reject", publish, backlog)
+                # response_text's indexes come back last: its rows are written until ``drain`` ends
+                with deferred_indexes(conn, TEXT_TABLES) if defer and backlog else nullcontext():
+                    with deferred_indexes(conn, BULK_TABLES, LOOKUP_INDEXES) if defer else nullcontext(), closing(
+                            chunks):
+                        for chunk in chunks:
+                            with gc_paused():  # a chunk's rows, tuples and lists: freed by reference counting
+                                writer.write(chunk)
+                    if report.rows_read == 0:
+                        raise IngestError("ingest.err.no_rows", file=file_name)
+                    if report.rows_valid == 0:  # nothing to import is a failed import, whatever on_invalid says
+                        raise IngestError("ingest.err.no_valid_rows", file=file_name, rows=f"{report.rows_read:,}")
+                    if on_invalid == "reject" and report.rows_skipped:
+                        raise _Rejected
+                    report.rows_imported, report.rows_duplicate = writer.imported, writer.duplicate
+                    report.created, report.unmatched = writer.refs.created, writer.refs.unmatched
+                    for table in (Customer.__table__, Response.__table__):
+                        sync_sequence(conn, table)
+                    writer.rollup.finish()  # the helper analyses on meanwhile, as through the index rebuilds
+                    if backlog is not None:
+                        backlog.drain(writer.text.add)  # what is left, on both cores
             if writer.text is not None:
                 writer.text.finish(defer)  # the rollups of the comments' terms and topics
             report.actions_created = route_batch(conn, report.batch_id).total  # same transaction: no rows, no items

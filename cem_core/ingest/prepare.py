@@ -13,7 +13,6 @@ import pandas as pd
 from cem_core.ingest import mapping as mapping_mod
 from cem_core.ingest.row_key import content_digests
 from cem_core.privacy.hashing import keyed_hashes
-from cem_core.text.sums import Packed
 
 
 @dataclass
@@ -28,7 +27,7 @@ class Prepared:
     phone_h: list[str | None]
     email_h: list[str | None]
     content: list[str]  # the content digest of each row (``row_key``, step 1)
-    text: Packed | None = None  # the rows' analysed comments (``text.sums.Packed``), where the import analyses
+    text: int | None = None  # the ticket of the rows' comments in the import's ``text.backlog.Backlog``
 
 
 def nullable(values: pd.Series) -> list[object]:

@@ -1,5 +1,6 @@
-"""Comment analysis on the second core: a helper process analyses a share of each chunk of comments while
-this process analyses the rest and writes the chunk before it (the import, ``text rebuild``).
+"""Comment analysis on the second core: a helper process analyses comments this process hands over. The
+import keeps a backlog for it (``text.backlog``); ``text rebuild`` splits each chunk with it (``TwoCores``):
+the helper analyses a share while this process analyses the rest and writes the chunk before it.
 
 Why a program of its own (``python -m cem_core.text.helper_child``) and not ``multiprocessing``: a
 spawned pool re-runs the parent's ``__main__``, which under ``streamlit run`` (and in a test process after
@@ -8,9 +9,10 @@ among them the import's lease (a ``flock``), which would outlive a killed import
 with ``close_fds`` starts a fresh interpreter that holds nothing but its two pipes: no lease, no database
 connection, none of the parent's files (the same pattern as ``cem_core.ingest.sheets``).
 
-The pipes carry pickles. In: the ``TextConfig`` once, then one job per chunk (comments, languages, packed).
-Out: per job the analysed rows (``store._Row`` or None, in order; for the import packed into one
-``text.sums.Packed``, so the importer unpickles arrays, not an object per term) and the helper's seconds. The
+The pipes carry pickles. In: the ``TextConfig`` once, then one job per chunk share or backlog piece
+(comments, languages, packed). Out: per job the analysed rows (``store._Row`` or None, in order; for the
+import packed into one ``text.sums.Packed``, so the importer unpickles arrays, not an object per term, and
+pickled as bytes, which the importer keeps until it stores them) and the helper's seconds. The
 child reads its jobs in a thread of its own, so the parent can hand over the next chunk while the child
 still works on the one before (at most ``IN_FLIGHT`` chunks are outstanding: memory stays bounded).
 
@@ -39,14 +41,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: the pipes keep their size
     fcntl = None
 
-from cem_core.text.packed import Packed
 
 if TYPE_CHECKING:
     from cem_core.text.dictionaries import TextConfig
@@ -161,12 +162,10 @@ class _Job:
 class TwoCores:
     """Chunks of comments analysed on two cores: ``submit`` hands the helper its share at once, ``rows``
     analyses the rest here and returns the chunk's rows in order. ``helper=False`` (a single chunk, where
-    starting a process costs more than it saves): everything here, the same way. ``packed`` (the import):
-    each share comes back as a ``text.sums.Packed``, built on the core that analysed it, and ``rows``
-    returns the chunk's ``Packed``."""
+    starting a process costs more than it saves): everything here, the same way."""
 
-    def __init__(self, analyses: Analyses, helper: bool = True, packed: bool = False) -> None:
-        self.analyses, self.packed = analyses, packed
+    def __init__(self, analyses: Analyses, helper: bool = True) -> None:
+        self.analyses = analyses
         self.helper: Helper | None = None
         self.jobs: deque[_Job] = deque()
         self.share = 0.5
@@ -198,18 +197,18 @@ class TwoCores:
         if self.helper is not None and job.comments:
             job.given = max(1, round(len(job.comments) * self.share))
             try:
-                self.helper.send((job.comments[:job.given], job.languages[:job.given], self.packed))
+                self.helper.send((job.comments[:job.given], job.languages[:job.given], False))
             except HelperLost as exc:
                 self._lost(exc)
                 job.given = 0
         self.jobs.append(job)
 
-    def rows(self) -> Any:
-        """The oldest chunk's rows (``store._Row`` or None per comment, in order; packed: one ``Packed``)."""
+    def rows(self) -> list:
+        """The oldest chunk's rows (``store._Row`` or None per comment, in order)."""
         with gc_paused():
             return self._rows()
 
-    def _rows(self) -> Any:
+    def _rows(self) -> list:
         job = self.jobs.popleft()
         t0 = time.perf_counter()
         if self._left is not None:
@@ -222,13 +221,12 @@ class TwoCores:
         theirs = self._theirs(job)
         self._balance(n)
         self._left = time.perf_counter()
-        return Packed.concat([theirs, mine]) if self.packed else theirs + mine
+        return theirs + mine
 
-    def _here(self, comments: list[str | None], languages: list[str | None]) -> Any:
-        rows = self.analyses.rows(comments, languages)
-        return Packed.of(rows) if self.packed else rows
+    def _here(self, comments: list[str | None], languages: list[str | None]) -> list:
+        return self.analyses.rows(comments, languages)
 
-    def _theirs(self, job: _Job) -> Any:
+    def _theirs(self, job: _Job) -> list:
         if not job.given:
             return self._here([], [])
         if self.helper is not None:

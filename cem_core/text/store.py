@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 
 import numpy as np
@@ -51,7 +51,7 @@ from cem_core.text.dictionaries import TextConfig
 from cem_core.text.helper import IN_FLIGHT, TwoCores
 from cem_core.text.rows import Analyses, _Row
 from cem_core.text.settings import active_config
-from cem_core.text.sums import ALL_TOPICS, BIGRAM, NONE, TERM, TERM_MAX, Packed, TextSums
+from cem_core.text.sums import ALL_TOPICS, BIGRAM, COUNTED, NONE, TERM, TERM_MAX, Packed, TextSums
 from cem_core.text.tokens import bigrams
 
 _rows = Response.__table__
@@ -208,10 +208,12 @@ class BatchText:
         self.sums = TextSums(conn, batch_id)
         self.done = 0
 
-    def add(self, columns: Mapping[str, list], packed: Packed) -> None:
-        """Store and count one chunk: its responses' ``id``, ``occurred_date`` (ISO day), ``channel_id``,
-        ``stage_id``, ``touchpoint_id``, ``region``, ``product``, ``segment`` and ``nps`` (lists, None blank),
-        and the chunk's analysis (``Packed``, built where the comments were analysed)."""
+    #: what ``add`` needs of a chunk's responses: ``id``, then what the sums count by
+    COLUMNS = ("id", *COUNTED)
+
+    def add(self, columns: Mapping[str, Sequence[object]], packed: Packed) -> None:
+        """Store and count one chunk: its responses' ``COLUMNS`` (``occurred_date`` an ISO day; lists, None
+        blank) and the chunk's analysis (``Packed``, built where the comments were analysed)."""
         has = np.flatnonzero(packed.label != NONE)
         if not len(has):
             return

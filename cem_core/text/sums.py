@@ -42,6 +42,8 @@ _SPOT = 24  # bits of a spot number: (channel, stage, touchpoint, region, produc
 _ID = 21  # bits per number in a triple (channel, stage, touchpoint ids, ...) while its own number is looked up
 TERM_MAX = 64  # characters of a term the rollups keep
 ALL_TOPICS = "*"  # the topic row every analysed comment counts in
+#: the columns of a part's responses that ``TextSums.add`` counts by
+COUNTED = ("occurred_date", "channel_id", "stage_id", "touchpoint_id", *PLACES, "nps")
 
 
 class _Sums:
@@ -207,8 +209,7 @@ class TextSums:
         ``has[i]``. Per comment its ``label`` code and ``score``; ``term_entries`` (comment index, term number,
         kind, count) and ``topic_entries`` (comment index, topic number, label code), with the ``*`` topic of
         every comment among them."""
-        at = {c: _at(columns[c], has) for c in ("occurred_date", "channel_id", "stage_id", "touchpoint_id", *PLACES,
-                                                "nps")}
+        at = {c: _at(columns[c], has) for c in COUNTED}
         day = day_numbers(at["occurred_date"])
         st, tp = id_array(at["stage_id"]), id_array(at["touchpoint_id"])
         cell = self.cell_codes(id_array(at["channel_id"]), st, tp)
