@@ -92,7 +92,7 @@ def _peak_end_parts(engine, f: Filters) -> str:
     frame = peakend.read_frame(engine, peakend._summary_sql(f, MEASURE, engine.dialect.name, summary, span))
     sql = time.process_time() - t0
     read = f"{len(frame)} summary rows"
-    if summary == "journeys":  # one row of packed journeys (``peakend._packed_journeys``), summed in numpy
+    if summary in peakend.PACKED:  # one row of packed journeys (``peakend._packed_journeys``), summed in numpy
         values = frame.iloc[0, 0].count(",") + 1  # SQLite: one column per value; Postgres: six values a journey
         read = f"{values // (6 if frame.shape[1] == 1 else 1):,} journeys packed in one row"
     t0 = time.process_time()

@@ -30,9 +30,10 @@ are grouped, and the journeys a date window cuts are recomputed from their rows 
 index, so the answer equals the rows' (``tests/analyze/test_journey_rollup.py``). A channel, stage or
 department filter takes touchpoints out of journeys: then one ``GROUP BY journey_key`` over the filtered
 rows computes the same figures (on SQLite in the order of the covering ``ix_responses_journey``,
-``index_order``). Either way the journeys go into a MATERIALIZED CTE, summarised twice in one UNION ALL:
-sums per bootstrap block, and counts per (worst-moment touchpoint, best-moment touchpoint, end touchpoint,
-recovery class), whose margins Python takes. Only those few thousand rows reach Python.
+``index_order``). The journeys of the rows and of ``journey_rollup`` alone reach Python packed in one string
+(``_packed_journeys``), which numpy sums into the bootstrap blocks and the margins of the worst-moment, best-moment
+and end touchpoints and the recovery classes; beside the cells, the few edge and cut journeys go into a
+MATERIALIZED CTE summarised in SQL (block sums and counts per combination), a few hundred rows.
 
 Confidence intervals: Pearson r of each predictor with the overall rating from exact sums, and a
 95 % percentile bootstrap over ``BLOCKS`` random blocks of journeys (journey's first response id
@@ -227,20 +228,25 @@ def journey_rows(f: Filters, measure: str = "csat", keys: tuple[str, ...] | None
     ``journey_rollup`` instead of the rows (only when ``summary_answers(f)`` and the rollup is complete);
     ``cells`` leaves out the journeys ``journey_cell`` holds (None if none are left); ``span`` bounds the days
     a piece spans (``journey_cells.max_span``)."""
+    per = _qualifying(f, measure, keys, dialect, summary, cells, span)
+    if per is None:
+        return None
+    p = per.subquery("per").c
+    return select(p.jk, *unpacked(p))
+
+
+def _qualifying(f: Filters, measure: str, keys, dialect: str, summary: bool, cells: bool, span: int | None
+                ) -> Select | None:
+    """``journey_rows``' journeys still packed: jk and the ``_PIECE`` columns, one row per qualifying journey."""
     if measure not in SCALES:
         raise ValueError(f"unknown measure: {measure}")
     if summary:
         if keys is not None or measure not in JOURNEY_MEASURES or not summary_answers(f):
             raise ValueError("journey_rollup does not answer this query")
-        per = _summary_journeys(f, measure, dialect, cells, span)
-        if per is None:
-            return None
-        p = per.subquery("per").c
-    else:
-        per = _row_pieces(f, measure, keys, dialect)
-        n, ok = per.selected_columns.n, per.selected_columns.ok
-        p = per.having(n >= MIN_TOUCHPOINTS).having(ok.is_not(None)).subquery("per").c
-    return select(p.jk, *unpacked(p))
+        return _summary_journeys(f, measure, dialect, cells, span)
+    per = _row_pieces(f, measure, keys, dialect)
+    n, ok = per.selected_columns.n, per.selected_columns.ok
+    return per.having(n >= MIN_TOUCHPOINTS).having(ok.is_not(None))
 
 
 @lru_cache(maxsize=32)
@@ -268,18 +274,24 @@ def journey_frame(engine: Engine, f: Filters, measure: str = "csat", keys: tuple
     return frame.drop(columns=["total", "block"]).sort_values("jk").reset_index(drop=True)
 
 
-@lru_cache(maxsize=32)
-def _packed_journeys(f: Filters, measure: str, dialect: str, span: int | None) -> Select:
-    """The qualifying journeys of ``journey_rollup`` (``_summary_journeys``) as comma-separated integers, six per
+PACKED = ("rows", "journeys")  # the sources whose journeys reach Python packed (``_packed_journeys``)
+
+
+def _packed_journeys(f: Filters, measure: str, dialect: str, span: int | None, src: str = "journeys") -> Select:
+    """The qualifying journeys of ``journey_rollup`` (``_summary_journeys``) or, for ``src`` rows, of the
+    filtered rows (``_row_pieces``: the per-journey GROUP BY stays in SQL) as comma-separated integers, six per
     journey: its scores' count and sum, the touchpoints of its trough, best moment and end, and ``_SMALL``
     (block, peak, overall, trough, best and end scores in one number). SQLite: one ``group_concat`` per value
     (the aggregates of one SELECT step through the same rows in the same order; 40 % cheaper than one
     ``printf`` per journey); Postgres: one ``string_agg`` of the six joined, so they stay in step whatever the
     plan. Under a region, product or segment filter there is no cell to sum, and grouping the journeys in SQL
     (a materialized CTE and two GROUP BYs over temporary B-trees) cost 1-2.4 full scans of ``responses`` at 1M
-    rows; numpy parses the strings (``np.fromstring``, ~30 ns a value) and sums them (``_journey_parts``). Built
-    once per filter set (building and compiling it cost 5-7 ms, SQLAlchemy caches the compiled form)."""
-    per = _summary_journeys(f, measure, dialect, False, span)
+    rows; under a channel, stage or department filter (12 months + app + 华东) they cost 10-20 % more than this
+    statement (j14d). numpy parses the strings (``np.fromstring``, ~30 ns a value) and sums them
+    (``_journey_parts``)."""
+    if src not in PACKED:
+        raise ValueError(f"journeys of {src} are not read packed")
+    per = _qualifying(f, measure, None, dialect, src == "journeys", False, span)
     if per is None:
         raise ValueError("no journeys to read")
     p = per.subquery("per").c
@@ -297,9 +309,21 @@ _SMALL = ("block", "peak", "overall", "trough", "top", "end")  # packed with rad
 _R = 11  # every score and overall rating is 0-10 (``ingest.validate.SCORES``)
 
 
-def _journey_parts(packed: Sequence[str | None], measure: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``summary_parts``' block sums and combined small summaries from ``_packed_journeys``' strings, in numpy:
-    the same figures as ``journey_cells.moments`` / ``recovery_class`` compute in SQL."""
+Margin = tuple[np.ndarray, np.ndarray, np.ndarray]  # one summary's keys, journeys of each, their summed overall rating
+MARGINS = ("k_neg", "k_pos", "k_end", "label")  # worst moment's, best moment's and end's touchpoint; recovery class
+
+
+def _margin(keys: np.ndarray, sy: np.ndarray, n: np.ndarray | None = None) -> Margin:
+    """Journeys (``n`` each, else one) and summed overall ratings ``sy`` per distinct key. Both are sums of
+    integers, exact in any order, so the packed and the SQL paths agree to the last bit."""
+    at, values = pd.factorize(keys)  # a hash table: keys in order of appearance, no sort (~0.8 ms less at 60k)
+    count = np.bincount(at, minlength=len(values)) if n is None else np.bincount(at, n, minlength=len(values))
+    return values, count.astype(np.int64), np.bincount(at, sy, minlength=len(values))
+
+
+def _journey_parts(packed: Sequence[str | None], measure: str) -> tuple[pd.DataFrame, dict[str, Margin]]:
+    """``summary_parts``' block sums and margins from ``_packed_journeys``' strings, in numpy: the same figures
+    as ``journey_cells.moments`` / ``recovery_class`` compute in SQL."""
     parsed = [np.fromstring(p, dtype=np.int64, sep=",") if p else np.zeros(0, np.int64) for p in packed]
     n, total, trough_tp, top_tp, end_tp, small = parsed[0].reshape(-1, 6).T if len(parsed) == 1 else parsed
     end, small = small % _R, small // _R
@@ -321,34 +345,26 @@ def _journey_parts(packed: Sequence[str | None], measure: str) -> tuple[pd.DataF
     neg = neutral(measure)
     neg_max, pos_min = jc.recovery_bounds(measure)
     label = np.where(end <= neg_max, 1, np.where(trough <= neg_max, np.where(end >= pos_min, 0, 2), 3))  # RECOVERY
-    keys = np.column_stack([np.where(trough < neg, trough_tp, -1), np.where(top > neg, top_tp, -1), end_tp]) + 1
-    width = int(keys.max(initial=0)) + 1
-    if width ** 3 * len(RECOVERY) >= 1 << 62:  # touchpoint ids too large to pack as they are: number them 0..k-1
-        tps, codes = np.unique(keys, return_inverse=True)
-        keys, width = codes.reshape(keys.shape), len(tps)
-    else:
-        tps = np.arange(width)
-    combo, at = np.unique((keys @ np.array([width * width, width, 1], dtype=np.int64)) * len(RECOVERY) + label,
-                          return_inverse=True)
-    tp_codes, label_of = np.divmod(combo, len(RECOVERY))
-    at = at.ravel()
-    combos = pd.DataFrame({"kind": "combo", "k_neg": tps[tp_codes // (width * width)] - 1,
-                           "k_pos": tps[tp_codes // width % width] - 1, "k_end": tps[tp_codes % width] - 1,
-                           "label": np.array(RECOVERY, dtype=object)[label_of], "n": np.bincount(at),
-                           "sy": np.bincount(at, weights=y)})
-    return blocks, combos
+    codes, count, sy = _margin(label, y)
+    margins = {"k_neg": _margin(np.where(trough < neg, trough_tp, -1), y),
+               "k_pos": _margin(np.where(top > neg, top_tp, -1), y), "k_end": _margin(end_tp, y),
+               "label": (np.array(RECOVERY, dtype=object)[codes], count, sy)}
+    return blocks, margins
 
 
+@lru_cache(maxsize=32)
 def _summary_sql(f: Filters, measure: str, dialect: str = "sqlite", src: str = "rows", span: int | None = None
                  ) -> Select:
     """The UNION ALL of the block sums and the combined small summaries: over the materialized journeys (one
     read of ``responses``, or of ``journey_rollup`` unless ``cells`` hold them all) and, with ``cells``, the
     cells' sums in the same shape (``analyze.journey_cells.cell_sums``). For ``journeys`` (a region, product or
-    segment filter): the journeys packed in one string (``_packed_journeys``), which ``_journey_parts`` sums."""
-    if src == "journeys":
-        return _packed_journeys(f, measure, dialect, span)
+    segment filter) and ``rows``: the journeys packed in one string (``_packed_journeys``), which
+    ``_journey_parts`` sums. Built once per filter set: building the statement cost 5-7 ms (packed) and ~20 ms
+    (cells, with the cut journeys' keys), a sixth of the query; SQLAlchemy caches the compiled form."""
+    if src in PACKED:
+        return _packed_journeys(f, measure, dialect, span, src)
     from_cells = src == "cells" and _cell_months(f) is not None
-    stmt = journey_rows(f, measure, None, dialect, src != "rows", from_cells, span)
+    stmt = journey_rows(f, measure, None, dialect, True, from_cells, span)
     out = [jc.cell_sums(measure, _cell_months(f))] if from_cells else []
     if stmt is None:
         return out[0]
@@ -372,24 +388,31 @@ def _summary_sql(f: Filters, measure: str, dialect: str = "sqlite", src: str = "
 
 
 def summary_parts(engine: Engine, f: Filters, measure: str, src: str | None = None
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Block sums (one row per block number ``k_neg``: n and the moments) and the combined small summaries
-    (k_neg, k_pos, k_end, label, n, sy; ``_margin`` takes their margins), read in one statement from
-    ``src`` (``SOURCES``; default: ``source(engine, f, measure)``)."""
+                  ) -> tuple[pd.DataFrame, dict[str, Margin]]:
+    """Block sums (one row per block number ``k_neg``: n and the moments) and the margins of the small
+    summaries (``MARGINS``: keys, journeys, summed overall rating; -1 and "" = no such moment), read in one
+    statement from ``src`` (``SOURCES``; default: ``source(engine, f, measure)``)."""
     src = src or source(engine, f, measure)
     span = jc.max_span(engine) if src != "rows" and (f.date_from or f.date_to) else None
-    if src == "journeys":
+    if src in PACKED:
         with engine.connect() as conn:
-            if engine.dialect.name == "postgresql":
+            if engine.dialect.name == "postgresql" and src == "journeys":
                 conn.exec_driver_sql(PIECES_PAGE_COST)
-            return _journey_parts(conn.execute(_packed_journeys(f, measure, engine.dialect.name, span)).one(), measure)
-    parts = read_frame(engine, _summary_sql(f, measure, engine.dialect.name, src, span))
-    if parts.empty:
-        parts = pd.DataFrame(columns=["kind", "k_neg", "k_pos", "k_end", "label", "n", *JOURNEY_MOMENTS])
-    numbers = ["n", *JOURNEY_MOMENTS]
-    blocks = parts[parts["kind"] == "block"].astype({c: float for c in ["k_neg", *numbers]})
-    blocks = blocks.groupby("k_neg", as_index=False)[numbers].sum().sort_values("k_neg").reset_index(drop=True)
-    return blocks, parts[parts["kind"] == "combo"]
+            packed = conn.execute(_summary_sql(f, measure, engine.dialect.name, src, span)).one()
+            return _journey_parts(packed, measure)
+    with engine.connect() as conn:
+        parts = conn.execute(_summary_sql(f, measure, engine.dialect.name, src, span)).all()
+    # A few hundred rows: plain tuples into numpy (pandas' frame, astype and groupby cost ~10 ms). A block has at
+    # most two rows (the journeys' and the cells'), and a sum of two floats is the same in any order or method.
+    block_rows = np.array([r[5:] for r in parts if r[0] == "block"], dtype=float).reshape(-1, 1 + len(JOURNEY_MOMENTS))
+    keys, at = np.unique(np.array([r[1] for r in parts if r[0] == "block"], dtype=float), return_inverse=True)
+    blocks = pd.DataFrame({"k_neg": keys, **{name: np.bincount(at.ravel(), block_rows[:, i], minlength=len(keys))
+                                              for i, name in enumerate(("n", *JOURNEY_MOMENTS))}})
+    combos = [r[1:7] for r in parts if r[0] == "combo"]  # k_neg, k_pos, k_end, label, n, sy
+    n, sy = (np.array([r[i] for r in combos], dtype=float) for i in (4, 5))
+    margins = {key: _margin(np.array([r[i] for r in combos], dtype=np.int64 if i < 3 else object), sy, n)
+               for i, key in enumerate(MARGINS)}
+    return blocks, margins
 
 
 @dataclass(frozen=True)
@@ -470,49 +493,48 @@ def exposure(engine: Engine, f: Filters, measure: str, complete: bool | None = N
     """Scored responses per touchpoint id (the denominator of 'how often is it the negative peak'), from the
     day rollup, or under a region, product or segment filter the touchpoint cells, when they cover the rows
     (``complete``: already checked, else checked here), else one grouped query."""
-    count_col = f"{measure}_n"
     complete = rollup_is_complete(engine) if complete is None else complete
-    if complete and free_text(f):  # region, product or segment: the touchpoint cells (0029)
-        stmt = touchpoint_cells.sums_sql(f, (count_col,), ("touchpoint_id",))
-    elif complete:
-        stmt = apply_filters(select(rollup.c.touchpoint_id, func.sum(rollup.c[count_col]).label("exposure")), f,
-                             rollup).group_by(rollup.c.touchpoint_id)
-    else:
-        c = responses.c
-        stmt = apply_filters(select(c.touchpoint_id, func.count(c[measure]).label("exposure")), f).group_by(
-            c.touchpoint_id)
     with engine.connect() as conn:
-        return {int(tp): int(n) for tp, n in conn.execute(stmt) if tp is not None}
+        return {int(tp): int(n) for tp, n in conn.execute(_exposure_sql(f, measure, complete)) if tp is not None}
 
 
-def _margin(combos: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Journeys and summed overall ratings per value of one key of the combined summary (a few hundred rows:
-    plain Python, pandas' per-call overhead would cost more than the sums)."""
-    acc: dict[object, list[float]] = {}
-    for k, n, sy in zip(combos[key].tolist(), combos["n"].tolist(), combos["sy"].tolist(), strict=True):
-        a = acc.setdefault(k, [0, 0.0])
-        a[0] += int(n)
-        a[1] += float(sy)
-    return pd.DataFrame({"key": pd.Series(list(acc), dtype=object),
-                         "n": pd.Series([a[0] for a in acc.values()], dtype=int),
-                         "sy": pd.Series([a[1] for a in acc.values()], dtype=float)})
+@lru_cache(maxsize=32)
+def _exposure_sql(f: Filters, measure: str, complete: bool) -> Select:
+    """``exposure``'s statement, built once per filter set (the touchpoint cells' took 4 ms to build)."""
+    count_col = f"{measure}_n"
+    if complete and free_text(f):  # region, product or segment: the touchpoint cells (0029)
+        return touchpoint_cells.sums_sql(f, (count_col,), ("touchpoint_id",))
+    if complete:
+        return apply_filters(select(rollup.c.touchpoint_id, func.sum(rollup.c[count_col]).label("exposure")), f,
+                             rollup).group_by(rollup.c.touchpoint_id)
+    c = responses.c
+    return apply_filters(select(c.touchpoint_id, func.count(c[measure]).label("exposure")), f).group_by(
+        c.touchpoint_id)
 
 
-def _touchpoint_table(combos: pd.DataFrame, key: str, journeys: int, expo: dict[int, int], by: str) -> pd.DataFrame:
+def _touchpoint_table(margin: Margin, journeys: int, expo: dict[int, int], by: str) -> pd.DataFrame:
     """Touchpoint rows of one summary, most frequent first: by ``rate`` (per scored response, which is fair to
-    touchpoints that share a stage with others) for peaks, by ``journeys`` for ends."""
-    rows = [(int(k), n, sy) for k, n, sy in _margin(combos, key).itertuples(index=False)
-            if int(k) > 0]  # -1: no such moment; 0: a row without a touchpoint
-    tps = np.array([r[0] for r in rows], dtype=int)
-    n = np.array([r[1] for r in rows], dtype=int)
-    seen = np.array([expo.get(tp, 0) for tp in tps.tolist()], dtype=int)
+    touchpoints that share a stage with others) for peaks, by ``journeys`` for ends. In numpy: a few hundred
+    rows, for which pandas' sort and per-column overhead cost more than the figures."""
+    keys, count, sy = margin
+    keep = keys > 0  # -1: no such moment; 0: a row without a touchpoint
+    tps, n = keys[keep].astype(np.int64), count[keep]
+    seen = np.array([expo.get(tp, 0) for tp in tps.tolist()], dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = pd.DataFrame({"touchpoint_id": tps, "journeys": n,
-                            "overall": np.array([r[2] for r in rows], dtype=float) / n, "exposure": seen,
-                            "share": 100.0 * n / journeys if journeys else np.full(len(n), np.nan),
-                            "rate": np.where(seen > 0, 100.0 * n / np.maximum(seen, 1), np.nan),
-                            "low_n": n < MIN_TOUCHPOINT_N})
-    return out.sort_values([by, "touchpoint_id"], ascending=[False, True]).reset_index(drop=True)
+        columns = {"touchpoint_id": tps, "journeys": n, "overall": sy[keep] / n, "exposure": seen,
+                   "share": 100.0 * n / journeys if journeys else np.full(len(n), np.nan),
+                   "rate": np.where(seen > 0, 100.0 * n / np.maximum(seen, 1), np.nan), "low_n": n < MIN_TOUCHPOINT_N}
+    order = np.lexsort((tps, -columns[by]))  # descending, NaN last (as pandas' sort_values), ties by touchpoint
+    return pd.DataFrame({name: values[order] for name, values in columns.items()})
+
+
+def _recovery(margin: Margin, journeys: int) -> pd.DataFrame:
+    """Journeys, share and mean overall rating of each recovery class (``RECOVERY``; none: 0 journeys)."""
+    at = {label: i for i, label in enumerate(margin[0].tolist())}
+    count = np.array([margin[1][at[k]] if k in at else 0 for k in RECOVERY], dtype=np.int64)
+    overall = np.array([margin[2][at[k]] / margin[1][at[k]] if k in at else np.nan for k in RECOVERY], dtype=float)
+    return pd.DataFrame({"kind": list(RECOVERY), "journeys": count, "overall": overall,
+                         "share": 100.0 * count / journeys if journeys else np.full(len(RECOVERY), np.nan)})
 
 
 @lru_cache(maxsize=8)
@@ -532,7 +554,7 @@ def peak_end(engine: Engine, f: Filters, measure: str = "csat", resamples: int =
     (the coverage checks, the longest piece, the summary, the exposure) run on one connection: on Postgres each
     checkout cost round trips (the pool's ping, BEGIN, ROLLBACK) of the order of the small queries themselves."""
     src = source(engine, f, measure)
-    blocks, combos = summary_parts(engine, f, measure, src)
+    blocks, margins = summary_parts(engine, f, measure, src)
     journeys = int(blocks["n"].sum()) if not blocks.empty else 0
     predictors: dict[str, Predictor] = {}
     boot: dict[str, np.ndarray] = {}
@@ -568,15 +590,10 @@ def peak_end(engine: Engine, f: Filters, measure: str = "csat", resamples: int =
         pe_diff = predictors["peak_end"].r - predictors["mean"].r
         pe_ci = _ci(boot["peak_end"] - boot["mean"])
     expo = exposure(engine, f, measure, True if src != "rows" else None)  # the rollups' check passed already
-    rec = _margin(combos, "label")
-    recovery = pd.DataFrame({"kind": list(RECOVERY)}).merge(
-        pd.DataFrame({"kind": rec["key"].astype(str).to_numpy(), "journeys": rec["n"].astype(int).to_numpy(),
-                      "overall": (rec["sy"] / rec["n"]).astype(float).to_numpy()}), on="kind", how="left")
-    recovery["journeys"] = recovery["journeys"].fillna(0).astype(int)
-    recovery["share"] = 100.0 * recovery["journeys"] / journeys if journeys else np.nan
     return PeakEndResult(
         measure=measure, journeys=journeys, predictors=predictors, winner=winner, runner_up=runner, margin=margin,
         margin_ci=margin_ci, peak_end_minus_mean=pe_diff, peak_end_minus_mean_ci=pe_ci,
-        negative_peaks=_touchpoint_table(combos, "k_neg", journeys, expo, "rate"),
-        positive_peaks=_touchpoint_table(combos, "k_pos", journeys, expo, "rate"),
-        ends=_touchpoint_table(combos, "k_end", journeys, expo, "journeys"), recovery=recovery)
+        negative_peaks=_touchpoint_table(margins["k_neg"], journeys, expo, "rate"),
+        positive_peaks=_touchpoint_table(margins["k_pos"], journeys, expo, "rate"),
+        ends=_touchpoint_table(margins["k_end"], journeys, expo, "journeys"),
+        recovery=_recovery(margins["label"], journeys))

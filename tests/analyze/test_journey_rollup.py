@@ -14,10 +14,12 @@ from sqlalchemy import Engine, func, select, text
 from cem_core.analyze import journey_rollup, rollup, touchpoint_cells
 from cem_core.analyze.cells import month_of
 from cem_core.analyze.dims import filtered_rows
+from cem_core.analyze.journey_cells import recovery_bounds
+from cem_core.analyze.journey_rollup import neutral
 from cem_core.analyze.metrics import sql_measures
 from cem_core.analyze.queries import Filters, read_frame
 from cem_core.db import write_transaction
-from cem_core.db.models import Customer, Response, curve_rollup, touchpoint_cell
+from cem_core.db.models import JOURNEY_MOMENTS, Customer, Response, curve_rollup, touchpoint_cell
 from cem_core.db.models import journey_rollup as pieces
 from cem_core.demo.generator import demo_batches, load_demo
 from cem_core.ingest.undo import undo_batch
@@ -25,8 +27,9 @@ from cem_core.journey.curve import rollup_answers, step_sums_sql
 from cem_core.journey.index_order import free_text
 from cem_core.journey.journeymap import touchpoint_measures
 from cem_core.journey.peakend import (
-    _margin,
+    MARGINS,
     _packed_journeys,
+    _summary_sql,
     exposure,
     journey_rows,
     peak_end,
@@ -51,16 +54,46 @@ def _frame(engine: Engine, stmt) -> pd.DataFrame:
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
+def _comparable(blocks: pd.DataFrame, margins: dict[str, tuple]) -> list[pd.DataFrame]:
+    out = [blocks[["k_neg", "n", *JOURNEY_MOMENTS]].astype(float).reset_index(drop=True)]
+    for key in MARGINS:
+        keys, n, sy = margins[key]
+        m = pd.DataFrame({"key": pd.Series(keys, dtype=object), "n": n, "sy": sy})
+        m = m[~m["key"].isin([-1, ""]) & (m["n"] > 0)].astype({"key": str, "n": float, "sy": float})
+        out.append(m.sort_values("key").reset_index(drop=True))
+    return out
+
+
 def _summaries(engine: Engine, f: Filters, measure: str, src: str) -> list[pd.DataFrame]:
     """Peak-end's block sums and every margin of its small summaries (touchpoint of the worst moment, best
     moment and end; recovery class) read from ``src``, in a comparable form."""
-    blocks, combos = summary_parts(engine, f, measure, src)
-    out = [blocks.astype(float).reset_index(drop=True)]
-    for key in ("k_neg", "k_pos", "k_end", "label"):
-        m = _margin(combos, key)
-        m = m[~m["key"].isin([-1, ""])].astype({"key": str, "n": float, "sy": float})
-        out.append(m.sort_values("key").reset_index(drop=True))
-    return out
+    return _comparable(*summary_parts(engine, f, measure, src))
+
+
+def _summaries_in_pandas(engine: Engine, f: Filters, measure: str) -> list[pd.DataFrame]:
+    """The same summaries computed here, in pandas, from the per-journey figures of the rows (``journey_rows``):
+    a reference for the packed paths' numpy (``_journey_parts``), written apart from it."""
+    j = read_frame(engine, journey_rows(f, measure, None, engine.dialect.name)).astype({"jk": str})
+    j = j.astype({c: float for c in j.columns if c != "jk"})
+    y = j["overall"]
+    xs = {"peak_end": (j["peak"] + j["end"]) / 2.0, "mean": j["total"] / j["n"], "peak": j["peak"], "end": j["end"],
+          "trough": j["trough"]}
+    values = pd.DataFrame({"k_neg": j["block"], "n": 1.0, "sy": y, "syy": y * y,
+                           **{f"{k}_{name}": v for name, x in xs.items()
+                              for k, v in (("sx", x), ("sxx", x * x), ("sxy", x * y))}})
+    blocks = values.groupby("k_neg", as_index=False).sum()
+    mid = neutral(measure)
+    neg_max, pos_min = recovery_bounds(measure)
+    label = ["ended_badly" if e <= neg_max else ("recovered" if e >= pos_min else "low_unresolved") if t <= neg_max
+             else "no_low" for t, e in zip(j["trough"], j["end"], strict=True)]
+    keys = {"k_neg": j["trough_tp"].where(j["trough"] < mid, -1).astype(int),
+            "k_pos": j["top_tp"].where(j["top"] > mid, -1).astype(int), "k_end": j["end_tp"].astype(int),
+            "label": pd.Series(label, dtype=object)}
+    margins = {}
+    for key, k in keys.items():
+        g = pd.DataFrame({"key": k, "n": 1, "sy": y}).groupby("key", sort=True).sum()
+        margins[key] = (g.index.to_numpy(), g["n"].to_numpy(), g["sy"].to_numpy())
+    return _comparable(blocks, margins)
 
 
 def _cases(engine: Engine) -> list[Filters]:
@@ -152,6 +185,10 @@ def assert_same_as_rows(engine: Engine) -> None:
             pd.testing.assert_frame_equal(by_rows, _frame(engine, step_sums_sql(f, measure, dialect, True)),
                                           check_dtype=False)
             assert exposure(engine, f, measure, True) == exposure(engine, f, measure, False)
+        for measure in ("csat", "nps", "ces"):  # the rows' packed path == the same summaries in pandas
+            for a, b in zip(_summaries_in_pandas(engine, f, measure), _summaries(engine, f, measure, "rows"),
+                            strict=True):
+                pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9, obj=f"{f} {measure}")
         for measure in ("csat", "nps", "ces") if summary_answers(f) else ():
             src = source(engine, f, measure)  # cells for the whole months, journey_rollup for the rest
             assert src == ("journeys" if free_text(f) else "cells"), (f, src)
@@ -229,7 +266,8 @@ def test_peak_end_under_a_channel_and_a_region_reads_one_covering_index(engine: 
     for f in cases:
         assert source(engine, f, "csat") == "rows"
         stmt = journey_rows(f, "csat", None, engine.dialect.name)
-        compiled = stmt.compile(engine, compile_kwargs={"render_postcompile": True})
+        packed = _summary_sql(f, "csat", engine.dialect.name, "rows")  # what peak_end runs: the journeys packed
+        compiled = packed.compile(engine, compile_kwargs={"render_postcompile": True})
         with engine.connect() as conn:
             if is_pg and f.departments:  # a few rows: Postgres may read the touchpoints' index instead
                 pass
