@@ -46,11 +46,19 @@ from cem_core.analyze.cells import month_of
 from cem_core.analyze.distributions import SCALES, score_group
 from cem_core.analyze.journey_rollup import P, S, T, big, neutral
 from cem_core.analyze.queries import rollup_is_complete
-from cem_core.db.models import JOURNEY_MEASURES, JOURNEY_MOMENTS, journey_cell, journey_rollup, rollup_coverage
+from cem_core.db.models import (
+    JOURNEY_MEASURES,
+    JOURNEY_MOMENTS,
+    journey_cell,
+    journey_region_cell,
+    journey_rollup,
+    rollup_coverage,
+)
 
 MIN_TOUCHPOINTS = 3
 BLOCKS = 200
 KEYS = ("batch_id", "measure", "first_month", "last_month", "kind", "k", "label", "n", *JOURNEY_MOMENTS)
+REGION_KEYS = (*KEYS[:4], "region", *KEYS[4:])
 
 
 def unpacked(p) -> list[ColumnElement]:
@@ -92,27 +100,30 @@ def recovery_class(measure: str, j) -> ColumnElement:
                 else_=literal("no_low"))
 
 
-def _cells(measure: str, batch_ids: Collection[int], dialect: str) -> Select:
-    """The cells of ``measure`` for the batches' whole, qualifying journeys (one pass over their pieces)."""
+def _cells(measure: str, batch_ids: Collection[int], dialect: str, by_region: bool = False) -> Select:
+    """The cells of ``measure`` for the batches' whole, qualifying journeys (one pass over their pieces); with
+    ``by_region`` one set per region (``journey_region_cell``'s ``REGION_KEYS``)."""
     j = journey_rollup.c
     src = select(j.batch_id, month_of(j.first_date, dialect).label("fm"), month_of(j.last_date, dialect).label("lm"),
-                 *(j[f"{measure}_{k}"].label(k) for k in ("n", "total", "pk", "tk", "xk", "ek")), j.ok, j.first_id
-                 ).where(j.batch_id.in_(batch_ids), j.whole.is_(True), j.journey_key.is_not(None),
+                 j.region, *(j[f"{measure}_{k}"].label(k) for k in ("n", "total", "pk", "tk", "xk", "ek")), j.ok,
+                 j.first_id).where(j.batch_id.in_(batch_ids), j.whole.is_(True), j.journey_key.is_not(None),
                          j[f"{measure}_n"] >= MIN_TOUCHPOINTS, j.ok.is_not(None)).subquery("p")
-    per = select(src.c.batch_id, src.c.fm, src.c.lm, *unpacked(src.c)).cte("journeys").prefix_with("MATERIALIZED")
+    per = select(src.c.batch_id, src.c.fm, src.c.lm, src.c.region, *unpacked(src.c)).cte("journeys").prefix_with(
+        "MATERIALIZED")
     c = per.c
-    keys = [c.batch_id, literal(measure).label("measure"), c.fm, c.lm]
+    keys = [c.batch_id, literal(measure).label("measure"), c.fm, c.lm, *([c.region] if by_region else [])]
+    group = [c.batch_id, c.fm, c.lm, *([c.region] if by_region else [])]
     zero = [literal_column("0.0", Float).label(m) for m in JOURNEY_MOMENTS[1:]]
     sy = func.sum(cast(c.overall, Float)).label("sy")
 
     def margin(kind: str, key: ColumnElement, label: ColumnElement, *where: ColumnElement) -> Select:
         return select(*keys, literal(kind).label("kind"), key.label("k"), label.label("label"),
-                      func.count().label("n"), sy, *zero).where(*where).group_by(c.batch_id, c.fm, c.lm, key, label)
+                      func.count().label("n"), sy, *zero).where(*where).group_by(*group, key, label)
 
     none, blank = big(-1), literal("")
     mid = neutral(measure)
     blocks = select(*keys, literal("block").label("kind"), c.block.label("k"), blank.label("label"),
-                    func.count().label("n"), *moments(c)).group_by(c.batch_id, c.fm, c.lm, c.block)
+                    func.count().label("n"), *moments(c)).group_by(*group, c.block)
     return union_all(blocks, margin("neg", c.trough_tp, blank, c.trough < mid),
                      margin("pos", c.top_tp, blank, c.top > mid), margin("end", c.end_tp, blank),
                      margin("rec", none, recovery_class(measure, c)))
@@ -138,7 +149,8 @@ def add_cells(conn: Connection, batch_ids: Collection[int]) -> None:
     ids = sorted(set(batch_ids))
     if not ids:
         return
-    conn.execute(journey_cell.delete().where(journey_cell.c.batch_id.in_(ids)))
+    for table in (journey_cell, journey_region_cell):
+        conn.execute(table.delete().where(table.c.batch_id.in_(ids)))
     j = journey_rollup.c
     days = (func.julianday(j.last_date) - func.julianday(j.first_date) if conn.dialect.name == "sqlite"
             else j.last_date - j.first_date)
@@ -152,6 +164,13 @@ def add_cells(conn: Connection, batch_ids: Collection[int]) -> None:
         conn.execute(insert(journey_cell).from_select(list(KEYS), pieces))
     for measure in JOURNEY_MEASURES:
         conn.execute(insert(journey_cell).from_select(list(KEYS), _cells(measure, ids, conn.dialect.name)))
+        add_region_cells(conn, measure, ids)
+
+
+def add_region_cells(conn: Connection, measure: str, batch_ids: Collection[int]) -> None:
+    """``journey_region_cell``'s cells of ``measure`` for these batches (their old ones already deleted)."""
+    conn.execute(insert(journey_region_cell).from_select(list(REGION_KEYS), _cells(
+        measure, batch_ids, conn.dialect.name, by_region=True)))
 
 
 def complete(engine: Engine) -> bool:
@@ -178,10 +197,12 @@ def max_span(engine: Engine) -> int | None:
     return None if span is None else int(span)
 
 
-def cell_sums(measure: str, months: tuple) -> Select:
-    """The cells of ``measure`` inside the whole months ``months`` (first, last; None = open), in the shape of
-    ``journey.peakend``'s summary rows: kind (block / combo), k_neg, k_pos, k_end, label, n and the moments."""
-    c = journey_cell.c
+def cell_sums(measure: str, months: tuple, regions: tuple[str, ...] = ()) -> Select:
+    """The cells of ``measure`` inside the whole months ``months`` (first, last; None = open), of the journeys of
+    ``regions`` if any (``journey_region_cell``), in the shape of ``journey.peakend``'s summary rows: kind
+    (block / combo), k_neg, k_pos, k_end, label, n and the moments."""
+    table = journey_region_cell if regions else journey_cell
+    c = table.c
     none = big(-1)
     stmt = select(case((c.kind == "block", literal("block")), else_=literal("combo")).label("kind"),
                   case((c.kind.in_(("block", "neg")), c.k), else_=none).label("k_neg"),
@@ -193,4 +214,6 @@ def cell_sums(measure: str, months: tuple) -> Select:
         stmt = stmt.where(c.first_month >= months[0])
     if months[1] is not None:
         stmt = stmt.where(c.last_month <= months[1])
+    if regions:
+        stmt = stmt.where(c.region.in_(regions))
     return stmt.group_by(c.kind, c.k, c.label)

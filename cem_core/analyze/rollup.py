@@ -29,6 +29,7 @@ from cem_core.db.models import (
     analysis_rollup,
     driver_rollup,
     journey_cell,
+    journey_region_cell,
     rating_rollup,
     rollup_coverage,
     touchpoint_cell,
@@ -60,8 +61,8 @@ def add_batch(conn: Connection, batch_id: int) -> None:
 
 
 def _delete(conn: Connection, batch_id: int | None = None) -> None:
-    for table in (_rollup, analysis_rollup, rating_rollup, driver_rollup, journeys, journey_cell, curves,
-                  touchpoint_cell, rollup_coverage):
+    for table in (_rollup, analysis_rollup, rating_rollup, driver_rollup, journeys, journey_cell, journey_region_cell,
+                  curves, touchpoint_cell, rollup_coverage):
         stmt = table.delete()
         conn.execute(stmt if batch_id is None else stmt.where(table.c.batch_id == batch_id))
 

@@ -142,9 +142,10 @@ def summary_answers(f: Filters) -> bool:
 
 
 def _cell_months(f: Filters) -> tuple | None:
-    """The whole months of the date window that ``journey_cell`` answers (first, last; None = open), or None:
-    no whole month in the window, or a region, product or segment filter (the cells have none of them)."""
-    return None if free_text(f) else split_dates(f.date_from, f.date_to)[0]
+    """The whole months of the date window that the cells answer (first, last; None = open), or None: no whole
+    month in the window, or a product or segment filter (cells are kept per region, ``journey_region_cell``, not
+    per product or segment: those would multiply them by every combination)."""
+    return None if f.products or f.segments else split_dates(f.date_from, f.date_to)[0]
 
 
 def _summary_journeys(f: Filters, measure: str, dialect: str, cells: bool = False, span: int | None = None
@@ -205,10 +206,10 @@ SOURCES = ("rows", "journeys", "cells")
 
 
 def source(engine: Engine, f: Filters, measure: str) -> str:
-    """Where peak-end reads: ``cells`` (``journey_cell`` for the window's whole months, ``journey_rollup`` for
-    the rest) when no region, product or segment is filtered, ``journeys`` (``journey_rollup`` only) when one
-    is, ``rows`` when a channel, stage or department filter cuts journeys, or when a writer skipped the
-    rollups (slower but right)."""
+    """Where peak-end reads: ``cells`` (``journey_cell``, or ``journey_region_cell`` under a region filter, for the
+    window's whole months, ``journey_rollup`` for the rest) when no product or segment is filtered, ``journeys``
+    (``journey_rollup`` only) when one is, ``rows`` when a channel, stage or department filter cuts journeys, or
+    when a writer skipped the rollups (slower but right)."""
     if measure not in JOURNEY_MEASURES or not summary_answers(f) or not jc.complete(engine):
         return "rows"
     return "cells" if _cell_months(f) is not None else "journeys"
@@ -365,7 +366,7 @@ def _summary_sql(f: Filters, measure: str, dialect: str = "sqlite", src: str = "
         return _packed_journeys(f, measure, dialect, span, src)
     from_cells = src == "cells" and _cell_months(f) is not None
     stmt = journey_rows(f, measure, None, dialect, True, from_cells, span)
-    out = [jc.cell_sums(measure, _cell_months(f))] if from_cells else []
+    out = [jc.cell_sums(measure, _cell_months(f), f.regions)] if from_cells else []
     if stmt is None:
         return out[0]
     j = stmt.cte("journeys").prefix_with("MATERIALIZED")

@@ -22,6 +22,7 @@ from cem_core.db.models import (
     ResponseText,
     curve_rollup,
     journey_cell,
+    journey_region_cell,
     journey_rollup,
     touchpoint_cell,
 )
@@ -91,7 +92,7 @@ def _journey_rollups(engine: Engine) -> dict[str, pd.DataFrame]:
     """Every journey rollup's rows without their ids, in a fixed order."""
     out = {}
     with engine.connect() as conn:
-        for table in (journey_rollup, journey_cell, curve_rollup, touchpoint_cell):
+        for table in (journey_rollup, journey_cell, journey_region_cell, curve_rollup, touchpoint_cell):
             frame = pd.read_sql(select(*(c for c in table.c if c.name != "id")), conn)
             out[table.name] = frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)
     return out
@@ -100,7 +101,7 @@ def _journey_rollups(engine: Engine) -> dict[str, pd.DataFrame]:
 def _by_sql(engine: Engine, batch_ids: list[int]) -> None:
     """Rebuild the batches' journey rollups the way an import does: ``journey_rollup.add_batch`` reads the rows."""
     with write_transaction(engine) as conn:
-        for table in (journey_rollup, journey_cell, curve_rollup, touchpoint_cell):
+        for table in (journey_rollup, journey_cell, journey_region_cell, curve_rollup, touchpoint_cell):
             conn.execute(table.delete().where(table.c.batch_id.in_(batch_ids)))
         for batch_id in batch_ids:  # in load order: each finds the pieces of the ones before
             journey_cells.add_batch(conn, batch_id)

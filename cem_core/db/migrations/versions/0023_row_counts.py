@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from cem_core.analyze.rollup import rebuild_all
-from cem_core.db.models import journey_cell, rating_rollup, response_counts, touchpoint_cell
+from cem_core.db.models import journey_cell, journey_region_cell, rating_rollup, response_counts, touchpoint_cell
 
 revision = "0023"
 down_revision = "0022"
@@ -62,6 +62,7 @@ def upgrade() -> None:
     # rebuild_all writes the head schema: the rollup tables later migrations add (0025's journey_cell, 0029's
     # touchpoint_cell) first.
     journey_cell.create(bind, checkfirst=True)
+    journey_region_cell.create(bind, checkfirst=True)  # 0039's
     touchpoint_cell.create(bind, checkfirst=True)
     rebuild_all(bind)
     if bind.dialect.name != "postgresql":
@@ -79,6 +80,7 @@ def downgrade() -> None:
     response_counts.drop(bind)
     rating_rollup.drop(bind)
     journey_cell.drop(bind, checkfirst=True)
+    journey_region_cell.drop(bind, checkfirst=True)
     touchpoint_cell.drop(bind, checkfirst=True)
     with op.batch_alter_table("analysis_rollup") as batch:
         batch.drop_column("spend")

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from cem_core.analyze.journey_cells import add_cells
-from cem_core.db.models import journey_cell, journey_rollup
+from cem_core.db.models import journey_cell, journey_region_cell, journey_rollup
 
 revision = "0025"
 down_revision = "0023"
@@ -34,6 +34,7 @@ def upgrade() -> None:
     if sa.inspect(bind).has_table("journey_cell"):
         return  # a new database: 0023's rebuild of every rollup (head schema) created and filled it
     journey_cell.create(bind)
+    journey_region_cell.create(bind, checkfirst=True)  # 0039's: add_cells (head code) fills it too
     add_cells(bind, list(bind.execute(sa.select(journey_rollup.c.batch_id).distinct()).scalars()))
 
 
