@@ -18,7 +18,8 @@ formed, so a date window that cuts a journey keeps only its part inside the wind
 How it avoids reading journeys at all for whole months: every writer keeps ``journey_cell``
 (``analyze.journey_cells``, migration 0025), the additive moments (n, Σx, Σy, Σx², Σy², Σxy per predictor),
 touchpoint counts and recovery classes of whole journeys per batch, month of the first and last date and
-bootstrap block: the cells inside the window's whole months are summed, and only the pieces in a partial
+bootstrap block, and the same per region (``journey_region_cell``, 0039, read under a region filter): the cells
+inside the window's whole months are summed, and only the pieces in a partial
 edge month, the journeys split over pieces and the journeys the window cuts are read as below
 (``source``: cells, journeys or rows).
 
