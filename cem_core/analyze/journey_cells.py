@@ -100,9 +100,9 @@ def recovery_class(measure: str, j) -> ColumnElement:
                 else_=literal("no_low"))
 
 
-def _cells(measure: str, batch_ids: Collection[int], dialect: str, by_region: bool = False) -> Select:
-    """The cells of ``measure`` for the batches' whole, qualifying journeys (one pass over their pieces); with
-    ``by_region`` one set per region (``journey_region_cell``'s ``REGION_KEYS``)."""
+def _cells(measure: str, batch_ids: Collection[int], dialect: str) -> Select:
+    """The cells of ``measure`` per region (``REGION_KEYS``) for the batches' whole, qualifying journeys (one pass
+    over their pieces)."""
     j = journey_rollup.c
     src = select(j.batch_id, month_of(j.first_date, dialect).label("fm"), month_of(j.last_date, dialect).label("lm"),
                  j.region, *(j[f"{measure}_{k}"].label(k) for k in ("n", "total", "pk", "tk", "xk", "ek")), j.ok,
@@ -111,8 +111,8 @@ def _cells(measure: str, batch_ids: Collection[int], dialect: str, by_region: bo
     per = select(src.c.batch_id, src.c.fm, src.c.lm, src.c.region, *unpacked(src.c)).cte("journeys").prefix_with(
         "MATERIALIZED")
     c = per.c
-    keys = [c.batch_id, literal(measure).label("measure"), c.fm, c.lm, *([c.region] if by_region else [])]
-    group = [c.batch_id, c.fm, c.lm, *([c.region] if by_region else [])]
+    keys = [c.batch_id, literal(measure).label("measure"), c.fm, c.lm, c.region]
+    group = [c.batch_id, c.fm, c.lm, c.region]
     zero = [literal_column("0.0", Float).label(m) for m in JOURNEY_MOMENTS[1:]]
     sy = func.sum(cast(c.overall, Float)).label("sy")
 
@@ -163,14 +163,19 @@ def add_cells(conn: Connection, batch_ids: Collection[int]) -> None:
                         ).where(j.batch_id == batch_id)
         conn.execute(insert(journey_cell).from_select(list(KEYS), pieces))
     for measure in JOURNEY_MEASURES:
-        conn.execute(insert(journey_cell).from_select(list(KEYS), _cells(measure, ids, conn.dialect.name)))
         add_region_cells(conn, measure, ids)
+    # journey_cell's cells are the region cells summed over the regions: one pass over the pieces, not two
+    r = journey_region_cell.c
+    keys = [r[k] for k in KEYS[:KEYS.index("n")]]
+    conn.execute(insert(journey_cell).from_select(list(KEYS), select(
+        *keys, cast(func.sum(r.n), BigInteger).label("n"), *(func.sum(r[m]).label(m) for m in JOURNEY_MOMENTS)
+    ).where(r.batch_id.in_(ids)).group_by(*keys)))
 
 
 def add_region_cells(conn: Connection, measure: str, batch_ids: Collection[int]) -> None:
     """``journey_region_cell``'s cells of ``measure`` for these batches (their old ones already deleted)."""
     conn.execute(insert(journey_region_cell).from_select(list(REGION_KEYS), _cells(
-        measure, batch_ids, conn.dialect.name, by_region=True)))
+        measure, batch_ids, conn.dialect.name)))
 
 
 def complete(engine: Engine) -> bool:
